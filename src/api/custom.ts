@@ -1,0 +1,100 @@
+/**
+ * @file User-defined derivative rules (JAX's custom_jvp / custom_vjp) for functions of tensors
+ * returning a tensor or an array of tensors.
+ */
+import { Tensor } from "../core/tensor.js";
+import { type CustomRule, bindCustom, bind } from "../core/trace.js";
+import { TransformError, fmtShape } from "../core/errors.js";
+import { shapeEq } from "../core/shape.js";
+import { zerosLike } from "../ops/shape-ops.js";
+import { customVjpLinearP } from "../ops/custom.js";
+import { type TensorLike, asTensor } from "./convert.js";
+
+type Out = Tensor | Tensor[];
+const toList = (o: Out, name: string): Tensor[] => {
+  const list = Array.isArray(o) ? o : [o];
+  for (const t of list) if (!(t instanceof Tensor)) throw new TransformError(`${name}: must return a tensor or an array of tensors`);
+  return list;
+};
+
+function checkLike(name: string, what: string, got: Tensor[], like: Tensor[]): void {
+  if (got.length !== like.length) throw new TransformError(`${name}: ${what} has ${got.length} entries, expected ${like.length}`);
+  got.forEach((g, i) => {
+    if (g !== null && !shapeEq(g.shape, like[i].shape)) throw new TransformError(`${name}: ${what}[${i}] has shape ${fmtShape(g.shape)}, expected ${fmtShape(like[i].shape)}`);
+  });
+}
+
+/**
+ * f with a user-supplied forward rule: `rule(primals, tangents)` returns [out, tangentOut], linear
+ * in the tangents. Reverse mode is derived from it by transposition, as for built-in primitives.
+ * @example const safeLog = customJvp((x) => log(x), ([x], [dx]) => [log(x), div(dx, x)])
+ */
+export function customJvp(f: (...xs: Tensor[]) => Out, rule: (primals: Tensor[], tangents: Tensor[]) => [Out, Out], name = f.name || "customJvp") {
+  let multi = false;
+  const r: CustomRule = {
+    name,
+    call: (xs) => {
+      const o = f(...xs);
+      multi = Array.isArray(o);
+      return toList(o, name);
+    },
+    jvp(primals, tangents) {
+      const ts = tangents.map((t, i) => t ?? zerosLike(primals[i]));
+      const [o, t] = rule(primals, ts);
+      multi = Array.isArray(o);
+      const outs = toList(o, name), touts = toList(t, name);
+      checkLike(name, "the rule's tangent output", touts, outs);
+      return { outs, touts };
+    },
+  };
+  return (...args: TensorLike[]): Out => {
+    const outs = bindCustom(r, args.map((a) => asTensor(a, name)));
+    return multi ? outs : outs[0];
+  };
+}
+
+/**
+ * f with a user-supplied reverse rule: `fwd(...xs)` returns [out, residuals] and
+ * `bwd(residuals, outCotangent)` returns one cotangent per input (null for none).
+ * @example customVjp(f, (x) => [f(x), x], (x, ct) => [mul(ct, 2)])
+ */
+export function customVjp<R>(
+  f: (...xs: Tensor[]) => Out,
+  fwd: (...xs: Tensor[]) => [Out, R],
+  bwd: (residuals: R, ct: Out) => (Tensor | null)[],
+  name = f.name || "customVjp",
+) {
+  let multi = false;
+  const r: CustomRule = {
+    name,
+    call: (xs) => {
+      const o = f(...xs);
+      multi = Array.isArray(o);
+      return toList(o, name);
+    },
+    jvp(primals, tangents) {
+      const [o, res] = fwd(...primals);
+      const isMulti = Array.isArray(o);
+      multi = isMulti;
+      const outs = toList(o, name);
+      const live = tangents.flatMap((t, i) => (t === null ? [] : [i]));
+      const backward = (cts: Tensor[]) => {
+        const full = cts.map((c, i) => c ?? zerosLike(outs[i]));
+        const inCts = bwd(res, isMulti ? full : full[0]);
+        if (!Array.isArray(inCts) || inCts.length !== primals.length) {
+          throw new TransformError(`${name}: bwd must return an array with one cotangent per input (${primals.length}); got ${Array.isArray(inCts) ? inCts.length : typeof inCts}`);
+        }
+        inCts.forEach((c, i) => {
+          if (c !== null && !shapeEq(c.shape, primals[i].shape)) throw new TransformError(`${name}: bwd's cotangent ${i} has shape ${fmtShape(c.shape)}, expected ${fmtShape(primals[i].shape)}`);
+        });
+        return live.map((i) => inCts[i]);
+      };
+      const touts = bind(customVjpLinearP, live.map((i) => tangents[i]!), { name, outAvals: outs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backward });
+      return { outs, touts };
+    },
+  };
+  return (...args: TensorLike[]): Out => {
+    const outs = bindCustom(r, args.map((a) => asTensor(a, name)));
+    return multi ? outs : outs[0];
+  };
+}

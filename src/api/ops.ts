@@ -1,0 +1,391 @@
+/**
+ * @file The user-facing ops: NumPy-style functions that accept tensors, numbers and arrays, promote
+ * dtypes, and are built from the primitives. Everything here without a primitive of its own is a
+ * composition with no derivative rule of its own.
+ */
+import { Tensor } from "../core/tensor.js";
+import { type DType, allocate, checkDType, isFloat } from "../core/dtype.js";
+import { type Shape, broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, shapeEq } from "../core/shape.js";
+import { ShapeError, InputError, DTypeError, fmtShape } from "../core/errors.js";
+import { ArrayTensor, scalarTensor } from "../tensor/array.js";
+import * as P from "../ops/elementwise.js";
+import * as R from "../ops/reduce.js";
+import * as S from "../ops/shape-ops.js";
+import * as L from "../ops/linalg.js";
+import { type TensorLike, asTensor, operands, floatOperand, tensor } from "./convert.js";
+
+export { tensor, type TensorLike };
+
+type Axis = number | readonly number[] | null | undefined;
+
+const unaryFloat = (name: string, f: (x: Tensor) => Tensor) => (x: TensorLike): Tensor => f(floatOperand(name, x));
+const binary = (name: string, f: (x: Tensor, y: Tensor) => Tensor, float = false) => (x: TensorLike, y: TensorLike): Tensor => {
+  const [a, b] = operands(name, [x, y], { float });
+  return f(a, b);
+};
+
+// ---- arithmetic -----------------------------------------------------------------------------
+
+export const add = binary("add", P.add);
+export const sub = binary("sub", P.sub);
+export const mul = binary("mul", P.mul);
+/** True division: integer operands give float64. */
+export const div = binary("div", P.div, true);
+export const pow = binary("pow", P.pow, true);
+export const atan2 = binary("atan2", P.atan2, true);
+export const maximum = binary("maximum", P.max);
+export const minimum = binary("minimum", (x, y) => P.neg(P.max(P.neg(x), P.neg(y))));
+export function neg(x: TensorLike): Tensor {
+  return P.neg(operands("neg", [x])[0]);
+}
+export function square(x: TensorLike): Tensor {
+  const t = operands("square", [x])[0];
+  return P.mul(t, t);
+}
+export const reciprocal = unaryFloat("reciprocal", P.reciprocal);
+export const sqrt = unaryFloat("sqrt", P.sqrt);
+export const exp = unaryFloat("exp", P.exp);
+export const log = unaryFloat("log", P.log);
+export const log1p = unaryFloat("log1p", P.log1p);
+export const expm1 = unaryFloat("expm1", P.expm1);
+export const sin = unaryFloat("sin", P.sin);
+export const cos = unaryFloat("cos", P.cos);
+export const tan = unaryFloat("tan", (x) => P.div(P.sin(x), P.cos(x)));
+const one = (x: Tensor) => scalarTensor(1, x.dtype);
+/** asin x = atan2(x, √((1−x)(1+x))): the factored form keeps precision near ±1. */
+export const asin = unaryFloat("asin", (x) => P.atan2(x, P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x)))));
+export const acos = unaryFloat("acos", (x) => P.atan2(P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x))), x));
+export const atan = unaryFloat("atan", (x) => P.atan2(x, one(x)));
+/** sinh x = (expm1(x) − expm1(−x)) / 2, accurate near 0 where (eˣ − e⁻ˣ)/2 cancels. */
+export const sinh = unaryFloat("sinh", (x) => P.mul(P.sub(P.expm1(x), P.expm1(P.neg(x))), scalarTensor(0.5, x.dtype)));
+export const cosh = unaryFloat("cosh", (x) => P.mul(P.add(P.exp(x), P.exp(P.neg(x))), scalarTensor(0.5, x.dtype)));
+export const tanh = unaryFloat("tanh", P.tanh);
+export const sigmoid = unaryFloat("sigmoid", P.logistic);
+/**
+ * softplus x = log(1 + eˣ), as x + log1p(e⁻ˣ) for x > 0 and log1p(eˣ) otherwise. Each branch gets an
+ * input clamped to its own side ("double where") so the unused branch can neither overflow nor turn
+ * the gradient into NaN.
+ */
+export const softplus = unaryFloat("softplus", (x) => {
+  const zero = scalarTensor(0, x.dtype);
+  const pos = P.compare(x, zero, "gt");
+  const xp = P.where(pos, x, zero), xn = P.where(pos, zero, x);
+  return P.where(pos, P.add(xp, P.log1p(P.exp(P.neg(xp)))), P.log1p(P.exp(xn)));
+});
+/** NOTE: relu'(0) = 0 (the branch x > 0 is not taken at 0), as in JAX and PyTorch. */
+export function relu(x: TensorLike): Tensor {
+  const t = operands("relu", [x])[0];
+  const zero = scalarTensor(0, t.dtype);
+  return P.where(P.compare(t, zero, "gt"), t, zero);
+}
+/** NOTE: d|x| = sign(x) dx, so |x|'(0) = 0. */
+export function abs(x: TensorLike): Tensor {
+  const t = operands("abs", [x])[0];
+  return P.mul(t, P.sign(t));
+}
+export function sign(x: TensorLike): Tensor {
+  return P.sign(operands("sign", [x])[0]);
+}
+export function clip(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
+  return minimum(maximum(x, lo), hi);
+}
+export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor {
+  const c = asTensor(cond, "where");
+  if (c.dtype !== "bool") throw new DTypeError(`where: the condition must be a bool tensor; got ${c.dtype}${fmtShape(c.shape)}; compare first (x.gt(0))`);
+  const [a, b] = operands("where", [x, y]);
+  return P.where(c, a, b);
+}
+export function cast(x: TensorLike, dtype: DType): Tensor {
+  return P.cast(asTensor(x, "cast"), checkDType(dtype, "cast"));
+}
+/** The identity on values whose derivative is zero: gradients do not flow through it. */
+export function stopGradient(x: TensorLike): Tensor {
+  return P.stopGradient(asTensor(x, "stopGradient"));
+}
+
+// ---- comparison and logic ------------------------------------------------------------------
+
+const cmp = (op: P.CompareOp) => (x: TensorLike, y: TensorLike): Tensor => {
+  const [a, b] = operands(op, [x, y]);
+  return P.compare(a, b, op);
+};
+export const lt = cmp("lt"), le = cmp("le"), gt = cmp("gt"), ge = cmp("ge"), eq = cmp("eq"), ne = cmp("ne");
+export const less = lt, lessEqual = le, greater = gt, greaterEqual = ge, equal = eq, notEqual = ne;
+
+const bool = (x: TensorLike, op: string) => {
+  const t = asTensor(x, op);
+  if (t.dtype !== "bool") throw new DTypeError(`${op}: needs bool tensors; got ${t.dtype}${fmtShape(t.shape)}`);
+  return t;
+};
+export const logicalAnd = (x: TensorLike, y: TensorLike) => P.where(bool(x, "logicalAnd"), bool(y, "logicalAnd"), scalarTensor(0, "bool"));
+export const logicalOr = (x: TensorLike, y: TensorLike) => P.where(bool(x, "logicalOr"), scalarTensor(1, "bool"), bool(y, "logicalOr"));
+export const logicalNot = (x: TensorLike) => P.compare(bool(x, "logicalNot"), scalarTensor(0, "bool"), "eq");
+export const isNaN = (x: TensorLike) => { const t = asTensor(x, "isNaN"); return P.compare(t, t, "ne"); };
+export const isFinite = (x: TensorLike) => { const t = floatOperand("isFinite", x); return P.compare(abs(t), scalarTensor(Infinity, t.dtype), "lt"); };
+
+// ---- reductions -----------------------------------------------------------------------------
+
+function keep(x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
+  return keepdims ? S.reshape(r, R.keptShape(x.shape, axes)) : r;
+}
+
+/** Sum over `axis` (all axes by default). */
+export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = asTensor(x, "sum");
+  const axes = normalizeAxes("sum", axis, t.ndim);
+  return keep(t, R.reduceSum(t, axes), axes, keepdims);
+}
+export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = floatOperand("mean", x);
+  const axes = normalizeAxes("mean", axis, t.ndim);
+  const n = axes.reduce((s, a) => s * t.shape[a], 1);
+  return P.div(sum(t, axes, keepdims), scalarTensor(n, t.dtype));
+}
+export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = asTensor(x, "max");
+  const axes = normalizeAxes("max", axis, t.ndim);
+  return keep(t, R.reduceMax(t, axes), axes, keepdims);
+}
+export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  return P.neg(max(P.neg(asTensor(x, "min")), axis, keepdims));
+}
+/** Index of the maximum along `axis` (of the flattened tensor when omitted); the first index wins ties. */
+export function argmax(x: TensorLike, axis?: number): Tensor {
+  const t = asTensor(x, "argmax");
+  if (axis === undefined || axis === null) return R.argmax(S.reshape(t, [t.size]), 0);
+  return R.argmax(t, normalizeAxis("argmax", axis, t.ndim));
+}
+export function argmin(x: TensorLike, axis?: number): Tensor {
+  return argmax(P.neg(asTensor(x, "argmin")), axis);
+}
+/**
+ * Product over `axis`, as a balanced tree of pairwise multiplications: O(n) work, O(log n) depth,
+ * exact derivatives even where elements are zero (unlike exp(Σ log x)).
+ */
+export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = asTensor(x, "prod");
+  const axes = normalizeAxes("prod", axis, t.ndim);
+  const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const outShape = kept.map((i) => t.shape[i]);
+  const k = axes.reduce((s, a) => s * t.shape[a], 1);
+  let y = S.reshape(S.transpose(t, [...kept, ...axes]), [...outShape, k]);
+  const last = outShape.length;
+  let n = k;
+  if (n === 0) y = S.broadcastTo(scalarTensor(1, t.dtype), [...outShape, 1]), (n = 1);
+  while (n > 1) {
+    if (n % 2 === 1) y = S.concat([y, S.broadcastTo(scalarTensor(1, t.dtype), [...outShape, 1])], last), n++;
+    const h = n / 2;
+    const lo = y.shape.map(() => 0), mid = [...outShape, h], hiStart = [...outShape.map(() => 0), h];
+    y = P.mul(S.slice(y, lo, mid), S.slice(y, hiStart, [...outShape, n]));
+    n = h;
+  }
+  return keep(t, S.reshape(y, outShape), axes, keepdims);
+}
+/** log Σ exp(x), computed stably by subtracting the (gradient-stopped) maximum. */
+export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = floatOperand("logSumExp", x);
+  const axes = normalizeAxes("logSumExp", axis, t.ndim);
+  const m0 = P.stopGradient(R.reduceMax(t, axes));
+  const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype)); // ±∞ max: shift by 0
+  const mk = S.reshape(m, R.keptShape(t.shape, axes));
+  const r = P.add(P.log(R.reduceSum(P.exp(P.sub(t, mk)), axes)), m);
+  return keep(t, r, axes, keepdims);
+}
+export function logSoftmax(x: TensorLike, axis = -1): Tensor {
+  const t = floatOperand("logSoftmax", x);
+  return P.sub(t, logSumExp(t, axis, true));
+}
+export function softmax(x: TensorLike, axis = -1): Tensor {
+  return P.exp(logSoftmax(x, axis));
+}
+/**
+ * Vector norm over `axis` (all by default): ord 2 (Euclidean), 1, or Infinity.
+ * NOTE: the 2-norm's gradient at 0 is taken as 0 (a subgradient) instead of 0/0.
+ */
+export function norm(x: TensorLike, ord: 1 | 2 | typeof Infinity = 2, axis?: Axis, keepdims = false): Tensor {
+  const t = floatOperand("norm", x);
+  if (ord === 1) return sum(abs(t), axis, keepdims);
+  if (ord === Infinity) return max(abs(t), axis, keepdims);
+  if (ord !== 2) throw new InputError(`norm: ord must be 1, 2 or Infinity; got ${ord}`);
+  const s = sum(P.mul(t, t), axis, keepdims);
+  const zero = scalarTensor(0, t.dtype);
+  const isZero = P.compare(s, zero, "eq");
+  return P.where(isZero, zero, P.sqrt(P.where(isZero, scalarTensor(1, t.dtype), s)));
+}
+
+// ---- shapes -----------------------------------------------------------------------------------
+
+/** Reshape; one axis may be -1 and is inferred. */
+export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
+  const t = asTensor(x, "reshape");
+  const infer = shape.filter((d) => d === -1).length;
+  if (infer > 1 || shape.some((d) => !(Number.isInteger(d) && d >= -1))) {
+    throw new ShapeError(`reshape: invalid target shape ${fmtShape(shape)} (non-negative integers, at most one -1)`);
+  }
+  let target = [...shape];
+  if (infer) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0 || t.size % known !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(t.shape)} (${t.size} elements) to ${fmtShape(shape)}`);
+    target = shape.map((d) => (d === -1 ? t.size / known : d));
+  }
+  return S.reshape(t, target);
+}
+export function flatten(x: TensorLike): Tensor {
+  return reshape(x, [-1]);
+}
+/** Permute axes (reverse them by default). */
+export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
+  const t = asTensor(x, "transpose");
+  const p = perm ? perm.map((a) => normalizeAxis("transpose", a, t.ndim)) : t.shape.map((_, i) => t.ndim - 1 - i);
+  return S.transpose(t, p);
+}
+export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
+  return S.broadcastTo(asTensor(x, "broadcastTo"), checkShape(shape, "broadcastTo"));
+}
+export function expandDims(x: TensorLike, axis: number): Tensor {
+  const t = asTensor(x, "expandDims");
+  const a = normalizeAxis("expandDims", axis, t.ndim, 1);
+  const shape = [...t.shape];
+  shape.splice(a, 0, 1);
+  return S.reshape(t, shape);
+}
+/** Remove axes of size 1 (all of them, or those in `axis`). */
+export function squeeze(x: TensorLike, axis?: Axis): Tensor {
+  const t = asTensor(x, "squeeze");
+  const axes = axis === undefined || axis === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes("squeeze", axis, t.ndim);
+  for (const a of axes) if (t.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of shape ${fmtShape(t.shape)} has size ${t.shape[a]}, not 1`);
+  return S.reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
+}
+export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
+  const ts = operands("concat", [...xs]);
+  const nd = ts[0].ndim;
+  if (nd === 0) throw new ShapeError("concat: cannot concatenate rank-0 tensors; use stack");
+  for (const t of ts) if (t.ndim !== nd) throw new ShapeError(`concat: ranks differ: ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
+  return S.concat(ts, normalizeAxis("concat", axis, nd));
+}
+export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError("stack: needs at least one tensor");
+  const ts = operands("stack", [...xs]);
+  for (const t of ts) if (!shapeEq(t.shape, ts[0].shape)) throw new ShapeError(`stack: shapes differ: ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
+  const a = normalizeAxis("stack", axis, ts[0].ndim, 1);
+  return S.concat(ts.map((t) => expandDims(t, a)), a);
+}
+
+/** One axis of a `slice` spec: an index (drops the axis), [start, stop?, step?] or null (everything). */
+export type SliceSpec = number | null | readonly [number?, number?, number?];
+
+/**
+ * Basic indexing: `slice(x, 0)` is x[0]; `slice(x, null, [1, -1])` is x[:, 1:-1]; `[0, null, 2]`
+ * is ::2. Negative indices count from the end; missing trailing specs take whole axes.
+ */
+export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
+  const t = asTensor(x, "slice");
+  if (specs.length > t.ndim) throw new ShapeError(`slice: ${specs.length} indices for a tensor of shape ${fmtShape(t.shape)}`);
+  const starts: number[] = [], limits: number[] = [], steps: number[] = [], dropped: number[] = [];
+  t.shape.forEach((d, i) => {
+    const s = specs[i];
+    if (typeof s === "number") {
+      if (!Number.isInteger(s) || s < -d || s >= d) throw new ShapeError(`slice: index ${s} is out of bounds for axis ${i} of size ${d} (shape ${fmtShape(t.shape)})`);
+      const k = s < 0 ? s + d : s;
+      starts.push(k), limits.push(k + 1), steps.push(1), dropped.push(i);
+      return;
+    }
+    const [a, b, c] = s ?? [];
+    const step = c ?? 1;
+    if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} on axis ${i} must be a positive integer (negative steps are not supported)`);
+    const clampIdx = (v: number | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));
+    const start = clampIdx(a, 0), stop = Math.max(start, clampIdx(b, d));
+    starts.push(start), limits.push(stop), steps.push(step);
+  });
+  const r = S.slice(t, starts, limits, steps);
+  return dropped.length ? S.reshape(r, r.shape.filter((_: number, i: number) => !dropped.includes(i))) : r;
+}
+/** Gather along `axis` with int32 indices (of the flattened tensor when `axis` is omitted, as NumPy). */
+export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor {
+  let t = asTensor(x, "take");
+  const idx = asTensor(typeof indices === "number" ? indices : indices, "take");
+  const i32 = idx.dtype === "int32" ? idx : idx.dtype === "float64" && isIntegral(idx) ? P.cast(idx, "int32") : idx;
+  if (axis === undefined || axis === null) {
+    t = S.reshape(t, [t.size]);
+    axis = 0;
+  }
+  return S.gather(t, i32, normalizeAxis("take", axis, t.ndim));
+}
+function isIntegral(t: Tensor): boolean {
+  if (!(t instanceof ArrayTensor)) return false;
+  return t.data.every((v) => Number.isInteger(v));
+}
+
+// ---- linear algebra -------------------------------------------------------------------------
+
+/** Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed; batch axes broadcast. */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = operands("matmul", [a, b]);
+  if (x.ndim === 0 || y.ndim === 0) throw new ShapeError(`matmul: operands must have rank ≥ 1; got ${fmtShape(x.shape)} and ${fmtShape(y.shape)} (use mul for scalars)`);
+  const xv = x.ndim === 1, yv = y.ndim === 1;
+  if (xv) x = S.reshape(x, [1, x.shape[0]]);
+  if (yv) y = S.reshape(y, [y.shape[0], 1]);
+  if (x.shape[x.ndim - 1] !== y.shape[y.ndim - 2]) {
+    throw new ShapeError(`matmul: shapes ${fmtShape(xv ? [x.shape[1]] : x.shape)} and ${fmtShape(yv ? [y.shape[0]] : y.shape)} do not match: contracted sizes ${x.shape[x.ndim - 1]} and ${y.shape[y.ndim - 2]} differ`);
+  }
+  const batch = broadcastShapes("matmul", x.shape.slice(0, -2), y.shape.slice(0, -2));
+  x = S.broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
+  y = S.broadcastTo(y, [...batch, ...y.shape.slice(-2)]);
+  let z = L.matmul(x, y);
+  if (xv || yv) z = S.reshape(z, [...batch, ...(xv ? [] : [z.shape[z.ndim - 2]]), ...(yv ? [] : [z.shape[z.ndim - 1]])]);
+  return z;
+}
+/** Inner product of vectors; matrix product otherwise; scalar product when either is rank 0. */
+export function dot(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("dot", [a, b]);
+  if (x.ndim === 0 || y.ndim === 0) return P.mul(x, y);
+  return matmul(x, y);
+}
+export function outer(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("outer", [a, b]);
+  return P.mul(S.reshape(x, [x.size, 1]), S.reshape(y, [1, y.size]));
+}
+
+// ---- constructors ---------------------------------------------------------------------------
+
+type DTypeOpt = { dtype?: DType };
+export function full(shape: readonly number[], value: number, opts: DTypeOpt = {}): Tensor {
+  const s = checkShape(shape, "full");
+  const dtype = checkDType(opts.dtype ?? (typeof value === "boolean" ? "bool" : "float64"), "full");
+  const data = allocate(dtype, sizeOf(s));
+  data.fill(+value);
+  return new ArrayTensor(data, s, dtype);
+}
+export const zeros = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 1, opts);
+export const zerosLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 0, { dtype: opts.dtype ?? x.dtype });
+export const onesLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 1, { dtype: opts.dtype ?? x.dtype });
+export const fullLike = (x: Tensor, value: number, opts: DTypeOpt = {}) => full(x.shape, value, { dtype: opts.dtype ?? x.dtype });
+/** n×m identity (m = n by default). */
+export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
+  const t = full([n, m], 0, opts) as ArrayTensor;
+  for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
+  return t;
+}
+/** Evenly spaced values in [start, stop). int32 when all arguments are integers, else float64 (as NumPy). */
+export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = {}): Tensor {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number; got ${step}`);
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const dtype = opts.dtype ?? ([start, stop, step].every(Number.isInteger) ? "int32" : "float64");
+  const data = allocate(checkDType(dtype, "arange"), n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return new ArrayTensor(data, [n], dtype);
+}
+/** `num` evenly spaced values from start to stop inclusive. */
+export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt = {}): Tensor {
+  if (!(Number.isInteger(num) && num >= 0)) throw new InputError(`linspace: num must be a non-negative integer; got ${num}`);
+  const dtype = checkDType(opts.dtype ?? "float64", "linspace");
+  const data = allocate(dtype, num);
+  for (let i = 0; i < num; i++) data[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
+  if (num > 1) data[num - 1] = stop;
+  return new ArrayTensor(data, [num], dtype);
+}
+
+export { isFloat };

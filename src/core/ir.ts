@@ -1,0 +1,115 @@
+/**
+ * @file The one IR: a program is a list of equations over variables (the Wengert list of the seeds).
+ * Staging (makeProgram, linearize) builds it; evaluation, transposition and printing read it.
+ */
+import type { Aval, Tensor } from "./tensor.js";
+import type { Primitive } from "./primitive.js";
+import { SHORT } from "./dtype.js";
+import { bind } from "./trace.js";
+import { ArrayTensor, formatData } from "../tensor/array.js";
+
+export class Var {
+  constructor(
+    readonly id: number,
+    readonly aval: Aval,
+  ) {}
+}
+
+/** A value known when the program was built: a concrete array, or a tracer of an enclosing transformation. */
+export class Lit {
+  constructor(readonly value: Tensor) {}
+  get aval(): Aval {
+    return this.value;
+  }
+}
+
+export type Atom = Var | Lit;
+
+export interface Eqn {
+  readonly prim: Primitive;
+  readonly inputs: Atom[];
+  readonly params: unknown;
+  readonly outs: Var[];
+}
+
+export class Program {
+  constructor(
+    readonly inputs: Var[],
+    readonly eqns: Eqn[],
+    /** null: the output is identically zero (a linear program's output that depends on no input). */
+    readonly outputs: (Atom | null)[],
+  ) {}
+
+  toString(): string {
+    return printProgram(this);
+  }
+}
+
+/** Collects equations while a staging trace runs. */
+export class ProgramBuilder {
+  private nextId = 0;
+  readonly inputs: Var[] = [];
+  readonly eqns: Eqn[] = [];
+
+  newVar(aval: Aval): Var {
+    return new Var(this.nextId++, { shape: aval.shape, dtype: aval.dtype });
+  }
+  addInput(aval: Aval): Var {
+    const v = this.newVar(aval);
+    this.inputs.push(v);
+    return v;
+  }
+  build(outputs: (Atom | null)[]): Program {
+    return new Program(this.inputs, this.eqns, outputs);
+  }
+}
+
+/** Run a program on values (of any level: concrete arrays or tracers, so evaluation can be traced). */
+export function evalProgram(program: Program, args: Tensor[]): (Tensor | null)[] {
+  const env = new Map<Var, Tensor>();
+  program.inputs.forEach((v, i) => env.set(v, args[i]));
+  const read = (a: Atom): Tensor => (a instanceof Lit ? a.value : env.get(a)!);
+  for (const eqn of program.eqns) {
+    const outs = bind(eqn.prim, eqn.inputs.map(read), eqn.params);
+    eqn.outs.forEach((v, i) => env.set(v, outs[i]));
+  }
+  return program.outputs.map((a) => (a === null ? null : read(a)));
+}
+
+const typeOf = (a: Aval) => `${SHORT[a.dtype]}[${a.shape.join(",")}]`;
+
+/**
+ * Print as a Wengert list:
+ *   in  x1:f64[], x2:f64[]
+ *   v1:f64[] = log x1
+ *   out v5
+ */
+export function printProgram(program: Program, inputNames?: string[]): string {
+  const names = new Map<Var, string>();
+  program.inputs.forEach((v, i) => names.set(v, inputNames?.[i] ?? `x${i + 1}`));
+  let k = 0;
+  for (const e of program.eqns) for (const v of e.outs) names.set(v, `v${++k}`);
+  const consts: string[] = [];
+  const constNames = new Map<Tensor, string>();
+  const show = (a: Atom | null): string => {
+    if (a === null) return "0";
+    if (a instanceof Var) return names.get(a) ?? `?${a.id}`;
+    const v = a.value;
+    if (v instanceof ArrayTensor && v.size === 1 && v.shape.length === 0) return formatData(v);
+    let name = constNames.get(v);
+    if (!name) {
+      name = `c${constNames.size + 1}`;
+      constNames.set(v, name);
+      consts.push(`  ${name}:${typeOf(v)} = ${v instanceof ArrayTensor ? formatData(v, 2, 8).replace(/\n\s*/g, " ") : "(value of an enclosing transformation)"}`);
+    }
+    return name;
+  };
+  const body = program.eqns.map((e) => {
+    const lhs = e.outs.map((v) => `${names.get(v)}:${typeOf(v.aval)}`).join(", ");
+    const params = e.prim.showParams ? ` {${e.prim.showParams(e.params as never)}}` : "";
+    return `  ${lhs} = ${e.prim.name}${params} ${e.inputs.map(show).join(" ")}`;
+  });
+  const outs = program.outputs.map(show).join(", ");
+  const head = `in  ${program.inputs.map((v) => `${names.get(v)}:${typeOf(v.aval)}`).join(", ")}`;
+  return [head, ...(consts.length ? ["consts", ...consts] : []), ...body, `out ${outs}`].join("\n");
+}

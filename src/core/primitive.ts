@@ -1,0 +1,34 @@
+/**
+ * @file What a primitive is: one object holding all its rules. Transformations only ever call these
+ * rules on the primitive they are handed; they never import the catalogue.
+ */
+import type { Aval, Tensor } from "./tensor.js";
+import type { ArrayTensor } from "../tensor/array.js";
+
+/** Marks an input of a linear equation that carries the linear variable, during transposition. */
+export class LinearIn {
+  constructor(readonly aval: Aval) {}
+}
+
+export type Tangent = Tensor | null; // null = a symbolic zero
+export type Cotangent = Tensor | null;
+
+export interface Primitive<P = any> {
+  readonly name: string;
+  /** Evaluate on concrete arrays. Inputs have passed `shape`. */
+  impl(args: ArrayTensor[], params: P): ArrayTensor[];
+  /** Abstract evaluation: output avals from input avals; the one place shapes are checked. */
+  shape(avals: Aval[], params: P): Aval[];
+  /**
+   * Forward rule, written with primitives: output tangents from primals, input tangents (null =
+   * zero; at least one is non-null) and the already computed outputs. Must be linear in tangents.
+   */
+  jvp(primals: Tensor[], tangents: Tangent[], outs: Tensor[], params: P): Tangent[];
+  /**
+   * For primitives that are linear in some inputs: cotangents of the LinearIn inputs from output
+   * cotangents (null elsewhere). `null` for primitives that never appear in a linear program.
+   */
+  transpose: ((cts: Cotangent[], args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
+  /** Renders params for the IR printer. */
+  showParams?(params: P): string;
+}

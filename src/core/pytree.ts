@@ -1,0 +1,115 @@
+/**
+ * @file Pytrees: nested plain objects and arrays whose leaves are tensors and numbers. Anything else
+ * (strings, booleans, null, undefined, functions, class instances) is static: it is kept in the
+ * tree definition, carried through unchanged, and gets `null` as its gradient.
+ */
+import { Tensor } from "./tensor.js";
+import { TransformError } from "./errors.js";
+
+export type Leaf = Tensor | number;
+
+export type TreeDef =
+  | { kind: "leaf"; num: boolean }
+  | { kind: "array"; children: TreeDef[] }
+  | { kind: "object"; keys: string[]; children: TreeDef[] }
+  | { kind: "static"; value: unknown };
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+export function flatten(tree: unknown): [Leaf[], TreeDef] {
+  const leaves: Leaf[] = [];
+  const rec = (t: unknown): TreeDef => {
+    if (t instanceof Tensor) {
+      leaves.push(t);
+      return { kind: "leaf", num: false };
+    }
+    if (typeof t === "number") {
+      leaves.push(t);
+      return { kind: "leaf", num: true };
+    }
+    if (Array.isArray(t)) return { kind: "array", children: t.map(rec) };
+    if (isPlainObject(t)) {
+      const keys = Object.keys(t);
+      return { kind: "object", keys, children: keys.map((k) => rec(t[k])) };
+    }
+    return { kind: "static", value: t };
+  };
+  const def = rec(tree);
+  return [leaves, def];
+}
+
+export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
+  let i = 0;
+  const rec = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case "leaf":
+        return leaves[i++];
+      case "array":
+        return d.children.map(rec);
+      case "object": {
+        const o: Record<string, unknown> = {};
+        d.keys.forEach((k, j) => (o[k] = rec(d.children[j])));
+        return o;
+      }
+      case "static":
+        return d.value;
+    }
+  };
+  const res = rec(def);
+  if (i !== leaves.length) throw new TransformError(`unflatten: ${leaves.length} leaves given for a tree with ${i}`);
+  return res as T;
+}
+
+/** Like unflatten, but static parts become `null` (the gradient of a non-differentiable part). */
+export function unflattenGrad<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
+  const strip = (d: TreeDef): TreeDef =>
+    d.kind === "static" ? { kind: "static", value: null }
+    : d.kind === "array" ? { kind: "array", children: d.children.map(strip) }
+    : d.kind === "object" ? { ...d, children: d.children.map(strip) }
+    : d;
+  return unflatten<T>(strip(def), leaves);
+}
+
+export function numLeaves(def: TreeDef): number {
+  switch (def.kind) {
+    case "leaf": return 1;
+    case "static": return 0;
+    default: return def.children.reduce((s, c) => s + numLeaves(c), 0);
+  }
+}
+
+/** Describe the first difference between two tree structures, or null if they match. */
+export function treeMismatch(a: TreeDef, b: TreeDef, path = "root"): string | null {
+  if (a.kind === "leaf" && b.kind === "leaf") return null;
+  if (a.kind !== b.kind) return `at ${path}: ${describeDef(a)} vs ${describeDef(b)}`;
+  if (a.kind === "array" && b.kind === "array") {
+    if (a.children.length !== b.children.length) return `at ${path}: array of length ${a.children.length} vs ${b.children.length}`;
+    for (let i = 0; i < a.children.length; i++) {
+      const m = treeMismatch(a.children[i], b.children[i], `${path}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (a.kind === "object" && b.kind === "object") {
+    if (a.keys.join("\0") !== b.keys.join("\0")) return `at ${path}: keys {${a.keys.join(", ")}} vs {${b.keys.join(", ")}}`;
+    for (let i = 0; i < a.keys.length; i++) {
+      const m = treeMismatch(a.children[i], b.children[i], `${path}.${a.keys[i]}`);
+      if (m) return m;
+    }
+    return null;
+  }
+  return null;
+}
+
+function describeDef(d: TreeDef): string {
+  switch (d.kind) {
+    case "leaf": return d.num ? "a number" : "a tensor";
+    case "array": return `an array of length ${d.children.length}`;
+    case "object": return `an object {${d.keys.join(", ")}}`;
+    case "static": return `a non-differentiable ${d.value === null ? "null" : typeof d.value}`;
+  }
+}

@@ -1,0 +1,79 @@
+/** @file Shape arithmetic: sizes, strides, NumPy broadcasting, axis normalisation. */
+import { ShapeError, fmtShape } from "./errors.js";
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+export function shapeEq(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** NumPy broadcasting of several shapes; throws a ShapeError naming `op` and all shapes. */
+export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  const ndim = Math.max(...shapes.map((s) => s.length));
+  const out = new Array<number>(ndim).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const j = ndim - s.length + i;
+      const d = s[i];
+      if (out[j] === 1) out[j] = d;
+      else if (d !== 1 && d !== out[j]) {
+        throw new ShapeError(
+          `${op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together ` +
+            `(axis ${j - ndim} has sizes ${out[j]} and ${d}); reshape or expandDims one operand`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Strides of `shape` viewed inside the broadcast `outShape` (0 on broadcast axes). */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const strides = stridesOf(shape);
+  const res = new Array<number>(outShape.length).fill(0);
+  const off = outShape.length - shape.length;
+  for (let i = 0; i < shape.length; i++) res[off + i] = shape[i] === 1 ? 0 : strides[i];
+  return res;
+}
+
+/** Normalise `axis` (number, array or undefined = all) to sorted, unique, non-negative axes. */
+export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, ndim: number): number[] {
+  if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
+  const list = typeof axis === "number" ? [axis] : [...axis];
+  const res = list.map((a) => normalizeAxis(op, a, ndim));
+  if (new Set(res).size !== res.length) throw new ShapeError(`${op}: repeated axis in ${JSON.stringify(list)}`);
+  return res.sort((a, b) => a - b);
+}
+
+export function normalizeAxis(op: string, axis: number, ndim: number, extra = 0): number {
+  const n = ndim + extra;
+  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
+    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${ndim} (valid: ${-n}..${n - 1})`);
+  }
+  return axis < 0 ? axis + n : axis;
+}
+
+export function checkShape(shape: unknown, op: string): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`${op}: a shape must be an array of non-negative integers; got ${JSON.stringify(shape)}`);
+  }
+  return [...shape];
+}

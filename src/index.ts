@@ -1,0 +1,22 @@
+/**
+ * @file wengert: automatic differentiation for TypeScript and JavaScript.
+ * Tensors and ops, forward and reverse mode of any order, Jacobians and Hessians, the evaluation
+ * trace, and numerical differentiation for checking.
+ */
+import "./api/methods.js";
+import { add } from "./ops/elementwise.js";
+import { setCotangentAdd } from "./transforms/linearize.js";
+
+setCotangentAdd(add);
+
+export { Tensor, type Aval } from "./core/tensor.js";
+export { type DType } from "./core/dtype.js";
+export * from "./core/errors.js";
+export * from "./api/ops.js";
+export { customJvp, customVjp } from "./api/custom.js";
+export { grad, valueAndGrad, jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram, type GradOptions, type StagedProgram } from "./api/autodiff.js";
+export { Program, printProgram, evalProgram } from "./core/ir.js";
+export { traceDepth } from "./core/trace.js";
+export { catalogue, type PrimitiveName } from "./ops/index.js";
+export * from "./numeric/finite-diff.js";
+export * from "./numeric/check-grads.js";

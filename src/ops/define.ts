@@ -1,0 +1,60 @@
+/**
+ * @file `defineOp`: the compact form in which the catalogue writes a single-output primitive.
+ * A forward rule lists, per input, the linear map from that input's tangent to the output's
+ * (micrograd's "forward and backward side by side"); this turns it into the general Primitive form.
+ */
+import type { Cotangent, LinearIn, Primitive, Tangent } from "../core/primitive.js";
+import type { Aval, Tensor } from "../core/tensor.js";
+import { bind, bind1 } from "../core/trace.js";
+import { shapeEq } from "../core/shape.js";
+import { isFloat } from "../core/dtype.js";
+import type { ArrayTensor } from "../tensor/array.js";
+import { zerosLike, broadcastTo } from "./shape-ops.js";
+import { add } from "./elementwise.js";
+
+export type Term = ((d: Tensor) => Tensor | null) | null;
+
+export interface OpSpec<P> {
+  name: string;
+  impl(args: ArrayTensor[], params: P): ArrayTensor;
+  shape(avals: Aval[], params: P): Aval;
+  /**
+   * Per input, dx ↦ its contribution to d(out); or "linear" when the op is linear in all its float
+   * inputs (its tangent is the op applied to the tangents); or null when the output has no derivative.
+   */
+  jvp: ((primals: Tensor[], out: Tensor, params: P) => Term[]) | "linear" | null;
+  transpose: ((ct: Tensor, args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
+  showParams?(params: P): string;
+}
+
+export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
+  const prim: Primitive<P> = {
+    name: spec.name,
+    impl: (args, params) => [spec.impl(args, params)],
+    shape: (avals, params) => [spec.shape(avals, params)],
+    jvp(primals, tangents, outs, params): Tangent[] {
+      const rule = spec.jvp;
+      const out = outs[0];
+      if (rule === null || !isFloat(out.dtype)) return [null];
+      if (rule === "linear") {
+        const args = tangents.map((t, i) => t ?? (isFloat(primals[i].dtype) ? zerosLike(primals[i]) : primals[i]));
+        return [bind1(prim, args, params)];
+      }
+      const terms = rule(primals, out, params);
+      let dout: Tensor | null = null;
+      for (let i = 0; i < terms.length; i++) {
+        const t = tangents[i], term = terms[i];
+        if (t === null || term === null) continue;
+        const d = term(t);
+        if (d !== null) dout = dout === null ? d : add(dout, d);
+      }
+      if (dout !== null && !shapeEq(dout.shape, out.shape)) dout = broadcastTo(dout, out.shape);
+      return [dout];
+    },
+    transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),
+    showParams: spec.showParams,
+  };
+  return prim;
+}
+
+export { bind, bind1 };

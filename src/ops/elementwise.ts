@@ -1,0 +1,250 @@
+/**
+ * @file Elementwise primitives: unary maths, binary arithmetic with broadcasting, comparison,
+ * select, cast and stop-gradient. Each entry holds its value (a scalar function), shape rule,
+ * forward rule and, where linear, transpose rule.
+ */
+import { defineOp, bind1 } from "./define.js";
+import type { Aval, Tensor } from "../core/tensor.js";
+import { LinearIn } from "../core/primitive.js";
+import { type DType, isFloat } from "../core/dtype.js";
+import { broadcastShapes } from "../core/shape.js";
+import { DTypeError, fmtShape } from "../core/errors.js";
+import { scalarTensor, castArray } from "../tensor/array.js";
+import { binaryMap, select, unaryMap, type Binary, type Unary } from "../tensor/kernels.js";
+import { unbroadcast } from "./reduce.js";
+
+const lit = (v: number, like: Aval): Tensor => scalarTensor(v, like.dtype);
+
+function floatOnly(op: string, a: Aval): void {
+  if (!isFloat(a.dtype)) throw new DTypeError(`${op}: needs a float tensor; got ${a.dtype}${fmtShape(a.shape)}; cast it first (x.cast("float64"))`);
+}
+
+function sameDType(op: string, avals: Aval[]): DType {
+  const d = avals[0].dtype;
+  for (const a of avals) {
+    if (a.dtype !== d) throw new DTypeError(`${op}: operands have dtypes ${avals.map((x) => x.dtype).join(" and ")}; cast one so they match`);
+  }
+  return d;
+}
+
+function unary(name: string, f: Unary, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor, opts: { float?: boolean } = {}) {
+  return defineOp({
+    name,
+    impl: ([x]) => unaryMap(x, f, x.dtype),
+    shape([x]) {
+      if (opts.float !== false) floatOnly(name, x);
+      return { shape: x.shape, dtype: x.dtype };
+    },
+    jvp: ([x], out) => [jvp(x, out)],
+    transpose: null,
+  });
+}
+
+function binaryShape(name: string, float: boolean, outDType?: DType) {
+  return ([x, y]: Aval[]): Aval => {
+    const dtype = sameDType(name, [x, y]);
+    if (float) floatOnly(name, x);
+    return { shape: broadcastShapes(name, x.shape, y.shape), dtype: outDType ?? dtype };
+  };
+}
+
+function binary(name: string, f: Binary, float: boolean) {
+  return (args: { jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[]; transpose: Parameters<typeof defineOp>[0]["transpose"] }) =>
+    defineOp({
+      name,
+      impl: ([x, y]) => binaryMap(x, y, f, broadcastShapes(name, x.shape, y.shape), x.dtype),
+      shape: binaryShape(name, float),
+      jvp: args.jvp,
+      transpose: args.transpose,
+    });
+}
+
+const isLin = (a: Tensor | LinearIn): a is LinearIn => a instanceof LinearIn;
+const shapeOf = (a: Tensor | LinearIn) => (isLin(a) ? a.aval.shape : a.shape);
+
+function nonlinear(op: string): never {
+  throw new DTypeError(`${op}: cannot transpose a product of two linear values; a forward rule is not linear in its tangents`);
+}
+
+// ---- linear arithmetic ----------------------------------------------------------------------
+
+export const negP = defineOp({
+  name: "neg",
+  impl: ([x]) => unaryMap(x, (a) => -a, x.dtype),
+  shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  jvp: "linear",
+  transpose: (ct) => [neg(ct)],
+});
+
+export const addP = binary("add", (a, b) => a + b, false)({
+  jvp: () => [(dx) => dx, (dy) => dy],
+  transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(ct, shapeOf(y)) : null],
+});
+
+export const subP = binary("sub", (a, b) => a - b, false)({
+  jvp: () => [(dx) => dx, (dy) => neg(dy)],
+  transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(neg(ct), shapeOf(y)) : null],
+});
+
+// ---- products -------------------------------------------------------------------------------
+
+export const mulP = binary("mul", (a, b) => a * b, false)({
+  // d(x·y) = dx·y + x·dy
+  jvp: ([x, y]) => [(dx) => mul(dx, y), (dy) => mul(x, dy)],
+  transpose: (ct, [x, y]) => {
+    if (isLin(x) && isLin(y)) nonlinear("mul");
+    return [isLin(x) ? unbroadcast(mul(ct, y as Tensor), shapeOf(x)) : null, isLin(y) ? unbroadcast(mul(x as Tensor, ct), shapeOf(y)) : null];
+  },
+});
+
+export const divP = binary("div", (a, b) => a / b, true)({
+  // d(x/y) = dx/y − dy·(x/y)/y
+  jvp: ([, y], out) => [(dx) => div(dx, y), (dy) => mul(dy, neg(div(out, y)))],
+  transpose: (ct, [x, y]) => {
+    if (isLin(y)) nonlinear("div");
+    return [isLin(x) ? unbroadcast(div(ct, y), shapeOf(x)) : null, null];
+  },
+});
+
+export const reciprocalP = unary("reciprocal", (a) => 1 / a, (_, out) => (dx) => mul(dx, neg(mul(out, out)))); // d(1/x) = −dx/x²
+
+// ---- transcendental -------------------------------------------------------------------------
+
+export const expP = unary("exp", Math.exp, (_, out) => (dx) => mul(dx, out)); // d(eˣ) = eˣ dx
+export const logP = unary("log", Math.log, (x) => (dx) => div(dx, x)); // d(log x) = dx / x
+export const log1pP = unary("log1p", Math.log1p, (x) => (dx) => div(dx, add(x, lit(1, x)))); // d log(1+x) = dx/(1+x)
+export const expm1P = unary("expm1", Math.expm1, (x, out) => (dx) => mul(dx, add(out, lit(1, x)))); // d(eˣ−1) = eˣ dx
+export const sinP = unary("sin", Math.sin, (x) => (dx) => mul(dx, cos(x))); // d sin x = cos x dx
+export const cosP = unary("cos", Math.cos, (x) => (dx) => mul(dx, neg(sin(x)))); // d cos x = −sin x dx
+// NOTE: d√x = dx / (2√x) is +∞ at x = 0 (the one-sided derivative), as in JAX and PyTorch.
+export const sqrtP = unary("sqrt", Math.sqrt, (x, out) => (dx) => div(dx, mul(out, lit(2, x))));
+// A primitive because exp-based compositions lose precision near 0 or overflow for large |x|.
+export const tanhP = unary("tanh", Math.tanh, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out)))); // d tanh = (1 − tanh²) dx
+/** σ(x) = 1/(1+e^−x), computed without overflow for either sign; a primitive for the same reason as tanh. */
+export const logisticP = unary(
+  "logistic",
+  (a) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
+  (x, out) => (dx) => mul(dx, mul(out, logistic(neg(x)))), // dσ = σ(x)·σ(−x) dx, stable where 1−σ would cancel
+);
+
+export const atan2P = binary("atan2", Math.atan2, true)({
+  // d atan2(y, x) = (x dy − y dx) / (x² + y²)
+  jvp: ([y, x]) => {
+    const r2 = add(mul(x, x), mul(y, y));
+    return [(dy) => mul(dy, div(x, r2)), (dx) => mul(dx, neg(div(y, r2)))];
+  },
+  transpose: null,
+});
+
+export const powP = binary("pow", Math.pow, true)({
+  // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy; the dy term is taken as 0 at x = 0 (its limit for y > 0).
+  jvp: ([x, y], out) => [
+    (dx) => mul(dx, mul(y, pow(x, sub(y, lit(1, y))))),
+    (dy) => {
+      const zero = compare(x, lit(0, x), "eq");
+      const safeX = where(zero, lit(1, x), x);
+      return mul(dy, where(zero, lit(0, x), mul(out, log(safeX))));
+    },
+  ],
+  transpose: null,
+});
+
+// ---- piecewise ------------------------------------------------------------------------------
+
+/** NOTE: at ties max(x, y) passes half the tangent to each side (JAX's convention), so d max(x, x) = dx. */
+export const maxP = binary("max", Math.max, false)({
+  jvp: ([x, y]) => {
+    const half = lit(0.5, x);
+    const wx = add(cast(compare(x, y, "gt"), x.dtype), mul(half, cast(compare(x, y, "eq"), x.dtype)));
+    const wy = add(cast(compare(y, x, "gt"), y.dtype), mul(half, cast(compare(x, y, "eq"), y.dtype)));
+    return [(dx) => mul(dx, wx), (dy) => mul(dy, wy)];
+  },
+  transpose: null,
+});
+
+/** sign(x) ∈ {−1, 0, 1} (NaN stays NaN); its derivative is 0 everywhere, by convention also at 0. */
+export const signP = defineOp({
+  name: "sign",
+  impl: ([x]) => unaryMap(x, Math.sign, x.dtype),
+  shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  jvp: null,
+  transpose: null,
+});
+
+export type CompareOp = "lt" | "le" | "gt" | "ge" | "eq" | "ne";
+const COMPARE: Record<CompareOp, Binary> = {
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+};
+
+export const compareP = defineOp<{ op: CompareOp }>({
+  name: "compare",
+  impl: ([x, y], { op }) => binaryMap(x, y, COMPARE[op], broadcastShapes("compare", x.shape, y.shape), "bool"),
+  shape: ([x, y], { op }) => binaryShape(`compare(${op})`, false, "bool")([x, y]),
+  jvp: null,
+  transpose: null,
+  showParams: (p) => p.op,
+});
+
+export const whereP = defineOp({
+  name: "where",
+  impl: ([c, x, y]) => select(c, x, y, broadcastShapes("where", c.shape, x.shape, y.shape), x.dtype),
+  shape([c, x, y]) {
+    if (c.dtype !== "bool") throw new DTypeError(`where: the condition must be a bool tensor; got ${c.dtype}${fmtShape(c.shape)}; compare first (x.gt(0))`);
+    const dtype = sameDType("where", [x, y]);
+    return { shape: broadcastShapes("where", c.shape, x.shape, y.shape), dtype };
+  },
+  jvp: ([c, x]) => [null, (dx) => where(c, dx, lit(0, x)), (dy) => where(c, lit(0, x), dy)],
+  transpose: (ct, [c, x, y]) => {
+    const z = lit(0, ct);
+    return [null, isLin(x) ? unbroadcast(where(c as Tensor, ct, z), shapeOf(x)) : null, isLin(y) ? unbroadcast(where(c as Tensor, z, ct), shapeOf(y)) : null];
+  },
+});
+
+export const castP = defineOp<{ dtype: DType }>({
+  name: "cast",
+  impl: ([x], { dtype }) => castArray(x, dtype),
+  shape: ([x], { dtype }) => ({ shape: x.shape, dtype }),
+  jvp: ([x], _out, { dtype }) => [(dx) => (isFloat(x.dtype) && isFloat(dtype) ? cast(dx, dtype) : null)],
+  transpose: (ct, [x]) => [cast(ct, (x as LinearIn).aval.dtype)],
+  showParams: (p) => p.dtype,
+});
+
+/** Identity on values, zero derivative: the gradient does not flow through. */
+export const stopGradientP = defineOp({
+  name: "stopGradient",
+  impl: ([x]) => x,
+  shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  jvp: null,
+  transpose: null,
+});
+
+// ---- binders used by rules (no promotion: operands already agree) ---------------------------
+
+export const neg = (x: Tensor): Tensor => bind1(negP, [x], {});
+export const add = (x: Tensor, y: Tensor): Tensor => bind1(addP, [x, y], {});
+export const sub = (x: Tensor, y: Tensor): Tensor => bind1(subP, [x, y], {});
+export const mul = (x: Tensor, y: Tensor): Tensor => bind1(mulP, [x, y], {});
+export const div = (x: Tensor, y: Tensor): Tensor => bind1(divP, [x, y], {});
+export const reciprocal = (x: Tensor): Tensor => bind1(reciprocalP, [x], {});
+export const exp = (x: Tensor): Tensor => bind1(expP, [x], {});
+export const log = (x: Tensor): Tensor => bind1(logP, [x], {});
+export const log1p = (x: Tensor): Tensor => bind1(log1pP, [x], {});
+export const expm1 = (x: Tensor): Tensor => bind1(expm1P, [x], {});
+export const sin = (x: Tensor): Tensor => bind1(sinP, [x], {});
+export const cos = (x: Tensor): Tensor => bind1(cosP, [x], {});
+export const sqrt = (x: Tensor): Tensor => bind1(sqrtP, [x], {});
+export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
+export const logistic = (x: Tensor): Tensor => bind1(logisticP, [x], {});
+export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x], {});
+export const pow = (x: Tensor, y: Tensor): Tensor => bind1(powP, [x, y], {});
+export const max = (x: Tensor, y: Tensor): Tensor => bind1(maxP, [x, y], {});
+export const sign = (x: Tensor): Tensor => bind1(signP, [x], {});
+export const compare = (x: Tensor, y: Tensor, op: CompareOp): Tensor => bind1(compareP, [x, y], { op });
+export const where = (c: Tensor, x: Tensor, y: Tensor): Tensor => bind1(whereP, [c, x, y], {});
+export const cast = (x: Tensor, dtype: DType): Tensor => (x.dtype === dtype ? x : bind1(castP, [x], { dtype }));
+export const stopGradient = (x: Tensor): Tensor => bind1(stopGradientP, [x], {});

@@ -1,0 +1,82 @@
+/** @file Reductions: sum, max, argmax over axes; and `unbroadcast`, the transpose of broadcasting. */
+import { defineOp, bind1 } from "./define.js";
+import type { Aval, Tensor } from "../core/tensor.js";
+import { LinearIn } from "../core/primitive.js";
+import { type Shape, shapeEq, normalizeAxes } from "../core/shape.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { isFloat } from "../core/dtype.js";
+import { reduceArray, sumLeading } from "../tensor/kernels.js";
+import { broadcastTo, reshape } from "./shape-ops.js";
+import { cast, compare, div, mul } from "./elementwise.js";
+
+type AxesParams = { axes: number[] };
+
+function reducedShape(op: string, x: Aval, axes: number[]): number[] {
+  for (const a of axes) if (!(a >= 0 && a < x.shape.length)) throw new ShapeError(`${op}: axis ${a} out of range for shape ${fmtShape(x.shape)}`);
+  return x.shape.filter((_, i) => !axes.includes(i));
+}
+
+/** The shape with reduced axes kept as size 1, to broadcast a reduction back against its input. */
+export function keptShape(shape: Shape, axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+export const reduceSumP = defineOp<AxesParams>({
+  name: "reduceSum",
+  impl: ([x], { axes }) => {
+    const lead = axes.length > 0 && axes.every((a, i) => a === i) && axes.length < x.shape.length;
+    return lead && x.dtype !== "bool" ? sumLeading(x, axes.length) : reduceArray(x, axes, "sum", x.dtype === "bool" ? "int32" : x.dtype);
+  },
+  shape: ([x], { axes }) => ({ shape: reducedShape("sum", x, axes), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
+  jvp: "linear",
+  // The cotangent of a sum is broadcast back over the summed axes.
+  transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],
+  showParams: (p) => `axes=[${p.axes}]`,
+});
+
+/** NOTE: at ties the derivative of max is shared equally among the maximal elements. */
+export const reduceMaxP = defineOp<AxesParams>({
+  name: "reduceMax",
+  impl: ([x], { axes }) => reduceArray(x, axes, "max", x.dtype),
+  shape([x], { axes }) {
+    for (const a of axes) {
+      if (x.shape[a] === 0) throw new ShapeError(`max: cannot reduce over axis ${a} of size 0 (shape ${fmtShape(x.shape)})`);
+    }
+    return { shape: reducedShape("max", x, axes), dtype: x.dtype };
+  },
+  jvp: ([x], out, { axes }) => {
+    const mask = cast(compare(x, broadcastTo(reshape(out, keptShape(x.shape, axes)), x.shape), "eq"), x.dtype);
+    const count = reduceSum(mask, axes);
+    return [(dx) => div(reduceSum(mul(dx, mask), axes), count)];
+  },
+  transpose: null,
+  showParams: (p) => `axes=[${p.axes}]`,
+});
+
+export const argmaxP = defineOp<{ axis: number }>({
+  name: "argmax",
+  impl: ([x], { axis }) => reduceArray(x, [axis], "argmax", "int32"),
+  shape([x], { axis }) {
+    if (x.shape[axis] === 0) throw new ShapeError(`argmax: axis ${axis} has size 0 (shape ${fmtShape(x.shape)})`);
+    return { shape: reducedShape("argmax", x, [axis]), dtype: "int32" };
+  },
+  jvp: null,
+  transpose: null,
+  showParams: (p) => `axis=${p.axis}`,
+});
+
+export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
+export const reduceMax = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceMaxP, [x], { axes }));
+export const argmax = (x: Tensor, axis: number): Tensor => bind1(argmaxP, [x], { axis });
+
+/** Sum `x` down to `shape` (the inverse of NumPy broadcasting `shape` up to x.shape). */
+export function unbroadcast(x: Tensor, shape: Shape): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  const lead = x.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < x.shape.length; i++) if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
+  const summed = reduceSum(x, axes);
+  return shapeEq(summed.shape, shape) ? summed : reshape(summed, shape);
+}
+
+export { normalizeAxes, isFloat };

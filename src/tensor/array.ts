@@ -1,0 +1,171 @@
+/** @file Concrete tensors: contiguous row-major typed-array storage, creation from JS data, printing. */
+import { Tensor } from "../core/tensor.js";
+import { type DType, type TypedArray, allocate, checkDType } from "../core/dtype.js";
+import { type Shape, sizeOf, stridesOf } from "../core/shape.js";
+import { InputError, ShapeError, fmtShape } from "../core/errors.js";
+
+export type Nested = number | boolean | Nested[];
+
+export class ArrayTensor extends Tensor {
+  constructor(
+    readonly data: TypedArray,
+    readonly shape: Shape,
+    readonly dtype: DType,
+  ) {
+    super();
+  }
+
+  concrete(): ArrayTensor {
+    return this;
+  }
+
+  override item(): number {
+    if (this.data.length !== 1) {
+      throw new ShapeError(`item: needs a tensor with exactly one element; got shape ${fmtShape(this.shape)}`);
+    }
+    return this.data[0];
+  }
+
+  override toArray(): Nested {
+    const { data, shape, dtype } = this;
+    const conv = dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
+    if (shape.length === 0) return conv(data[0]);
+    const strides = stridesOf(shape);
+    const build = (axis: number, off: number): Nested[] => {
+      const out: Nested[] = new Array(shape[axis]);
+      for (let i = 0; i < shape[axis]; i++) {
+        const o = off + i * strides[axis];
+        out[i] = axis === shape.length - 1 ? conv(data[o]) : build(axis + 1, o);
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  override toString(): string {
+    return `Tensor(${this.dtype}${fmtShape(this.shape)}) ${formatData(this)}`;
+  }
+}
+
+function formatNumber(v: number, dtype: DType): string {
+  if (dtype === "bool") return v ? "true" : "false";
+  if (dtype === "int32" || Number.isInteger(v)) return String(v);
+  const s = v.toPrecision(7);
+  return String(Number(s));
+}
+
+/** Nested-bracket rendering; long axes are summarised with "…". */
+export function formatData(t: ArrayTensor, edge = 3, limit = 200): string {
+  const { data, shape, dtype } = t;
+  if (shape.length === 0) return formatNumber(data[0], dtype);
+  const strides = stridesOf(shape);
+  const summarise = data.length > limit;
+  const rec = (axis: number, off: number): string => {
+    const n = shape[axis];
+    const idx: (number | null)[] = [];
+    if (summarise && n > 2 * edge) {
+      for (let i = 0; i < edge; i++) idx.push(i);
+      idx.push(null);
+      for (let i = n - edge; i < n; i++) idx.push(i);
+    } else for (let i = 0; i < n; i++) idx.push(i);
+    const parts = idx.map((i) =>
+      i === null ? "…" : axis === shape.length - 1 ? formatNumber(data[off + i * strides[axis]], dtype) : rec(axis + 1, off + i * strides[axis]),
+    );
+    const sep = axis === shape.length - 1 ? ", " : ",\n" + " ".repeat(axis + 1);
+    return `[${parts.join(sep)}]`;
+  };
+  return rec(0, 0);
+}
+
+export function fromTypedArray(data: TypedArray, shape: Shape, dtype: DType): ArrayTensor {
+  return new ArrayTensor(data, shape, dtype);
+}
+
+export function scalarTensor(value: number, dtype: DType = "float64"): ArrayTensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return new ArrayTensor(data, [], dtype);
+}
+
+function typedArrayDType(a: ArrayBufferView): DType | null {
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Int32Array || a instanceof Int16Array || a instanceof Int8Array || a instanceof Uint16Array || a instanceof Uint8Array || a instanceof Uint8ClampedArray) return "int32";
+  return null;
+}
+
+/** Build a concrete tensor from a number, boolean, nested array, typed array or tensor. */
+export function arrayFrom(data: unknown, dtype?: DType, op = "tensor"): ArrayTensor {
+  if (dtype !== undefined) checkDType(dtype, op);
+  if (data instanceof Tensor) {
+    const c = data.concrete();
+    return dtype === undefined || dtype === c.dtype ? c : castArray(c, dtype);
+  }
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const inferred = typedArrayDType(data);
+    if (inferred === null) throw new InputError(`${op}: unsupported typed array ${data.constructor.name}; use Float64Array, Float32Array or Int32Array`);
+    const src = data as unknown as ArrayLike<number>;
+    return fillFrom(src, [src.length], dtype ?? inferred, op);
+  }
+  const shape: number[] = [];
+  let probe: unknown = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  let inferred: DType = "float64";
+  if (typeof probe === "boolean") inferred = "bool";
+  const flat: number[] = [];
+  const walk = (v: unknown, axis: number, path: string): void => {
+    if (axis === shape.length) {
+      if (typeof v === "number") flat.push(v);
+      else if (typeof v === "boolean") flat.push(v ? 1 : 0);
+      else if (v instanceof Tensor && v.size === 1) flat.push(v.item());
+      else {
+        throw new InputError(
+          `${op}: expected a number at ${path || "the top level"}; got ${describe(v)}. ` +
+            `Data must be numbers, booleans, (nested) arrays of them, or typed arrays`,
+        );
+      }
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[axis]) {
+      throw new InputError(
+        `${op}: ragged nested array: ${path || "the top level"} has ${Array.isArray(v) ? `length ${v.length}` : describe(v)}, ` +
+          `expected an array of length ${shape[axis]} (inferred shape ${fmtShape(shape)})`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], axis + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, "");
+  return fillFrom(flat, shape, dtype ?? inferred, op);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + "…" : v)}`;
+  return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : `${typeof v} ${String(v)}`;
+}
+
+function fillFrom(src: ArrayLike<number>, shape: number[], dtype: DType, op: string): ArrayTensor {
+  const n = sizeOf(shape);
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    if (dtype === "int32" && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647)) {
+      throw new InputError(`${op}: ${v} at flat index ${i} is not a 32-bit integer; int32 tensors need integers (round first, or use float64)`);
+    }
+    out[i] = dtype === "bool" ? (v ? 1 : 0) : v;
+  }
+  return new ArrayTensor(out, shape, dtype);
+}
+
+export function castArray(x: ArrayTensor, dtype: DType): ArrayTensor {
+  const out = allocate(dtype, x.data.length);
+  const src = x.data;
+  if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? 1 : 0;
+  else if (dtype === "int32") for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]);
+  else out.set(src);
+  return new ArrayTensor(out, x.shape, dtype);
+}

@@ -1,0 +1,248 @@
+/**
+ * @file Raw array kernels. The only code (with the catalogue's `impl`s) that touches typed arrays.
+ * Elementwise loops are generated once per scalar function with `new Function`, so each loop has
+ * its own call site and V8 inlines the scalar function (a shared loop calling many different
+ * functions would be megamorphic and several times slower). Without `new Function` (strict CSP)
+ * the shared loops are used.
+ */
+import { type DType, type TypedArray, allocate } from "../core/dtype.js";
+import { type Shape, broadcastStrides, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { ArrayTensor } from "./array.js";
+
+export type Unary = (a: number) => number;
+export type Binary = (a: number, b: number) => number;
+
+type UnaryLoop = (a: TypedArray, o: TypedArray, n: number) => void;
+type BinaryLoop = (a: TypedArray, b: TypedArray, o: TypedArray, n: number, ai: number, bi: number) => void;
+
+let canGenerate = true;
+function generate<T>(args: string[], body: string, fallback: () => T, ...bound: unknown[]): T {
+  if (canGenerate) {
+    try {
+      return new Function(...args, body)(...bound) as T;
+    } catch {
+      canGenerate = false;
+    }
+  }
+  return fallback();
+}
+
+const unaryLoops = new WeakMap<Unary, UnaryLoop>();
+function unaryLoop(f: Unary): UnaryLoop {
+  let k = unaryLoops.get(f);
+  if (!k) {
+    k = generate<UnaryLoop>(
+      ["f"],
+      "return function unary(a, o, n) { for (let i = 0; i < n; i++) o[i] = f(a[i]); };",
+      () => (a, o, n) => {
+        for (let i = 0; i < n; i++) o[i] = f(a[i]);
+      },
+      f,
+    );
+    unaryLoops.set(f, k);
+  }
+  return k;
+}
+
+/** Contiguous loops for a binary function: ai/bi are 1 when that operand advances, 0 when it is a scalar. */
+const binaryLoops = new WeakMap<Binary, BinaryLoop>();
+function binaryLoop(f: Binary): BinaryLoop {
+  let k = binaryLoops.get(f);
+  if (!k) {
+    k = generate<BinaryLoop>(
+      ["f"],
+      `return function binary(a, b, o, n, ai, bi) {
+        if (ai === 1 && bi === 1) { for (let i = 0; i < n; i++) o[i] = f(a[i], b[i]); }
+        else if (ai === 1) { const y = b[0]; for (let i = 0; i < n; i++) o[i] = f(a[i], y); }
+        else if (bi === 1) { const x = a[0]; for (let i = 0; i < n; i++) o[i] = f(x, b[i]); }
+        else { o[0] = f(a[0], b[0]); }
+      };`,
+      () => (a, b, o, n, ai, bi) => {
+        for (let i = 0; i < n; i++) o[i] = f(a[i * ai], b[i * bi]);
+      },
+      f,
+    );
+    binaryLoops.set(f, k);
+  }
+  return k;
+}
+
+export function unaryMap(x: ArrayTensor, f: Unary, dtype: DType): ArrayTensor {
+  const out = allocate(dtype, x.data.length);
+  unaryLoop(f)(x.data, out, out.length);
+  return new ArrayTensor(out, x.shape, dtype);
+}
+
+export function binaryMap(x: ArrayTensor, y: ArrayTensor, f: Binary, outShape: Shape, dtype: DType): ArrayTensor {
+  const n = sizeOf(outShape);
+  const out = allocate(dtype, n);
+  const loop = binaryLoop(f);
+  const xs = x.data.length, ys = y.data.length;
+  if (xs === n && ys === n && shapeEq(x.shape, y.shape)) loop(x.data, y.data, out, n, 1, 1);
+  else if (xs === n && ys === 1) loop(x.data, y.data, out, n, 1, 0);
+  else if (xs === 1 && ys === n) loop(x.data, y.data, out, n, 0, 1);
+  else {
+    // General broadcasting: materialise each operand in the output shape along the last axis.
+    const xb = xs === n ? x : broadcastArray(x, outShape);
+    const yb = ys === n ? y : broadcastArray(y, outShape);
+    loop(xb.data, yb.data, out, n, 1, 1);
+  }
+  return new ArrayTensor(out, outShape, dtype);
+}
+
+/** c ? x : y, with broadcasting. */
+export function select(c: ArrayTensor, x: ArrayTensor, y: ArrayTensor, outShape: Shape, dtype: DType): ArrayTensor {
+  const n = sizeOf(outShape);
+  const cb = c.data.length === n ? c : broadcastArray(c, outShape);
+  const xb = x.data.length === n ? x : broadcastArray(x, outShape);
+  const yb = y.data.length === n ? y : broadcastArray(y, outShape);
+  const out = allocate(dtype, n);
+  const cd = cb.data, xd = xb.data, yd = yb.data;
+  for (let i = 0; i < n; i++) out[i] = cd[i] ? xd[i] : yd[i];
+  return new ArrayTensor(out, outShape, dtype);
+}
+
+/**
+ * Copy a strided view of `src` into a new contiguous array of shape `shape`:
+ * element idx comes from src[offset + Σ idx_d · strides_d]. Broadcast, transpose and slice are all this.
+ */
+export function stridedCopy(src: TypedArray, offset: number, strides: readonly number[], shape: Shape, dtype: DType): TypedArray {
+  const n = sizeOf(shape);
+  const out = allocate(dtype, n);
+  const nd = shape.length;
+  if (n === 0) return out;
+  if (nd === 0) {
+    out[0] = src[offset];
+    return out;
+  }
+  const last = shape[nd - 1], ls = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let base = offset;
+  for (let o = 0; o < n; o += last) {
+    if (ls === 1) for (let j = 0; j < last; j++) out[o + j] = src[base + j];
+    else if (ls === 0) out.fill(src[base], o, o + last);
+    else for (let j = 0, s = base; j < last; j++, s += ls) out[o + j] = src[s];
+    // odometer over the leading axes
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Write contiguous `src` (of shape `shape`) into dst at dst[offset + Σ idx_d · strides_d], adding if `accumulate`. */
+export function stridedWrite(dst: TypedArray, offset: number, strides: readonly number[], src: TypedArray, shape: Shape, accumulate = false): void {
+  const n = sizeOf(shape);
+  const nd = shape.length;
+  if (n === 0) return;
+  if (nd === 0) {
+    dst[offset] = accumulate ? dst[offset] + src[0] : src[0];
+    return;
+  }
+  const last = shape[nd - 1], ls = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let base = offset;
+  for (let o = 0; o < n; o += last) {
+    if (accumulate) for (let j = 0, s = base; j < last; j++, s += ls) dst[s] += src[o + j];
+    else for (let j = 0, s = base; j < last; j++, s += ls) dst[s] = src[o + j];
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export function broadcastArray(x: ArrayTensor, shape: Shape): ArrayTensor {
+  if (shapeEq(x.shape, shape)) return x;
+  return new ArrayTensor(stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, x.dtype), shape, x.dtype);
+}
+
+export function transposeArray(x: ArrayTensor, perm: readonly number[]): ArrayTensor {
+  const st = stridesOf(x.shape);
+  const shape = perm.map((p) => x.shape[p]);
+  return new ArrayTensor(stridedCopy(x.data, 0, perm.map((p) => st[p]), shape, x.dtype), shape, x.dtype);
+}
+
+export type Reducer = "sum" | "max" | "argmax";
+
+/** Reduce over `axes` (sorted), producing the shape without them. argmax needs exactly one axis. */
+export function reduceArray(x: ArrayTensor, axes: readonly number[], kind: Reducer, dtype: DType): ArrayTensor {
+  const shape = x.shape;
+  const outShape = shape.filter((_, i) => !axes.includes(i));
+  const m = sizeOf(outShape);
+  const out = allocate(dtype, m);
+  // Move reduced axes last, then reduce contiguous rows of length k.
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const isIdentity = perm.every((p, i) => p === i);
+  const src = isIdentity ? x.data : transposeArray(x, perm).data;
+  const k = m === 0 ? 0 : src.length / m;
+  if (kind === "sum") {
+    if (m === 1) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += src[i];
+      out[0] = s;
+    } else {
+      for (let r = 0, o = 0; r < m; r++) {
+        let s = 0;
+        for (let i = 0; i < k; i++, o++) s += src[o];
+        out[r] = s;
+      }
+    }
+  } else {
+    for (let r = 0, o = 0; r < m; r++) {
+      let best = -Infinity, arg = 0;
+      for (let i = 0; i < k; i++, o++) {
+        const v = src[o];
+        // NaN propagates as the maximum (like Math.max); the first index wins ties.
+        if (v > best || (v !== v && best === best)) {
+          best = v;
+          arg = i;
+        }
+      }
+      out[r] = kind === "max" ? best : arg;
+    }
+  }
+  return new ArrayTensor(out, outShape, dtype);
+}
+
+/** Sum over leading broadcast axes is common (unbroadcast of a bias gradient): a contiguous fast path. */
+export function sumLeading(x: ArrayTensor, lead: number): ArrayTensor {
+  const outShape = x.shape.slice(lead);
+  const m = sizeOf(outShape);
+  const out = allocate(x.dtype, m);
+  const src = x.data;
+  for (let o = 0; o < src.length; o += m) for (let j = 0; j < m; j++) out[j] += src[o + j];
+  return new ArrayTensor(out, outShape, x.dtype);
+}
+
+/** Batched matrix product [..., m, k] × [..., k, n] with equal batch shapes. */
+export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType): ArrayTensor {
+  const nd = a.shape.length;
+  const m = a.shape[nd - 2], k = a.shape[nd - 1], n = b.shape[nd - 1];
+  const batch = sizeOf(a.shape.slice(0, nd - 2));
+  const out = allocate(dtype, batch * m * n);
+  const A = a.data, B = b.data;
+  // The accumulation row is float64 so float32 products sum in double precision.
+  const row = new Float64Array(n);
+  for (let t = 0; t < batch; t++) {
+    const ao = t * m * k, bo = t * k * n, oo = t * m * n;
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const aip = A[ao + i * k + p];
+        const bp = bo + p * n;
+        for (let j = 0; j < n; j++) row[j] += aip * B[bp + j];
+      }
+      for (let j = 0; j < n; j++) out[oo + i * n + j] = row[j];
+    }
+  }
+  return new ArrayTensor(out, outShape, dtype);
+}

@@ -1,0 +1,99 @@
+/**
+ * @file Reverse mode, derived (Autodidax): linearize = forward mode whose tangents are staged into a
+ * linear program instead of computed; vjp = transpose that program, walking it backwards and summing
+ * the cotangents of every path. Every transposed operation goes through `bind`, so the gradient is
+ * itself a program of primitives and can be differentiated, traced and printed again (seed 001:
+ * reverse AD by extending the graph).
+ */
+import type { Tensor } from "../core/tensor.js";
+import { type Cotangent, LinearIn } from "../core/primitive.js";
+import { type Program, Var, Lit, evalProgram } from "../core/ir.js";
+import { isFloat } from "../core/dtype.js";
+import { TransformError, fmtShape } from "../core/errors.js";
+import { shapeEq } from "../core/shape.js";
+import { stage } from "./stage.js";
+import { jvpFlat } from "./jvp.js";
+
+export interface Linearized {
+  outs: Tensor[];
+  /** Inputs: one tangent per float primal (non-float primals have none); outputs: one per out. */
+  program: Program;
+  /** Index into the primals of each linear input. */
+  diffIdx: number[];
+}
+
+export function linearizeFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): Linearized {
+  const diffIdx = primals.flatMap((p, i) => (isFloat(p.dtype) ? [i] : []));
+  const { program, extra } = stage("linearize", diffIdx.map((i) => primals[i]), (tanIn) => {
+    const tangents = primals.map(() => null as Tensor | null);
+    diffIdx.forEach((i, k) => (tangents[i] = tanIn[k]));
+    const { outs, touts } = jvpFlat(f, primals, tangents);
+    return { outs: touts, extra: outs };
+  });
+  return { outs: extra!, program, diffIdx };
+}
+
+/** Pull output cotangents back through a linear program (null = zero), giving input cotangents. */
+export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[] {
+  const ctEnv = new Map<Var, Tensor>();
+  const accum = (v: Var, ct: Tensor): void => {
+    const prev = ctEnv.get(v);
+    ctEnv.set(v, prev === undefined ? ct : addCotangents(prev, ct));
+  };
+  program.outputs.forEach((a, i) => {
+    const ct = cts[i];
+    if (a instanceof Var && ct !== null && ct !== undefined) accum(a, ct);
+  });
+  for (let k = program.eqns.length - 1; k >= 0; k--) {
+    const eqn = program.eqns[k];
+    const outCts = eqn.outs.map((v) => ctEnv.get(v) ?? null);
+    if (outCts.every((c) => c === null)) continue;
+    eqn.outs.forEach((v) => ctEnv.delete(v));
+    if (eqn.prim.transpose === null) {
+      throw new TransformError(`${eqn.prim.name} has no transpose rule but appeared in a linear program; its forward rule is not linear in the tangents`);
+    }
+    const args = eqn.inputs.map((a) => (a instanceof Lit ? a.value : new LinearIn(a.aval)));
+    const inCts = eqn.prim.transpose(outCts, args, eqn.params);
+    eqn.inputs.forEach((a, i) => {
+      const ct = inCts[i];
+      if (a instanceof Var && ct !== null) accum(a, ct);
+    });
+  }
+  return program.inputs.map((v) => ctEnv.get(v) ?? null);
+}
+
+let addCotangents: (a: Tensor, b: Tensor) => Tensor = () => {
+  throw new Error("transpose: cotangent addition not configured");
+};
+/** The transformation does not import the catalogue; the library hands it `add` at start-up. */
+export function setCotangentAdd(add: (a: Tensor, b: Tensor) => Tensor): void {
+  addCotangents = add;
+}
+
+export function vjpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): { outs: Tensor[]; pullback: (cts: Cotangent[]) => Cotangent[] } {
+  const lin = linearizeFlat(f, primals);
+  const pullback = (cts: Cotangent[]): Cotangent[] => {
+    lin.outs.forEach((o, i) => {
+      const ct = cts[i];
+      if (ct && !shapeEq(ct.shape, o.shape)) {
+        throw new TransformError(`vjp: cotangent ${i} has shape ${fmtShape(ct.shape)} but the output has shape ${fmtShape(o.shape)}`);
+      }
+    });
+    const inCts = transposeProgram(lin.program, cts);
+    const res: Cotangent[] = primals.map(() => null);
+    lin.diffIdx.forEach((i, k) => (res[i] = inCts[k]));
+    return res;
+  };
+  return { outs: lin.outs, pullback };
+}
+
+/** Push tangents through a linearized function (forward mode, without re-running the primal). */
+export function pushforward(lin: Linearized, tangents: (Tensor | null)[]): (Tensor | null)[] {
+  return evalLinear(lin.program, lin.diffIdx.map((i) => tangents[i]));
+}
+
+function evalLinear(program: Program, tangents: (Tensor | null)[]): (Tensor | null)[] {
+  // Zero tangents would need instantiating to run the program; callers pass full tangents.
+  if (tangents.some((t) => t === null)) throw new TransformError("linearize: every tangent must be given");
+  return evalProgram(program, tangents as Tensor[]);
+}
