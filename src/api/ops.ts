@@ -312,6 +312,21 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor 
   }
   return S.gather(t, i32, normalizeAxis("take", axis, t.ndim));
 }
+/** Zero padding: `widths[i] = [before, after]` for each axis. */
+export function pad(x: TensorLike, widths: readonly (readonly [number, number])[]): Tensor {
+  const t = asTensor(x, "pad");
+  if (widths.length !== t.ndim) throw new ShapeError(`pad: ${widths.length} [before, after] pairs for a tensor of rank ${t.ndim} (shape ${fmtShape(t.shape)})`);
+  return S.pad(t, widths.map((w) => w[0]), widths.map((w) => w[1]));
+}
+/** x with `values` added at `indices` along `axis` (repeated indices accumulate, as NumPy's add.at). */
+export function indexAdd(x: TensorLike, indices: TensorLike, values: TensorLike, axis = 0): Tensor {
+  const [t, v] = operands("indexAdd", [x, values]);
+  const idx = asTensor(indices, "indexAdd");
+  const i32 = idx.dtype === "int32" ? idx : idx.dtype === "float64" && isIntegral(idx) ? P.cast(idx, "int32") : idx;
+  const a = normalizeAxis("indexAdd", axis, t.ndim);
+  const want = [...t.shape.slice(0, a), ...i32.shape, ...t.shape.slice(a + 1)];
+  return P.add(t, S.scatterAdd(S.broadcastTo(v, want), i32, a, t.shape));
+}
 function isIntegral(t: Tensor): boolean {
   if (!(t instanceof ArrayTensor)) return false;
   return t.data.every((v) => Number.isInteger(v));

@@ -1,0 +1,146 @@
+/**
+ * The conformance suite: one row per primitive (at least), on its valid input domain. Each row is
+ * checked for value (against Math.* or a direct loop), shape and dtype (float64 and float32), and
+ * derivatives at order 1 and 2 in forward, reverse and mixed modes against finite differences
+ * (checkGrads: FD along random directions plus the dot-product test). Finally: every primitive in
+ * the catalogue has a row.
+ */
+import { describe, it, expect } from "vitest";
+import * as w from "../src/index.js";
+import { Tensor, catalogue, checkGrads, grad, jvp, makeProgram, type PrimitiveName } from "../src/index.js";
+import { linearizeFlat } from "../src/transforms/linearize.js";
+import { randomTensor, expectClose, toNums } from "./helpers.js";
+
+type Dom = { shape: number[]; lo: number; hi: number };
+interface Row {
+  prim: PrimitiveName;
+  f: (...xs: Tensor[]) => Tensor;
+  inputs: Dom[];
+  /** Elementwise reference (inputs broadcast to a common shape first). */
+  ref?: (...xs: number[]) => number;
+  /** Reference for the whole output, from the inputs' flat data. */
+  refAll?: (...xs: number[][]) => number[];
+  /** Output shape, when not the broadcast input shape. */
+  shape?: number[];
+  /** "zero": the derivative is identically 0; "none": not differentiable (int/bool output). */
+  deriv?: "smooth" | "zero" | "none";
+  modes?: ("fwd" | "rev")[];
+  rtol?: number;
+  /** Finite-difference step, for rows whose values are rounded to float32. */
+  h?: number;
+  dotRtol?: number;
+  f32?: boolean;
+}
+
+const S23 = [2, 3];
+const u = (lo: number, hi: number, shape = S23): Dom => ({ shape, lo, hi });
+const unary = (prim: PrimitiveName, f: (x: Tensor) => Tensor, ref: (a: number) => number, lo: number, hi: number): Row => ({ prim, f, inputs: [u(lo, hi)], ref, f32: true });
+const binary = (prim: PrimitiveName, f: (x: Tensor, y: Tensor) => Tensor, ref: (a: number, b: number) => number, a: Dom, b: Dom): Row => ({ prim, f, inputs: [a, b], ref, f32: true });
+
+const rows: Row[] = [
+  unary("neg", w.neg, (a) => -a, -3, 3),
+  binary("add", w.add, (a, b) => a + b, u(-2, 2), u(-2, 2)),
+  binary("add", w.add, (a, b) => a + b, u(-2, 2), u(-2, 2, [3])), // broadcasting
+  binary("sub", w.sub, (a, b) => a - b, u(-2, 2, [2, 1]), u(-2, 2)),
+  binary("mul", w.mul, (a, b) => a * b, u(-2, 2), u(-2, 2, [3])),
+  binary("div", w.div, (a, b) => a / b, u(-2, 2), u(0.5, 2)),
+  unary("reciprocal", w.reciprocal, (a) => 1 / a, 0.5, 2),
+  unary("exp", w.exp, Math.exp, -2, 2),
+  unary("log", w.log, Math.log, 0.2, 3),
+  unary("log1p", w.log1p, Math.log1p, -0.5, 2),
+  unary("expm1", w.expm1, Math.expm1, -2, 2),
+  unary("sin", w.sin, Math.sin, -3, 3),
+  unary("cos", w.cos, Math.cos, -3, 3),
+  unary("sqrt", w.sqrt, Math.sqrt, 0.2, 4),
+  unary("tanh", w.tanh, Math.tanh, -2, 2),
+  unary("logistic", w.sigmoid, (a) => 1 / (1 + Math.exp(-a)), -4, 4),
+  binary("atan2", w.atan2, Math.atan2, u(0.3, 2), u(-2, 2)),
+  binary("pow", w.pow, Math.pow, u(0.5, 2), u(-1.5, 1.5)),
+  binary("max", w.maximum, Math.max, u(-2, 2), u(-2, 2)),
+  { prim: "sign", f: w.sign, inputs: [u(-2, 2)], ref: Math.sign, deriv: "zero" },
+  { prim: "compare", f: (x, y) => w.lt(x, y), inputs: [u(-1, 1), u(-1, 1)], ref: (a, b) => +(a < b), deriv: "none" },
+  { prim: "where", f: (x, y) => w.where(w.gt(x, 0), w.mul(x, x), w.sin(y)), inputs: [u(-1, 1), u(-1, 1)], ref: (a, b) => (a > 0 ? a * a : Math.sin(b)) },
+  { prim: "cast", f: (x) => w.cast(w.mul(w.cast(x, "float32"), 3), "float64"), inputs: [u(-1, 1)], ref: (a) => 3 * Math.fround(a), rtol: 1e-4, h: 1e-2, dotRtol: 1e-5 },
+  { prim: "stopGradient", f: (x) => w.mul(x, w.stopGradient(x)), inputs: [u(-2, 2)], ref: (a) => a * a, deriv: "zero" },
+  // reductions
+  { prim: "reduceSum", f: (x) => w.sum(x, 1), inputs: [u(-2, 2)], refAll: (x) => [x[0] + x[1] + x[2], x[3] + x[4] + x[5]], shape: [2] },
+  { prim: "reduceSum", f: (x) => w.sum(w.mul(x, x)), inputs: [u(-2, 2)], refAll: (x) => [x.reduce((s, v) => s + v * v, 0)], shape: [] },
+  { prim: "reduceMax", f: (x) => w.max(x, 0), inputs: [u(-2, 2)], refAll: (x) => [0, 1, 2].map((j) => Math.max(x[j], x[j + 3])), shape: [3] },
+  { prim: "argmax", f: (x) => w.argmax(x, 1), inputs: [u(-2, 2)], refAll: (x) => [0, 1].map((r) => x.slice(3 * r, 3 * r + 3).indexOf(Math.max(...x.slice(3 * r, 3 * r + 3)))), shape: [2], deriv: "none" },
+  // structure
+  { prim: "reshape", f: (x) => w.mul(w.reshape(x, [3, 2]), w.reshape(x, [3, 2])), inputs: [u(-2, 2)], refAll: (x) => x.map((v) => v * v), shape: [3, 2] },
+  { prim: "broadcastTo", f: (x) => w.sin(w.broadcastTo(x, [2, 3])), inputs: [u(-2, 2, [3])], refAll: (x) => [...x, ...x].map(Math.sin), shape: [2, 3] },
+  { prim: "transpose", f: (x) => w.mul(w.transpose(x), w.transpose(x)), inputs: [u(-2, 2)], refAll: (x) => [0, 3, 1, 4, 2, 5].map((i) => x[i] * x[i]), shape: [3, 2] },
+  { prim: "slice", f: (x) => w.exp(w.slice(x, null, [0, 4, 2])), inputs: [u(-1, 1, [2, 4])], refAll: (x) => [0, 2, 4, 6].map((i) => Math.exp(x[i])), shape: [2, 2] },
+  { prim: "pad", f: (x) => w.pad(w.sin(x), [[1, 0], [0, 2]]), inputs: [u(-2, 2)], refAll: (x) => [0, 0, 0, 0, 0, ...x.slice(0, 3).map(Math.sin), 0, 0, ...x.slice(3).map(Math.sin), 0, 0], shape: [3, 5] },
+  { prim: "concat", f: (x, y) => w.concat([w.mul(x, y), w.sin(y)], 1), inputs: [u(-1, 1), u(-1, 1)], refAll: (x, y) => [0, 1].flatMap((r) => [...[0, 1, 2].map((j) => x[3 * r + j] * y[3 * r + j]), ...[0, 1, 2].map((j) => Math.sin(y[3 * r + j]))]), shape: [2, 6] },
+  { prim: "gather", f: (x) => w.square(w.take(x, w.tensor([2, 0, 2, -1], { dtype: "int32" }), 1)), inputs: [u(-2, 2)], refAll: (x) => [0, 1].flatMap((r) => [2, 0, 2, 2].map((j) => x[3 * r + j] ** 2)), shape: [2, 4] },
+  { prim: "scatterAdd", f: (x, v) => w.indexAdd(w.sin(x), w.tensor([0, 2, 0], { dtype: "int32" }), w.mul(v, v), 1), inputs: [u(-2, 2), u(-2, 2, [2, 3])], refAll: (x, v) => [0, 1].flatMap((r) => [Math.sin(x[3 * r]) + v[3 * r] ** 2 + v[3 * r + 2] ** 2, Math.sin(x[3 * r + 1]), Math.sin(x[3 * r + 2]) + v[3 * r + 1] ** 2]), shape: [2, 3] },
+  { prim: "matmul", f: (a, b) => w.matmul(a, b), inputs: [u(-1, 1, [2, 3]), u(-1, 1, [3, 4])], refAll: (a, b) => Array.from({ length: 8 }, (_, k) => { const i = Math.floor(k / 4), j = k % 4; let s = 0; for (let p = 0; p < 3; p++) s += a[3 * i + p] * b[4 * p + j]; return s; }), shape: [2, 4] },
+  {
+    prim: "customVjp",
+    f: w.customVjp((x: Tensor) => w.mul(x, w.mul(x, x)), (x: Tensor) => [w.mul(x, w.mul(x, x)), x], (x: Tensor, ct) => [w.mul(ct as Tensor, w.mul(3, w.mul(x, x)))]) as (x: Tensor) => Tensor,
+    inputs: [u(-2, 2)], ref: (a) => a ** 3, modes: ["rev"],
+  },
+];
+
+function inputsFor(row: Row, k: number, dtype: "float64" | "float32" = "float64"): Tensor[] {
+  return row.inputs.map((d, i) => randomTensor(d.shape, d.lo, d.hi, 1000 * k + 17 * i + 1, dtype));
+}
+
+function reference(row: Row, xs: Tensor[]): number[] {
+  if (row.refAll) return row.refAll(...xs.map(toNums));
+  const shape = w.broadcastTo(xs[0], xs.reduce<number[]>((s, x) => (x.ndim > s.length || x.size > s.reduce((a, b) => a * b, 1) ? [...x.shape] : s), [])).shape;
+  const full = xs.map((x) => toNums(w.broadcastTo(x, shape)));
+  return full[0].map((_, j) => row.ref!(...full.map((a) => a[j])));
+}
+
+describe("conformance: every primitive, value and derivatives", () => {
+  rows.forEach((row, k) => {
+    describe(`${row.prim} #${k}`, () => {
+      const xs = inputsFor(row, k);
+      it("value and shape (float64)", () => {
+        const y = row.f(...xs);
+        const want = reference(row, xs);
+        if (row.shape) expect(y.shape).toEqual(row.shape);
+        expectClose(y, want, row.rtol ?? 1e-13, 1e-14);
+        if (row.deriv !== "none") expect(y.dtype).toBe("float64");
+      });
+      if (row.f32) {
+        it("dtype and value in float32", () => {
+          const xs32 = inputsFor(row, k, "float32");
+          const y = row.f(...xs32);
+          expect(y.dtype).toBe("float32");
+          expectClose(y, reference(row, xs32), 1e-6, 1e-6);
+        });
+      }
+      if (row.deriv === undefined || row.deriv === "smooth") {
+        it("derivatives of order 1 and 2, forward, reverse and mixed, vs finite differences", () => {
+          checkGrads(row.f, xs, { order: 2, modes: row.modes ?? ["fwd", "rev"], rtol: row.rtol ?? 1e-5, h: row.h, dotRtol: row.dotRtol });
+        });
+      } else if (row.deriv === "zero") {
+        it("derivative is zero", () => {
+          const g = grad((...a: Tensor[]) => w.sum(row.f(...a)))(...xs);
+          if (row.prim === "stopGradient") expectClose(g, xs[0]); // d/dx x·stop(x) = stop(x)
+          else expectClose(g, toNums(xs[0]).map(() => 0));
+          const [, t] = jvp(row.f, xs, xs);
+          if (row.prim !== "stopGradient") expectClose(t, toNums(row.f(...xs)).map(() => 0));
+        });
+      }
+    });
+  });
+
+  it("every primitive in the catalogue has a row that exercises it", () => {
+    const seen = new Set<string>();
+    rows.forEach((row, k) => {
+      const xs = inputsFor(row, k);
+      const { program } = makeProgram(row.f)(...xs);
+      const lin = row.deriv === "none" ? null : linearizeFlat((a) => [row.f(...a)], xs).program;
+      const prims = [...program.eqns, ...(lin?.eqns ?? [])].map((e) => e.prim.name);
+      expect(prims, `row ${k} claims ${row.prim}`).toContain(catalogue[row.prim].name);
+      prims.forEach((p) => seen.add(p));
+    });
+    const missing = Object.values(catalogue).map((p) => p.name).filter((n) => !rows.some((r) => catalogue[r.prim].name === n));
+    expect(missing).toEqual([]);
+  });
+});
