@@ -43,6 +43,7 @@ const rows: Row[] = [
   binary("add", w.add, (a, b) => a + b, u(-2, 2), u(-2, 2, [3])), // broadcasting
   binary("sub", w.sub, (a, b) => a - b, u(-2, 2, [2, 1]), u(-2, 2)),
   binary("mul", w.mul, (a, b) => a * b, u(-2, 2), u(-2, 2, [3])),
+  unary("square", w.square, (a) => a * a, -3, 3),
   binary("div", w.div, (a, b) => a / b, u(-2, 2), u(0.5, 2)),
   unary("reciprocal", w.reciprocal, (a) => 1 / a, 0.5, 2),
   unary("exp", w.exp, Math.exp, -2, 2),

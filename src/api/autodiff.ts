@@ -9,7 +9,7 @@ import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatc
 import { TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { shapeEq } from "../core/shape.js";
-import { type Program, printProgram } from "../core/ir.js";
+import { type Program, printProgram, deadCodeElimination } from "../core/ir.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { linearizeFlat, pushforward, vjpFlat } from "../transforms/linearize.js";
@@ -86,7 +86,7 @@ function describe(x: unknown): string {
  * Value and gradient of a scalar function. The gradient has the structure of the differentiated
  * argument(s). @example valueAndGrad((x) => sum(square(x)))(tensor([1, 2])) // [5, [2, 4]]
  */
-export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => [any, any] {
+export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => [any, any] {
   return (...args) => {
     const argnums = checkArgnums("grad", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall(f, args, argnums);
@@ -108,7 +108,7 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
 }
 
 /** Gradient of a scalar function. @example grad((x) => x.mul(x))(3) // 6 */
-export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => any {
+export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => any {
   const vg = valueAndGrad(f, opts);
   return (...args) => {
     const [v, g] = vg(...args);
@@ -226,7 +226,7 @@ function stackCols(cols: Tensor[], lead: readonly number[], tail: readonly numbe
 }
 
 /** Jacobian by forward mode: one column per input element (best for few inputs, many outputs). */
-export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: Parameters<F>) => any {
+export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
   return (...args) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall(f, args, argnums);
@@ -254,7 +254,7 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 }
 
 /** Jacobian by reverse mode: one row per output element (best for few outputs, many inputs). */
-export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: Parameters<F>) => any {
+export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
   return (...args) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall(f, args, argnums);
@@ -280,7 +280,7 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 }
 
 /** Hessian: forward over reverse, jacfwd(jacrev(f)). */
-export function hessian<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: Parameters<F>) => any {
+export function hessian<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
   return jacfwd(jacrev(f, opts), opts) as never;
 }
 
@@ -301,11 +301,12 @@ export function makeProgram(f: Fn): (...args: unknown[]) => StagedProgram {
     const primals = leaves.map(leafTensor);
     const names = paramNames(f, args.length);
     const inNames = leaves.length === args.length ? names : primals.map((_, i) => `x${i + 1}`);
-    const { program } = stage("makeProgram", primals, (ins) => {
+    const { program: staged } = stage("makeProgram", primals, (ins) => {
       const call = unflatten<unknown[]>(def, ins);
       const [outs] = flatten(f(...call));
       return outs.map(leafTensor);
     });
+    const program = deadCodeElimination(staged);
     return { program, inNames, toString: () => printProgram(program, inNames) };
   };
 }

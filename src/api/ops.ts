@@ -39,8 +39,7 @@ export function neg(x: TensorLike): Tensor {
   return P.neg(operands("neg", [x])[0]);
 }
 export function square(x: TensorLike): Tensor {
-  const t = operands("square", [x])[0];
-  return P.mul(t, t);
+  return P.square(operands("square", [x])[0]);
 }
 export const reciprocal = unaryFloat("reciprocal", P.reciprocal);
 export const sqrt = unaryFloat("sqrt", P.sqrt);

@@ -64,6 +64,20 @@ export class ProgramBuilder {
   }
 }
 
+/** Drop equations whose outputs are never used (e.g. the primal part of a gradient program). */
+export function deadCodeElimination(program: Program): Program {
+  const live = new Set<Var>();
+  for (const a of program.outputs) if (a instanceof Var) live.add(a);
+  const kept: Eqn[] = [];
+  for (let k = program.eqns.length - 1; k >= 0; k--) {
+    const e = program.eqns[k];
+    if (!e.outs.some((v) => live.has(v))) continue;
+    kept.push(e);
+    for (const a of e.inputs) if (a instanceof Var) live.add(a);
+  }
+  return new Program(program.inputs, kept.reverse(), program.outputs);
+}
+
 /** Run a program on values (of any level: concrete arrays or tracers, so evaluation can be traced). */
 export function evalProgram(program: Program, args: Tensor[]): (Tensor | null)[] {
   const env = new Map<Var, Tensor>();

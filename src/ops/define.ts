@@ -8,9 +8,27 @@ import type { Aval, Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
 import { shapeEq } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
-import type { ArrayTensor } from "../tensor/array.js";
-import { zerosLike, broadcastTo } from "./shape-ops.js";
-import { add } from "./elementwise.js";
+import { ArrayTensor } from "../tensor/array.js";
+import { allocate } from "../core/dtype.js";
+import { sizeOf } from "../core/shape.js";
+
+/**
+ * The two ops the generic forward rule needs (summing per-input terms, restoring the output shape).
+ * They are registered by their own modules, so this module imports no op and is initialised first.
+ */
+export const linearHelpers: { add: (x: Tensor, y: Tensor) => Tensor; broadcastTo: (x: Tensor, shape: readonly number[]) => Tensor } = {
+  add: () => {
+    throw new Error("ops not registered");
+  },
+  broadcastTo: () => {
+    throw new Error("ops not registered");
+  },
+};
+
+/** Concrete zeros with the aval of `x` (instantiates a symbolic zero tangent). */
+export function zerosLike(x: Aval): ArrayTensor {
+  return new ArrayTensor(allocate(x.dtype, sizeOf(x.shape)), x.shape, x.dtype);
+}
 
 export type Term = ((d: Tensor) => Tensor | null) | null;
 
@@ -23,6 +41,11 @@ export interface OpSpec<P> {
    * inputs (its tangent is the op applied to the tangents); or null when the output has no derivative.
    */
   jvp: ((primals: Tensor[], out: Tensor, params: P) => Term[]) | "linear" | null;
+  /**
+   * For ops linear in all inputs whose per-input terms would each cost an op (add, sub): when every
+   * input has a tangent, apply the op itself to the tangents instead of summing terms.
+   */
+  linear?: boolean;
   transpose: ((ct: Tensor, args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
   showParams?(params: P): string;
 }
@@ -40,15 +63,19 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
         const args = tangents.map((t, i) => t ?? (isFloat(primals[i].dtype) ? zerosLike(primals[i]) : primals[i]));
         return [bind1(prim, args, params)];
       }
+      if (spec.linear && tangents.every((t) => t !== null)) {
+        const dout = bind1(prim, tangents as Tensor[], params);
+        return [shapeEq(dout.shape, out.shape) ? dout : linearHelpers.broadcastTo(dout, out.shape)];
+      }
       const terms = rule(primals, out, params);
       let dout: Tensor | null = null;
       for (let i = 0; i < terms.length; i++) {
         const t = tangents[i], term = terms[i];
         if (t === null || term === null) continue;
         const d = term(t);
-        if (d !== null) dout = dout === null ? d : add(dout, d);
+        if (d !== null) dout = dout === null ? d : linearHelpers.add(dout, d);
       }
-      if (dout !== null && !shapeEq(dout.shape, out.shape)) dout = broadcastTo(dout, out.shape);
+      if (dout !== null && !shapeEq(dout.shape, out.shape)) dout = linearHelpers.broadcastTo(dout, out.shape);
       return [dout];
     },
     transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),

@@ -2,7 +2,7 @@
  * @file Structural primitives: reshape, broadcast, transpose, slice, pad, concatenate, gather and
  * scatter-add. All are linear; each transpose is another of them.
  */
-import { defineOp, bind1 } from "./define.js";
+import { defineOp, bind1, linearHelpers, zerosLike } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn } from "../core/primitive.js";
 import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf, broadcastStrides } from "../core/shape.js";
@@ -235,9 +235,7 @@ export const concat = (xs: Tensor[], axis: number): Tensor => (xs.length === 1 ?
 export const gather = (x: Tensor, idx: Tensor, axis: number): Tensor => bind1(gatherP, [x, idx], { axis });
 export const scatterAdd = (u: Tensor, idx: Tensor, axis: number, shape: Shape): Tensor => bind1(scatterAddP, [u, idx], { axis, shape: [...shape] });
 
-/** Concrete zeros with the aval of `x` (used to instantiate symbolic zero tangents). */
-export function zerosLike(x: Aval): ArrayTensor {
-  return new ArrayTensor(allocate(x.dtype, sizeOf(x.shape)), x.shape, x.dtype);
-}
+linearHelpers.broadcastTo = broadcastTo;
+export { zerosLike };
 
 export { broadcastStrides };

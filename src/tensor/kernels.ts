@@ -16,10 +16,13 @@ type UnaryLoop = (a: TypedArray, o: TypedArray, n: number) => void;
 type BinaryLoop = (a: TypedArray, b: TypedArray, o: TypedArray, n: number, ai: number, bi: number) => void;
 
 let canGenerate = true;
+let kernelId = 0;
 function generate<T>(args: string[], body: string, fallback: () => T, ...bound: unknown[]): T {
   if (canGenerate) {
     try {
-      return new Function(...args, body)(...bound) as T;
+      // A unique source per kernel: V8 caches `new Function` by source text, and kernels sharing a
+      // compiled function would share call-site feedback and stop inlining their scalar function.
+      return new Function(...args, `// kernel ${kernelId++}\n${body}`)(...bound) as T;
     } catch {
       canGenerate = false;
     }

@@ -1,0 +1,81 @@
+/**
+ * @file The evaluation trace as the seeds print it: one row per intermediate variable with its
+ * operation, value, forward tangent and reverse adjoint (seeds 001 and 004).
+ */
+import type { Tensor } from "../core/tensor.js";
+import { Var, Lit, type Program } from "../core/ir.js";
+import { bind } from "../core/trace.js";
+import { flatten } from "../core/pytree.js";
+import { TransformError } from "../core/errors.js";
+import { scalarTensor } from "../tensor/array.js";
+import { makeProgram, jvp, grad } from "./autodiff.js";
+import { add } from "./ops.js";
+
+export interface TraceRow {
+  name: string;
+  /** The operation that defines it ("input" for inputs). */
+  expr: string;
+  value: Tensor;
+  tangent: Tensor;
+  adjoint: Tensor;
+}
+
+/** Evaluate every equation, adding eps[k] to the k-th equation's output (to read adjoints as gradients). */
+function evalAll(program: Program, xs: Tensor[], eps?: Tensor[]): Tensor[] {
+  const env = new Map<Var, Tensor>();
+  program.inputs.forEach((v, i) => env.set(v, xs[i]));
+  const all = [...xs];
+  program.eqns.forEach((e, k) => {
+    let out = bind(e.prim, e.inputs.map((a) => (a instanceof Lit ? a.value : env.get(a)!)), e.params)[0];
+    if (eps) out = add(out, eps[k]);
+    env.set(e.outs[0], out);
+    all.push(out);
+  });
+  return all;
+}
+
+/**
+ * The trace table of f at `args`, with tangents along `tangents` (default: the first input) and
+ * adjoints of the (scalar) output. Variables are named as in the seeds: inputs v₋ₙ₊₁…v₀, then v1….
+ */
+export function traceTable(f: (...args: any[]) => Tensor, args: unknown[], tangents?: unknown[]): TraceRow[] {
+  const staged = makeProgram(f)(...args);
+  const { program } = staged;
+  if (program.outputs.length !== 1 || !(program.outputs[0] instanceof Var)) throw new TransformError("traceTable: f must return one tensor computed from its inputs");
+  const [leaves] = flatten(args);
+  const xs = leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l));
+  const ts = tangents ? flatten(tangents)[0].map((l) => (typeof l === "number" ? scalarTensor(l) : l)) : xs.map((x, i) => scalarTensor(i === 0 ? 1 : 0, x.dtype));
+  const values = evalAll(program, xs);
+  const [, tans] = jvp((...a: Tensor[]) => evalAll(program, a), xs, ts);
+  const outIndex = xs.length + program.eqns.findIndex((e) => e.outs[0] === program.outputs[0]);
+  const eps = program.eqns.map((e) => scalarTensor(0, e.outs[0].aval.dtype));
+  const [gx, geps] = grad((a: Tensor[], e: Tensor[]) => evalAll(program, a, e)[outIndex], { argnums: [0, 1] })(xs, eps);
+  const n = xs.length;
+  const names = [...xs.map((_, i) => `v${i - n + 1}`), ...program.eqns.map((_, k) => `v${k + 1}`)];
+  const nameOf = new Map<Var, string>();
+  program.inputs.forEach((v, i) => nameOf.set(v, names[i]));
+  program.eqns.forEach((e, k) => nameOf.set(e.outs[0], names[n + k]));
+  const show = (a: Var | Lit) => (a instanceof Var ? nameOf.get(a)! : String(a.value.size === 1 ? a.value.item() : "const"));
+  return names.map((name, i) => ({
+    name,
+    expr: i < n ? `input ${staged.inNames[i] ?? ""}`.trim() : `${program.eqns[i - n].prim.name} ${program.eqns[i - n].inputs.map(show).join(" ")}`,
+    value: values[i],
+    tangent: (tans as Tensor[])[i],
+    adjoint: i < n ? (gx as Tensor[])[i] : (geps as Tensor[])[i - n],
+  }));
+}
+
+const num = (t: Tensor, digits = 6): string => (t.size === 1 ? fmt(t.item(), digits) : `[${t.shape.join("×")}]`);
+function fmt(v: number, digits: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return v.toFixed(digits);
+}
+
+/** Render a trace table as aligned text columns. */
+export function formatTraceTable(rows: TraceRow[]): string {
+  const head = ["var", "operation", "value", "tangent v̇", "adjoint v̄"];
+  const body = rows.map((r) => [r.name, r.expr, num(r.value), num(r.tangent), num(r.adjoint)]);
+  const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
+  const line = (cells: string[]) => cells.map((c, j) => (j >= 2 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  ");
+  return [line(head), widths.map((wd) => "─".repeat(wd)).join("  "), ...body.map(line)].join("\n");
+}

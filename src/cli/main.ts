@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/** @file The `wengert` command line. */
+import { tour } from "./tour.js";
+
+const usage = `wengert — automatic differentiation for TypeScript and JavaScript
+
+usage:
+  wengert tour       a short tour: evaluation trace, tangents, adjoints, Jacobian, Hessian, finite differences
+  wengert help       this text
+`;
+
+function main(argv: string[]): number {
+  const [cmd = "tour"] = argv;
+  switch (cmd) {
+    case "tour":
+      tour();
+      return 0;
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`wengert: unknown command ${JSON.stringify(cmd)}\n\n${usage}`);
+      return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
