@@ -1,0 +1,166 @@
+/** Tensors and the ops' values: creation, dtypes, broadcasting, reductions, shapes, printing. */
+import { describe, it, expect } from "vitest";
+import * as w from "../src/index.js";
+import { tensor, Tensor, ShapeError, InputError, DTypeError } from "../src/index.js";
+import { expectClose } from "./helpers.js";
+
+describe("creation", () => {
+  it("from numbers, nested arrays, typed arrays, booleans", () => {
+    expect(tensor(3).shape).toEqual([]);
+    expect(tensor([[1, 2, 3], [4, 5, 6]]).shape).toEqual([2, 3]);
+    expect(tensor([[1, 2, 3], [4, 5, 6]]).dtype).toBe("float64");
+    expect(tensor(new Float32Array([1, 2])).dtype).toBe("float32");
+    expect(tensor(new Int32Array([1, 2])).dtype).toBe("int32");
+    expect(tensor([true, false]).dtype).toBe("bool");
+    expect(tensor([true, false]).toArray()).toEqual([true, false]);
+    expect(tensor([1, 2], { dtype: "float32" }).dtype).toBe("float32");
+    expect(tensor([[1, 2], [3, 4]]).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(tensor(2.5).item()).toBe(2.5);
+    expect(tensor([]).shape).toEqual([0]);
+  });
+  it("rejects bad data", () => {
+    expect(() => tensor([1.5], { dtype: "int32" })).toThrow(/not a 32-bit integer/);
+    expect(() => tensor([1], { dtype: "complex" as never })).toThrow(DTypeError);
+    expect(() => tensor([null as never])).toThrow(InputError);
+    expect(() => tensor([1, 2]).item()).toThrow(/exactly one element/);
+  });
+  it("constructors", () => {
+    expect(w.zeros([2, 3]).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(w.ones([2], { dtype: "int32" }).dtype).toBe("int32");
+    expect(w.full([2], 7).toArray()).toEqual([7, 7]);
+    expect(w.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(w.arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
+    expect(w.arange(5).dtype).toBe("int32");
+    expect(w.arange(0, 1, 0.25).toArray()).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(w.linspace(0, 1, 5).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1]);
+  });
+  it("prints readably", () => {
+    expect(String(tensor([[1, 2], [3, 4.5]]))).toBe("Tensor(float64[2, 2]) [[1, 2],\n [3, 4.5]]");
+    expect(String(w.arange(1000))).toContain("…");
+  });
+});
+
+describe("dtype promotion", () => {
+  it("numbers are weak; tensors promote bool < int32 < float32 < float64", () => {
+    const f32 = tensor([1, 2], { dtype: "float32" });
+    expect(w.add(f32, 1.5).dtype).toBe("float32");
+    expect(w.add(f32, tensor([1, 2])).dtype).toBe("float64");
+    const i = tensor([1, 2], { dtype: "int32" });
+    expect(w.add(i, 1).dtype).toBe("int32");
+    expect(w.add(i, 1.5).dtype).toBe("float64");
+    expect(w.div(i, 2).dtype).toBe("float64");
+    expect(w.exp(i).dtype).toBe("float64");
+    expect(w.sum(tensor([true, true, false])).item()).toBe(2);
+    expect(w.mul(f32, f32).dtype).toBe("float32");
+  });
+  it("float32 rounds to float32", () => {
+    const x = tensor([0.1], { dtype: "float32" });
+    expect(w.mul(x, 3).item()).toBe(Math.fround(Math.fround(0.1) * 3));
+  });
+});
+
+describe("broadcasting and reductions", () => {
+  it("NumPy broadcasting", () => {
+    const a = tensor([[1], [2]]), b = tensor([10, 20, 30]);
+    expect(w.add(a, b).toArray()).toEqual([[11, 21, 31], [12, 22, 32]]);
+    expect(() => w.add(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(ShapeError);
+  });
+  it("reductions with axis and keepdims", () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(w.sum(x).item()).toBe(21);
+    expect(w.sum(x, 0).toArray()).toEqual([5, 7, 9]);
+    expect(w.sum(x, 1, true).shape).toEqual([2, 1]);
+    expect(w.sum(x, [0, 1]).item()).toBe(21);
+    expect(w.sum(x, -1).toArray()).toEqual([6, 15]);
+    expect(w.mean(x, 0).toArray()).toEqual([2.5, 3.5, 4.5]);
+    expect(w.prod(x, 1).toArray()).toEqual([6, 120]);
+    expect(w.prod(tensor([2, 3, 4, 5, 6])).item()).toBe(720);
+    expect(w.max(x, 1).toArray()).toEqual([3, 6]);
+    expect(w.min(x, 0).toArray()).toEqual([1, 2, 3]);
+    expect(w.argmax(x, 1).toArray()).toEqual([2, 2]);
+    expect(w.argmin(tensor([3, 1, 2])).item()).toBe(1);
+    expect(() => w.sum(x, 2)).toThrow(/axis 2 is out of range/);
+  });
+  it("logSumExp, softmax, norm", () => {
+    const x = tensor([1, 2, 3]);
+    expectClose(w.logSumExp(x), Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)));
+    expectClose(w.logSumExp(tensor([1000, 1000])), 1000 + Math.log(2));
+    expectClose(w.sum(w.softmax(x)), 1);
+    expectClose(w.logSoftmax(tensor([[1000, 0]])), [0, -1000]);
+    expectClose(w.norm(tensor([3, 4])), 5);
+    expectClose(w.norm(tensor([3, -4]), 1), 7);
+    expectClose(w.norm(tensor([3, -4]), Infinity), 4);
+  });
+});
+
+describe("elementwise values", () => {
+  it("composites agree with Math", () => {
+    const xs = [-0.9, -0.3, 0, 1e-9, 0.4, 0.95];
+    const x = tensor(xs);
+    expectClose(w.tan(x), xs.map(Math.tan), 1e-14);
+    expectClose(w.asin(x), xs.map(Math.asin), 1e-14);
+    expectClose(w.acos(x), xs.map(Math.acos), 1e-14);
+    expectClose(w.atan(x), xs.map(Math.atan), 1e-14);
+    expectClose(w.sinh(x), xs.map(Math.sinh), 1e-14);
+    expectClose(w.cosh(x), xs.map(Math.cosh), 1e-14);
+    expectClose(w.softplus(x), xs.map((v) => Math.log1p(Math.exp(v))), 1e-14);
+    expectClose(w.abs(x), xs.map(Math.abs));
+    expectClose(w.relu(x), xs.map((v) => Math.max(v, 0)));
+    expectClose(w.clip(x, -0.5, 0.5), xs.map((v) => Math.min(Math.max(v, -0.5), 0.5)));
+    expectClose(w.minimum(x, 0), xs.map((v) => Math.min(v, 0)));
+    expectClose(w.sigmoid(tensor([-800, 800])), [0, 1]);
+  });
+  it("comparisons and logic give bool tensors", () => {
+    const x = tensor([1, 2, 3]);
+    expect(w.gt(x, 2).toArray()).toEqual([false, false, true]);
+    expect(x.le(2).toArray()).toEqual([true, true, false]);
+    expect(w.logicalAnd(x.gt(1), x.lt(3)).toArray()).toEqual([false, true, false]);
+    expect(w.logicalNot(x.eq(2)).toArray()).toEqual([true, false, true]);
+    expect(w.isNaN(tensor([NaN, 1])).toArray()).toEqual([true, false]);
+    expect(w.isFinite(tensor([Infinity, 1])).toArray()).toEqual([false, true]);
+    expect(w.where(x.gt(1), x, 0).toArray()).toEqual([0, 2, 3]);
+  });
+});
+
+describe("shapes and indexing", () => {
+  const x = w.reshape(w.arange(6), [2, 3]);
+  it("reshape, transpose, expandDims, squeeze, flatten", () => {
+    expect(w.reshape(x, [3, -1]).shape).toEqual([3, 2]);
+    expect(w.transpose(x).toArray()).toEqual([[0, 3], [1, 4], [2, 5]]);
+    expect(x.T.shape).toEqual([3, 2]);
+    expect(w.expandDims(x, 1).shape).toEqual([2, 1, 3]);
+    expect(w.squeeze(w.expandDims(x, 0)).shape).toEqual([2, 3]);
+    expect(() => w.squeeze(x, 0)).toThrow(/size 2, not 1/);
+    expect(x.flatten().shape).toEqual([6]);
+  });
+  it("concat, stack, slice, take, pad, indexAdd", () => {
+    expect(w.concat([x, x], 1).shape).toEqual([2, 6]);
+    expect(w.stack([x, x], 1).shape).toEqual([2, 2, 3]);
+    expect(w.slice(x, 1).toArray()).toEqual([3, 4, 5]);
+    expect(w.slice(x, null, [1]).toArray()).toEqual([[1, 2], [4, 5]]);
+    expect(w.slice(x, null, [0, undefined, 2]).toArray()).toEqual([[0, 2], [3, 5]]);
+    expect(w.slice(x, -1, -1).item()).toBe(5);
+    expect(w.take(x, tensor([2, 0], { dtype: "int32" }), 1).toArray()).toEqual([[2, 0], [5, 3]]);
+    expect(w.take(x, [5, 0]).toArray()).toEqual([5, 0]);
+    expect(() => w.take(x, tensor([3], { dtype: "int32" }), 1)).toThrow(/out of bounds/);
+    expect(w.pad(tensor([1, 2]), [[1, 2]]).toArray()).toEqual([0, 1, 2, 0, 0]);
+    expect(w.indexAdd(w.zeros([3]), tensor([0, 0, 2], { dtype: "int32" }), tensor([1, 2, 3])).toArray()).toEqual([3, 0, 3]);
+  });
+  it("matmul, dot, outer with NumPy semantics", () => {
+    const a = tensor([[1, 2], [3, 4]]), v = tensor([1, 1]);
+    expect(w.matmul(a, v).toArray()).toEqual([3, 7]);
+    expect(w.matmul(v, a).toArray()).toEqual([4, 6]);
+    expect(w.dot(v, v).item()).toBe(2);
+    expect(w.matmul(w.stack([a, a]), a).shape).toEqual([2, 2, 2]);
+    expect(w.outer(tensor([1, 2]), tensor([3, 4, 5])).toArray()).toEqual([[3, 4, 5], [6, 8, 10]]);
+    expect(() => w.matmul(tensor([[1, 2, 3]]), a)).toThrow(/contracted sizes 3 and 2 differ/);
+  });
+});
+
+describe("methods", () => {
+  it("every op is a method, so code chains", () => {
+    const x = tensor([0.5, 1.5]);
+    expectClose(x.mul(x).sin().sum(), Math.sin(0.25) + Math.sin(2.25));
+    expect(x instanceof Tensor).toBe(true);
+  });
+});
