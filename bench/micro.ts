@@ -1,6 +1,8 @@
 /**
  * Micro-benchmark of eager mode: per-op overhead, and the cost of a gradient relative to the
- * function (the cheap-gradient principle). Run: npm run bench. Ratios come from one run, side by side.
+ * function (the cheap-gradient principle). Run: npm run bench.
+ * Candidates are timed interleaved, round after round, and each reports its median: on a noisy
+ * machine the ratios stay meaningful because every candidate sees the same conditions.
  */
 import { tensor, add, mul, sin, sum, square, sub, valueAndGrad, type Tensor } from "../src/index.js";
 
@@ -9,37 +11,53 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median seconds per call of fn, after warm-up, over at least `minTime` seconds. */
-function time(fn: () => unknown, minTime = 0.5, minRuns = 10): number {
-  for (let i = 0; i < 5; i++) fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || performance.now() - start < minTime * 1000) {
-    const t0 = performance.now();
-    fn();
-    samples.push((performance.now() - t0) / 1000);
+/** Median seconds per call of each function, interleaved over `rounds` rounds of ~`batchMs` each. */
+function timeAll(fns: Record<string, () => unknown>, rounds = 15, batchMs = 40): Record<string, number> {
+  const names = Object.keys(fns);
+  const reps: Record<string, number> = {};
+  for (const n of names) {
+    for (let i = 0; i < 5; i++) fns[n]();
+    let k = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < k; i++) fns[n]();
+      if (performance.now() - t0 > batchMs / 4) break;
+      k *= 2;
+    }
+    reps[n] = Math.max(1, k * 4);
   }
-  return median(samples);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of names) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps[n]; i++) fns[n]();
+      samples[n].push((performance.now() - t0) / 1000 / reps[n]);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
 }
 
-const fmt = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(1)} µs` : `${(s * 1e3).toFixed(2)} ms`);
+const fmt = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(2)} µs` : `${(s * 1e3).toFixed(2)} ms`);
 
 // ---- per-op overhead --------------------------------------------------------------------------
 const a = tensor(1.5), b = tensor(0.5);
 const scalarBatch = 1000;
-const tScalar = time(() => {
-  let x = a;
-  for (let i = 0; i < scalarBatch; i++) x = add(mul(x, b), b);
+const big1 = tensor(Float64Array.from({ length: 1e5 }, (_, i) => i / 1e5));
+const big2 = tensor(Float64Array.from({ length: 1e5 }, (_, i) => 1 - i / 1e5));
+const ops = timeAll({
+  scalar: () => {
+    let x = a;
+    for (let i = 0; i < scalarBatch; i++) x = add(mul(x, b), b);
+  },
+  mul1e5: () => mul(big1, big2),
+  sin1e5: () => sin(big1),
 });
-const big1 = tensor(Float64Array.from({ length: 1e5 }, (_, i) => i / 1e5)), big2 = tensor(Float64Array.from({ length: 1e5 }, (_, i) => 1 - i / 1e5));
-const tBig = time(() => mul(big1, big2));
-const tBigSin = time(() => sin(big1));
 
-// ---- Rosenbrock: gradient cost vs a plain JS loop -----------------------------------------------
+// ---- extended Rosenbrock: gradient cost vs a plain JS loop ---------------------------------------
+// Extended Rosenbrock (Moré, Garbow, Hillstrom): Σ over pairs 100(x₂ᵢ − x₂ᵢ₋₁²)² + (1 − x₂ᵢ₋₁)².
 const n = 1e4;
 const xData = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.3 * Math.sin(i));
 const x = tensor(xData);
-// Extended Rosenbrock (Moré, Garbow, Hillstrom): Σ over pairs 100(x₂ᵢ − x₂ᵢ₋₁²)² + (1 − x₂ᵢ₋₁)².
 const rosen = (x: Tensor) => {
   const odd = x.slice([0, undefined, 2]), even = x.slice([1, undefined, 2]);
   return sum(add(mul(100, square(sub(even, square(odd)))), square(sub(1, odd))));
@@ -54,16 +72,14 @@ function rosenLoop(x: Float64Array): number {
 }
 const vg = valueAndGrad(rosen);
 let sink = 0;
-const tLoop = time(() => (sink += rosenLoop(xData)));
-const tEager = time(() => rosen(x));
-const tVG = time(() => vg(x));
+const r = timeAll({ loop: () => (sink += rosenLoop(xData)), eager: () => rosen(x), valueAndGrad: () => vg(x) });
 
-console.log("wengert eager micro-benchmark (median of repeated runs, after warm-up)\n");
-console.log(`scalar ops:              ${((2 * scalarBatch) / tScalar / 1e6).toFixed(2)} M ops/s  (${fmt(tScalar / (2 * scalarBatch))} per op)`);
-console.log(`1e5-element mul:         ${(1 / tBig).toFixed(0)} ops/s  (${fmt(tBig)} per op, ${(1e5 / tBig / 1e6).toFixed(0)} M elements/s)`);
-console.log(`1e5-element sin:         ${(1 / tBigSin).toFixed(0)} ops/s  (${fmt(tBigSin)} per op)`);
+console.log("wengert eager micro-benchmark (medians of interleaved rounds)\n");
+console.log(`scalar ops:        ${((2 * scalarBatch) / ops.scalar / 1e6).toFixed(2)} M ops/s  (${fmt(ops.scalar / (2 * scalarBatch))} per op)`);
+console.log(`1e5-element mul:   ${(1 / ops.mul1e5).toFixed(0)} ops/s  (${fmt(ops.mul1e5)} per op, ${(1e5 / ops.mul1e5 / 1e6).toFixed(0)} M elements/s)`);
+console.log(`1e5-element sin:   ${(1 / ops.sin1e5).toFixed(0)} ops/s  (${fmt(ops.sin1e5)} per op)`);
 console.log(`\nextended Rosenbrock, n = ${n}, float64:`);
-console.log(`  plain JS loop (f only):       ${fmt(tLoop)}`);
-console.log(`  wengert eager f:              ${fmt(tEager)}   (${(tEager / tLoop).toFixed(1)}× the loop)`);
-console.log(`  wengert eager valueAndGrad:   ${fmt(tVG)}   (${(tVG / tLoop).toFixed(1)}× the loop; target ≤ 40×)`);
+console.log(`  plain JS loop (f only):       ${fmt(r.loop)}`);
+console.log(`  wengert eager f:              ${fmt(r.eager)}   (${(r.eager / r.loop).toFixed(1)}× the loop)`);
+console.log(`  wengert eager valueAndGrad:   ${fmt(r.valueAndGrad)}   (${(r.valueAndGrad / r.loop).toFixed(1)}× the loop; target ≤ 40×)`);
 if (sink === 42) console.log("");

@@ -367,9 +367,7 @@ type DTypeOpt = { dtype?: DType };
 export function full(shape: readonly number[], value: number, opts: DTypeOpt = {}): Tensor {
   const s = checkShape(shape, "full");
   const dtype = checkDType(opts.dtype ?? (typeof value === "boolean" ? "bool" : "float64"), "full");
-  const data = allocate(dtype, sizeOf(s));
-  data.fill(+value);
-  return new ArrayTensor(data, s, dtype);
+  return ArrayTensor.filled(+value, s, dtype);
 }
 export const zeros = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 1, opts);
@@ -378,9 +376,10 @@ export const onesLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 1, { d
 export const fullLike = (x: Tensor, value: number, opts: DTypeOpt = {}) => full(x.shape, value, { dtype: opts.dtype ?? x.dtype });
 /** n×m identity (m = n by default). */
 export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
-  const t = full([n, m], 0, opts) as ArrayTensor;
-  for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
-  return t;
+  const dtype = checkDType(opts.dtype ?? "float64", "eye");
+  const data = allocate(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return new ArrayTensor(data, [n, m], dtype);
 }
 /** Evenly spaced values in [start, stop). int32 when all arguments are integers, else float64 (as NumPy). */
 export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = {}): Tensor {

@@ -7,7 +7,7 @@ import { defineOp, bind1, linearHelpers } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn } from "../core/primitive.js";
 import { type DType, isFloat } from "../core/dtype.js";
-import { broadcastShapes } from "../core/shape.js";
+import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { DTypeError, fmtShape } from "../core/errors.js";
 import { scalarTensor, castArray } from "../tensor/array.js";
 import { binaryMap, select, unaryMap, type Binary, type Unary } from "../tensor/kernels.js";
@@ -52,7 +52,13 @@ function binary(name: string, f: Binary, float: boolean) {
   return (args: { jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[]; transpose: Parameters<typeof defineOp>[0]["transpose"]; linear?: boolean }) =>
     defineOp({
       name,
-      impl: ([x, y]) => binaryMap(x, y, f, broadcastShapes(name, x.shape, y.shape), x.dtype),
+      impl: ([x, y]) => {
+        const shape = broadcastShapes(name, x.shape, y.shape);
+        // x·1 = x exactly (also for ±0, ±∞, NaN): skip the kernel when one side is a lazy one.
+        if (f === times && y.uniform === 1 && shapeEq(shape, x.shape)) return x;
+        if (f === times && x.uniform === 1 && shapeEq(shape, y.shape)) return y;
+        return binaryMap(x, y, f, shape, x.dtype);
+      },
       shape: binaryShape(name, float),
       jvp: args.jvp,
       transpose: args.transpose,
@@ -70,6 +76,7 @@ function nonlinear(op: string): never {
 // Scalar functions are module constants: kernels are generated and cached per function object.
 const negate: Unary = (a) => -a;
 const sq: Unary = (a) => a * a;
+const times: Binary = (a, b) => a * b;
 
 // ---- linear arithmetic ----------------------------------------------------------------------
 
@@ -95,7 +102,7 @@ export const subP = binary("sub", (a, b) => a - b, false)({
 
 // ---- products -------------------------------------------------------------------------------
 
-export const mulP = binary("mul", (a, b) => a * b, false)({
+export const mulP = binary("mul", times, false)({
   // d(x·y) = dx·y + x·dy
   jvp: ([x, y]) => [(dx) => mul(dx, y), (dy) => mul(x, dy)],
   transpose: (ct, [x, y]) => {

@@ -16,7 +16,7 @@ const avalOf = (a: Tensor | LinearIn): Aval => (a instanceof LinearIn ? a.aval :
 
 export const reshapeP = defineOp<{ shape: number[] }>({
   name: "reshape",
-  impl: ([x], { shape }) => new ArrayTensor(x.data, shape, x.dtype),
+  impl: ([x], { shape }) => x.withShape(shape),
   shape([x], { shape }) {
     if (sizeOf(shape) !== sizeOf(x.shape)) {
       throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${sizeOf(x.shape)} elements) to ${fmtShape(shape)} (${sizeOf(shape)} elements)`);

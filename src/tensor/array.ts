@@ -7,12 +7,38 @@ import { InputError, ShapeError, fmtShape } from "../core/errors.js";
 export type Nested = number | boolean | Nested[];
 
 export class ArrayTensor extends Tensor {
-  constructor(
-    readonly data: TypedArray,
-    readonly shape: Shape,
-    readonly dtype: DType,
-  ) {
+  private _data: TypedArray | null;
+  /**
+   * Set when every element has this value and the storage may not exist yet: broadcasts of
+   * scalars and `full` stay lazy, so e.g. the ones that seed a gradient cost nothing until read.
+   */
+  readonly uniform: number | undefined;
+
+  constructor(data: TypedArray | null, readonly shape: Shape, readonly dtype: DType, uniform?: number) {
     super();
+    this._data = data;
+    this.uniform = uniform;
+  }
+
+  /** A tensor of `shape` whose elements all equal `value`, without storage until it is read. */
+  static filled(value: number, shape: Shape, dtype: DType): ArrayTensor {
+    const v = allocate(dtype, 1);
+    v[0] = value;
+    return new ArrayTensor(null, shape, dtype, v[0]);
+  }
+
+  /** The elements, contiguous row-major (materialised on first access for lazy uniform tensors). */
+  get data(): TypedArray {
+    if (this._data === null) {
+      this._data = allocate(this.dtype, sizeOf(this.shape));
+      this._data.fill(this.uniform!);
+    }
+    return this._data;
+  }
+
+  /** Same elements, another shape of the same size (shares storage). */
+  withShape(shape: Shape): ArrayTensor {
+    return this._data === null ? new ArrayTensor(null, shape, this.dtype, this.uniform) : new ArrayTensor(this._data, shape, this.dtype);
   }
 
   concrete(): ArrayTensor {
@@ -20,7 +46,7 @@ export class ArrayTensor extends Tensor {
   }
 
   override item(): number {
-    if (this.data.length !== 1) {
+    if (this.size !== 1) {
       throw new ShapeError(`item: needs a tensor with exactly one element; got shape ${fmtShape(this.shape)}`);
     }
     return this.data[0];
@@ -162,10 +188,15 @@ function fillFrom(src: ArrayLike<number>, shape: number[], dtype: DType, op: str
 }
 
 export function castArray(x: ArrayTensor, dtype: DType): ArrayTensor {
+  if (x.uniform !== undefined) return ArrayTensor.filled(castScalar(x.uniform, dtype), x.shape, dtype);
   const out = allocate(dtype, x.data.length);
   const src = x.data;
   if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? 1 : 0;
   else if (dtype === "int32") for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]);
   else out.set(src);
   return new ArrayTensor(out, x.shape, dtype);
+}
+
+function castScalar(v: number, dtype: DType): number {
+  return dtype === "bool" ? (v !== 0 ? 1 : 0) : dtype === "int32" ? Math.trunc(v) : v;
 }

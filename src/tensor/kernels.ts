@@ -71,23 +71,32 @@ function binaryLoop(f: Binary): BinaryLoop {
 }
 
 export function unaryMap(x: ArrayTensor, f: Unary, dtype: DType): ArrayTensor {
+  if (x.uniform !== undefined) return ArrayTensor.filled(f(x.uniform), x.shape, dtype);
   const out = allocate(dtype, x.data.length);
   unaryLoop(f)(x.data, out, out.length);
   return new ArrayTensor(out, x.shape, dtype);
 }
 
+const unit = (t: ArrayTensor): TypedArray => {
+  const d = allocate(t.dtype, 1);
+  d[0] = t.uniform!;
+  return d;
+};
+
 export function binaryMap(x: ArrayTensor, y: ArrayTensor, f: Binary, outShape: Shape, dtype: DType): ArrayTensor {
   const n = sizeOf(outShape);
+  const xu = x.uniform !== undefined || x.size === 1, yu = y.uniform !== undefined || y.size === 1;
+  if (xu && yu) return ArrayTensor.filled(f(x.uniform ?? x.data[0], y.uniform ?? y.data[0]), outShape, dtype);
   const out = allocate(dtype, n);
   const loop = binaryLoop(f);
-  const xs = x.data.length, ys = y.data.length;
+  const xs = x.size, ys = y.size;
   if (xs === n && ys === n && shapeEq(x.shape, y.shape)) loop(x.data, y.data, out, n, 1, 1);
-  else if (xs === n && ys === 1) loop(x.data, y.data, out, n, 1, 0);
-  else if (xs === 1 && ys === n) loop(x.data, y.data, out, n, 0, 1);
+  else if (xs === n && yu) loop(x.data, y.uniform === undefined ? y.data : unit(y), out, n, 1, 0);
+  else if (xu && ys === n) loop(x.uniform === undefined ? x.data : unit(x), y.data, out, n, 0, 1);
   else {
     // General broadcasting: materialise each operand in the output shape along the last axis.
-    const xb = xs === n ? x : broadcastArray(x, outShape);
-    const yb = ys === n ? y : broadcastArray(y, outShape);
+    const xb = broadcastArray(x, outShape);
+    const yb = broadcastArray(y, outShape);
     loop(xb.data, yb.data, out, n, 1, 1);
   }
   return new ArrayTensor(out, outShape, dtype);
@@ -164,6 +173,7 @@ export function stridedWrite(dst: TypedArray, offset: number, strides: readonly 
 
 export function broadcastArray(x: ArrayTensor, shape: Shape): ArrayTensor {
   if (shapeEq(x.shape, shape)) return x;
+  if (x.uniform !== undefined || x.size === 1) return ArrayTensor.filled(x.uniform ?? x.data[0], shape, x.dtype);
   return new ArrayTensor(stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, x.dtype), shape, x.dtype);
 }
 
