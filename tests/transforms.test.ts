@@ -75,6 +75,10 @@ describe("structures (the adjoint of a dict is a dict)", () => {
     expect(g.steps).toBeNull();
     expect(g.flag).toBeNull();
   });
+  it("float typed arrays are differentiable leaves", () => {
+    const g = grad((x: Tensor) => w.sum(w.square(x)))(new Float64Array([1, 2]));
+    expectClose(g, [2, 4]);
+  });
   it("jvp and vjp on nested structures", () => {
     const f = (p: { a: Tensor; b: Tensor[] }) => ({ out: w.mul(p.a, p.b[0]), sum: w.sum(p.b[1]) });
     const p = { a: tensor([1, 2]), b: [tensor([3, 4]), tensor([5])] };

@@ -116,9 +116,19 @@ export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[
   };
 }
 
-function outLeaves(op: string, out: unknown): { leaves: Leaf[]; def: TreeDef; tensors: Tensor[] } {
-  const [leaves, def] = flatten(out);
-  return { leaves, def, tensors: leaves.map(leafTensor) };
+/** Wraps a call so that it returns flat output tensors, remembering the output's structure. */
+function recordOutputs(call: (xs: Tensor[]) => unknown) {
+  const rec = {
+    def: { kind: "static", value: undefined } as TreeDef,
+    leaves: [] as Leaf[],
+    fn: (xs: Tensor[]): Tensor[] => {
+      [rec.leaves, rec.def] = flatten(call(xs));
+      return rec.leaves.map(leafTensor);
+    },
+    /** Rebuild f's output structure from flat tensors (numbers where f returned numbers). */
+    tree: (ts: Tensor[]) => unflatten(rec.def, ts.map((t, i) => numberOut(rec.leaves[i], t))),
+  };
+  return rec;
 }
 
 function checkTangents(op: string, primals: Tensor[], pdef: TreeDef, tangents: unknown): Tensor[] {
@@ -145,15 +155,9 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
   const argnums = primals.map((_, i) => i);
   const { def, primals: ps, call } = flatCall(f, primals, argnums);
   const ts = checkTangents("jvp", ps, def, tangents);
-  let odef: TreeDef = { kind: "static", value: undefined }, oleaves: Leaf[] = [];
-  const { outs, touts } = jvpFlat((xs) => {
-    const o = outLeaves("jvp", call(xs));
-    odef = o.def, oleaves = o.leaves;
-    return o.tensors;
-  }, ps, ps.map((p, i) => (isFloat(p.dtype) ? ts[i] : null)));
-  const out = unflatten(odef, outs.map((o, i) => numberOut(oleaves[i], o)));
-  const tout = unflatten(odef, touts.map((t, i) => numberOut(oleaves[i], t ?? zerosLike(outs[i]))));
-  return [out, tout];
+  const rec = recordOutputs(call);
+  const { outs, touts } = jvpFlat(rec.fn, ps, ps.map((p, i) => (isFloat(p.dtype) ? ts[i] : null)));
+  return [rec.tree(outs), rec.tree(touts.map((t, i) => t ?? zerosLike(outs[i])))];
 }
 
 /**
@@ -163,15 +167,11 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
 export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
   const argnums = primals.map((_, i) => i);
   const { leaves, def, primals: ps, call } = flatCall(f, primals, argnums);
-  let odef: TreeDef = { kind: "static", value: undefined }, oleaves: Leaf[] = [];
-  const { outs, pullback } = vjpFlat((xs) => {
-    const o = outLeaves("vjp", call(xs));
-    odef = o.def, oleaves = o.leaves;
-    return o.tensors;
-  }, ps);
-  const out = unflatten(odef, outs.map((o, i) => numberOut(oleaves[i], o)));
+  const rec = recordOutputs(call);
+  const { outs, pullback } = vjpFlat(rec.fn, ps);
+  const out = rec.tree(outs);
   const back = (ct: unknown): any[] => {
-    const cts = checkTangents("vjp pullback", outs, odef, ct);
+    const cts = checkTangents("vjp pullback", outs, rec.def, ct);
     return gradTree(def, leaves, pullback(cts)) as any[];
   };
   return [out, back];
@@ -184,19 +184,13 @@ export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]]
 export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
   const argnums = primals.map((_, i) => i);
   const { def, primals: ps, call } = flatCall(f, primals, argnums);
-  let odef: TreeDef = { kind: "static", value: undefined }, oleaves: Leaf[] = [];
-  const lin = linearizeFlat((xs) => {
-    const o = outLeaves("linearize", call(xs));
-    odef = o.def, oleaves = o.leaves;
-    return o.tensors;
-  }, ps);
-  const out = unflatten(odef, lin.outs.map((o, i) => numberOut(oleaves[i], o)));
+  const rec = recordOutputs(call);
+  const lin = linearizeFlat(rec.fn, ps);
   const df = (...tangents: unknown[]) => {
     const ts = checkTangents("linearize", ps, def, tangents);
-    const touts = pushforward(lin, ts);
-    return unflatten(odef, touts.map((t, i) => numberOut(oleaves[i], t ?? zerosLike(lin.outs[i]))));
+    return rec.tree(pushforward(lin, ts).map((t, i) => t ?? zerosLike(lin.outs[i])));
   };
-  return [out, df];
+  return [rec.tree(lin.outs), df];
 }
 
 function oneHot(p: Tensor, j: number): ArrayTensor {
@@ -230,12 +224,8 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
   return (...args) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall(f, args, argnums);
-    let odef: TreeDef = { kind: "static", value: undefined }, oleaves: Leaf[] = [];
-    const lin = linearizeFlat((xs) => {
-      const o = outLeaves("jacfwd", call(xs));
-      odef = o.def, oleaves = o.leaves;
-      return o.tensors;
-    }, primals);
+    const rec = recordOutputs(call);
+    const lin = linearizeFlat(rec.fn, primals);
     const zeros = primals.map((p) => zerosLike(p));
     const cols: Tensor[][] = lin.outs.map(() => primals.map(() => null as never));
     primals.forEach((p, i) => {
@@ -249,7 +239,7 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
       }
       lin.outs.forEach((o, k) => (cols[k][i] = isFloat(p.dtype) ? stackCols(perOut[k], o.shape, p.shape) : (null as never)));
     });
-    return jacTree(odef, oleaves, def, leaves, cols, typeof (opts.argnums ?? 0) === "number");
+    return jacTree(rec.def, rec.leaves, def, leaves, cols, typeof (opts.argnums ?? 0) === "number");
   };
 }
 
@@ -258,12 +248,8 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
   return (...args) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall(f, args, argnums);
-    let odef: TreeDef = { kind: "static", value: undefined }, oleaves: Leaf[] = [];
-    const { outs, pullback } = vjpFlat((xs) => {
-      const o = outLeaves("jacrev", call(xs));
-      odef = o.def, oleaves = o.leaves;
-      return o.tensors;
-    }, primals);
+    const rec = recordOutputs(call);
+    const { outs, pullback } = vjpFlat(rec.fn, primals);
     const blocks = outs.map((o, k) => {
       const rows: (Tensor | null)[][] = primals.map(() => []);
       if (isFloat(o.dtype)) {
@@ -275,7 +261,7 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
       }
       return primals.map((p, i) => (isFloat(p.dtype) && isFloat(o.dtype) ? stackRows(rows[i] as Tensor[], o.shape, p.shape) : (null as never)));
     });
-    return jacTree(odef, oleaves, def, leaves, blocks, typeof (opts.argnums ?? 0) === "number");
+    return jacTree(rec.def, rec.leaves, def, leaves, blocks, typeof (opts.argnums ?? 0) === "number");
   };
 }
 

@@ -24,14 +24,10 @@ function checkLike(name: string, what: string, got: Tensor[], like: Tensor[]): v
   });
 }
 
-/**
- * f with a user-supplied forward rule: `rule(primals, tangents)` returns [out, tangentOut], linear
- * in the tangents. Reverse mode is derived from it by transposition, as for built-in primitives.
- * @example const safeLog = customJvp((x) => log(x), ([x], [dx]) => [log(x), div(dx, x)])
- */
-export function customJvp(f: (...xs: Tensor[]) => Out, rule: (primals: Tensor[], tangents: Tensor[]) => [Out, Out], name = f.name || "customJvp") {
+/** A function with a custom forward rule, dispatched through bindCustom; returns a tensor or an array like f. */
+function customFunction(name: string, f: (...xs: Tensor[]) => Out, jvp: (primals: Tensor[], tangents: (Tensor | null)[]) => { outs: Out; touts: Tensor[] }) {
   let multi = false;
-  const r: CustomRule = {
+  const rule: CustomRule = {
     name,
     call: (xs) => {
       const o = f(...xs);
@@ -39,18 +35,29 @@ export function customJvp(f: (...xs: Tensor[]) => Out, rule: (primals: Tensor[],
       return toList(o, name);
     },
     jvp(primals, tangents) {
-      const ts = tangents.map((t, i) => t ?? zerosLike(primals[i]));
-      const [o, t] = rule(primals, ts);
-      multi = Array.isArray(o);
-      const outs = toList(o, name), touts = toList(t, name);
-      checkLike(name, "the rule's tangent output", touts, outs);
-      return { outs, touts };
+      const { outs, touts } = jvp(primals, tangents);
+      multi = Array.isArray(outs);
+      return { outs: toList(outs, name), touts };
     },
   };
   return (...args: TensorLike[]): Out => {
-    const outs = bindCustom(r, args.map((a) => asTensor(a, name)));
+    const outs = bindCustom(rule, args.map((a) => asTensor(a, name)));
     return multi ? outs : outs[0];
   };
+}
+
+/**
+ * f with a user-supplied forward rule: `rule(primals, tangents)` returns [out, tangentOut], linear
+ * in the tangents. Reverse mode is derived from it by transposition, as for built-in primitives.
+ * @example const safeLog = customJvp((x) => log(x), ([x], [dx]) => [log(x), div(dx, x)])
+ */
+export function customJvp(f: (...xs: Tensor[]) => Out, rule: (primals: Tensor[], tangents: Tensor[]) => [Out, Out], name = f.name || "customJvp") {
+  return customFunction(name, f, (primals, tangents) => {
+    const [o, t] = rule(primals, tangents.map((t, i) => t ?? zerosLike(primals[i])));
+    const touts = toList(t, name);
+    checkLike(name, "the rule's tangent output", touts, toList(o, name));
+    return { outs: o, touts };
+  });
 }
 
 /**
@@ -64,37 +71,22 @@ export function customVjp<R>(
   bwd: (residuals: R, ct: Out) => (Tensor | null)[],
   name = f.name || "customVjp",
 ) {
-  let multi = false;
-  const r: CustomRule = {
-    name,
-    call: (xs) => {
-      const o = f(...xs);
-      multi = Array.isArray(o);
-      return toList(o, name);
-    },
-    jvp(primals, tangents) {
-      const [o, res] = fwd(...primals);
-      const isMulti = Array.isArray(o);
-      multi = isMulti;
-      const outs = toList(o, name);
-      const live = tangents.flatMap((t, i) => (t === null ? [] : [i]));
-      const backward = (cts: Tensor[]) => {
-        const full = cts.map((c, i) => c ?? zerosLike(outs[i]));
-        const inCts = bwd(res, isMulti ? full : full[0]);
-        if (!Array.isArray(inCts) || inCts.length !== primals.length) {
-          throw new TransformError(`${name}: bwd must return an array with one cotangent per input (${primals.length}); got ${Array.isArray(inCts) ? inCts.length : typeof inCts}`);
-        }
-        inCts.forEach((c, i) => {
-          if (c !== null && !shapeEq(c.shape, primals[i].shape)) throw new TransformError(`${name}: bwd's cotangent ${i} has shape ${fmtShape(c.shape)}, expected ${fmtShape(primals[i].shape)}`);
-        });
-        return live.map((i) => inCts[i]);
-      };
-      const touts = bind(customVjpLinearP, live.map((i) => tangents[i]!), { name, outAvals: outs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backward });
-      return { outs, touts };
-    },
-  };
-  return (...args: TensorLike[]): Out => {
-    const outs = bindCustom(r, args.map((a) => asTensor(a, name)));
-    return multi ? outs : outs[0];
-  };
+  return customFunction(name, f, (primals, tangents) => {
+    const [o, res] = fwd(...primals);
+    const outs = toList(o, name);
+    const live = tangents.flatMap((t, i) => (t === null ? [] : [i]));
+    const backward = (cts: Tensor[]) => {
+      const full = cts.map((c, i) => c ?? zerosLike(outs[i]));
+      const inCts = bwd(res, Array.isArray(o) ? full : full[0]);
+      if (!Array.isArray(inCts) || inCts.length !== primals.length) {
+        throw new TransformError(`${name}: bwd must return an array with one cotangent per input (${primals.length}); got ${Array.isArray(inCts) ? inCts.length : typeof inCts}`);
+      }
+      inCts.forEach((c, i) => {
+        if (c !== null && !shapeEq(c.shape, primals[i].shape)) throw new TransformError(`${name}: bwd's cotangent ${i} has shape ${fmtShape(c.shape)}, expected ${fmtShape(primals[i].shape)}`);
+      });
+      return live.map((i) => inCts[i]);
+    };
+    const outAvals = outs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+    return { outs: o, touts: bind(customVjpLinearP, live.map((i) => tangents[i]!), { name, outAvals, backward }) };
+  });
 }

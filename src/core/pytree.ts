@@ -1,10 +1,12 @@
 /**
- * @file Pytrees: nested plain objects and arrays whose leaves are tensors and numbers. Anything else
+ * @file Pytrees: nested plain objects and arrays whose leaves are tensors, numbers and float typed
+ * arrays (which become tensors). Anything else
  * (strings, booleans, null, undefined, functions, class instances) is static: it is kept in the
  * tree definition, carried through unchanged, and gets `null` as its gradient.
  */
 import { Tensor } from "./tensor.js";
 import { TransformError } from "./errors.js";
+import { arrayFrom } from "../tensor/array.js";
 
 export type Leaf = Tensor | number;
 
@@ -30,6 +32,11 @@ export function flatten(tree: unknown): [Leaf[], TreeDef] {
     if (typeof t === "number") {
       leaves.push(t);
       return { kind: "leaf", num: true };
+    }
+    if (t instanceof Float64Array || t instanceof Float32Array) {
+      // A float typed array is a vector leaf (else it would silently get no gradient).
+      leaves.push(arrayFrom(t));
+      return { kind: "leaf", num: false };
     }
     if (Array.isArray(t)) return { kind: "array", children: t.map(rec) };
     if (isPlainObject(t)) {
