@@ -130,7 +130,6 @@ describe("control flow on values (eager)", () => {
     expect(grad((x: Tensor) => w.maximum(x, 1))(1)).toBe(0.5);
     expectClose(grad((x: Tensor) => w.max(x))(tensor([1, 3, 3])), [0, 0.5, 0.5]);
     expect(grad(w.sqrt)(0)).toBe(Infinity);
-    expect(grad(w.norm)(tensor([0, 0]))).toEqual(expect.anything());
     expectClose(grad(w.norm)(tensor([0, 0])), [0, 0]);
   });
   it("stable compositions have finite gradients at extremes", () => {

@@ -4,7 +4,6 @@
  * interpreters in `transforms/`.
  */
 import { Tensor } from "../core/tensor.js";
-import { Tracer } from "../core/trace.js";
 import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch } from "../core/pytree.js";
 import { TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
@@ -304,4 +303,3 @@ function paramNames(f: Fn, n: number): string[] {
   return Array.from({ length: n }, (_, i) => names[i] ?? `x${i + 1}`);
 }
 
-export { Tracer };

@@ -4,8 +4,8 @@
  * composition with no derivative rule of its own.
  */
 import { Tensor } from "../core/tensor.js";
-import { type DType, allocate, checkDType, isFloat } from "../core/dtype.js";
-import { type Shape, broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, shapeEq } from "../core/shape.js";
+import { type DType, allocate, checkDType } from "../core/dtype.js";
+import { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, shapeEq } from "../core/shape.js";
 import { ShapeError, InputError, DTypeError, fmtShape } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import * as P from "../ops/elementwise.js";
@@ -401,4 +401,3 @@ export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt =
   return new ArrayTensor(data, [num], dtype);
 }
 
-export { isFloat };

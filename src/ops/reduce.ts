@@ -2,9 +2,8 @@
 import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn } from "../core/primitive.js";
-import { type Shape, shapeEq, normalizeAxes } from "../core/shape.js";
+import { type Shape, shapeEq } from "../core/shape.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
-import { isFloat } from "../core/dtype.js";
 import { reduceArray, sumLeading } from "../tensor/kernels.js";
 import { broadcastTo, reshape } from "./shape-ops.js";
 import { cast, compare, div, mul } from "./elementwise.js";
@@ -79,4 +78,3 @@ export function unbroadcast(x: Tensor, shape: Shape): Tensor {
   return shapeEq(summed.shape, shape) ? summed : reshape(summed, shape);
 }
 
-export { normalizeAxes, isFloat };

@@ -5,7 +5,7 @@
 import { defineOp, bind1, linearHelpers, zerosLike } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn } from "../core/primitive.js";
-import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf, broadcastStrides } from "../core/shape.js";
+import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -238,4 +238,3 @@ export const scatterAdd = (u: Tensor, idx: Tensor, axis: number, shape: Shape): 
 linearHelpers.broadcastTo = broadcastTo;
 export { zerosLike };
 
-export { broadcastStrides };
