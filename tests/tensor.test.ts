@@ -28,6 +28,8 @@ describe("creation", () => {
     expect(w.zeros([2, 3]).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
     expect(w.ones([2], { dtype: "int32" }).dtype).toBe("int32");
     expect(w.full([2], 7).toArray()).toEqual([7, 7]);
+    expect(w.full([2], 5, { dtype: "bool" }).toArray()).toEqual([true, true]);
+    expect(w.full([1], 0.1, { dtype: "float32" }).item()).toBe(Math.fround(0.1));
     expect(w.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
     expect(w.arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
     expect(w.arange(5).dtype).toBe("int32");

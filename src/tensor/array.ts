@@ -23,7 +23,7 @@ export class ArrayTensor extends Tensor {
   /** A tensor of `shape` whose elements all equal `value`, without storage until it is read. */
   static filled(value: number, shape: Shape, dtype: DType): ArrayTensor {
     const v = allocate(dtype, 1);
-    v[0] = value;
+    v[0] = dtype === "bool" ? (value ? 1 : 0) : value; // stored and read back: rounds like the storage
     return new ArrayTensor(null, shape, dtype, v[0]);
   }
 
