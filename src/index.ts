@@ -4,10 +4,7 @@
  * trace, and numerical differentiation for checking.
  */
 import "./api/methods.js";
-import { add } from "./ops/elementwise.js";
-import { setCotangentAdd } from "./transforms/linearize.js";
-
-setCotangentAdd(add);
+import "./ops/index.js"; // registers the catalogue's ops with the core (coreOps)
 
 export { Tensor, type Aval } from "./core/tensor.js";
 export { type DType } from "./core/dtype.js";

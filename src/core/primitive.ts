@@ -32,3 +32,17 @@ export interface Primitive<P = any> {
   /** Renders params for the IR printer. */
   showParams?(params: P): string;
 }
+
+/**
+ * The two ops the machinery itself needs: adding tangents/cotangents that meet (several forward
+ * terms, several reverse paths) and restoring a broadcast shape. The catalogue registers them when
+ * it loads, so core, transforms and the rule helpers import no op (and module loading has no cycle).
+ */
+export const coreOps: { add: (x: Tensor, y: Tensor) => Tensor; broadcastTo: (x: Tensor, shape: readonly number[]) => Tensor } = {
+  add: () => {
+    throw new Error("wengert: the op catalogue is not loaded (import from the package entry point)");
+  },
+  broadcastTo: () => {
+    throw new Error("wengert: the op catalogue is not loaded (import from the package entry point)");
+  },
+};

@@ -3,7 +3,7 @@
  * A forward rule lists, per input, the linear map from that input's tangent to the output's
  * (micrograd's "forward and backward side by side"); this turns it into the general Primitive form.
  */
-import type { Cotangent, LinearIn, Primitive, Tangent } from "../core/primitive.js";
+import { type Cotangent, type LinearIn, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
 import { shapeEq } from "../core/shape.js";
@@ -11,19 +11,6 @@ import { isFloat } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { allocate } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
-
-/**
- * The two ops the generic forward rule needs (summing per-input terms, restoring the output shape).
- * They are registered by their own modules, so this module imports no op and is initialised first.
- */
-export const linearHelpers: { add: (x: Tensor, y: Tensor) => Tensor; broadcastTo: (x: Tensor, shape: readonly number[]) => Tensor } = {
-  add: () => {
-    throw new Error("ops not registered");
-  },
-  broadcastTo: () => {
-    throw new Error("ops not registered");
-  },
-};
 
 /** Concrete zeros with the aval of `x` (instantiates a symbolic zero tangent). */
 export function zerosLike(x: Aval): ArrayTensor {
@@ -65,7 +52,7 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
       }
       if (spec.linear && tangents.every((t) => t !== null)) {
         const dout = bind1(prim, tangents as Tensor[], params);
-        return [shapeEq(dout.shape, out.shape) ? dout : linearHelpers.broadcastTo(dout, out.shape)];
+        return [shapeEq(dout.shape, out.shape) ? dout : coreOps.broadcastTo(dout, out.shape)];
       }
       const terms = rule(primals, out, params);
       let dout: Tensor | null = null;
@@ -73,9 +60,9 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
         const t = tangents[i], term = terms[i];
         if (t === null || term === null) continue;
         const d = term(t);
-        if (d !== null) dout = dout === null ? d : linearHelpers.add(dout, d);
+        if (d !== null) dout = dout === null ? d : coreOps.add(dout, d);
       }
-      if (dout !== null && !shapeEq(dout.shape, out.shape)) dout = linearHelpers.broadcastTo(dout, out.shape);
+      if (dout !== null && !shapeEq(dout.shape, out.shape)) dout = coreOps.broadcastTo(dout, out.shape);
       return [dout];
     },
     transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),

@@ -3,9 +3,9 @@
  * select, cast and stop-gradient. Each entry holds its value (a scalar function), shape rule,
  * forward rule and, where linear, transpose rule.
  */
-import { defineOp, bind1, linearHelpers } from "./define.js";
+import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn } from "../core/primitive.js";
+import { LinearIn, coreOps } from "../core/primitive.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { DTypeError, fmtShape } from "../core/errors.js";
@@ -279,4 +279,4 @@ export const where = (c: Tensor, x: Tensor, y: Tensor): Tensor => bind1(whereP, 
 export const cast = (x: Tensor, dtype: DType): Tensor => (x.dtype === dtype ? x : bind1(castP, [x], { dtype }));
 export const stopGradient = (x: Tensor): Tensor => bind1(stopGradientP, [x], {});
 
-linearHelpers.add = add;
+coreOps.add = add;

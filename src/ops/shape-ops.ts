@@ -2,9 +2,9 @@
  * @file Structural primitives: reshape, broadcast, transpose, slice, pad, concatenate, gather and
  * scatter-add. All are linear; each transpose is another of them.
  */
-import { defineOp, bind1, linearHelpers, zerosLike } from "./define.js";
+import { defineOp, bind1, zerosLike } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn } from "../core/primitive.js";
+import { LinearIn, coreOps } from "../core/primitive.js";
 import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
@@ -235,6 +235,6 @@ export const concat = (xs: Tensor[], axis: number): Tensor => (xs.length === 1 ?
 export const gather = (x: Tensor, idx: Tensor, axis: number): Tensor => bind1(gatherP, [x, idx], { axis });
 export const scatterAdd = (u: Tensor, idx: Tensor, axis: number, shape: Shape): Tensor => bind1(scatterAddP, [u, idx], { axis, shape: [...shape] });
 
-linearHelpers.broadcastTo = broadcastTo;
+coreOps.broadcastTo = broadcastTo;
 export { zerosLike };
 

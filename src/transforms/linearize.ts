@@ -6,7 +6,7 @@
  * reverse AD by extending the graph).
  */
 import type { Tensor } from "../core/tensor.js";
-import { type Cotangent, LinearIn } from "../core/primitive.js";
+import { type Cotangent, LinearIn, coreOps } from "../core/primitive.js";
 import { type Program, Var, Lit, evalProgram } from "../core/ir.js";
 import { isFloat } from "../core/dtype.js";
 import { TransformError, fmtShape } from "../core/errors.js";
@@ -38,7 +38,7 @@ export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[
   const ctEnv = new Map<Var, Tensor>();
   const accum = (v: Var, ct: Tensor): void => {
     const prev = ctEnv.get(v);
-    ctEnv.set(v, prev === undefined ? ct : addCotangents(prev, ct));
+    ctEnv.set(v, prev === undefined ? ct : coreOps.add(prev, ct));
   };
   program.outputs.forEach((a, i) => {
     const ct = cts[i];
@@ -62,14 +62,6 @@ export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[
   return program.inputs.map((v) => ctEnv.get(v) ?? null);
 }
 
-let addCotangents: (a: Tensor, b: Tensor) => Tensor = () => {
-  throw new Error("transpose: cotangent addition not configured");
-};
-/** The transformation does not import the catalogue; the library hands it `add` at start-up. */
-export function setCotangentAdd(add: (a: Tensor, b: Tensor) => Tensor): void {
-  addCotangents = add;
-}
-
 export function vjpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): { outs: Tensor[]; pullback: (cts: Cotangent[]) => Cotangent[] } {
   const lin = linearizeFlat(f, primals);
   const pullback = (cts: Cotangent[]): Cotangent[] => {
@@ -88,12 +80,6 @@ export function vjpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): { out
 }
 
 /** Push tangents through a linearized function (forward mode, without re-running the primal). */
-export function pushforward(lin: Linearized, tangents: (Tensor | null)[]): (Tensor | null)[] {
-  return evalLinear(lin.program, lin.diffIdx.map((i) => tangents[i]));
-}
-
-function evalLinear(program: Program, tangents: (Tensor | null)[]): (Tensor | null)[] {
-  // Zero tangents would need instantiating to run the program; callers pass full tangents.
-  if (tangents.some((t) => t === null)) throw new TransformError("linearize: every tangent must be given");
-  return evalProgram(program, tangents as Tensor[]);
+export function pushforward(lin: Linearized, tangents: Tensor[]): (Tensor | null)[] {
+  return evalProgram(lin.program, lin.diffIdx.map((i) => tangents[i]));
 }
