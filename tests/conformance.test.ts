@@ -45,7 +45,7 @@ const rows: Row[] = [
   binary("mul", w.mul, (a, b) => a * b, u(-2, 2), u(-2, 2, [3])),
   unary("square", w.square, (a) => a * a, -3, 3),
   binary("div", w.div, (a, b) => a / b, u(-2, 2), u(0.5, 2)),
-  unary("reciprocal", w.reciprocal, (a) => 1 / a, 0.5, 2),
+  unary("div", w.reciprocal, (a) => 1 / a, 0.5, 2), // reciprocal is 1/x
   unary("exp", w.exp, Math.exp, -2, 2),
   unary("log", w.log, Math.log, 0.2, 3),
   unary("log1p", w.log1p, Math.log1p, -0.5, 2),

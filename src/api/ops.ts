@@ -18,6 +18,7 @@ export { tensor, type TensorLike };
 
 type Axis = number | readonly number[] | null | undefined;
 
+const one = (x: Tensor) => scalarTensor(1, x.dtype);
 const unaryFloat = (name: string, f: (x: Tensor) => Tensor) => (x: TensorLike): Tensor => f(floatOperand(name, x));
 const binary = (name: string, f: (x: Tensor, y: Tensor) => Tensor, float = false) => (x: TensorLike, y: TensorLike): Tensor => {
   const [a, b] = operands(name, [x, y], { float });
@@ -41,7 +42,7 @@ export function neg(x: TensorLike): Tensor {
 export function square(x: TensorLike): Tensor {
   return P.square(operands("square", [x])[0]);
 }
-export const reciprocal = unaryFloat("reciprocal", P.reciprocal);
+export const reciprocal = unaryFloat("reciprocal", (x) => P.div(one(x), x));
 export const sqrt = unaryFloat("sqrt", P.sqrt);
 export const exp = unaryFloat("exp", P.exp);
 export const log = unaryFloat("log", P.log);
@@ -50,7 +51,6 @@ export const expm1 = unaryFloat("expm1", P.expm1);
 export const sin = unaryFloat("sin", P.sin);
 export const cos = unaryFloat("cos", P.cos);
 export const tan = unaryFloat("tan", (x) => P.div(P.sin(x), P.cos(x)));
-const one = (x: Tensor) => scalarTensor(1, x.dtype);
 /** asin x = atan2(x, √((1−x)(1+x))): the factored form keeps precision near ±1. */
 export const asin = unaryFloat("asin", (x) => P.atan2(x, P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x)))));
 export const acos = unaryFloat("acos", (x) => P.atan2(P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x))), x));

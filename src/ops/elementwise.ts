@@ -49,14 +49,21 @@ function binaryShape(name: string, float: boolean, outDType?: DType) {
 }
 
 function binary(name: string, f: Binary, float: boolean) {
-  return (args: { jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[]; transpose: Parameters<typeof defineOp>[0]["transpose"]; linear?: boolean }) =>
+  return (args: {
+    jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[];
+    transpose: Parameters<typeof defineOp>[0]["transpose"];
+    linear?: boolean;
+    /** A value e with f(x, e) = f(e, x) = x exactly: a lazy uniform operand equal to it costs no kernel. */
+    identity?: number;
+  }) =>
     defineOp({
       name,
       impl: ([x, y]) => {
         const shape = broadcastShapes(name, x.shape, y.shape);
-        // x·1 = x exactly (also for ±0, ±∞, NaN): skip the kernel when one side is a lazy one.
-        if (f === times && y.uniform === 1 && shapeEq(shape, x.shape)) return x;
-        if (f === times && x.uniform === 1 && shapeEq(shape, y.shape)) return y;
+        if (args.identity !== undefined) {
+          if (y.uniform === args.identity && shapeEq(shape, x.shape)) return x;
+          if (x.uniform === args.identity && shapeEq(shape, y.shape)) return y;
+        }
         return binaryMap(x, y, f, shape, x.dtype);
       },
       shape: binaryShape(name, float),
@@ -76,7 +83,6 @@ function nonlinear(op: string): never {
 // Scalar functions are module constants: kernels are generated and cached per function object.
 const negate: Unary = (a) => -a;
 const sq: Unary = (a) => a * a;
-const times: Binary = (a, b) => a * b;
 
 // ---- linear arithmetic ----------------------------------------------------------------------
 
@@ -102,7 +108,8 @@ export const subP = binary("sub", (a, b) => a - b, false)({
 
 // ---- products -------------------------------------------------------------------------------
 
-export const mulP = binary("mul", times, false)({
+export const mulP = binary("mul", (a, b) => a * b, false)({
+  identity: 1, // x·1 = x exactly, also for ±0, ±∞ and NaN (x + 0 is not: −0 + 0 = +0)
   // d(x·y) = dx·y + x·dy
   jvp: ([x, y]) => [(dx) => mul(dx, y), (dy) => mul(x, dy)],
   transpose: (ct, [x, y]) => {
@@ -135,7 +142,6 @@ export const divP = binary("div", (a, b) => a / b, true)({
   },
 });
 
-export const reciprocalP = unary("reciprocal", (a) => 1 / a, (_, out) => (dx) => mul(dx, neg(mul(out, out)))); // d(1/x) = −dx/x²
 
 // ---- transcendental -------------------------------------------------------------------------
 
@@ -260,7 +266,6 @@ export const sub = (x: Tensor, y: Tensor): Tensor => bind1(subP, [x, y], {});
 export const mul = (x: Tensor, y: Tensor): Tensor => bind1(mulP, [x, y], {});
 export const square = (x: Tensor): Tensor => bind1(squareP, [x], {});
 export const div = (x: Tensor, y: Tensor): Tensor => bind1(divP, [x, y], {});
-export const reciprocal = (x: Tensor): Tensor => bind1(reciprocalP, [x], {});
 export const exp = (x: Tensor): Tensor => bind1(expP, [x], {});
 export const log = (x: Tensor): Tensor => bind1(logP, [x], {});
 export const log1p = (x: Tensor): Tensor => bind1(log1pP, [x], {});

@@ -7,7 +7,7 @@ import * as L from "./linalg.js";
 import { customVjpLinearP } from "./custom.js";
 
 export const catalogue = {
-  neg: E.negP, add: E.addP, sub: E.subP, mul: E.mulP, square: E.squareP, div: E.divP, reciprocal: E.reciprocalP,
+  neg: E.negP, add: E.addP, sub: E.subP, mul: E.mulP, square: E.squareP, div: E.divP,
   exp: E.expP, log: E.logP, log1p: E.log1pP, expm1: E.expm1P, sin: E.sinP, cos: E.cosP, sqrt: E.sqrtP,
   tanh: E.tanhP, logistic: E.logisticP, atan2: E.atan2P, pow: E.powP, max: E.maxP, sign: E.signP,
   compare: E.compareP, where: E.whereP, cast: E.castP, stopGradient: E.stopGradientP,
