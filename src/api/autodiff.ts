@@ -3,7 +3,7 @@
  * jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram. Each is a few lines over the flat
  * interpreters in `transforms/`.
  */
-import { Tensor } from "../core/tensor.js";
+import { Tensor, type Aval } from "../core/tensor.js";
 import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch } from "../core/pytree.js";
 import { TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
@@ -199,23 +199,23 @@ function oneHot(p: Tensor, j: number): ArrayTensor {
 }
 
 /** Assemble Jacobian blocks [outLeaf][inLeaf] (shape out.shape ++ in.shape) into f's output structure. */
-function jacTree(odef: TreeDef, oleaves: Leaf[], idef: TreeDef, ileaves: Leaf[], blocks: Tensor[][], single: boolean): unknown {
+function jacTree(odef: TreeDef, oleaves: Leaf[], idef: TreeDef, ileaves: Leaf[], blocks: (Tensor | null)[][], single: boolean): unknown {
   const perOut = blocks.map((row, o) => {
-    const entries = row.map((b, i) => (typeof ileaves[i] === "number" && typeof oleaves[o] === "number" ? numberOut(ileaves[i], b) : b));
+    const entries = row.map((b, i) => (b !== null && typeof ileaves[i] === "number" && typeof oleaves[o] === "number" ? numberOut(ileaves[i], b) : b));
     const tree = unflattenGrad<unknown[]>(idef, entries);
     return single ? tree[0] : tree;
   });
   return unflatten(odef, perOut);
 }
 
-function stackRows(rows: Tensor[], lead: readonly number[], tail: readonly number[]): Tensor {
-  if (rows.length === 0) return zerosLike({ shape: [...lead, ...tail], dtype: "float64" });
-  return reshape(concat(rows.map((r) => reshape(r, [1, r.size])), 0), [...lead, ...tail]);
-}
-
-function stackCols(cols: Tensor[], lead: readonly number[], tail: readonly number[]): Tensor {
-  if (cols.length === 0) return zerosLike({ shape: [...lead, ...tail], dtype: "float64" });
-  return reshape(concat(cols.map((c) => reshape(c, [c.size, 1])), 1), [...lead, ...tail]);
+/**
+ * One Jacobian block of shape out.shape ++ in.shape from its rows (one per output element, axis 0)
+ * or columns (one per input element, axis 1), each a flat-able tensor.
+ */
+function assemble(parts: Tensor[], out: Aval, inp: Aval, axis: 0 | 1): Tensor {
+  const shape = [...out.shape, ...inp.shape];
+  if (parts.length === 0) return zerosLike({ shape, dtype: out.dtype });
+  return reshape(concat(parts.map((t) => reshape(t, axis === 0 ? [1, t.size] : [t.size, 1])), axis), shape);
 }
 
 /** Jacobian by forward mode: one column per input element (best for few inputs, many outputs). */
@@ -226,7 +226,7 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
     const rec = recordOutputs(call);
     const lin = linearizeFlat(rec.fn, primals);
     const zeros = primals.map((p) => zerosLike(p));
-    const cols: Tensor[][] = lin.outs.map(() => primals.map(() => null as never));
+    const cols: (Tensor | null)[][] = lin.outs.map(() => primals.map(() => null));
     primals.forEach((p, i) => {
       const perOut: Tensor[][] = lin.outs.map(() => []);
       if (isFloat(p.dtype)) {
@@ -236,7 +236,7 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
           pushforward(lin, ts).forEach((t, o) => perOut[o].push(t ?? zerosLike(lin.outs[o])));
         }
       }
-      lin.outs.forEach((o, k) => (cols[k][i] = isFloat(p.dtype) ? stackCols(perOut[k], o.shape, p.shape) : (null as never)));
+      lin.outs.forEach((o, k) => (cols[k][i] = isFloat(p.dtype) ? assemble(perOut[k], o, p, 1) : null));
     });
     return jacTree(rec.def, rec.leaves, def, leaves, cols, typeof (opts.argnums ?? 0) === "number");
   };
@@ -250,7 +250,7 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
     const rec = recordOutputs(call);
     const { outs, pullback } = vjpFlat(rec.fn, primals);
     const blocks = outs.map((o, k) => {
-      const rows: (Tensor | null)[][] = primals.map(() => []);
+      const rows: Tensor[][] = primals.map(() => []);
       if (isFloat(o.dtype)) {
         for (let j = 0; j < o.size; j++) {
           const cts = outs.map(() => null as Tensor | null);
@@ -258,7 +258,7 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
           pullback(cts).forEach((c, i) => rows[i].push(c ?? zerosLike(primals[i])));
         }
       }
-      return primals.map((p, i) => (isFloat(p.dtype) && isFloat(o.dtype) ? stackRows(rows[i] as Tensor[], o.shape, p.shape) : (null as never)));
+      return primals.map((p, i) => (isFloat(p.dtype) && isFloat(o.dtype) ? assemble(rows[i], o, p, 0) : null));
     });
     return jacTree(rec.def, rec.leaves, def, leaves, blocks, typeof (opts.argnums ?? 0) === "number");
   };

@@ -23,27 +23,23 @@ export function asTensor(x: TensorLike, op: string): Tensor {
 export function operands(op: string, args: TensorLike[], opts: { float?: boolean } = {}): Tensor[] {
   let dtype: DType | null = null;
   let weakFloat = false, weakAny = false, weakBool = true;
-  for (const a of args) {
-    if (typeof a === "number") {
+  // Strong operands are converted once, here; weak ones (JS numbers, booleans) stay as they are.
+  const strong = args.map((a) => (typeof a === "number" || typeof a === "boolean" ? null : asTensor(a, op)));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], t = strong[i];
+    if (t !== null) dtype = dtype === null ? t.dtype : promote(dtype, t.dtype);
+    else if (typeof a === "number") {
       weakAny = true;
       weakBool = false;
       if (!Number.isInteger(a)) weakFloat = true;
-    } else if (typeof a === "boolean") weakAny = true;
-    else {
-      const t = a instanceof Tensor ? a : null;
-      const d = t ? t.dtype : arrayFrom(a, undefined, op).dtype;
-      dtype = dtype === null ? d : promote(dtype, d);
-    }
+    } else weakAny = true;
   }
   if (dtype === null) dtype = weakAny && weakBool ? "bool" : "float64";
   if (weakFloat && !isFloat(dtype)) dtype = "float64";
   else if (weakAny && !weakBool && dtype === "bool") dtype = "int32";
   if (opts.float) dtype = floatOf(dtype);
   const target = dtype;
-  return args.map((a) => {
-    if (typeof a === "number" || typeof a === "boolean") return scalarTensor(+a, target);
-    return cast(asTensor(a, op), target);
-  });
+  return args.map((a, i) => (strong[i] === null ? scalarTensor(+(a as number), target) : cast(strong[i]!, target)));
 }
 
 /** One operand as a float tensor (float-only maths on ints computes in float64). */
