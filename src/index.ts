@@ -18,3 +18,5 @@ export { traceDepth } from "./core/trace.js";
 export { catalogue, type PrimitiveName } from "./ops/index.js";
 export * from "./numeric/finite-diff.js";
 export * from "./numeric/check-grads.js";
+export * as symbolic from "./symbolic/index.js";
+export { Expr, symbol, parse, ParseError, diff, gradient, jacobian, simplify, compile, toExpr, dagSize, treeSize } from "./symbolic/index.js";

@@ -29,6 +29,12 @@ export interface Primitive<P = any> {
    * cotangents (null elsewhere). `null` for primitives that never appear in a linear program.
    */
   transpose: ((cts: Cotangent[], args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
+  /**
+   * Elementwise primitives only: a JS expression computing one output element from input elements
+   * `args` (identifiers or numeric literals), using only operators and `Math`. jit fuses these into
+   * loops; symbolic expressions compile through them. The same function as `impl`, as source.
+   */
+  code?(args: string[], params: P): string;
   /** Renders params for the IR printer. */
   showParams?(params: P): string;
 }

@@ -34,6 +34,8 @@ export interface OpSpec<P> {
    */
   linear?: boolean;
   transpose: ((ct: Tensor, args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
+  /** See Primitive.code. */
+  code?(args: string[], params: P): string;
   showParams?(params: P): string;
 }
 
@@ -66,6 +68,7 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
       return [dout];
     },
     transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),
+    code: spec.code,
     showParams: spec.showParams,
   };
   return prim;

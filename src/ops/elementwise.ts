@@ -27,12 +27,13 @@ function sameDType(op: string, avals: Aval[]): DType {
   return d;
 }
 
-function unary(name: string, f: Unary, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor, opts: { float?: boolean } = {}) {
+function unary(name: string, f: Unary, code: (a: string) => string, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor) {
   return defineOp({
     name,
+    code: ([a]) => code(a),
     impl: ([x]) => unaryMap(x, f, x.dtype),
     shape([x]) {
-      if (opts.float !== false) floatOnly(name, x);
+      floatOnly(name, x);
       return { shape: x.shape, dtype: x.dtype };
     },
     jvp: ([x], out) => [jvp(x, out)],
@@ -48,7 +49,7 @@ function binaryShape(name: string, float: boolean, outDType?: DType) {
   };
 }
 
-function binary(name: string, f: Binary, float: boolean) {
+function binary(name: string, f: Binary, code: (a: string, b: string) => string, float: boolean) {
   return (args: {
     jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[];
     transpose: Parameters<typeof defineOp>[0]["transpose"];
@@ -58,6 +59,7 @@ function binary(name: string, f: Binary, float: boolean) {
   }) =>
     defineOp({
       name,
+      code: ([a, b]) => code(a, b),
       impl: ([x, y]) => {
         const shape = broadcastShapes(name, x.shape, y.shape);
         if (args.identity !== undefined) {
@@ -88,19 +90,20 @@ const sq: Unary = (a) => a * a;
 
 export const negP = defineOp({
   name: "neg",
+  code: ([a]) => `-${a}`,
   impl: ([x]) => unaryMap(x, negate, x.dtype),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: "linear",
   transpose: (ct) => [neg(ct)],
 });
 
-export const addP = binary("add", (a, b) => a + b, false)({
+export const addP = binary("add", (a, b) => a + b, (a, b) => `${a} + ${b}`, false)({
   linear: true,
   jvp: () => [(dx) => dx, (dy) => dy],
   transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(ct, shapeOf(y)) : null],
 });
 
-export const subP = binary("sub", (a, b) => a - b, false)({
+export const subP = binary("sub", (a, b) => a - b, (a, b) => `${a} - ${b}`, false)({
   linear: true,
   jvp: () => [(dx) => dx, (dy) => neg(dy)],
   transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(neg(ct), shapeOf(y)) : null],
@@ -108,7 +111,7 @@ export const subP = binary("sub", (a, b) => a - b, false)({
 
 // ---- products -------------------------------------------------------------------------------
 
-export const mulP = binary("mul", (a, b) => a * b, false)({
+export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, false)({
   identity: 1, // x·1 = x exactly, also for ±0, ±∞ and NaN (x + 0 is not: −0 + 0 = +0)
   // d(x·y) = dx·y + x·dy
   jvp: ([x, y]) => [(dx) => mul(dx, y), (dy) => mul(x, dy)],
@@ -124,6 +127,7 @@ export const mulP = binary("mul", (a, b) => a * b, false)({
  */
 export const squareP = defineOp({
   name: "square",
+  code: ([a]) => `${a} * ${a}`,
   impl: ([x]) => unaryMap(x, sq, x.dtype),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: ([x]) => {
@@ -133,7 +137,7 @@ export const squareP = defineOp({
   transpose: null,
 });
 
-export const divP = binary("div", (a, b) => a / b, true)({
+export const divP = binary("div", (a, b) => a / b, (a, b) => `${a} / ${b}`, true)({
   // d(x/y) = dx/y − dy·(x/y)/y
   jvp: ([, y], out) => [(dx) => div(dx, y), (dy) => mul(dy, neg(div(out, y)))],
   transpose: (ct, [x, y]) => {
@@ -145,24 +149,25 @@ export const divP = binary("div", (a, b) => a / b, true)({
 
 // ---- transcendental -------------------------------------------------------------------------
 
-export const expP = unary("exp", Math.exp, (_, out) => (dx) => mul(dx, out)); // d(eˣ) = eˣ dx
-export const logP = unary("log", Math.log, (x) => (dx) => div(dx, x)); // d(log x) = dx / x
-export const log1pP = unary("log1p", Math.log1p, (x) => (dx) => div(dx, add(x, lit(1, x)))); // d log(1+x) = dx/(1+x)
-export const expm1P = unary("expm1", Math.expm1, (x, out) => (dx) => mul(dx, add(out, lit(1, x)))); // d(eˣ−1) = eˣ dx
-export const sinP = unary("sin", Math.sin, (x) => (dx) => mul(dx, cos(x))); // d sin x = cos x dx
-export const cosP = unary("cos", Math.cos, (x) => (dx) => mul(dx, neg(sin(x)))); // d cos x = −sin x dx
+export const expP = unary("exp", Math.exp, (a) => `Math.exp(${a})`, (_, out) => (dx) => mul(dx, out)); // d(eˣ) = eˣ dx
+export const logP = unary("log", Math.log, (a) => `Math.log(${a})`, (x) => (dx) => div(dx, x)); // d(log x) = dx / x
+export const log1pP = unary("log1p", Math.log1p, (a) => `Math.log1p(${a})`, (x) => (dx) => div(dx, add(x, lit(1, x)))); // d log(1+x) = dx/(1+x)
+export const expm1P = unary("expm1", Math.expm1, (a) => `Math.expm1(${a})`, (x, out) => (dx) => mul(dx, add(out, lit(1, x)))); // d(eˣ−1) = eˣ dx
+export const sinP = unary("sin", Math.sin, (a) => `Math.sin(${a})`, (x) => (dx) => mul(dx, cos(x))); // d sin x = cos x dx
+export const cosP = unary("cos", Math.cos, (a) => `Math.cos(${a})`, (x) => (dx) => mul(dx, neg(sin(x)))); // d cos x = −sin x dx
 // NOTE: d√x = dx / (2√x) is +∞ at x = 0 (the one-sided derivative), as in JAX and PyTorch.
-export const sqrtP = unary("sqrt", Math.sqrt, (x, out) => (dx) => div(dx, mul(out, lit(2, x))));
+export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out) => (dx) => div(dx, mul(out, lit(2, x))));
 // A primitive because exp-based compositions lose precision near 0 or overflow for large |x|.
-export const tanhP = unary("tanh", Math.tanh, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out)))); // d tanh = (1 − tanh²) dx
+export const tanhP = unary("tanh", Math.tanh, (a) => `Math.tanh(${a})`, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out)))); // d tanh = (1 − tanh²) dx
 /** σ(x) = 1/(1+e^−x), computed without overflow for either sign; a primitive for the same reason as tanh. */
 export const logisticP = unary(
   "logistic",
   (a) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
+  (a) => `(${a} >= 0 ? 1 / (1 + Math.exp(-${a})) : Math.exp(${a}) / (1 + Math.exp(${a})))`,
   (x, out) => (dx) => mul(dx, mul(out, logistic(neg(x)))), // dσ = σ(x)·σ(−x) dx, stable where 1−σ would cancel
 );
 
-export const atan2P = binary("atan2", Math.atan2, true)({
+export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${x})`, true)({
   // d atan2(y, x) = (x dy − y dx) / (x² + y²)
   jvp: ([y, x]) => {
     const r2 = add(mul(x, x), mul(y, y));
@@ -171,7 +176,7 @@ export const atan2P = binary("atan2", Math.atan2, true)({
   transpose: null,
 });
 
-export const powP = binary("pow", Math.pow, true)({
+export const powP = binary("pow", Math.pow, (a, b) => `Math.pow(${a}, ${b})`, true)({
   // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy; the dy term is taken as 0 at x = 0 (its limit for y > 0).
   jvp: ([x, y], out) => [
     (dx) => mul(dx, mul(y, pow(x, sub(y, lit(1, y))))),
@@ -187,7 +192,7 @@ export const powP = binary("pow", Math.pow, true)({
 // ---- piecewise ------------------------------------------------------------------------------
 
 /** NOTE: at ties max(x, y) passes half the tangent to each side (JAX's convention), so d max(x, x) = dx. */
-export const maxP = binary("max", Math.max, false)({
+export const maxP = binary("max", Math.max, (a, b) => `Math.max(${a}, ${b})`, false)({
   jvp: ([x, y]) => {
     const half = lit(0.5, x);
     const wx = add(cast(compare(x, y, "gt"), x.dtype), mul(half, cast(compare(x, y, "eq"), x.dtype)));
@@ -200,6 +205,7 @@ export const maxP = binary("max", Math.max, false)({
 /** sign(x) ∈ {−1, 0, 1} (NaN stays NaN); its derivative is 0 everywhere, by convention also at 0. */
 export const signP = defineOp({
   name: "sign",
+  code: ([a]) => `Math.sign(${a})`,
   impl: ([x]) => unaryMap(x, Math.sign, x.dtype),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: null,
@@ -207,6 +213,7 @@ export const signP = defineOp({
 });
 
 export type CompareOp = "lt" | "le" | "gt" | "ge" | "eq" | "ne";
+const COMPARE_OP: Record<CompareOp, string> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "===", ne: "!==" };
 const COMPARE: Record<CompareOp, Binary> = {
   lt: (a, b) => +(a < b),
   le: (a, b) => +(a <= b),
@@ -218,6 +225,7 @@ const COMPARE: Record<CompareOp, Binary> = {
 
 export const compareP = defineOp<{ op: CompareOp }>({
   name: "compare",
+  code: ([a, b], { op }) => `+(${a} ${COMPARE_OP[op]} ${b})`,
   impl: ([x, y], { op }) => binaryMap(x, y, COMPARE[op], broadcastShapes("compare", x.shape, y.shape), "bool"),
   shape: ([x, y], { op }) => binaryShape(`compare(${op})`, false, "bool")([x, y]),
   jvp: null,
@@ -227,6 +235,7 @@ export const compareP = defineOp<{ op: CompareOp }>({
 
 export const whereP = defineOp({
   name: "where",
+  code: ([c, a, b]) => `(${c} ? ${a} : ${b})`,
   impl: ([c, x, y]) => select(c, x, y, broadcastShapes("where", c.shape, x.shape, y.shape), x.dtype),
   shape([c, x, y]) {
     if (c.dtype !== "bool") throw new DTypeError(`where: the condition must be a bool tensor; got ${c.dtype}${fmtShape(c.shape)}; compare first (x.gt(0))`);
@@ -242,6 +251,7 @@ export const whereP = defineOp({
 
 export const castP = defineOp<{ dtype: DType }>({
   name: "cast",
+  code: ([a], { dtype }) => (dtype === "bool" ? `+(${a} !== 0)` : dtype === "int32" ? `Math.trunc(${a})` : a),
   impl: ([x], { dtype }) => castArray(x, dtype),
   shape: ([x], { dtype }) => ({ shape: x.shape, dtype }),
   jvp: ([x], _out, { dtype }) => [(dx) => (isFloat(x.dtype) && isFloat(dtype) ? cast(dx, dtype) : null)],
@@ -252,6 +262,7 @@ export const castP = defineOp<{ dtype: DType }>({
 /** Identity on values, zero derivative: the gradient does not flow through. */
 export const stopGradientP = defineOp({
   name: "stopGradient",
+  code: ([a]) => a,
   impl: ([x]) => x,
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: null,

@@ -8,6 +8,7 @@
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { type Shape, broadcastStrides, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { ArrayTensor } from "./array.js";
+import { compileJS } from "../core/codegen.js";
 
 export type Unary = (a: number) => number;
 export type Binary = (a: number, b: number) => number;
@@ -15,19 +16,8 @@ export type Binary = (a: number, b: number) => number;
 type UnaryLoop = (a: TypedArray, o: TypedArray, n: number) => void;
 type BinaryLoop = (a: TypedArray, b: TypedArray, o: TypedArray, n: number, ai: number, bi: number) => void;
 
-let canGenerate = true;
-let kernelId = 0;
 function generate<T>(args: string[], body: string, fallback: () => T, ...bound: unknown[]): T {
-  if (canGenerate) {
-    try {
-      // A unique source per kernel: V8 caches `new Function` by source text, and kernels sharing a
-      // compiled function would share call-site feedback and stop inlining their scalar function.
-      return new Function(...args, `// kernel ${kernelId++}\n${body}`)(...bound) as T;
-    } catch {
-      canGenerate = false;
-    }
-  }
-  return fallback();
+  return compileJS<T>(args, body, bound, "kernel") ?? fallback();
 }
 
 const unaryLoops = new WeakMap<Unary, UnaryLoop>();

@@ -1,0 +1,232 @@
+/**
+ * @file Symbolic expressions as one more interpreter. An `Expr` is a scalar tensor whose value is a
+ * node of an expression DAG: applying any wengert op to it binds the primitive like any other
+ * value, and the symbolic trace (the lowest level, below every transformation) records a node
+ * instead of computing. So `sin(symbol("x"))`, `grad(f)(symbol("x"))` and `parse("…")` all build
+ * expressions with the catalogue's own rules: there is no second set of derivative rules.
+ *
+ * Nodes are hash-consed (one object per distinct node, held weakly), so equal subexpressions are
+ * shared and a derivative is a DAG that grows like the derived program, not like the tree.
+ */
+import { Tensor } from "../core/tensor.js";
+import { MainTrace, Trace, Tracer, bind } from "../core/trace.js";
+import type { Primitive } from "../core/primitive.js";
+import type { DType } from "../core/dtype.js";
+import { ConcretizationError, InputError, fmtShape } from "../core/errors.js";
+import { ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { format } from "./print.js";
+
+const SCALAR: readonly number[] = Object.freeze([]);
+
+/** Shape ops that are the identity on scalars: rules of other primitives emit them freely. */
+const SCALAR_IDENTITIES = new Set(["reshape", "broadcastTo", "transpose", "reduceSum", "reduceMax"]);
+
+export type ExprNode =
+  | { readonly kind: "var"; readonly name: string }
+  | { readonly kind: "const"; readonly value: number }
+  | { readonly kind: "op"; readonly prim: Primitive; readonly args: readonly Expr[]; readonly params: unknown };
+
+export class Expr extends Tracer {
+  readonly shape = SCALAR;
+  constructor(
+    readonly node: ExprNode,
+    readonly dtype: DType,
+    /** Creation order: arguments always have smaller ids than the nodes that use them. */
+    readonly id: number,
+  ) {
+    super();
+  }
+  get trace(): Trace {
+    return symbolicTrace;
+  }
+  get args(): readonly Expr[] {
+    return this.node.kind === "op" ? this.node.args : [];
+  }
+  /** The primitive's name for operation nodes; "var" or "const" for leaves. */
+  get op(): string {
+    return this.node.kind === "op" ? this.node.prim.name : this.node.kind;
+  }
+  concrete(): ArrayTensor {
+    throw new ConcretizationError(
+      `a symbolic expression has no numeric value (${this.toString().slice(0, 60)}); ` +
+        `evaluate it with expr.evaluate({ x: 2 }) or compile(expr, ["x"]), or pass numbers instead of symbols`,
+    );
+  }
+  /** Value at a point: `evaluate({ x: 2, y: 3 })`. Every variable of the expression needs a value. */
+  evaluate(values: Record<string, number> | Map<string, number>): number {
+    return evaluate(this, values);
+  }
+  /** Readable form; shared subexpressions are bound once (`t1 = …`) so the text grows like the DAG. */
+  override toString(): string {
+    return format(this, "let");
+  }
+  toInfix(): string {
+    return format(this, "infix");
+  }
+  toLatex(): string {
+    return format(this, "latex");
+  }
+}
+
+class SymbolicTrace extends Trace {
+  pure(x: Tensor): Expr {
+    const a = x as ArrayTensor;
+    if (a.ndim !== 0) {
+      throw new InputError(`symbolic expressions are scalars; an operation mixed one with a tensor of shape ${fmtShape(a.shape)}`);
+    }
+    return constant(a.item(), a.dtype);
+  }
+  processPrimitive(prim: Primitive, args: Expr[], params: unknown): Tensor[] {
+    return [apply(prim, args, params)];
+  }
+}
+
+/** The lowest interpreter level (0): never on the stack, always active, below every transformation. */
+const symbolicTrace: SymbolicTrace = new SymbolicTrace(new MainTrace(0, (): Trace => symbolicTrace, null, "symbolic"));
+
+// ---- hash-consing ---------------------------------------------------------------------------
+
+let nextId = 0;
+const table = new Map<string, WeakRef<Expr>>();
+const registry = new FinalizationRegistry<string>((key) => {
+  if (table.get(key)?.deref() === undefined) table.delete(key);
+});
+
+function intern(key: string, make: (id: number) => Expr): Expr {
+  const hit = table.get(key)?.deref();
+  if (hit) return hit;
+  const e = make(nextId++);
+  table.set(key, new WeakRef(e));
+  registry.register(e, key);
+  return e;
+}
+
+/** A variable. Names are data, never code: any string is allowed. */
+export function symbol(name: string): Expr {
+  if (typeof name !== "string" || name === "") throw new InputError(`symbol: needs a non-empty name; got ${JSON.stringify(name)}`);
+  return intern(`v:${JSON.stringify(name)}`, (id) => new Expr({ kind: "var", name }, "float64", id));
+}
+
+export function constant(value: number, dtype: DType = "float64"): Expr {
+  const v = scalarTensor(value, dtype).item(); // stored as the dtype stores it (float32 rounding, int truncation)
+  return intern(`c:${dtype}:${Object.is(v, -0) ? "-0" : String(v)}`, (id) => new Expr({ kind: "const", value: v }, dtype, id));
+}
+
+export const isConst = (e: Expr, v?: number): boolean => e.node.kind === "const" && (v === undefined || e.node.value === v);
+export const constValue = (e: Expr): number => (e.node as { value: number }).value;
+
+/**
+ * The node for `prim(args)`. Exact shortcuts only: constant arguments are folded (evaluated with
+ * the primitive's own impl), x·1, 1·x, x+0, 0+x and x−0 give x, and scalar shape ops are skipped.
+ */
+export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
+  const [aval, ...more] = prim.shape(args, params);
+  if (more.length > 0 || aval.shape.length !== 0) {
+    throw new InputError(`symbolic: ${prim.name} does not give a single scalar here (got ${fmtShape(aval.shape)}); symbolic expressions are scalars`);
+  }
+  if (prim.code === undefined) {
+    if (SCALAR_IDENTITIES.has(prim.name) && args.length === 1) return args[0];
+    throw new InputError(`symbolic: ${prim.name} is not an elementwise operation and cannot appear in a scalar expression`);
+  }
+  if (args.every((a) => a.node.kind === "const")) {
+    const out = prim.impl(args.map((a) => scalarTensor(constValue(a), a.dtype)), params)[0];
+    return constant(out.item(), out.dtype);
+  }
+  const [x, y] = args;
+  const n = prim.name;
+  if (n === "mul" && isConst(y, 1) && x.dtype === aval.dtype) return x;
+  if (n === "mul" && isConst(x, 1) && y.dtype === aval.dtype) return y;
+  if ((n === "add" || n === "sub") && isConst(y, 0)) return x;
+  if (n === "add" && isConst(x, 0)) return y;
+  if ((n === "stopGradient" || (n === "cast" && x.dtype === aval.dtype))) return x;
+  const key = `o:${prim.name}:${params === undefined ? "" : JSON.stringify(params)}:${args.map((a) => a.id).join(",")}`;
+  return intern(key, (id) => new Expr({ kind: "op", prim, args, params }, aval.dtype, id));
+}
+
+/** The same operation with new arguments. */
+export const rebuild = (e: Expr, args: Expr[]): Expr => (e.node.kind === "op" ? apply(e.node.prim, args, e.node.params) : e);
+
+// ---- walking the DAG ------------------------------------------------------------------------
+
+/** Every node reachable from `roots`, arguments before users. */
+export function topoOrder(roots: readonly Expr[]): Expr[] {
+  const seen = new Set<Expr>();
+  const order: Expr[] = [];
+  const stack: Expr[] = [...roots];
+  while (stack.length) {
+    const e = stack.pop()!;
+    if (seen.has(e)) continue;
+    seen.add(e);
+    order.push(e);
+    for (const a of e.args) if (!seen.has(a)) stack.push(a);
+  }
+  return order.sort((a, b) => a.id - b.id); // ids increase from arguments to users
+}
+
+/** Map every node bottom-up with memoization (so shared nodes are visited once). */
+export function mapDag<T>(roots: readonly Expr[], f: (e: Expr, args: T[]) => T): Map<Expr, T> {
+  const memo = new Map<Expr, T>();
+  for (const e of topoOrder(roots)) memo.set(e, f(e, e.args.map((a) => memo.get(a)!)));
+  return memo;
+}
+
+/** Number of distinct nodes (the size of the DAG, shared nodes counted once). */
+export function dagSize(...roots: Expr[]): number {
+  return topoOrder(roots).length;
+}
+
+/** Number of nodes of the fully expanded tree (shared nodes counted at every use); may be astronomically large. */
+export function treeSize(...roots: Expr[]): number {
+  const m = mapDag<number>(roots, (_, args) => 1 + args.reduce((s, a) => s + a, 0));
+  return roots.reduce((s, r) => s + m.get(r)!, 0);
+}
+
+/** Free variables, sorted by name. */
+export function variables(...roots: Expr[]): string[] {
+  const names = topoOrder(roots).flatMap((e) => (e.node.kind === "var" ? [e.node.name] : []));
+  return [...new Set(names)].sort();
+}
+
+function lookup(values: Record<string, number> | Map<string, number>, name: string): number {
+  const v = values instanceof Map ? values.get(name) : Object.hasOwn(values, name) ? values[name] : undefined;
+  if (v === undefined) throw new InputError(`evaluate: no value given for the variable "${name}"; pass { ${JSON.stringify(name)}: <number> }`);
+  if (typeof v !== "number") throw new InputError(`evaluate: the value of "${name}" must be a number; got ${typeof v}`);
+  return v;
+}
+
+/** Interpret the DAG with the primitives' own impls (compile() is the fast path). */
+export function evaluate(e: Expr, values: Record<string, number> | Map<string, number>): number {
+  const m = mapDag<number>([e], (n, args) => {
+    const node = n.node;
+    if (node.kind === "var") return lookup(values, node.name);
+    if (node.kind === "const") return node.value;
+    const ins = n.args.map((a, i) => scalarTensor(args[i], a.dtype));
+    return node.prim.impl(ins, node.params)[0].item();
+  });
+  return m.get(e)!;
+}
+
+/**
+ * Re-run the expression's operations on other values (tensors, tracers of a transformation, other
+ * expressions): `replay(e, new Map([[x, t]]))` is e with x replaced by t. Each shared node runs once.
+ */
+export function replay(roots: readonly Expr[], env: Map<Expr, Tensor>): Tensor[] {
+  const m = mapDag<Tensor>(roots, (e, args) => {
+    const node = e.node;
+    if (node.kind === "var") return env.get(e) ?? e;
+    if (node.kind === "const") return e;
+    return bind(node.prim, args, node.params)[0];
+  });
+  return roots.map((r) => m.get(r)!);
+}
+
+/** Check at the API boundary that a value is an expression (numbers become constants). */
+export function asExpr(x: unknown, op: string): Expr {
+  if (x instanceof Expr) return x;
+  if (typeof x === "number") return constant(x);
+  if (x instanceof ArrayTensor && x.ndim === 0) return constant(x.item(), x.dtype);
+  if (typeof x === "string") {
+    throw new InputError(`${op}: got the string ${JSON.stringify(x.slice(0, 40))}; parse it first (parse("…")) or use symbol("name") for a variable`);
+  }
+  throw new InputError(`${op}: expected a symbolic expression; got ${x instanceof Tensor ? `a tensor of shape ${fmtShape(x.shape)}` : typeof x}`);
+}

@@ -1,0 +1,173 @@
+/**
+ * @file A small Pratt parser from text to expressions. Every operator and function it knows is a
+ * wengert op applied to symbolic values, so a parsed expression is built by the same catalogue as
+ * everything else. Identifiers are data: they become variable names or are looked up in a Map of
+ * known functions, never evaluated.
+ */
+import { InputError } from "../core/errors.js";
+import type { Tensor } from "../core/tensor.js";
+import * as ops from "../api/ops.js";
+import { Expr, constant, symbol } from "./expr.js";
+
+export class ParseError extends InputError {
+  constructor(
+    readonly reason: string,
+    readonly source: string,
+    /** 0-based offset of the offending character. */
+    readonly offset: number,
+  ) {
+    const before = source.slice(0, offset);
+    const line = before.split("\n").length;
+    const lineStart = before.lastIndexOf("\n") + 1;
+    const column = offset - lineStart + 1;
+    const lineEnd = source.indexOf("\n", offset);
+    const text = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+    super(`parse: ${reason} at line ${line}, column ${column}\n  ${text}\n  ${" ".repeat(column - 1)}^`);
+    this.line = line;
+    this.column = column;
+  }
+  readonly line: number;
+  readonly column: number;
+}
+
+type Fn = (...args: Tensor[]) => Tensor;
+/** The functions the grammar knows, by name, with their arity. */
+const FUNCTIONS = new Map<string, { arity: number; fn: Fn }>([
+  ["sin", { arity: 1, fn: ops.sin }],
+  ["cos", { arity: 1, fn: ops.cos }],
+  ["tan", { arity: 1, fn: ops.tan }],
+  ["asin", { arity: 1, fn: ops.asin }],
+  ["acos", { arity: 1, fn: ops.acos }],
+  ["atan", { arity: 1, fn: ops.atan }],
+  ["atan2", { arity: 2, fn: ops.atan2 }],
+  ["sinh", { arity: 1, fn: ops.sinh }],
+  ["cosh", { arity: 1, fn: ops.cosh }],
+  ["tanh", { arity: 1, fn: ops.tanh }],
+  ["exp", { arity: 1, fn: ops.exp }],
+  ["expm1", { arity: 1, fn: ops.expm1 }],
+  ["log", { arity: 1, fn: ops.log }],
+  ["ln", { arity: 1, fn: ops.log }],
+  ["log1p", { arity: 1, fn: ops.log1p }],
+  ["sqrt", { arity: 1, fn: ops.sqrt }],
+  ["abs", { arity: 1, fn: ops.abs }],
+  ["sign", { arity: 1, fn: ops.sign }],
+  ["sigmoid", { arity: 1, fn: ops.sigmoid }],
+  ["softplus", { arity: 1, fn: ops.softplus }],
+  ["relu", { arity: 1, fn: ops.relu }],
+  ["pow", { arity: 2, fn: ops.pow }],
+  ["max", { arity: 2, fn: ops.maximum }],
+  ["min", { arity: 2, fn: ops.minimum }],
+]);
+const CONSTANTS = new Map<string, number>([
+  ["pi", Math.PI],
+  ["e", Math.E],
+]);
+
+/** Names the parser treats as functions (for help texts and error messages). */
+export const knownFunctions = (): string[] => [...FUNCTIONS.keys()];
+
+interface Token {
+  kind: "num" | "id" | "op" | "end";
+  text: string;
+  at: number;
+}
+
+function tokenize(src: string): Token[] {
+  const tokens: Token[] = [];
+  const re = /\s+|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|[-+*/^(),])/y;
+  let i = 0;
+  while (i < src.length) {
+    re.lastIndex = i;
+    const m = re.exec(src);
+    if (!m) {
+      const ch = src[i];
+      throw new ParseError(`unexpected character ${JSON.stringify(ch)}; expected a number, a name, an operator (+ - * / ^) or a parenthesis`, src, i);
+    }
+    if (m[1] !== undefined) tokens.push({ kind: "num", text: m[1], at: i });
+    else if (m[2] !== undefined) tokens.push({ kind: "id", text: m[2], at: i });
+    else if (m[3] !== undefined) tokens.push({ kind: "op", text: m[3] === "**" ? "^" : m[3], at: i });
+    i = re.lastIndex;
+  }
+  tokens.push({ kind: "end", text: "end of input", at: src.length });
+  return tokens;
+}
+
+// Binding powers: + − 1, * / 2, unary minus 3, ^ 4 (right-associative).
+const INFIX: Record<string, { prec: number; right: boolean; fn: Fn }> = {
+  "+": { prec: 1, right: false, fn: ops.add },
+  "-": { prec: 1, right: false, fn: ops.sub },
+  "*": { prec: 2, right: false, fn: ops.mul },
+  "/": { prec: 2, right: false, fn: ops.div },
+  "^": { prec: 4, right: true, fn: ops.pow },
+};
+const UNARY_PREC = 3;
+
+/** Parse `source` into an expression: `parse("ln(x1) + x1*x2 - sin(x2)")`. */
+export function parse(source: string): Expr {
+  if (typeof source !== "string") throw new InputError(`parse: needs a string; got ${typeof source}`);
+  const tokens = tokenize(source);
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const fail = (t: Token, what: string): never => {
+    throw new ParseError(`expected ${what}; found ${t.kind === "end" ? "the end of the input" : JSON.stringify(t.text)}`, source, t.at);
+  };
+  const expect = (text: string, what: string) => {
+    const t = peek();
+    if (t.text !== text || t.kind !== "op") fail(t, what);
+    pos++;
+  };
+
+  function prefix(): Tensor {
+    const t = tokens[pos++];
+    if (t.kind === "num") return constant(Number(t.text));
+    if (t.kind === "op" && t.text === "(") {
+      const inner = expression(0);
+      expect(")", `")" to close the "(" at column ${t.at + 1}`);
+      return inner;
+    }
+    if (t.kind === "op" && t.text === "-") return ops.neg(expression(UNARY_PREC));
+    if (t.kind === "op" && t.text === "+") return expression(UNARY_PREC);
+    if (t.kind === "id") {
+      const called = peek().kind === "op" && peek().text === "(";
+      const f = FUNCTIONS.get(t.text);
+      if (called) {
+        if (!f) throw new ParseError(`unknown function "${t.text}"; known functions: ${knownFunctions().join(", ")}`, source, t.at);
+        pos++;
+        const args: Tensor[] = [];
+        if (!(peek().kind === "op" && peek().text === ")")) {
+          args.push(expression(0));
+          while (peek().kind === "op" && peek().text === ",") {
+            pos++;
+            args.push(expression(0));
+          }
+        }
+        expect(")", `"," or ")" in the call of ${t.text}`);
+        if (args.length !== f.arity) {
+          throw new ParseError(`${t.text} takes ${f.arity} argument${f.arity > 1 ? "s" : ""}; got ${args.length}`, source, t.at);
+        }
+        return f.fn(...args);
+      }
+      if (f) throw new ParseError(`${t.text} is a function; call it as ${t.text}(…)`, source, t.at);
+      const c = CONSTANTS.get(t.text);
+      return c !== undefined ? constant(c) : symbol(t.text);
+    }
+    return fail(t, "a number, a name, \"(\" or \"-\"");
+  }
+
+  function expression(minPrec: number): Tensor {
+    let left = prefix();
+    for (;;) {
+      const t = peek();
+      const op = t.kind === "op" ? INFIX[t.text] : undefined;
+      if (!op || op.prec < minPrec) break;
+      pos++;
+      left = op.fn(left, expression(op.right ? op.prec : op.prec + 1));
+    }
+    return left;
+  }
+
+  const e = expression(0);
+  const t = peek();
+  if (t.kind !== "end") fail(t, "an operator (+ - * / ^) or the end of the input");
+  return e as Expr;
+}
