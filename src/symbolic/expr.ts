@@ -214,7 +214,7 @@ export function replay(roots: readonly Expr[], env: Map<Expr, Tensor>): Tensor[]
   const m = mapDag<Tensor>(roots, (e, args) => {
     const node = e.node;
     if (node.kind === "var") return env.get(e) ?? e;
-    if (node.kind === "const") return e;
+    if (node.kind === "const") return scalarTensor(node.value, e.dtype); // concrete: numbers stay numbers
     return bind(node.prim, args, node.params)[0];
   });
   return roots.map((r) => m.get(r)!);

@@ -120,7 +120,7 @@ export const RULES: Rule[] = [
   },
   {
     // a sum's terms collected through nested sums: x + 2·y − (x − y) + 1 + 2 → 3·y + 3
-    name: "Σ kᵢ·xᵢ + c with equal xᵢ collected",
+    name: "Σ kᵢ·xᵢ + Σ cⱼ → terms with equal xᵢ collected, constants summed last",
     apply(e) {
       if (!op(e, "add") && !op(e, "sub")) return null;
       const { terms, constant, raw, constants } = collectSum(e);
@@ -136,7 +136,7 @@ export const RULES: Rule[] = [
   },
   {
     // a product's factors collected: x · 2 · x³ · (−3) → −6 · x⁴ (constants first)
-    name: "Π xᵢ^aᵢ · c with equal xᵢ collected, constant first",
+    name: "Π xᵢ^aᵢ · Π cⱼ → equal bases collected, constants multiplied first",
     apply(e) {
       if (!op(e, "mul")) return null;
       const { factors, coef, raw, constants, constFirst } = collectProduct(e);
@@ -174,11 +174,12 @@ export const RULES: Rule[] = [
     // valid for integer n: (x^a)^n = x^(a·n) whenever x^a is real; (x²)^½ ≠ x for x < 0
     name: "(x^a)^n → x^(a·n) for integer n",
     apply: (e) => {
-      if (!op(e, "pow") || !isInt(arg(e, 1))) return null;
+      const n = op(e, "square") ? c(2) : op(e, "pow") && isInt(arg(e, 1)) ? arg(e, 1) : null;
+      if (n === null) return null;
       const inner = arg(e, 0);
       if (!op(inner, "pow") && !op(inner, "square")) return null;
       const [x, a] = power(inner);
-      return pow(x, mul(a, arg(e, 1)));
+      return pow(x, mul(a, n));
     },
   },
   {
