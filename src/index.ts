@@ -20,3 +20,4 @@ export * from "./numeric/finite-diff.js";
 export * from "./numeric/check-grads.js";
 export * as symbolic from "./symbolic/index.js";
 export { Expr, symbol, parse, ParseError, diff, gradient, jacobian, simplify, compile, toExpr, dagSize, treeSize } from "./symbolic/index.js";
+export { jit, type Jitted, type JitOptions, type Lowered } from "./jit/jit.js";

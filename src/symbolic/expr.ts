@@ -15,6 +15,7 @@ import type { DType } from "../core/dtype.js";
 import { ConcretizationError, InputError, fmtShape } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { format } from "./print.js";
+import { identityOperand } from "../core/identities.js";
 
 const SCALAR: readonly number[] = Object.freeze([]);
 
@@ -117,7 +118,7 @@ export const constValue = (e: Expr): number => (e.node as { value: number }).val
 
 /**
  * The node for `prim(args)`. Exact shortcuts only: constant arguments are folded (evaluated with
- * the primitive's own impl), x·1, 1·x, x+0, 0+x and x−0 give x, and scalar shape ops are skipped.
+ * the primitive's own impl) and the exact identities of core/identities.ts (x·1, x+0, …).
  */
 export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
   const [aval, ...more] = prim.shape(args, params);
@@ -132,13 +133,8 @@ export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
     const out = prim.impl(args.map((a) => scalarTensor(constValue(a), a.dtype)), params)[0];
     return constant(out.item(), out.dtype);
   }
-  const [x, y] = args;
-  const n = prim.name;
-  if (n === "mul" && isConst(y, 1) && x.dtype === aval.dtype) return x;
-  if (n === "mul" && isConst(x, 1) && y.dtype === aval.dtype) return y;
-  if ((n === "add" || n === "sub") && isConst(y, 0)) return x;
-  if (n === "add" && isConst(x, 0)) return y;
-  if ((n === "stopGradient" || (n === "cast" && x.dtype === aval.dtype))) return x;
+  const k = identityOperand(prim.name, params, args.map((a) => ({ aval: a, constant: a.node.kind === "const" ? a.node.value : undefined })), aval);
+  if (k !== null) return args[k];
   const key = `o:${prim.name}:${params === undefined ? "" : JSON.stringify(params)}:${args.map((a) => a.id).join(",")}`;
   return intern(key, (id) => new Expr({ kind: "op", prim, args, params }, aval.dtype, id));
 }

@@ -1,0 +1,175 @@
+/**
+ * @file `jit(f)`: trace f once per input signature into the IR (with abstract shapes and dtypes),
+ * optimize it, generate one JavaScript function for it, and rerun that afterwards.
+ *
+ * Under another transformation (grad(jit(f)), jvp(jit(f)), vmap-like tracing), the arguments are
+ * tracers and jit(f) simply runs f, so every transformation composes with it; compile the outer
+ * function (jit(grad(f))) to compile the derivative.
+ */
+import { Tensor } from "../core/tensor.js";
+import { Tracer } from "../core/trace.js";
+import { type TreeDef, flatten, unflatten } from "../core/pytree.js";
+import { type Program, evalProgram } from "../core/ir.js";
+import { InputError, TracerError } from "../core/errors.js";
+import { compileJS } from "../core/codegen.js";
+import { type ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { stage, StagingTracer } from "../transforms/stage.js";
+import { optimize } from "./optimize.js";
+import { plan, emit, fuseScatters } from "./codegen.js";
+
+type Fn = (...args: any[]) => any;
+
+export interface JitOptions {
+  /** Positional arguments that are compile-time constants (e.g. sizes, flags): a new value recompiles. */
+  staticArgnums?: number[];
+  /** Log compilations with console.debug (also: environment variable WENGERT_DEBUG=jit). */
+  debug?: boolean;
+  /** A name for messages and the generated source (default: f.name). */
+  name?: string;
+}
+
+/** What one compilation produced, for inspection. */
+export interface Lowered {
+  /** The traced program, before optimization. */
+  traced: Program;
+  /** After identities, constant folding, CSE and dead-code elimination. */
+  optimized: Program;
+  /** The generated JavaScript (null when code generation is unavailable: the IR is interpreted). */
+  source: string | null;
+  /** Milliseconds spent tracing, optimizing and generating code. */
+  compileMs: number;
+}
+
+interface Compiled extends Lowered {
+  run: (inputs: ArrayTensor[]) => (ArrayTensor | null)[];
+  outDef: TreeDef;
+  /** Per output leaf: f returned a JS number there (so jit returns a number). */
+  numberOuts: boolean[];
+}
+
+export interface Jitted<F extends Fn> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /** Compile (or fetch) for these arguments and return the programs and source without running. */
+  lower(...args: Parameters<F>): Lowered;
+  /** Number of compilations so far (one per distinct input signature). */
+  readonly compiles: number;
+}
+
+const envDebug = typeof process !== "undefined" && /\bjit\b/.test(process.env?.WENGERT_DEBUG ?? "");
+
+// Static values are keyed by identity when they are objects or functions.
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+function staticKey(v: unknown): string {
+  if (v === null || v === undefined || typeof v === "boolean" || typeof v === "string" || typeof v === "number" || typeof v === "bigint") {
+    return `${typeof v}:${String(v)}`;
+  }
+  let id = objectIds.get(v as object);
+  if (id === undefined) objectIds.set(v as object, (id = nextObjectId++));
+  return `obj:${id}`;
+}
+
+function defKey(d: TreeDef): string {
+  switch (d.kind) {
+    case "leaf":
+      return d.num ? "n" : "t";
+    case "array":
+      return `[${d.children.map(defKey).join(",")}]`;
+    case "object":
+      return `{${d.keys.map((k, i) => `${JSON.stringify(k)}:${defKey(d.children[i])}`).join(",")}}`;
+    case "static":
+      return `s(${staticKey(d.value)})`;
+  }
+}
+
+const avalOf = (l: Tensor | number) => (typeof l === "number" ? { shape: [] as number[], dtype: "float64" as const } : { shape: [...l.shape], dtype: l.dtype });
+
+export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
+  if (typeof f !== "function") throw new InputError(`jit: needs a function; got ${typeof f}`);
+  const name = opts.name ?? (f.name || "f");
+  const staticArgs = new Set(opts.staticArgnums ?? []);
+  const debug = opts.debug ?? envDebug;
+  const cache = new Map<string, Compiled>();
+  let compiles = 0;
+
+  const split = (args: unknown[]) => {
+    const dynamic = args.map((a, i) => (staticArgs.has(i) ? null : a));
+    const [leaves, def] = flatten(dynamic);
+    const key = defKey(def) + "|" + [...staticArgs].map((i) => staticKey(args[i])).join(",") + "|" + leaves.map((l) => { const a = avalOf(l); return `${a.dtype}[${a.shape}]`; }).join(";");
+    return { leaves, def, key };
+  };
+
+  const compile = (args: unknown[], leaves: (Tensor | number)[], def: TreeDef, key: string): Compiled => {
+    const t0 = performance.now();
+    const { program, extra } = stage(`jit(${name})`, leaves.map(avalOf), (ins) => {
+      const dynamic = unflatten<unknown[]>(def, ins);
+      const call = args.map((a, i) => (staticArgs.has(i) ? a : dynamic[i]));
+      const result = f(...call);
+      checkNoLeak(call, ins, name);
+      const [outLeaves, outDef] = flatten(result);
+      return { outs: outLeaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l)), extra: outDef };
+    });
+    const optimized = optimize(program);
+    const fused = fuseScatters(optimized);
+    const { source, names, values } = emit(fused, plan(fused));
+    const generated = compileJS<(inputs: ArrayTensor[]) => (ArrayTensor | null)[]>(names, source, values, `jit ${name}`);
+    const run = generated ?? ((inputs: ArrayTensor[]) => evalProgram(fused, inputs) as (ArrayTensor | null)[]);
+    const compileMs = performance.now() - t0;
+    compiles++;
+    if (debug) {
+      console.debug(`wengert jit(${name}): compiled for ${key.split("|").pop() || "no tensor inputs"} in ${compileMs.toFixed(1)} ms (${cache.size + 1} signature${cache.size ? "s" : ""} cached; ${program.eqns.length} → ${optimized.eqns.length} equations)`);
+    }
+    const numberOuts = numberLeaves(extra!);
+    return { traced: program, optimized, source: generated ? source : null, compileMs, run, outDef: extra!, numberOuts };
+  };
+
+  const lookup = (args: unknown[], leaves: (Tensor | number)[], def: TreeDef, key: string) => {
+    let c = cache.get(key);
+    if (!c) cache.set(key, (c = compile(args, leaves, def, key)));
+    return c;
+  };
+
+  const jitted = ((...args: unknown[]) => {
+    const { leaves, def, key } = split(args);
+    // Under a transformation the inputs are tracers: run f itself so that transformation sees it.
+    if (leaves.some((l) => l instanceof Tracer)) return f(...args);
+    const c = lookup(args, leaves, def, key);
+    const inputs = leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l.concrete()));
+    const outs = c.run(inputs);
+    return unflatten(c.outDef, outs.map((o, i) => (c.numberOuts[i] && o ? o.item() : o)));
+  }) as unknown as Jitted<F>;
+  Object.defineProperty(jitted, "compiles", { get: () => compiles });
+  jitted.lower = (...args: unknown[]) => {
+    const { leaves, def, key } = split(args);
+    return lookup(args, leaves, def, key);
+  };
+  Object.defineProperty(jitted, "name", { value: `jit(${name})` });
+  return jitted;
+}
+
+function numberLeaves(def: TreeDef): boolean[] {
+  const out: boolean[] = [];
+  const rec = (d: TreeDef): void => {
+    if (d.kind === "leaf") out.push(d.num);
+    else if (d.kind === "array" || d.kind === "object") d.children.forEach(rec);
+  };
+  rec(def);
+  return out;
+}
+
+/**
+ * A function that stores a traced value into one of its arguments (pushing onto an outer array) would
+ * leave a tracer behind; detect the common case, where the argument itself was mutated.
+ */
+function checkNoLeak(args: unknown[], inputs: Tensor[], name: string): void {
+  const ins = new Set<Tensor>(inputs);
+  const [leaves] = flatten(args);
+  for (const l of leaves) {
+    if (l instanceof StagingTracer && !ins.has(l)) {
+      throw new TracerError(
+        `jit(${name}): the function stored a traced value into one of its arguments; traced values exist only while jit traces. ` +
+          `Return the value instead of storing it (side effects on traced values run once, at trace time)`,
+      );
+    }
+  }
+}
