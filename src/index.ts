@@ -21,3 +21,4 @@ export * from "./numeric/check-grads.js";
 export * as symbolic from "./symbolic/index.js";
 export { Expr, symbol, parse, ParseError, diff, gradient, jacobian, simplify, compile, toExpr, dagSize, treeSize } from "./symbolic/index.js";
 export { jit, type Jitted, type JitOptions, type Lowered } from "./jit/jit.js";
+export { cond, switchCase, fori, scan, whileLoop, checkpoint, residualBytes, type ScanOptions } from "./api/control.js";

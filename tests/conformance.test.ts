@@ -7,7 +7,7 @@
  */
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
-import { Tensor, catalogue, checkGrads, grad, jvp, makeProgram, type PrimitiveName } from "../src/index.js";
+import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, type PrimitiveName } from "../src/index.js";
 import { linearizeFlat } from "../src/transforms/linearize.js";
 import { randomTensor, expectClose, toNums } from "./helpers.js";
 
@@ -113,6 +113,25 @@ describe("conformance: every primitive, value and derivatives", () => {
           const y = row.f(...xs32);
           expect(y.dtype).toBe("float32");
           expectClose(y, reference(row, xs32), 1e-6, 1e-6);
+        });
+      }
+      it("jit gives what eager evaluation gives" + (row.f32 ? " (float64 and float32)" : ""), () => {
+        expectClose(jit(row.f)(...xs), row.f(...xs), 1e-14, 1e-15);
+        if (row.f32) {
+          const xs32 = inputsFor(row, k, "float32");
+          const y = jit(row.f)(...xs32);
+          expect(y.dtype).toBe("float32");
+          expectClose(y, row.f(...xs32), 1e-7, 1e-7);
+        }
+      });
+      if (row.deriv !== "none") {
+        it("jit(grad) gives what grad gives; grad(jit) and jvp(jit) too", () => {
+          const argnums = xs.map((_, i) => i);
+          const loss = (...a: Tensor[]) => w.sum(w.mul(row.f(...a), row.f(...a)));
+          const want = grad(loss, { argnums })(...xs);
+          expectClose(jit(grad(loss, { argnums }))(...xs), want, 1e-12, 1e-13);
+          expectClose(grad((...a: Tensor[]) => w.sum(w.mul(jit(row.f)(...a), jit(row.f)(...a))), { argnums })(...xs), want, 1e-12, 1e-13);
+          if (!row.modes || row.modes.includes("fwd")) expectClose(jvp(jit(row.f), xs, xs)[1], jvp(row.f, xs, xs)[1], 1e-12, 1e-13);
         });
       }
       if (row.deriv === undefined || row.deriv === "smooth") {

@@ -15,6 +15,7 @@ import { compileJS } from "../core/codegen.js";
 import { type ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
+import { programRunner } from "../ops/control.js";
 import { plan, emit, fuseScatters } from "./codegen.js";
 
 type Fn = (...args: any[]) => any;
@@ -109,18 +110,14 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
       const [outLeaves, outDef] = flatten(result);
       return { outs: outLeaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l)), extra: outDef };
     });
-    const optimized = optimize(program);
-    const fused = fuseScatters(optimized);
-    const { source, names, values } = emit(fused, plan(fused));
-    const generated = compileJS<(inputs: ArrayTensor[]) => (ArrayTensor | null)[]>(names, source, values, `jit ${name}`);
-    const run = generated ?? ((inputs: ArrayTensor[]) => evalProgram(fused, inputs) as (ArrayTensor | null)[]);
+    const { optimized, source, run } = lowerProgram(program, name);
     const compileMs = performance.now() - t0;
     compiles++;
     if (debug) {
       console.debug(`wengert jit(${name}): compiled for ${key.split("|").pop() || "no tensor inputs"} in ${compileMs.toFixed(1)} ms (${cache.size + 1} signature${cache.size ? "s" : ""} cached; ${program.eqns.length} → ${optimized.eqns.length} equations)`);
     }
     const numberOuts = numberLeaves(extra!);
-    return { traced: program, optimized, source: generated ? source : null, compileMs, run, outDef: extra!, numberOuts };
+    return { traced: program, optimized, source, compileMs, run, outDef: extra!, numberOuts };
   };
 
   const lookup = (args: unknown[], leaves: (Tensor | number)[], def: TreeDef, key: string) => {
@@ -146,6 +143,24 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
   Object.defineProperty(jitted, "name", { value: `jit(${name})` });
   return jitted;
 }
+
+/** Optimize a program and generate its code (or, without code generation, an interpreter of it). */
+export function lowerProgram(program: Program, name: string) {
+  const optimized = optimize(program);
+  const fused = fuseScatters(optimized);
+  const { source, names, values } = emit(fused, plan(fused));
+  const generated = compileJS<(inputs: ArrayTensor[]) => (ArrayTensor | null)[]>(names, source, values, `jit ${name}`);
+  const run = generated ?? ((inputs: ArrayTensor[]) => evalProgram(fused, inputs) as (ArrayTensor | null)[]);
+  return { optimized, source: generated ? source : null, run };
+}
+
+// Bodies and branches of control flow run compiled too (compiled once per sub-program).
+const compiledBodies = new WeakMap<Program, (inputs: ArrayTensor[]) => (ArrayTensor | null)[]>();
+programRunner.run = (p, args) => {
+  let run = compiledBodies.get(p);
+  if (!run) compiledBodies.set(p, (run = lowerProgram(p, "body").run));
+  return run(args) as ArrayTensor[];
+};
 
 function numberLeaves(def: TreeDef): boolean[] {
   const out: boolean[] = [];

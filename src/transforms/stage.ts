@@ -24,8 +24,8 @@ export class StagingTracer extends Tracer {
   concrete(): ArrayTensor {
     throw new ConcretizationError(
       `cannot read the value of a staged tensor (${this.dtype}${fmtShape(this.shape)}) while ${this.trace.main.kind} records a program: ` +
-        `its value is not known yet. Branch with where(cond, a, b) instead of if/else on values, ` +
-        `or compute it outside the staged function`,
+        `its value is not known yet. Instead of if/else on values use where(c, a, b) or cond/switchCase; ` +
+        `instead of loops on values use fori, scan or whileLoop; or pass the value as a static argument (jit's staticArgnums)`,
     );
   }
 }

@@ -1,0 +1,332 @@
+/**
+ * @file Control flow that works both eagerly and staged (inside jit): cond, switchCase, fori, scan,
+ * whileLoop, and checkpoint. On concrete values they are plain JS (so every transformation sees the
+ * operations as usual, and reverse mode stores what it needs); on staged values (inside jit) they
+ * emit one equation holding sub-programs (ops/control.ts).
+ */
+import { Tensor, type Aval } from "../core/tensor.js";
+import { type CustomRule, bindCustom, bind } from "../core/trace.js";
+import { type TreeDef, flatten, unflatten, treeMismatch } from "../core/pytree.js";
+import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
+import type { Primitive } from "../core/primitive.js";
+import { Lit, Program, Var } from "../core/ir.js";
+import { zerosLike } from "../ops/define.js";
+import { ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { condP, scanP, whileP } from "../ops/control.js";
+import { stageClosed, outAvals } from "../transforms/subprogram.js";
+import { jvpFlat } from "../transforms/jvp.js";
+import { linearizeFlat, vjpFlat } from "../transforms/linearize.js";
+import { cast } from "../ops/elementwise.js";
+import { stack, slice, arange } from "./ops.js";
+
+const leafTensor = (l: Tensor | number): Tensor => (typeof l === "number" ? scalarTensor(l) : l);
+
+/** Whether a value is only known symbolically (inside jit), so control flow must be staged. */
+function staged(x: unknown): boolean {
+  if (!(x instanceof Tensor)) return false;
+  try {
+    x.concrete();
+    return false;
+  } catch (e) {
+    if (e instanceof ConcretizationError) return true;
+    throw e;
+  }
+}
+
+const fmtAval = (a: Aval) => `${a.dtype}${fmtShape(a.shape)}`;
+
+/** Stage `f` over a pytree of operands; returns the closed program and the output tree. */
+function stageTree(kind: string, f: (...args: any[]) => unknown, def: TreeDef, avals: Aval[]) {
+  let outDef: TreeDef | null = null;
+  const closed = stageClosed(kind, avals, (ins) => {
+    const [leaves, d] = flatten(f(...unflatten<unknown[]>(def, ins)));
+    outDef = d;
+    return leaves.map(leafTensor);
+  });
+  return { ...closed, outDef: outDef! };
+}
+
+// ---- cond / switch ---------------------------------------------------------------------------
+
+/**
+ * `cond(pred, ifTrue, ifFalse, ...operands)`: ifTrue(...operands) when pred is true, else
+ * ifFalse(...operands). With a concrete pred only the taken branch runs; inside jit both branches
+ * are staged and must return the same structure, shapes and dtypes.
+ */
+export function cond<T>(pred: Tensor | boolean | number, ifTrue: (...ops: any[]) => T, ifFalse: (...ops: any[]) => T, ...operands: unknown[]): T {
+  const index = typeof pred === "boolean" || typeof pred === "number" ? (pred ? 1 : 0) : pred;
+  return switchCase(index instanceof Tensor ? cast(index, "int32") : index, [ifFalse, ifTrue], ...operands);
+}
+
+/** `switchCase(index, branches, ...operands)`: branches[index](...operands), index clamped to the range. */
+export function switchCase<T>(index: Tensor | number, branches: ((...ops: any[]) => T)[], ...operands: unknown[]): T {
+  if (!Array.isArray(branches) || branches.length === 0) throw new InputError("switchCase: needs a non-empty array of branch functions");
+  if (index instanceof Tensor && index.size !== 1) throw new ShapeError(`switchCase: the index must be a scalar; got shape ${fmtShape(index.shape)}`);
+  if (!staged(index)) {
+    const i = typeof index === "number" ? index : index.item();
+    return branches[Math.min(Math.max(Math.trunc(i), 0), branches.length - 1)](...operands);
+  }
+  const [leaves, def] = flatten(operands);
+  const ops = leaves.map(leafTensor);
+  const avals = ops.map((o) => ({ shape: o.shape, dtype: o.dtype }));
+  const staged_ = branches.map((b, k) => ({ k, ...stageTree(`switch branch ${k}`, b, def, avals) }));
+  const first = staged_[0];
+  for (const s of staged_.slice(1)) {
+    const m = treeMismatch(first.outDef, s.outDef);
+    if (m) throw new TransformError(`cond/switch: branches 0 and ${s.k} return different structures (${m})`);
+    const a = outAvals(first.program), b = outAvals(s.program);
+    a.forEach((x, i) => {
+      if (fmtAval(x) !== fmtAval(b[i])) throw new TransformError(`cond/switch: branches 0 and ${s.k} return ${fmtAval(x)} and ${fmtAval(b[i])} for output ${i}; both branches must give the same shapes and dtypes`);
+    });
+  }
+  // every branch takes all captured values (each ignores the others')
+  const consts = staged_.flatMap((s) => s.consts);
+  const branchPrograms = staged_.map((s, k) => {
+    const before = staged_.slice(0, k).reduce((n, t) => n + t.consts.length, 0);
+    return padInputs(s.program, consts.map((c) => ({ shape: c.shape, dtype: c.dtype })), before, s.consts.length);
+  });
+  const idx = cast(index as Tensor, "int32");
+  const outs = bind(condP, [idx.ndim ? idx.reshape([]) : idx, ...consts, ...ops], { branches: branchPrograms });
+  return unflatten<T>(first.outDef, outs);
+}
+
+/** The same program taking extra (ignored) leading inputs so that all branches share one signature. */
+function padInputs(p: Program, constAvals: Aval[], from: number, count: number): Program {
+  let id = 1 + Math.max(-1, ...p.inputs.map((v) => v.id), ...p.eqns.flatMap((e) => e.outs.map((v) => v.id)));
+  const own = p.inputs.slice(0, count);
+  const rest = p.inputs.slice(count);
+  const inputs = constAvals.map((a, i) => (i >= from && i < from + count ? own[i - from] : new Var(id++, a)));
+  return new Program([...inputs, ...rest], p.eqns, p.outputs);
+}
+
+// ---- loops -----------------------------------------------------------------------------------
+
+export interface ScanOptions {
+  /** Number of steps when there are no xs. */
+  length?: number;
+  /** Run from the last element of xs to the first (ys keep xs's order). */
+  reverse?: boolean;
+  /**
+   * Reverse-mode memory for eager scans: "none" keeps every step's intermediates; "sqrt" keeps only
+   * the carries at ~√T segment boundaries and recomputes each segment during the backward pass.
+   */
+  checkpoint?: "none" | "sqrt";
+}
+
+/**
+ * `scan(f, init, xs)`: carry = init; for each x along xs's leading axis, [carry, y] = f(carry, x);
+ * returns [final carry, ys stacked along a new leading axis]. Carry, x and y may be pytrees.
+ */
+export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | null, opts: ScanOptions = {}): [C, Y] {
+  const [xLeaves, xDef] = flatten(xs ?? null);
+  const xT = xLeaves.map(leafTensor);
+  const length = opts.length ?? xT[0]?.shape[0];
+  if (length === undefined || !Number.isInteger(length) || length < 0) throw new InputError("scan: give xs with a leading axis, or opts.length for a scan without xs");
+  for (const x of xT) {
+    if (x.ndim === 0 || x.shape[0] !== length) throw new ShapeError(`scan: every xs leaf needs a leading axis of length ${length}; got shape ${fmtShape(x.shape)}`);
+  }
+  const [cLeaves] = flatten(init);
+  const isStaged = [...cLeaves, ...xT].some(staged);
+  if (!isStaged) return eagerScan(f, init, xT, xDef, length, opts);
+
+  const [initLeaves, cDef] = flatten(init);
+  const carry = initLeaves.map(leafTensor);
+  const cAvals = carry.map((c) => ({ shape: c.shape, dtype: c.dtype }));
+  const xAvals = xT.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype }));
+  let yDef: TreeDef | null = null;
+  const body = stageClosed("scan body", [...cAvals, ...xAvals], (ins) => {
+    const c = unflatten<C>(cDef, ins.slice(0, carry.length));
+    const x = unflatten<X>(xDef, ins.slice(carry.length));
+    const res = f(c, x);
+    if (!Array.isArray(res) || res.length !== 2) throw new TransformError("scan: f must return [newCarry, y]");
+    const [c2, d2] = flatten(res[0]);
+    const m = treeMismatch(cDef, d2);
+    if (m) throw new TransformError(`scan: f changes the carry's structure (${m})`);
+    const [yLeaves, yd] = flatten(res[1]);
+    yDef = yd;
+    const outs = c2.map(leafTensor);
+    outs.forEach((o, i) => {
+      if (fmtAval(o) !== fmtAval(cAvals[i])) throw new TransformError(`scan: f turns carry leaf ${i} from ${fmtAval(cAvals[i])} into ${fmtAval(o)}; it must keep shapes and dtypes`);
+    });
+    return [...outs, ...yLeaves.map(leafTensor)];
+  });
+  const outs = bind(scanP, [...body.consts, ...carry, ...xT], {
+    body: body.program, length, reverse: opts.reverse ?? false, numConsts: body.consts.length, numCarry: carry.length,
+  });
+  return [unflatten<C>(cDef, outs.slice(0, carry.length)), unflatten<Y>(yDef!, outs.slice(carry.length))];
+}
+
+function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[], xDef: TreeDef, length: number, opts: ScanOptions): [C, Y] {
+  const order = Array.from({ length }, (_, s) => (opts.reverse ? length - 1 - s : s));
+  const step = (c: C, k: number): [C, Y] => f(c, unflatten<X>(xDef, xT.map((x) => slice(x, k))));
+  const ys: Y[] = new Array(length);
+  let carry = init;
+  if (opts.checkpoint === "sqrt" && length > 1) {
+    // √T segments: each segment runs under checkpoint, so reverse mode keeps only its input carry
+    const seg = Math.ceil(Math.sqrt(length));
+    for (let s0 = 0; s0 < length; s0 += seg) {
+      const ks = order.slice(s0, s0 + seg);
+      const [cLeaves, cDef] = flatten(carry);
+      let yDef: TreeDef | null = null;
+      const segment = checkpoint((...cs: Tensor[]) => {
+        let c = unflatten<C>(cDef, cs);
+        const outs: Tensor[] = [];
+        for (const k of ks) {
+          const [c2, y] = step(c, k);
+          c = c2;
+          const [yl, yd] = flatten(y);
+          yDef = yd;
+          outs.push(...yl.map(leafTensor));
+        }
+        return [...flatten(c)[0].map(leafTensor), ...outs];
+      });
+      const res = segment(...cLeaves.map(leafTensor)) as Tensor[];
+      carry = unflatten<C>(cDef, res.slice(0, cLeaves.length));
+      const per = (res.length - cLeaves.length) / ks.length;
+      ks.forEach((k, j) => (ys[k] = unflatten<Y>(yDef!, res.slice(cLeaves.length + j * per, cLeaves.length + (j + 1) * per))));
+    }
+  } else {
+    for (const k of order) [carry, ys[k]] = step(carry, k);
+  }
+  if (length === 0) throw new InputError("scan: a scan of length 0 has no ys to stack; call f once yourself to get their shapes");
+  const [, yDef] = flatten(ys[0]);
+  const cols = ys.map((y) => flatten(y)[0].map(leafTensor));
+  const stacked = cols[0].map((_, j) => stack(cols.map((c) => c[j]), 0));
+  return [carry, unflatten<Y>(yDef, stacked)];
+}
+
+/**
+ * `fori(lo, hi, body, init)`: carry = body(i, carry) for i = lo … hi−1. Eagerly, i is a number;
+ * inside jit, an int32 scalar tensor. Reverse mode works in both (a staged fori is a scan).
+ */
+export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, init: C): C {
+  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new InputError(`fori: lo and hi must be integers (the number of steps is fixed); got ${lo} and ${hi}; use whileLoop for a traced bound`);
+  if (!flatten(init)[0].some(staged)) {
+    let c = init;
+    for (let i = lo; i < hi; i++) c = body(i, c);
+    return c;
+  }
+  if (hi <= lo) return init;
+  const [c] = scan((carry: C, i: Tensor) => [body(i, carry), null], init, arange(lo, hi));
+  return c;
+}
+
+/** `whileLoop(cond, body, init)`: while cond(carry) is true, carry = body(carry). */
+export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carry: C) => C, init: C): C {
+  const [leaves, def] = flatten(init);
+  const truth = (v: Tensor | boolean) => (typeof v === "boolean" ? v : v.item() !== 0);
+  if (!leaves.some(staged)) {
+    let c = init;
+    // a condition that becomes staged (it closes over a traced value) needs the staged loop
+    const first = condFn(c);
+    if (!staged(first)) {
+      let go = truth(first as Tensor | boolean);
+      while (go) {
+        c = body(c);
+        go = truth(condFn(c));
+      }
+      return c;
+    }
+  }
+  const carry = leaves.map(leafTensor);
+  const avals = carry.map((c) => ({ shape: c.shape, dtype: c.dtype }));
+  const condProg = stageClosed("while cond", avals, (ins) => {
+    const v = condFn(unflatten<C>(def, ins));
+    const t = typeof v === "boolean" ? scalarTensor(v ? 1 : 0, "bool") : v;
+    if (t.size !== 1) throw new ShapeError(`whileLoop: cond must return a scalar; got shape ${fmtShape(t.shape)}`);
+    return [t.ndim ? t.reshape([]) : t];
+  });
+  const bodyProg = stageClosed("while body", avals, (ins) => {
+    const [out, d] = flatten(body(unflatten<C>(def, ins)));
+    const m = treeMismatch(def, d);
+    if (m) throw new TransformError(`whileLoop: body changes the carry's structure (${m})`);
+    return out.map(leafTensor);
+  });
+  const outs = bind(whileP, [...condProg.consts, ...bodyProg.consts, ...carry], {
+    cond: condProg.program, body: bodyProg.program, numCondConsts: condProg.consts.length, numBodyConsts: bodyProg.consts.length,
+  });
+  return unflatten<C>(def, outs);
+}
+
+// ---- checkpointing ---------------------------------------------------------------------------
+
+interface RematParams {
+  name: string;
+  outAvals: Aval[];
+  /** The only values reverse mode keeps: f's inputs. */
+  residuals: Tensor[];
+  forward(tangents: Tensor[]): Tensor[];
+  backward(cts: Tensor[]): (Tensor | null)[];
+}
+
+/**
+ * The linear part of a checkpointed function: its rules recompute f from the stored inputs
+ * (forward: a jvp; transpose: a vjp) instead of reading stored intermediates.
+ */
+const rematP: Primitive<RematParams> = {
+  name: "checkpoint",
+  impl: (tangents, p) => p.forward(tangents) as ArrayTensor[],
+  shape: (_avals, p) => p.outAvals,
+  jvp: (_primals, tangents, _outs, p) => bind(rematP, tangents.map((t, i) => t ?? zerosLike(_primals[i])), p),
+  transpose: (cts, _args, p) => p.backward(cts.map((c, i) => c ?? zerosLike(p.outAvals[i]))),
+  showParams: (p) => p.name,
+};
+/**
+ * `checkpoint(f)`: the same function, but reverse mode keeps only f's inputs and recomputes f's
+ * intermediates during the backward pass (seed 004: recompute instead of store). f takes tensors
+ * and returns a tensor or an array of tensors.
+ */
+export function checkpoint<F extends (...xs: Tensor[]) => Tensor | Tensor[]>(f: F, name = f.name || "checkpoint"): F {
+  let multi = false;
+  const call = (xs: Tensor[]): Tensor[] => {
+    const o = f(...xs);
+    multi = Array.isArray(o);
+    return Array.isArray(o) ? o : [o];
+  };
+  const rule: CustomRule = {
+    name,
+    call,
+    jvp(primals, tangents) {
+      const outs = call(primals); // intermediates of this evaluation are not kept
+      const live = tangents.flatMap((t, i) => (t === null ? [] : [i]));
+      const full = (ts: Tensor[]) => primals.map((p, i) => { const k = live.indexOf(i); return k >= 0 ? ts[k] : null; });
+      const params: RematParams = {
+        name,
+        outAvals: outs.map((o) => ({ shape: o.shape, dtype: o.dtype })),
+        residuals: primals,
+        forward: (ts) => jvpFlat(call, primals, full(ts)).touts.map((t, i) => t ?? zerosLike(outs[i])),
+        backward: (cts) => {
+          const back = vjpFlat(call, primals).pullback(cts);
+          return live.map((i) => back[i]);
+        },
+      };
+      return { outs, touts: bind(rematP, live.map((i) => tangents[i]!), params) };
+    },
+  };
+  const wrapped = (...xs: Tensor[]) => {
+    const outs = bindCustom(rule, xs.map((x) => leafTensor(x as Tensor | number)));
+    return multi ? outs : outs[0];
+  };
+  return wrapped as F;
+}
+
+/**
+ * Bytes of the values reverse mode keeps between the forward and the backward pass of f at these
+ * arguments: the constants of its linearized program (stored intermediates) and checkpoints' inputs.
+ */
+export function residualBytes(f: (...xs: Tensor[]) => Tensor | Tensor[], ...args: (Tensor | number)[]): number {
+  const xs = args.map(leafTensor);
+  const lin = linearizeFlat((a) => { const o = f(...a); return Array.isArray(o) ? o : [o]; }, xs);
+  const seen = new Set<Tensor>(xs); // the inputs themselves are not extra memory
+  let bytes = 0;
+  const count = (t: Tensor) => {
+    if (seen.has(t) || !(t instanceof ArrayTensor)) return;
+    seen.add(t);
+    bytes += t.uniform !== undefined ? 8 : t.data.byteLength;
+  };
+  for (const e of lin.program.eqns) {
+    for (const a of e.inputs) if (a instanceof Lit) count(a.value);
+    if (e.prim === rematP) (e.params as RematParams).residuals.forEach(count);
+  }
+  return bytes;
+}

@@ -1,0 +1,232 @@
+/**
+ * @file Structured control flow for staged code: cond (also switch), scan (also fori) and while.
+ * Each holds sub-programs in its params, and its rules are written with the same interpreters:
+ * the forward rule runs the sub-programs' forward derivatives inside the same construct; the
+ * transpose runs their transposes (a cond of transposed branches; a scan backwards over the
+ * stored carries). Eagerly (concrete values) the API in api/control.ts runs plain JS instead.
+ */
+import type { Primitive, Cotangent } from "../core/primitive.js";
+import { LinearIn } from "../core/primitive.js";
+import type { Aval, Tensor } from "../core/tensor.js";
+import { bind } from "../core/trace.js";
+import { Program, evalProgram, printProgram } from "../core/ir.js";
+import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
+import { isFloat } from "../core/dtype.js";
+import { shapeEq, sizeOf } from "../core/shape.js";
+import { allocate } from "../core/dtype.js";
+import { ArrayTensor } from "../tensor/array.js";
+import { zerosLike } from "./define.js";
+import { add } from "./elementwise.js";
+import { stageClosed, jvpProgram, transposedProgram, inAvals, outAvals } from "../transforms/subprogram.js";
+
+/** How sub-programs run on concrete arrays; jit installs a compiling runner. */
+export const programRunner = { run: (p: Program, args: ArrayTensor[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[] };
+
+const sameAvals = (a: Aval, b: Aval) => shapeEq(a.shape, b.shape) && a.dtype === b.dtype;
+const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
+const isLin = (a: unknown): a is LinearIn => a instanceof LinearIn;
+const avalOfArg = (a: Tensor | LinearIn): Aval => (isLin(a) ? a.aval : a);
+
+// ---- cond ------------------------------------------------------------------------------------
+
+export interface CondParams {
+  /** One program per branch, all with the same input and output avals. */
+  branches: Program[];
+}
+
+export const condP: Primitive<CondParams> = {
+  name: "cond",
+  impl([index, ...ops], { branches }) {
+    const k = Math.min(Math.max(Math.trunc(index.item()), 0), branches.length - 1);
+    return programRunner.run(branches[k], ops);
+  },
+  shape([index, ...ops], { branches }) {
+    if (index.shape.length !== 0 || index.dtype !== "int32") throw new ShapeError(`cond: the branch index must be an int32 scalar; got ${index.dtype}${fmtShape(index.shape)}`);
+    inAvals(branches[0]).forEach((a, i) => {
+      if (!sameAvals(a, ops[i])) throw new ShapeError(`cond: operand ${i} is ${ops[i].dtype}${fmtShape(ops[i].shape)}, the branches expect ${a.dtype}${fmtShape(a.shape)}`);
+    });
+    return outAvals(branches[0]);
+  },
+  jvp([index, ...ops], [, ...tans], _outs, { branches }) {
+    // The tangent cond recomputes the branch's primal: it must not output primal values, so that
+    // reverse mode finds it linear in the tangents.
+    const floatIdx = ops.flatMap((o, i) => (isFloat(o.dtype) ? [i] : []));
+    const t = floatIdx.map((i) => tans[i] ?? zerosLike(ops[i]));
+    return bind(condP, [index, ...ops, ...t], { branches: branches.map((b) => jvpProgram(b)) });
+  },
+  transpose(cts, [index, ...args], { branches }) {
+    const linear = args.map(isLin);
+    const fixed = args.filter((a): a is Tensor => !isLin(a));
+    const c = zerosFor(cts, outAvals(branches[0]));
+    const res = bind(condP, [index as Tensor, ...fixed, ...c], { branches: branches.map((b) => transposedProgram(b, linear)) });
+    let k = 0;
+    return [null, ...args.map((a) => (isLin(a) ? res[k++] : null))];
+  },
+  showParams: (p) => p.branches.map((b, i) => `\n    branch ${i}:\n      ${printProgram(b).replace(/\n/g, "\n      ")}`).join(""),
+};
+
+// ---- scan ------------------------------------------------------------------------------------
+
+export interface ScanParams {
+  /** (consts, carry, x slices) → (carry, y slices). */
+  body: Program;
+  length: number;
+  reverse: boolean;
+  numConsts: number;
+  numCarry: number;
+}
+
+function sliceAt(x: ArrayTensor, k: number): ArrayTensor {
+  const m = sizeOf(x.shape.slice(1));
+  return new ArrayTensor(x.data.subarray(k * m, (k + 1) * m), x.shape.slice(1), x.dtype);
+}
+
+export const scanP: Primitive<ScanParams> = {
+  name: "scan",
+  impl(args, { body, length, reverse, numConsts, numCarry }) {
+    const consts = args.slice(0, numConsts);
+    let carry = args.slice(numConsts, numConsts + numCarry);
+    const xs = args.slice(numConsts + numCarry);
+    const yAvals = outAvals(body).slice(numCarry);
+    const ys = yAvals.map((a) => allocate(a.dtype, length * sizeOf(a.shape)));
+    for (let s = 0; s < length; s++) {
+      const k = reverse ? length - 1 - s : s;
+      const outs = programRunner.run(body, [...consts, ...carry, ...xs.map((x) => sliceAt(x, k))]);
+      carry = outs.slice(0, numCarry);
+      outs.slice(numCarry).forEach((y, j) => ys[j].set(y.data, k * y.size));
+    }
+    return [...carry, ...ys.map((d, j) => new ArrayTensor(d, [length, ...yAvals[j].shape], yAvals[j].dtype))];
+  },
+  shape(avals, { body, length, numConsts, numCarry }) {
+    const ins = inAvals(body);
+    avals.forEach((a, i) => {
+      const want = i < numConsts + numCarry ? ins[i] : { shape: [length, ...ins[i].shape], dtype: ins[i].dtype };
+      if (!sameAvals(a, want)) throw new ShapeError(`scan: input ${i} is ${a.dtype}${fmtShape(a.shape)}, expected ${want.dtype}${fmtShape(want.shape)}`);
+    });
+    const outs = outAvals(body);
+    return [...outs.slice(0, numCarry), ...outs.slice(numCarry).map((a) => ({ shape: [length, ...a.shape], dtype: a.dtype }))];
+  },
+  jvp(primals, tangents, _outs, p) {
+    const { body, numConsts: nc, numCarry: ncar } = p;
+    const consts = primals.slice(0, nc), init = primals.slice(nc, nc + ncar), xs = primals.slice(nc + ncar);
+    for (const c of init) {
+      if (!isFloat(c.dtype)) throw new TransformError(`scan: differentiating a scan whose carry holds a ${c.dtype} value is not supported; pass counters and indices through xs`);
+    }
+    // 1. the primal scan, also stacking the carry each step starts from (the stored carries)
+    const withCarries = new Program(body.inputs, body.eqns, [...body.outputs, ...body.inputs.slice(nc, nc + ncar)]);
+    const res = bind(scanP, primals, { ...p, body: withCarries });
+    const cs = res.slice(res.length - ncar);
+    // 2. the tangent scan: linear in the tangents, recomputing each step from its stored carry
+    const fl = (ts: Tensor[], from: number) => ts.flatMap((t, i) => (isFloat(t.dtype) ? [i + from] : []));
+    const cf = fl(consts, 0), xf = fl(xs, nc + ncar);
+    const tan = (i: number) => tangents[i] ?? zerosLike(primals[i]);
+    const jp = jvpProgram(body); // [consts, carry, x, t(float consts), t(carry), t(float x)] → [t carry', t y]
+    const bodyAvals = inAvals(body);
+    const layout = [
+      ...bodyAvals.slice(0, nc), ...cf.map((i) => bodyAvals[i]), // consts
+      ...bodyAvals.slice(nc, nc + ncar), // tangent carry
+      ...bodyAvals.slice(nc, nc + ncar), ...bodyAvals.slice(nc + ncar), ...xf.map((i) => bodyAvals[i]), // xs: carries, x, t x
+    ];
+    const tbody = stageClosed("scan tangent body", layout, (v) => {
+      let at = 0;
+      const take = (n: number) => v.slice(at, (at += n));
+      const c = take(nc), tc = take(cf.length), tcar = take(ncar), car = take(ncar), x = take(xs.length), tx = take(xf.length);
+      return evalProgram(jp, [...c, ...car, ...x, ...tc, ...tcar, ...tx]) as Tensor[];
+    });
+    if (tbody.consts.length) throw new TransformError("scan: internal error: a tangent body captured outer values");
+    const tIn = [...consts, ...cf.map(tan), ...init.map((_, j) => tan(nc + j)), ...cs, ...xs, ...xf.map(tan)];
+    return bind(scanP, tIn, { ...p, body: tbody.program, numConsts: nc + cf.length, numCarry: ncar });
+  },
+  transpose(cts, args, p) {
+    const { body, numConsts: nc, numCarry: ncar, length } = p;
+    // The carry is linear even where its initial value is a constant (an instantiated zero tangent).
+    const linear = args.map((a, i) => isLin(a) || (i >= nc && i < nc + ncar));
+    const consts = args.slice(0, nc), xs = args.slice(nc + ncar);
+    const fixedC = consts.filter((a): a is Tensor => !isLin(a)), fixedX = xs.filter((a): a is Tensor => !isLin(a));
+    const linC = consts.flatMap((a, i) => (isLin(a) ? [i] : [])), linX = xs.flatMap((a, i) => (isLin(a) ? [i] : []));
+    const bt = transposedProgram(body, linear); // [fixed consts, fixed x, ct carry', ct y] → [ct lin consts, ct carry, ct lin x]
+    const bAvals = inAvals(body), oAvals = outAvals(body);
+    const layout = [
+      ...fixedC.map(avalOfArg), // consts
+      ...bAvals.slice(nc, nc + ncar), ...linC.map((i) => bAvals[i]), // carry: ct carry, accumulated ct consts
+      ...fixedX.map((a) => ({ shape: avalOfArg(a).shape.slice(1), dtype: avalOfArg(a).dtype })), ...oAvals.slice(ncar), // xs: fixed x, ct y
+    ];
+    const tb = stageClosed("scan transpose body", layout, (v) => {
+      let at = 0;
+      const take = (n: number) => v.slice(at, (at += n));
+      const fc = take(fixedC.length), ctc = take(ncar), acc = take(linC.length), fx = take(fixedX.length), cty = take(oAvals.length - ncar);
+      const out = evalProgram(bt, [...fc, ...fx, ...ctc, ...cty]) as Tensor[];
+      const ctConsts = out.slice(0, linC.length), ctCarry = out.slice(linC.length, linC.length + ncar), ctX = out.slice(linC.length + ncar);
+      return [...ctCarry, ...acc.map((a, j) => add(a, ctConsts[j])), ...ctX];
+    });
+    const ctCarry0 = zerosFor(cts.slice(0, ncar), oAvals.slice(0, ncar));
+    const ctYs = zerosFor(cts.slice(ncar), oAvals.slice(ncar).map((a) => ({ shape: [length, ...a.shape], dtype: a.dtype })));
+    const acc0 = linC.map((i) => zerosLike(bAvals[i]));
+    const res = bind(scanP, [...tb.consts, ...fixedC, ...ctCarry0, ...acc0, ...fixedX, ...ctYs], {
+      body: tb.program, length, reverse: !p.reverse, numConsts: tb.consts.length + fixedC.length, numCarry: ncar + linC.length,
+    });
+    const ctInit = res.slice(0, ncar), ctConsts = res.slice(ncar, ncar + linC.length), ctXs = res.slice(ncar + linC.length);
+    const out: Cotangent[] = args.map(() => null);
+    linC.forEach((i, j) => (out[i] = ctConsts[j]));
+    ctInit.forEach((c, j) => (out[nc + j] = isLin(args[nc + j]) ? c : null));
+    linX.forEach((i, j) => (out[nc + ncar + i] = ctXs[j]));
+    return out;
+  },
+  showParams: (p) => `length=${p.length}${p.reverse ? " reverse" : ""} consts=${p.numConsts} carry=${p.numCarry}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
+};
+
+// ---- while -----------------------------------------------------------------------------------
+
+export interface WhileParams {
+  /** (cond consts, carry) → bool scalar. */
+  cond: Program;
+  /** (body consts, carry) → carry. */
+  body: Program;
+  numCondConsts: number;
+  numBodyConsts: number;
+}
+
+export const whileP: Primitive<WhileParams> = {
+  name: "while",
+  impl(args, { cond, body, numCondConsts: a, numBodyConsts: b }) {
+    const cc = args.slice(0, a), bc = args.slice(a, a + b);
+    let carry = args.slice(a + b);
+    while (programRunner.run(cond, [...cc, ...carry])[0].item()) carry = programRunner.run(body, [...bc, ...carry]);
+    return carry;
+  },
+  shape(avals, { body, numCondConsts: a, numBodyConsts: b }) {
+    const carry = avals.slice(a + b), outs = outAvals(body);
+    carry.forEach((c, i) => {
+      if (!sameAvals(c, outs[i])) throw new ShapeError(`whileLoop: the body turns carry ${i} from ${c.dtype}${fmtShape(c.shape)} into ${outs[i].dtype}${fmtShape(outs[i].shape)}; it must keep shapes and dtypes`);
+    });
+    return outs;
+  },
+  jvp(primals, tangents, _outs, p) {
+    const { cond, body, numCondConsts: a, numBodyConsts: b } = p;
+    const carry = primals.slice(a + b);
+    for (const c of carry) if (!isFloat(c.dtype)) throw new TransformError(`whileLoop: differentiating a loop whose carry holds a ${c.dtype} value is not supported`);
+    const bc = primals.slice(a, a + b);
+    const bcf = bc.flatMap((c, i) => (isFloat(c.dtype) ? [i] : []));
+    const tan = (i: number) => tangents[i] ?? zerosLike(primals[i]);
+    const n = carry.length;
+    const jp = jvpProgram(body, true); // [bc, carry, t(float bc), t carry] → [carry', t carry']
+    const bAvals = inAvals(body);
+    const condAvals = inAvals(cond);
+    const cond2 = stageClosed("while cond", [...condAvals, ...bAvals.slice(b)], (v) => evalProgram(cond, v.slice(0, condAvals.length)) as Tensor[]);
+    const body2 = stageClosed("while jvp body", [...bAvals.slice(0, b), ...bcf.map((i) => bAvals[i]), ...bAvals.slice(b), ...bAvals.slice(b)], (v) => {
+      const c = v.slice(0, b), tc = v.slice(b, b + bcf.length), car = v.slice(b + bcf.length, b + bcf.length + n), tcar = v.slice(b + bcf.length + n);
+      return evalProgram(jp, [...c, ...car, ...tc, ...tcar]) as Tensor[];
+    });
+    const res = bind(whileP, [...primals.slice(0, a), ...bc, ...bcf.map((i) => tan(a + i)), ...carry, ...carry.map((_, j) => tan(a + b + j))], {
+      cond: cond2.program, body: body2.program, numCondConsts: a, numBodyConsts: b + bcf.length,
+    });
+    return res.slice(n);
+  },
+  transpose() {
+    throw new TransformError(
+      "whileLoop: reverse-mode differentiation (grad, vjp, jacrev) through a loop whose stopping condition is traced is not supported: " +
+        "the number of steps is not known when the loop is staged. Use fori or scan with a fixed number of steps, or forward mode (jvp, jacfwd)",
+    );
+  },
+  showParams: (p) => `\n    cond:\n      ${printProgram(p.cond).replace(/\n/g, "\n      ")}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
+};
