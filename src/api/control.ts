@@ -168,19 +168,23 @@ function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[]
       const ks = order.slice(s0, s0 + seg);
       const [cLeaves, cDef] = flatten(carry);
       let yDef: TreeDef | null = null;
-      const segment = checkpoint((...cs: Tensor[]) => {
-        let c = unflatten<C>(cDef, cs);
+      // the segment's xs are explicit inputs: a value the checkpointed function closes over would be
+      // differentiated outside it, keeping its intermediates
+      const xSeg = ks.map((k) => xT.map((x) => slice(x, k)));
+      const nc = cLeaves.length;
+      const segment = checkpoint((...ins: Tensor[]) => {
+        let c = unflatten<C>(cDef, ins.slice(0, nc));
         const outs: Tensor[] = [];
-        for (const k of ks) {
-          const [c2, y] = step(c, k);
+        ks.forEach((_k, j) => {
+          const [c2, y] = f(c, unflatten<X>(xDef, ins.slice(nc + j * xT.length, nc + (j + 1) * xT.length)));
           c = c2;
           const [yl, yd] = flatten(y);
           yDef = yd;
           outs.push(...yl.map(leafTensor));
-        }
+        });
         return [...flatten(c)[0].map(leafTensor), ...outs];
       });
-      const res = segment(...cLeaves.map(leafTensor)) as Tensor[];
+      const res = segment(...cLeaves.map(leafTensor), ...xSeg.flat()) as Tensor[];
       carry = unflatten<C>(cDef, res.slice(0, cLeaves.length));
       const per = (res.length - cLeaves.length) / ks.length;
       ks.forEach((k, j) => (ys[k] = unflatten<Y>(yDef!, res.slice(cLeaves.length + j * per, cLeaves.length + (j + 1) * per))));

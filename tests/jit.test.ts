@@ -1,0 +1,238 @@
+/** @file jit: caching, optimization passes, fusion, composition, control flow, checkpointing, errors. */
+import { describe, it, expect, vi } from "vitest";
+import * as w from "../src/index.js";
+import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
+import { setCodegenAvailable } from "../src/core/codegen.js";
+import { expectClose, randomTensor } from "./helpers.js";
+
+const rosen = (x: Tensor) => {
+  const a = x.slice([1, null]), b = x.slice([0, -1]);
+  return w.sum(w.square(a.sub(w.square(b))).mul(100).add(w.square(w.sub(1, b))));
+};
+const loops = (src: string) => (src.match(/for \(let i = 0;/g) ?? []).length;
+const allocations = (src: string) => (src.match(/allocate\(/g) ?? []).length;
+
+describe("jit: compile once per signature", () => {
+  it("caches by shapes, dtypes and structure; a new signature recompiles and says so at debug level", () => {
+    const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
+    const f = jit((p: { a: Tensor; b: Tensor }) => p.a.mul(p.b).sum(), { debug: true });
+    const p1 = { a: tensor([1, 2, 3]), b: tensor([4, 5, 6]) };
+    expect(f(p1).item()).toBe(32);
+    expect(f({ a: tensor([2, 2, 2]), b: tensor([1, 1, 1]) }).item()).toBe(6);
+    expect(f.compiles).toBe(1);
+    expect(f({ a: tensor([1, 2]), b: tensor([3, 4]) }).item()).toBe(11);
+    expect(f.compiles).toBe(2);
+    expect(f({ a: tensor([1, 2], { dtype: "float32" }), b: tensor([3, 4], { dtype: "float32" }) }).dtype).toBe("float32");
+    expect(f.compiles).toBe(3);
+    expect(debug).toHaveBeenCalledTimes(3);
+    expect(String(debug.mock.calls[1][0])).toMatch(/compiled for float64\[2\];float64\[2\].*2 signatures cached/);
+    debug.mockRestore();
+  });
+
+  it("numbers are traced scalars (no recompile per value) unless static; outputs keep their structure", () => {
+    const f = jit((x: Tensor, s: number, mode: string) => ({ y: mode === "double" ? x.mul(s).mul(2) : x.mul(s), n: 3 }));
+    expect(f(tensor([1, 2]), 3, "double").y.toArray()).toEqual([6, 12]);
+    expect(f(tensor([1, 2]), 5, "double").y.toArray()).toEqual([10, 20]);
+    expect(f.compiles).toBe(1); // strings are static; numbers are traced
+    expect(f(tensor([1, 2]), 5, "single")).toEqual({ y: expect.any(Tensor), n: 3 });
+    expect(f.compiles).toBe(2);
+    const g = jit((x: Tensor, n: number) => { let y = x; for (let i = 0; i < n; i++) y = y.mul(2); return y; }, { staticArgnums: [1] });
+    expect(g(tensor(1), 3).item()).toBe(8);
+    expect(g(tensor(1), 4).item()).toBe(16);
+    expect(g.compiles).toBe(2);
+  });
+});
+
+describe("jit: optimization passes and generated code", () => {
+  it("CSE, constant folding, identities and dead code", () => {
+    const f = jit((x: Tensor) => {
+      const unused = x.exp().exp();
+      void unused;
+      return w.sin(x).add(w.sin(x)).mul(w.add(2, 3)).mul(1).add(0);
+    });
+    const { traced, optimized } = f.lower(tensor([1, 2]));
+    expect(traced.eqns.length).toBeGreaterThan(optimized.eqns.length);
+    expect(optimized.eqns.map((e) => e.prim.name)).toEqual(["sin", "add", "mul"]);
+    expect(optimized.toString()).toContain("mul v2 5");
+    expectClose(f(tensor([1, 2])), [10 * Math.sin(1), 10 * Math.sin(2)]);
+  });
+
+  it("fuses an elementwise chain into one loop with no intermediate arrays", () => {
+    const chain = (x: Tensor, y: Tensor) => w.exp(w.sin(x).mul(y).add(1));
+    const x = randomTensor([1000], -1, 1, 1), y = randomTensor([1000], -1, 1, 2);
+    const src = jit(chain).lower(x, y).source!;
+    expect(loops(src)).toBe(1);
+    expect(allocations(src)).toBe(1); // the output only
+    expectClose(jit(chain)(x, y), chain(x, y), 1e-15);
+  });
+
+  it("the gradient of the extended Rosenbrock function is one loop: sum accumulator and scattered slice adjoints", () => {
+    const x = randomTensor([50], -1, 1, 3);
+    const vg = jit(valueAndGrad(rosen));
+    const src = vg.lower(x).source!;
+    expect(loops(src)).toBe(1);
+    expect(src).toContain("+= ");
+    const [v, g] = vg(x);
+    const [v0, g0] = valueAndGrad(rosen)(x);
+    expectClose(v, v0, 1e-14);
+    expectClose(g, g0, 1e-13);
+  });
+
+  it("the generated code and programs are readable", () => {
+    const f = jit(function scaled(x: Tensor) { return x.mul(2).add(1); });
+    const low = f.lower(tensor([1, 2, 3]));
+    expect(low.source).toContain("function compiled(inputs)");
+    expect(low.source).toMatch(/fused loop over 3 elements: mul, add/);
+    expect(low.compileMs).toBeGreaterThanOrEqual(0);
+    expect(f.name).toBe("jit(scaled)");
+  });
+
+  it("without new Function (strict CSP) it interprets the IR and says so once", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const Real = globalThis.Function;
+    // a CSP refusal is an EvalError from the Function constructor
+    globalThis.Function = function () { throw new EvalError("Code generation from strings disallowed"); } as unknown as FunctionConstructor;
+    try {
+      const f = jit((x: Tensor) => x.sin().mul(x).sum());
+      const x = randomTensor([5], -1, 1, 4);
+      expect(f.lower(x).source).toBeNull();
+      expectClose(f(x), x.sin().mul(x).sum(), 1e-15);
+      expectClose(jit((x: Tensor) => x.exp())(x), x.exp(), 1e-15);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/code generation is unavailable.*interpreting/);
+    } finally {
+      globalThis.Function = Real;
+      setCodegenAvailable(true);
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("jit composes with every transformation", () => {
+  const f = (x: Tensor) => w.sum(w.mul(w.sin(x), w.exp(w.mul(x, 0.3))));
+  const x = randomTensor([4], -1, 1, 5);
+  it("jit(grad), grad(jit), jit(hessian), jvp(jit), jacfwd(jit(jacrev)), nested jit", () => {
+    expectClose(jit(grad(f))(x), grad(f)(x), 1e-14);
+    expectClose(grad(jit(f))(x), grad(f)(x), 1e-14);
+    expectClose(jit(hessian(f))(x), hessian(f)(x), 1e-13);
+    expectClose(jvp(jit(f), [x], [x])[1], jvp(f, [x], [x])[1], 1e-14);
+    expectClose(jacfwd(jit(jacrev(f)))(x), hessian(f)(x), 1e-13);
+    expectClose(jit((y: Tensor) => jit(f)(y).mul(2))(x), f(x).mul(2), 1e-14);
+    expectClose(jit((y: Tensor) => grad(jit(f))(y).sum())(x), grad(f)(x).sum(), 1e-14);
+  });
+});
+
+describe("jit: bad input", () => {
+  it("branching on a traced value points to where/cond/whileLoop; state survives", () => {
+    const f = jit((x: Tensor) => (x.sum().item() > 0 ? x : x.neg()));
+    expect(() => f(tensor([1, 2]))).toThrow(ConcretizationError);
+    expect(() => f(tensor([1, 2]))).toThrow(/cond\/switchCase.*fori, scan or whileLoop.*staticArgnums/);
+    expect(traceDepth()).toBe(0);
+    expect(jit((x: Tensor) => x.mul(2))(tensor(2)).item()).toBe(4);
+  });
+  it("data-dependent shapes are a clear error", () => {
+    const f = jit((x: Tensor) => w.zeros([Math.max(1, x.sum().item())]));
+    expect(() => f(tensor([1, 2]))).toThrow(/cannot read the value of a staged tensor/);
+  });
+  it("storing a traced value into an argument is detected; a leaked tracer fails at its next use", () => {
+    const f = jit((x: Tensor, log: Tensor[]) => { log.push(x.mul(2)); return x; });
+    expect(() => f(tensor(1), [])).toThrow(/stored a traced value into one of its arguments/);
+    let leaked: Tensor | null = null;
+    const g = jit((x: Tensor) => { leaked = x.mul(2); return x; });
+    g(tensor(1));
+    expect(() => leaked!.add(1)).toThrow(TracerError);
+  });
+});
+
+describe("control flow", () => {
+  const piecewise = (x: Tensor) => cond(x.sum().gt(0), (a: Tensor) => a.sin().mul(a), (a: Tensor) => a.cos(), x);
+  const loss = (x: Tensor) => piecewise(x).sum();
+
+  it("cond: eager and staged agree, in values, grad (both branches) and jvp", () => {
+    for (const x of [tensor([0.3, -0.1, 0.5]), tensor([-0.3, -0.1, 0.5])]) {
+      expectClose(jit(piecewise)(x), piecewise(x), 1e-15);
+      expectClose(jit(grad(loss))(x), grad(loss)(x), 1e-14);
+      expectClose(jvp(jit(piecewise), [x], [x])[1], jvp(piecewise, [x], [x])[1], 1e-14);
+      w.checkGrads(loss, [x], { order: 2 });
+    }
+    expect(jit(piecewise).lower(tensor([1, 2])).optimized.eqns.some((e) => e.prim.name === "cond")).toBe(true);
+  });
+
+  it("switchCase clamps the index; branches must agree", () => {
+    const f = (i: Tensor, x: Tensor) => switchCase(i, [(a: Tensor) => a.add(1), (a: Tensor) => a.mul(2), (a: Tensor) => a.neg()], x);
+    for (const i of [-1, 0, 1, 2, 7]) {
+      const it_ = tensor(i, { dtype: "int32" });
+      expect(jit(f)(it_, tensor(3)).item()).toBe(f(it_, tensor(3)).item());
+    }
+    expect(() => jit((x: Tensor) => cond(x.gt(0), (a: Tensor) => a, (a: Tensor) => a.reshape([1]), x))(tensor(1))).toThrow(/same shapes/);
+  });
+
+  const rec = (x: Tensor) => {
+    const [c, ys] = scan((c: Tensor, xi: Tensor) => { const n = c.mul(xi).add(xi.sin()); return [n, n.square()]; }, tensor(1), x);
+    return c.add(ys.sum());
+  };
+
+  it("scan: eager and staged agree; reverse mode through stored carries; forward mode; order 2", () => {
+    const xs = tensor([0.5, 0.7, -0.2, 0.9]);
+    expectClose(jit(rec)(xs), rec(xs), 1e-15);
+    expectClose(jit(grad(rec))(xs), grad(rec)(xs), 1e-14);
+    expectClose(jvp(jit(rec), [xs], [xs])[1], jvp(rec, [xs], [xs])[1], 1e-14);
+    expectClose(jit(hessian(rec))(xs), hessian(rec)(xs), 1e-12);
+    w.checkGrads(rec, [xs], { order: 2 });
+    const rev = (x: Tensor) => scan((c: Tensor, xi: Tensor) => [c.mul(0.5).add(xi), c], tensor(0), x, { reverse: true })[1].mul(x).sum();
+    expectClose(jit(rev)(xs), rev(xs), 1e-15);
+    expectClose(jit(grad(rev))(xs), grad(rev)(xs), 1e-14);
+  });
+
+  it("scan with pytree carries and closures over traced values", () => {
+    const f = (x: Tensor, w0: Tensor) => {
+      const [c] = scan((c: { h: Tensor; n: Tensor }, xi: Tensor) => [{ h: c.h.mul(w0).add(xi).tanh(), n: c.n.add(c.h) }, null], { h: w.zeros([2]), n: w.zeros([2]) }, x);
+      return c.n.sum();
+    };
+    const x = randomTensor([5, 2], -1, 1, 6), w0 = randomTensor([2], -1, 1, 7);
+    expectClose(jit(f)(x, w0), f(x, w0), 1e-15);
+    expectClose(jit(grad(f, { argnums: [0, 1] }))(x, w0), grad(f, { argnums: [0, 1] })(x, w0), 1e-13);
+  });
+
+  it("fori: eager (number index) and staged (scan); gradients agree", () => {
+    const f = (x: Tensor) => fori(0, 5, (_i: unknown, c: Tensor) => c.mul(x).add(1), w.zerosLike(x)).sum();
+    const x = tensor([0.5, 0.7, -0.2]);
+    expectClose(jit(f)(x), f(x), 1e-15);
+    expectClose(jit(grad(f))(x), grad(f)(x), 1e-14);
+    expect(() => fori(0, 2.5, (_i: unknown, c: number) => c, 0)).toThrow(/integers/);
+  });
+
+  it("whileLoop: eager and staged; forward mode inside jit; reverse mode inside jit is a clear error", () => {
+    const f = (x: Tensor) => whileLoop((c: Tensor[]) => c[1].lt(10), (c: Tensor[]) => [c[0].mul(x), c[1].add(1)], [x, tensor(0)])[0];
+    expect(jit(f)(tensor(1.1)).item()).toBeCloseTo(1.1 ** 11, 12);
+    expectClose(jvp(jit(f), [tensor(1.1)], [tensor(1)])[1], 11 * 1.1 ** 10, 1e-13);
+    expectClose(grad(f)(1.1), 11 * 1.1 ** 10, 1e-13); // eager: a JS loop, any mode
+    expect(() => jit(grad(f))(tensor(1.1))).toThrow(TransformError);
+    expect(() => jit(grad(f))(tensor(1.1))).toThrow(/Use fori or scan with a fixed number of steps/);
+    expect(traceDepth()).toBe(0);
+  });
+});
+
+describe("checkpointing", () => {
+  const deep = (x: Tensor) => { let y = x; for (let i = 0; i < 20; i++) y = y.sin().mul(1.1); return y.sum(); };
+  const x = randomTensor([1000], -1, 1, 8);
+
+  it("checkpoint(f) keeps no intermediates and gives the same derivatives in every mode", () => {
+    expect(residualBytes(deep, x)).toBeGreaterThan(100_000);
+    expect(residualBytes(checkpoint(deep), x)).toBe(0); // only f's input, which exists anyway
+    expectClose(grad(checkpoint(deep))(x), grad(deep)(x), 1e-14);
+    expectClose(jit(grad(checkpoint(deep)))(x), grad(deep)(x), 1e-14);
+    expectClose(jvp(checkpoint(deep), [x], [x])[1], jvp(deep, [x], [x])[1], 1e-14);
+    expectClose(hessian(checkpoint((v: Tensor) => deep(v)))(x.slice([0, 3])), hessian(deep)(x.slice([0, 3])), 1e-12);
+  });
+
+  it("scan with √T checkpointing: O(√T) stored carries instead of O(T) intermediates, same gradient", () => {
+    const T = 100;
+    const f = (ck: "none" | "sqrt") => (x: Tensor) => scan((c: Tensor, xi: Tensor) => [c.sin().mul(xi).add(c), c.square().sum()], w.linspace(0, 1, 50), x, { checkpoint: ck })[1].sum();
+    const xs = randomTensor([T], 0.5, 1, 9);
+    const full = residualBytes(f("none"), xs), sqrt = residualBytes(f("sqrt"), xs);
+    expect(sqrt).toBeLessThan(full / 5);
+    expect(sqrt).toBeGreaterThan(0);
+    expectClose(grad(f("sqrt"))(xs), grad(f("none"))(xs), 1e-13);
+  });
+});
