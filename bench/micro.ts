@@ -5,37 +5,7 @@
  * machine the ratios stay meaningful because every candidate sees the same conditions.
  */
 import { tensor, add, mul, sin, sum, square, sub, valueAndGrad, type Tensor } from "../src/index.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median seconds per call of each function, interleaved over `rounds` rounds of ~`batchMs` each. */
-function timeAll(fns: Record<string, () => unknown>, rounds = 15, batchMs = 40): Record<string, number> {
-  const names = Object.keys(fns);
-  const reps: Record<string, number> = {};
-  for (const n of names) {
-    for (let i = 0; i < 5; i++) fns[n]();
-    let k = 1;
-    for (;;) {
-      const t0 = performance.now();
-      for (let i = 0; i < k; i++) fns[n]();
-      if (performance.now() - t0 > batchMs / 4) break;
-      k *= 2;
-    }
-    reps[n] = Math.max(1, k * 4);
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const t0 = performance.now();
-      for (let i = 0; i < reps[n]; i++) fns[n]();
-      samples[n].push((performance.now() - t0) / 1000 / reps[n]);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
-}
+import { timeAll } from "./timing.js";
 
 const fmt = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(2)} µs` : `${(s * 1e3).toFixed(2)} ms`);
 
