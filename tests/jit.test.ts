@@ -3,6 +3,8 @@ import { describe, it, expect, vi } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
 import { setCodegenAvailable } from "../src/core/codegen.js";
+import { commonSubexpressions } from "../src/jit/optimize.js";
+import { Program, Var } from "../src/core/ir.js";
 import { expectClose, randomTensor } from "./helpers.js";
 
 const rosen = (x: Tensor) => {
@@ -55,6 +57,19 @@ describe("jit: optimization passes and generated code", () => {
     expect(optimized.eqns.map((e) => e.prim.name)).toEqual(["sin", "add", "mul"]);
     expect(optimized.toString()).toContain("mul v2 5");
     expectClose(f(tensor([1, 2])), [10 * Math.sin(1), 10 * Math.sin(2)]);
+  });
+
+  it("CSE never merges equations whose params hold closures or sub-programs", () => {
+    const x = new Var(0, { shape: [2], dtype: "float64" });
+    const a = new Var(1, x.aval), b = new Var(2, x.aval);
+    const prim = { ...w.catalogue.neg, name: "opaque" } as typeof w.catalogue.neg;
+    const p = new Program([x], [
+      { prim, inputs: [x], params: { f: () => 1 }, outs: [a] },
+      { prim, inputs: [x], params: { f: () => 2 }, outs: [b] },
+    ], [a, b]);
+    expect(commonSubexpressions(p).eqns.length).toBe(2);
+    const same = new Program([x], [{ prim, inputs: [x], params: { k: 1 }, outs: [a] }, { prim, inputs: [x], params: { k: 1 }, outs: [b] }], [a, b]);
+    expect(commonSubexpressions(same).eqns.length).toBe(1);
   });
 
   it("fuses an elementwise chain into one loop with no intermediate arrays", () => {

@@ -9,7 +9,7 @@ import { type CustomRule, bindCustom, bind } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten, treeMismatch } from "../core/pytree.js";
 import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import type { Primitive } from "../core/primitive.js";
-import { Lit, Program, Var } from "../core/ir.js";
+import { Lit, Program, Var, freshVarId } from "../core/ir.js";
 import { zerosLike } from "../ops/define.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { condP, scanP, whileP } from "../ops/control.js";
@@ -92,7 +92,7 @@ export function switchCase<T>(index: Tensor | number, branches: ((...ops: any[])
 
 /** The same program taking extra (ignored) leading inputs so that all branches share one signature. */
 function padInputs(p: Program, constAvals: Aval[], from: number, count: number): Program {
-  let id = 1 + Math.max(-1, ...p.inputs.map((v) => v.id), ...p.eqns.flatMap((e) => e.outs.map((v) => v.id)));
+  let id = freshVarId(p);
   const own = p.inputs.slice(0, count);
   const rest = p.inputs.slice(count);
   const inputs = constAvals.map((a, i) => (i >= from && i < from + count ? own[i - from] : new Var(id++, a)));

@@ -45,6 +45,11 @@ export class Program {
   }
 }
 
+/** An id no variable of the program uses yet (for passes that add inputs). */
+export function freshVarId(p: Program): number {
+  return 1 + Math.max(-1, ...p.inputs.map((v) => v.id), ...p.eqns.flatMap((e) => e.outs.map((v) => v.id)));
+}
+
 /** Collects equations while a staging trace runs. */
 export class ProgramBuilder {
   private nextId = 0;

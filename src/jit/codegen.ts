@@ -244,7 +244,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     }
     // ---- a fused loop ----
     const n = s.size;
-    const head: string[] = [], body: string[] = [], tail: string[] = [];
+    const head: string[] = [], body: string[] = [];
+    const results: [string, string][] = []; // values the loop hands on, assigned after it
     const inLoop = new Set<Var>(s.eqns.flatMap((e) => e.outs));
     const hoisted = new Map<string, string>();
     const hoist = (key: string, code: string): string => {
@@ -278,7 +279,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         head.push(`    let ${acc} = 0;`);
         body.push(`      ${acc} += ${read(x)};`);
         // (a helper, not an inline store: a keyed store after a hot loop made V8 deoptimize the loop)
-        tail.push(`    const v${out.id} = single(${acc}, ${JSON.stringify(out.aval.shape)}, ${JSON.stringify(out.aval.dtype)});`);
+        results.push([`v${out.id}`, `single(${acc}, ${JSON.stringify(out.aval.shape)}, ${JSON.stringify(out.aval.dtype)})`]);
       } else if (name === "reshape" || name === "broadcastTo") {
         body.push(`      const e${out.id} = ${read(x)};`); // same element order, or one element read once
       } else if (name === "slice") {
@@ -301,7 +302,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           head.push(`    const ${buf} = allocate(${dtype}, ${size});`);
         }
         e.inputs.forEach((u, k) => body.push(`      ${buf}[${offsets[k] ? `i + ${offsets[k]}` : "i"}] += ${read(u)};`));
-        tail.push(`    const v${out.id} = new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype});`);
+        results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
       if (name !== "reduceSum" && name !== "scatterSum" && (usedOutside.has(out) || outputs.has(out))) {
         const reuse = !outputs.has(out) && !usedByOp.has(out);
@@ -315,13 +316,12 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           head.push(`    const ${buf} = allocate(${dtype}, ${n});`);
         }
         body.push(`      ${buf}[i] = e${out.id};`);
-        tail.push(`    const v${out.id} = new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype});`);
+        results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
     }
-    const declared = tail.filter((t) => t.startsWith("    const v")).map((t) => t.slice(10, t.indexOf(" =")));
     lines.push(`  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${s.eqns.map((e) => e.prim.name).join(", ")}`);
-    if (declared.length) lines.push(`  let ${declared.join(", ")};`);
-    lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...tail.map((t) => t.replace(/^ {4}const (v\d+) =/, "    $1 =")), `  }`);
+    if (results.length) lines.push(`  let ${results.map(([v]) => v).join(", ")};`);
+    lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
   }
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   lines.push(`  return [${outs.join(", ")}];`, `};`);

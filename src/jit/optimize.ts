@@ -76,15 +76,27 @@ export function foldConstants(p: Program): Program {
   return new Program(p.inputs, eqns, sub.outputs(p));
 }
 
-/** Key of an equation's computation, or null when its params cannot be compared by value. */
-function eqnKey(e: Eqn, ids: Map<unknown, number>): string | null {
-  let params: string;
+const NOT_DATA = new Error("params are not plain data");
+/** Params as JSON when they are plain data (numbers, strings, arrays, plain objects), else null. */
+function paramsKey(params: unknown): string | null {
   try {
-    params = JSON.stringify(e.params) ?? "";
-  } catch {
-    return null;
+    return JSON.stringify(params, (_k, v) => {
+      if (typeof v === "function" || (v !== null && typeof v === "object" && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype)) throw NOT_DATA;
+      return v;
+    }) ?? "";
+  } catch (e) {
+    if (e === NOT_DATA) return null;
+    throw e;
   }
-  if (params.includes('"__program"')) return null;
+}
+
+/**
+ * Key of an equation's computation, or null when its params cannot be compared by value
+ * (sub-programs, closures): such equations are never merged.
+ */
+function eqnKey(e: Eqn, ids: Map<unknown, number>): string | null {
+  const params = paramsKey(e.params);
+  if (params === null) return null;
   const idOf = (a: Atom): string => {
     if (a instanceof Var) return `v${a.id}`;
     const c = constantOf(a);

@@ -19,9 +19,6 @@ import { identityOperand } from "../core/identities.js";
 
 const SCALAR: readonly number[] = Object.freeze([]);
 
-/** Shape ops that are the identity on scalars: rules of other primitives emit them freely. */
-const SCALAR_IDENTITIES = new Set(["reshape", "broadcastTo", "transpose", "reduceSum", "reduceMax"]);
-
 export type ExprNode =
   | { readonly kind: "var"; readonly name: string }
   | { readonly kind: "const"; readonly value: number }
@@ -125,16 +122,16 @@ export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
   if (more.length > 0 || aval.shape.length !== 0) {
     throw new InputError(`symbolic: ${prim.name} does not give a single scalar here (got ${fmtShape(aval.shape)}); symbolic expressions are scalars`);
   }
+  // identities first: scalar shape ops that rules emit freely (reshape, broadcastTo, …) vanish here
+  const k = identityOperand(prim.name, params, args.map((a) => ({ aval: a, constant: a.node.kind === "const" ? a.node.value : undefined })), aval);
+  if (k !== null) return args[k];
   if (prim.code === undefined) {
-    if (SCALAR_IDENTITIES.has(prim.name) && args.length === 1) return args[0];
     throw new InputError(`symbolic: ${prim.name} is not an elementwise operation and cannot appear in a scalar expression`);
   }
   if (args.every((a) => a.node.kind === "const")) {
     const out = prim.impl(args.map((a) => scalarTensor(constValue(a), a.dtype)), params)[0];
     return constant(out.item(), out.dtype);
   }
-  const k = identityOperand(prim.name, params, args.map((a) => ({ aval: a, constant: a.node.kind === "const" ? a.node.value : undefined })), aval);
-  if (k !== null) return args[k];
   const key = `o:${prim.name}:${params === undefined ? "" : JSON.stringify(params)}:${args.map((a) => a.id).join(",")}`;
   return intern(key, (id) => new Expr({ kind: "op", prim, args, params }, aval.dtype, id));
 }

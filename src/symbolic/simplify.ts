@@ -109,17 +109,7 @@ export const RULES: Rule[] = [
   { name: "x + c → x − |c| for c < 0", apply: (e) => (op(e, "add") && isNum(arg(e, 1)) && constValue(arg(e, 1)) < 0 ? sub(arg(e, 0), c(-constValue(arg(e, 1)))) : null) },
   { name: "x − c → x + |c| for c < 0", apply: (e) => (op(e, "sub") && isNum(arg(e, 1)) && constValue(arg(e, 1)) < 0 ? add(arg(e, 0), c(-constValue(arg(e, 1)))) : null) },
   {
-    // like terms: x − x → 0, x + x → 2·x, a·x + b·x → (a+b)·x, a·x − x → (a−1)·x
-    name: "a·x ± b·x → (a ± b)·x",
-    apply(e) {
-      if (!op(e, "add") && !op(e, "sub")) return null;
-      const [ka, xa] = term(arg(e, 0)), [kb, xb] = term(arg(e, 1));
-      if (xa !== xb) return null;
-      return scaled(op(e, "add") ? ka + kb : ka - kb, xa);
-    },
-  },
-  {
-    // a sum's terms collected through nested sums: x + 2·y − (x − y) + 1 + 2 → 3·y + 3
+    // a sum's terms collected through nested sums: x − x → 0, 2·x + 3·x → 5·x, x + 2·y − (x − y) + 1 + 2 → 3·y + 3
     name: "Σ kᵢ·xᵢ + Σ cⱼ → terms with equal xᵢ collected, constants summed last",
     apply(e) {
       if (!op(e, "add") && !op(e, "sub")) return null;

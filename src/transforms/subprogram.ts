@@ -5,7 +5,7 @@
  */
 import type { Tensor, Aval } from "../core/tensor.js";
 import { Tracer } from "../core/trace.js";
-import { type Eqn, Lit, Program, Var, evalProgram } from "../core/ir.js";
+import { type Eqn, Lit, Program, Var, evalProgram, freshVarId } from "../core/ir.js";
 import { isFloat } from "../core/dtype.js";
 import { stage } from "./stage.js";
 import { jvpFlat } from "./jvp.js";
@@ -31,7 +31,7 @@ export function stageClosed(kind: string, avals: Aval[], f: (xs: Tensor[]) => Te
 export function closeOver(program: Program): Closed {
   const consts: Tensor[] = [];
   const vars = new Map<Tensor, Var>();
-  let nextId = Math.max(-1, ...program.inputs.map((v) => v.id), ...program.eqns.flatMap((e) => e.outs.map((v) => v.id))) + 1;
+  let nextId = freshVarId(program);
   const lift = (a: Var | Lit | null) => {
     if (!(a instanceof Lit) || !(a.value instanceof Tracer)) return a;
     let v = vars.get(a.value);
