@@ -64,3 +64,16 @@ describe("GradBench tool (protocol over stdin/stdout)", () => {
     expect(r[10].success).toBe(false);
   }, 30000);
 });
+
+describe("GradBench driver at small sizes (every implemented eval, checked independently)", async () => {
+  const { runDriver, EVALS, TOLERANCE } = await import("../bench/gradbench/driver.js");
+  it.each(EVALS.map((e) => e.name))("%s: every workload valid", async (name) => {
+    const rows = await runDriver({ small: true, evals: [name] });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.failures).toEqual([]);
+      for (const e of Object.values(r.errors)) expect(e).toBeLessThanOrEqual(TOLERANCE);
+      expect(Object.keys(r.errors).length).toBeGreaterThanOrEqual(2);
+    }
+  }, 240_000);
+});

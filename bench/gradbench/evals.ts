@@ -71,7 +71,8 @@ const ode: Module = {
 
 // ---- kmeans: Σ_i min_j ‖C_j − P_i‖²; dir = ∇ ÷ diag(∇²) -------------------------------------------
 const kmeansCost = (C: Tensor, P: Tensor) => {
-  const d = w.sum(w.square(w.sub(w.expandDims(P, 1), w.expandDims(C, 0))), -1); // [n, k]
+  // ‖P_i − C_j‖² = ‖P_i‖² − 2 P_i·C_j + ‖C_j‖²: an [n, k] matrix through one matmul, never [n, k, d]
+  const d = w.sum(w.square(P), 1, true).sub(w.matmul(P, w.transpose(C)).mul(2)).add(w.sum(w.square(C), 1));
   return w.sum(w.min(d, 1));
 };
 // The Hessian w.r.t. C is diagonal (no cross terms between centroids or coordinates), so one
@@ -88,4 +89,182 @@ const kmeans: Module = {
   dir: { prepare: kmeansData, run: (d) => kmeansDir(d.C, d.P), output: nested },
 };
 
-export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans };
+// ---- gmm: log posterior of a Gaussian mixture with a Wishart prior --------------------------------
+/** log Γ(x) for x > 0 (Lanczos, g = 7); only the prior's constant needs it, so it is plain JS. */
+export function lgamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+export interface GmmInput { d: number; k: number; n: number; m: number; gamma: number; x: number[][]; alpha: number[]; mu: number[][]; q: number[][]; l: number[][] }
+export interface GmmParams { alpha: Tensor; mu: Tensor; q: Tensor; l: Tensor }
+/**
+ * Where each entry of Q_k (row-major d×d) comes from in [0, l_k…]: 0 (a zero) above the diagonal and
+ * on it (the diagonal is added separately), 1 + index into l_k below it, filled column by column.
+ */
+function lowerIndex(d: number): Tensor {
+  const idx = new Int32Array(d * d);
+  let t = 1;
+  for (let j = 0; j < d; j++) for (let i = j + 1; i < d; i++) idx[i * d + j] = t++;
+  return tensor(idx, { dtype: "int32" });
+}
+function gmmObjective(p: GmmParams, x: Tensor, c: { d: number; k: number; n: number; m: number; gamma: number; lower: Tensor }): Tensor {
+  const { d, k, n, m, gamma, lower } = c;
+  // Q_k = diag(exp q_k) + strictly-lower(l_k), all k at once: [k, d, d]
+  const lz = w.concat([w.zeros([k, 1]), p.l], 1);
+  const Q = w.take(lz, lower, 1).reshape([k, d, d]).add(w.expandDims(w.exp(p.q), 2).mul(w.eye(d)));
+  const z = w.expandDims(x, 0).sub(w.expandDims(p.mu, 1)); // [k, n, d]
+  const y = w.matmul(z, w.transpose(Q, [0, 2, 1])); // y_kn = Q_k z_kn
+  const sumQ = w.sum(p.q, 1); // [k]
+  const beta = w.expandDims(p.alpha.add(sumQ), 1).sub(w.sum(w.square(y), 2).mul(0.5)); // [k, n]
+  const loglik = w.sum(w.logSumExp(beta, 0)).sub(w.logSumExp(p.alpha).mul(n)).sub((n * d * Math.log(2 * Math.PI)) / 2);
+  const np1 = d + m + 1;
+  let lgammaD = (d * (d - 1) / 4) * Math.log(Math.PI);
+  for (let j = 1; j <= d; j++) lgammaD += lgamma(np1 / 2 + (1 - j) / 2);
+  const C = np1 * d * (Math.log(gamma) - 0.5 * Math.log(2)) - lgammaD;
+  const frob = w.sum(w.exp(p.q.mul(2))).add(w.sum(w.square(p.l)));
+  const logPrior = w.sub(k * C, frob.mul(0.5 * gamma * gamma).sub(w.sum(sumQ).mul(m)));
+  return loglik.add(logPrior);
+}
+function gmmData(i: GmmInput) {
+  const { d, k, n, m, gamma } = i;
+  const l = i.l.length && i.l[0].length ? tensor(i.l) : w.zeros([k, 0]);
+  const params: GmmParams = { alpha: tensor(i.alpha), mu: tensor(i.mu), q: tensor(i.q), l };
+  return { params, x: tensor(i.x), c: { d, k, n, m, gamma, lower: lowerIndex(d) } };
+}
+type GmmConsts = ReturnType<typeof gmmData>["c"];
+// d, k, n, m, gamma and the index table are per-input constants: static for jit.
+const gmmPrimal = jit((p: GmmParams, x: Tensor, c: GmmConsts) => gmmObjective(p, x, c), { staticArgnums: [2] });
+const gmmGrad = jit(grad((p: GmmParams, x: Tensor, c: GmmConsts) => gmmObjective(p, x, c)), { staticArgnums: [2] });
+const gmm: Module = {
+  objective: { prepare: gmmData, run: (g) => gmmPrimal(g.params, g.x, g.c), output: (y: Tensor) => y.item() },
+  jacobian: {
+    prepare: gmmData,
+    run: (g) => gmmGrad(g.params, g.x, g.c),
+    output: (r: GmmParams) => ({ alpha: nums(r.alpha), mu: nested(r.mu), q: nested(r.q), l: nested(r.l) }),
+  },
+};
+
+// ---- det: determinant by expansion by minors along the first row ------------------------------------
+/**
+ * Expansion by minors along the first row recurses into minors that share their lower rows, so the
+ * minors of the bottom r rows are indexed by the set of columns they keep. Level r+1 is computed
+ * from level r for every column set at once (gathers, products, a sum): ℓ·2^(ℓ−1) products in all
+ * instead of ℓ!, with the same terms as the textbook recursion. The tables are plain JS per ℓ.
+ */
+function minorTables(ell: number) {
+  const levels: { cols: Tensor; minors: Tensor; signs: Tensor }[] = [];
+  let pos = new Map<number, number>(); // column-set bitmask → position in the previous level
+  for (let j = 0; j < ell; j++) pos.set(1 << j, j);
+  for (let r = 2; r <= ell; r++) {
+    const sets: number[] = [];
+    for (let s = 0; s < 1 << ell; s++) if (popcount(s) === r) sets.push(s);
+    const cols: number[] = [], minors: number[] = [], signs: number[] = [];
+    for (const s of sets) {
+      let t = 0;
+      for (let j = 0; j < ell; j++) {
+        if (!(s & (1 << j))) continue;
+        cols.push(j), minors.push(pos.get(s & ~(1 << j))!), signs.push(t % 2 ? -1 : 1);
+        t++;
+      }
+    }
+    const shape = [sets.length, r];
+    levels.push({ cols: tensor(Int32Array.from(cols), { dtype: "int32" }).reshape(shape), minors: tensor(Int32Array.from(minors), { dtype: "int32" }).reshape(shape), signs: tensor(signs).reshape(shape) });
+    pos = new Map(sets.map((s, i) => [s, i]));
+  }
+  return levels;
+}
+function popcount(s: number) {
+  let c = 0;
+  for (; s; s &= s - 1) c++;
+  return c;
+}
+function detByMinors(A: Tensor, ell: number, tables: ReturnType<typeof minorTables>): Tensor {
+  const M = A.reshape([ell, ell]);
+  let D = M.slice(ell - 1); // 1×1 minors of the last row, one per column
+  tables.forEach((t, i) => {
+    const row = M.slice(ell - 2 - i);
+    D = w.sum(w.take(row, t.cols).mul(w.take(D, t.minors)).mul(t.signs), 1);
+  });
+  return D.reshape([]);
+}
+const detData = (i: { A: number[]; ell: number }) => ({ A: tensor(i.A), ell: i.ell, tables: minorTables(i.ell) });
+type DetData = ReturnType<typeof detData>;
+const detPrimal = jit((A: Tensor, ell: number, t: DetData["tables"]) => detByMinors(A, ell, t), { staticArgnums: [1, 2] });
+const detGrad = jit(grad((A: Tensor, ell: number, t: DetData["tables"]) => detByMinors(A, ell, t)), { staticArgnums: [1, 2] });
+const det: Module = {
+  primal: { prepare: detData, run: (d: DetData) => detPrimal(d.A, d.ell, d.tables), output: (y: Tensor) => y.item() },
+  gradient: { prepare: detData, run: (d: DetData) => detGrad(d.A, d.ell, d.tables), output: nums },
+};
+
+// ---- nested AD: particle and saddle ----------------------------------------------------------------
+// Both letters of a variant pick a mode: the first for the outer derivative, the second for the inner.
+type Mode = "f" | "r";
+/** ∇f of a scalar function of one vector, in forward mode (one JVP per input) or reverse mode. */
+const gradient = (mode: Mode, f: (x: Tensor) => Tensor) => (mode === "f" ? w.jacfwd(f) : grad(f)) as (x: Tensor) => Tensor;
+
+/** The gradient-descent argmin both evals use; comparisons read numbers, so outer AD flows through. */
+function argmin(f: (x: Tensor) => Tensor, g: (x: Tensor) => Tensor, x0: Tensor): Tensor {
+  let eta = 1e-5, i = 0, x = x0, fx = f(x), gx = g(x);
+  for (;;) {
+    if (w.norm(gx).item() <= 1e-5) return x;
+    if (i === 10) {
+      eta *= 2, i = 0;
+      continue;
+    }
+    const x2 = x.sub(gx.mul(eta));
+    if (w.norm(x.sub(x2)).item() <= 1e-5) return x;
+    const fx2 = f(x2);
+    if (fx2.item() < fx.item()) (x = x2), (fx = fx2), (gx = g(x)), i++;
+    else (eta /= 2), (i = 0);
+  }
+}
+const neg = (f: (x: Tensor) => Tensor) => (x: Tensor) => w.neg(f(x));
+function argmax(mode: Mode, f: (x: Tensor) => Tensor, x0: Tensor): Tensor {
+  return argmin(neg(f), gradient(mode, neg(f)), x0);
+}
+
+function particleCost(inner: Mode, wv: Tensor): Tensor {
+  const c1 = w.stack([10, w.sub(10, wv.slice(0))]), c2 = tensor([10, 0]);
+  const potential = (x: Tensor) => w.reciprocal(w.norm(x.sub(c1))).add(w.reciprocal(w.norm(x.sub(c2))));
+  const force = gradient(inner, potential);
+  const dt = 0.1;
+  let x = tensor([0, 8]), v: Tensor = tensor([0.75, 0]);
+  for (;;) {
+    const acc = w.neg(force(x));
+    const xNew = x.add(v.mul(dt));
+    if (xNew.slice(1).item() <= 0) break;
+    x = xNew;
+    v = v.add(acc.mul(dt));
+  }
+  const dtf = w.neg(x.slice(1)).div(v.slice(1));
+  return w.square(x.add(v.mul(dtf)).slice(0));
+}
+function particle(outer: Mode, inner: Mode) {
+  return (w0: Tensor) => {
+    const cost = (wv: Tensor) => particleCost(inner, wv);
+    return argmin(cost, gradient(outer, cost), w0);
+  };
+}
+
+/** f((x1, y1), (x2, y2)) = (x1² + y1²) − (x2² + y2²): the first player minimizes, the second maximizes. */
+const saddleF = (p1: Tensor, p2: Tensor) => w.sum(w.square(p1)).sub(w.sum(w.square(p2)));
+function saddle(outer: Mode, inner: Mode) {
+  return (start: Tensor) => {
+    const maxOverY = (x: Tensor) => saddleF(x, argmax(inner, (y) => saddleF(x, y), start));
+    const r1 = argmin(maxOverY, gradient(outer, maxOverY), start);
+    const r2 = argmax(inner, (y) => saddleF(r1, y), start);
+    return w.concat([r1, r2]);
+  };
+}
+const variants = <A>(make: (o: Mode, i: Mode) => (a: Tensor) => Tensor, prepare: (input: A) => Tensor, output: (r: Tensor) => unknown): Module =>
+  Object.fromEntries((["ff", "fr", "rf", "rr"] as const).map((v) => [v, { prepare, run: make(v[0] as Mode, v[1] as Mode), output }]));
+const particleModule = variants(particle, (i: { w: number }) => tensor([i.w]), (r) => r.slice(0).item());
+const saddleModule = variants(saddle, (i: { start: number[] }) => tensor(i.start), nums);
+
+export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, particle: particleModule, saddle: saddleModule };

@@ -7,14 +7,14 @@
 import { createInterface } from "node:readline";
 import { MODULES } from "./evals.js";
 
-const NOT_YET = new Set(["gmm", "det", "particle", "saddle", "lstm", "ba", "ht"]);
+const NOT_YET = new Set(["lstm", "ba", "ht"]);
 
 function evaluate(module: string, fn: string, input: any) {
   const m = MODULES[module];
   const f = m?.[fn];
   if (!f) return { success: false, error: `wengert: no function ${JSON.stringify(fn)} in module ${JSON.stringify(module)}` };
   const prepared = f.prepare(input);
-  const minRuns = input?.min_runs ?? 1, minSeconds = input?.min_seconds ?? 0;
+  const minRuns = input?.min_runs ?? input?.runs ?? 1, minSeconds = input?.min_seconds ?? 0;
   // One untimed-as-evaluate run first: it compiles (jit) for this input's shapes, reported apart.
   const c0 = process.hrtime.bigint();
   let result: unknown = f.run(prepared);
