@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from "node:fs";
 import * as math from "mathjs";
-import { symbol, diff, dagSize, treeSize, type Expr } from "../src/index.js";
+import { diff, dagSize, treeSize } from "../src/index.js";
+import { wengertLogistic, mathjsLogistic, mathjsSize } from "./swell.js";
 
 const MATHJS_BUDGET_MS = 3000; // stop mathjs once one size takes longer than this
 
@@ -26,26 +27,6 @@ function time<T>(f: () => T, minRuns = 3, minMs = 50): { ms: number; out: T } {
     if (ts[ts.length - 1] > MATHJS_BUDGET_MS) break;
   }
   return { ms: median(ts), out };
-}
-
-function wengertLogistic(k: number): Expr {
-  let l = symbol("x");
-  for (let i = 0; i < k; i++) l = l.mul(4).mul(l.neg().add(1));
-  return l;
-}
-function mathjsLogistic(k: number): math.MathNode {
-  let l: math.MathNode = new math.SymbolNode("x");
-  for (let i = 0; i < k; i++) {
-    // the same node object is used twice, as in the recurrence; mathjs still walks it as a tree
-    const four = new math.OperatorNode("*", "multiply", [new math.ConstantNode(4), l]);
-    l = new math.OperatorNode("*", "multiply", [four, new math.OperatorNode("-", "subtract", [new math.ConstantNode(1), l])]);
-  }
-  return l;
-}
-function mathjsSize(n: math.MathNode): number {
-  let count = 0;
-  n.traverse(() => count++);
-  return count;
 }
 
 const rows: string[] = [];

@@ -166,3 +166,24 @@ describe("methods", () => {
     expect(x instanceof Tensor).toBe(true);
   });
 });
+
+describe("matmul kernel", () => {
+  it("agrees with the textbook triple loop for odd sizes, batches and float32 (register-blocked kernel edges)", async () => {
+    const { randomTensor } = await import("./helpers.js");
+    for (const [b, m, k, n] of [[1, 1, 1, 1], [1, 3, 5, 7], [2, 5, 9, 3], [3, 4, 8, 6], [1, 7, 13, 1]]) {
+      for (const dtype of ["float64", "float32"] as const) {
+        const A = randomTensor([b, m, k], -1, 1, m * 31 + k, dtype), B = randomTensor([b, k, n], -1, 1, n * 17 + k, dtype);
+        const got = w.matmul(A, B).concrete().data;
+        const a = A.concrete().data, bb = B.concrete().data;
+        for (let t = 0; t < b; t++)
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              let s = 0;
+              for (let p = 0; p < k; p++) s += a[t * m * k + i * k + p] * bb[t * k * n + p * n + j];
+              const want = dtype === "float32" ? Math.fround(s) : s;
+              expect(Math.abs(got[t * m * n + i * n + j] - want)).toBeLessThanOrEqual(dtype === "float32" ? 1e-6 : 1e-14);
+            }
+      }
+    }
+  });
+});

@@ -3,8 +3,9 @@
  *
  * 1. `plan` groups equations into steps. Elementwise equations of the same size go into one *loop*
  *    (fusion): values used only inside the loop stay local `const`s and never become arrays. Views
- *    that are plain index arithmetic on an array (reshape, broadcast of a scalar, contiguous slice
- *    and pad) are fused as loads, and a full sum becomes an accumulator in its producer's loop.
+ *    that are plain index arithmetic on an array (reshape, broadcast of a scalar, slices whose
+ *    elements sit at off + i·stride such as x[1:], x[::2] or a column, contiguous pads) are fused
+ *    as loads, and a full sum becomes an accumulator in its producer's loop.
  *    Everything else is an *op* step that calls the primitive's `impl` (matmul, gathers, …).
  * 2. `emit` writes the source: one `for` loop per loop step, one `impl` call per op step.
  *
@@ -25,48 +26,57 @@ type Step = Loop | Op;
 
 const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
 
-/** For a view that reads a contiguous block of its input: the block's offset in the input. */
-function contiguousSliceOffset(inShape: readonly number[], p: { starts: number[]; limits: number[]; steps: number[] }): number | null {
-  if (p.steps.some((s) => s !== 1)) return null;
-  // contiguous iff every axis after the first partially-taken one is taken whole, and the axes
-  // before it have extent 1 in the output
-  let partial = -1;
-  for (let i = 0; i < inShape.length; i++) {
-    const full = p.starts[i] === 0 && p.limits[i] === inShape[i];
-    if (partial >= 0 && !full) return null;
-    if (!full && partial < 0) partial = i;
-  }
-  if (partial > 0 && p.starts.slice(0, partial).some((s, i) => p.limits[i] - s !== 1)) return null;
-  const st = stridesOf(inShape);
-  return p.starts.reduce((acc, s, i) => acc + s * st[i], 0);
+/** Where element i of a flat loop lands in another array: index off + i·stride. */
+interface Affine {
+  off: number;
+  stride: number;
 }
-
-/** For zero padding that places the input as one contiguous block of the output: the block's offset. */
-function contiguousPadOffset(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): number | null {
-  if (p.interior.some((v) => v !== 0)) return null;
-  let padded = -1;
-  for (let i = 0; i < inShape.length; i++) {
-    const none = p.lo[i] === 0 && p.hi[i] === 0;
-    if (padded >= 0 && !none) return null;
-    if (!none && padded < 0) padded = i;
+/**
+ * Whether walking `extents` in row-major order, with each axis moving `strides[j]` in the other
+ * array, visits off, off + s, off + 2s, …: true when every non-unit axis strides by s times the
+ * extent of the non-unit axes after it.
+ */
+function affineMap(extents: readonly number[], strides: readonly number[], off: number): Affine | null {
+  let s = -1, inner = 1;
+  for (let j = extents.length - 1; j >= 0; j--) {
+    if (extents[j] === 1) continue;
+    if (s < 0) s = strides[j];
+    else if (strides[j] !== s * inner) return null;
+    inner *= extents[j];
   }
-  if (padded > 0 && inShape.slice(0, padded).some((d) => d !== 1)) return null;
+  return { off, stride: s < 0 ? 1 : s };
+}
+/** A slice (strided or not) whose output element i is input element off + i·stride, e.g. x[1:], x[::2], a column. */
+function affineSlice(inShape: readonly number[], p: { starts: number[]; limits: number[]; steps: number[] }): Affine | null {
+  const st = stridesOf(inShape);
+  const extents = inShape.map((_, j) => Math.max(0, Math.ceil((p.limits[j] - p.starts[j]) / p.steps[j])));
+  return affineMap(extents, st.map((v, j) => v * p.steps[j]), p.starts.reduce((acc, s0, j) => acc + s0 * st[j], 0));
+}
+/** Zero padding (with interior padding or not) that puts input element i at output element off + i·stride. */
+function affinePad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
+  if (p.lo.some((v) => v < 0) || p.hi.some((v) => v < 0)) return null;
   const st = stridesOf(outShape);
-  return p.lo.reduce((acc, l, i) => acc + l * st[i], 0);
+  return affineMap(inShape, st.map((v, j) => v * (p.interior[j] + 1)), p.lo.reduce((acc, l, j) => acc + l * st[j], 0));
+}
+/** As a load in a loop over the output, a pad must place its input as one contiguous block. */
+function contiguousPad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
+  const a = affinePad(inShape, outShape, p);
+  return a && (a.stride === 1 || sizeOf(inShape) <= 1) ? a : null;
 }
 
 /**
- * Σₖ pad(uₖ) with contiguous pads, as one equation: in the loop that computes the uₖ it becomes
- * `out[i + offₖ] += uₖ` (the reverse of slicing, e.g. the gradient of x[1:] and x[:-1] terms), so
+ * Σₖ pad(uₖ) with affine pads, as one equation: in the loop that computes the uₖ it becomes
+ * `out[offₖ + i·strideₖ] += uₖ` (the reverse of slicing, e.g. the gradient of x[1:] and x[:-1],
+ * or of x[::2] and x[1::2] terms), so
  * neither the uₖ nor the padded arrays are ever materialized. Exists only inside codegen.
  */
-export const scatterSumP: Primitive<{ offsets: number[]; shape: number[] }> = {
+export const scatterSumP: Primitive<{ places: Affine[]; shape: number[] }> = {
   name: "scatterSum",
-  impl(args, { offsets, shape }) {
+  impl(args, { places, shape }) {
     const out = allocate(args[0].dtype, sizeOf(shape));
     args.forEach((a, k) => {
-      const d = a.data, off = offsets[k];
-      for (let i = 0; i < d.length; i++) out[i + off] += d[i];
+      const d = a.data, { off, stride } = places[k];
+      for (let i = 0; i < d.length; i++) out[off + i * stride] += d[i];
     });
     return [new ArrayTensor(out, shape, args[0].dtype)];
   },
@@ -75,10 +85,10 @@ export const scatterSumP: Primitive<{ offsets: number[]; shape: number[] }> = {
     throw new Error("scatterSum exists only in generated code");
   },
   transpose: null,
-  showParams: (p) => `offsets=[${p.offsets}]`,
+  showParams: (p) => `places=[${p.places.map((a) => `${a.off}+${a.stride}i`)}]`,
 };
 
-/** Replace sums of contiguous pads (each used once) by scatterSum equations. */
+/** Replace sums of affine pads (each used once) by scatterSum equations. */
 export function fuseScatters(program: Program): Program {
   const uses = new Map<Var, number>();
   const count = (a: Atom | null) => a instanceof Var && uses.set(a, (uses.get(a) ?? 0) + 1);
@@ -92,7 +102,7 @@ export function fuseScatters(program: Program): Program {
     const e = program.eqns[k];
     if (e.prim.name !== "add" || absorbed.has(e)) continue;
     const out = e.outs[0].aval;
-    const terms: [Atom, number][] = [];
+    const terms: [Atom, Affine][] = [];
     const inner: Eqn[] = [];
     const collect = (a: Atom): boolean => {
       const d = a instanceof Var && uses.get(a) === 1 ? def.get(a) : undefined;
@@ -102,7 +112,7 @@ export function fuseScatters(program: Program): Program {
         return d.inputs.every(collect);
       }
       if (d.prim.name !== "pad") return false;
-      const off = contiguousPadOffset(d.inputs[0].aval.shape, out.shape, d.params as never);
+      const off = affinePad(d.inputs[0].aval.shape, out.shape, d.params as never);
       if (off === null) return false;
       inner.push(d);
       terms.push([d.inputs[0], off]);
@@ -112,7 +122,7 @@ export function fuseScatters(program: Program): Program {
     const m = sizeOfAtom(terms[0][0]);
     if (terms.some(([u]) => sizeOfAtom(u) !== m || u.aval.dtype !== out.dtype)) continue;
     inner.forEach((d) => absorbed.add(d));
-    replaced.set(e, { prim: scatterSumP, inputs: terms.map(([u]) => u), params: { offsets: terms.map(([, o]) => o), shape: [...out.shape] }, outs: e.outs });
+    replaced.set(e, { prim: scatterSumP, inputs: terms.map(([u]) => u), params: { places: terms.map(([, o]) => o), shape: [...out.shape] }, outs: e.outs });
   }
   if (replaced.size === 0) return program;
   const eqns = program.eqns.filter((e) => !absorbed.has(e)).map((e) => replaced.get(e) ?? e);
@@ -138,9 +148,9 @@ function fusionKind(e: Eqn): Kind {
     case "broadcastTo":
       return sizeOfAtom(x) === 1 || sizeOfAtom(x) === n ? "load" : null;
     case "slice":
-      return contiguousSliceOffset(x.aval.shape, e.params as never) === null ? null : "load";
+      return affineSlice(x.aval.shape, e.params as never) === null ? null : "load";
     case "pad":
-      return contiguousPadOffset(x.aval.shape, out.shape, e.params as never) === null ? null : "load";
+      return contiguousPad(x.aval.shape, out.shape, e.params as never) === null ? null : "load";
     case "reduceSum":
       return n === 1 && x.aval.dtype !== "bool" ? "sum" : null;
     case "scatterSum":
@@ -164,7 +174,12 @@ export function plan(program: Program): Step[] {
     steps.push(loop);
   };
   for (const e of program.eqns) {
-    const kind = fusionKind(e);
+    let kind = fusionKind(e);
+    if (e.prim.name === "reshape") {
+      // a reshape joins a loop only to pass on an in-loop value; otherwise it is a view (no copy)
+      const a = e.inputs[0], from = a instanceof Var ? definedIn.get(a) : undefined;
+      if (!from || open.get(from.size) !== from || from.size !== sizeOf(e.outs[0].aval.shape) || sums.has(a as Var)) kind = null;
+    }
     if (kind === null) {
       for (const a of e.inputs) if (a instanceof Var && definedIn.has(a)) close(definedIn.get(a)!);
       steps.push({ kind: "op", eqn: e });
@@ -187,6 +202,9 @@ export function plan(program: Program): Step[] {
   for (const loop of [...open.values()]) close(loop);
   return steps;
 }
+
+/** The index expression off + i·stride, written plainly. */
+const place = ({ off, stride }: Affine) => [off ? `${off}` : "", stride === 1 ? "i" : `i * ${stride}`].filter(Boolean).join(" + ");
 
 const wrapFor = (dtype: DType, expr: string) => (dtype === "float32" ? `Math.fround(${expr})` : dtype === "int32" ? `(${expr}) | 0` : expr);
 
@@ -283,14 +301,13 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       } else if (name === "reshape" || name === "broadcastTo") {
         body.push(`      const e${out.id} = ${read(x)};`); // same element order, or one element read once
       } else if (name === "slice") {
-        const off = contiguousSliceOffset(x.aval.shape, e.params as never)!;
-        body.push(`      const e${out.id} = ${data(x)}[${off ? `i + ${off}` : "i"}];`);
+        body.push(`      const e${out.id} = ${data(x)}[${place(affineSlice(x.aval.shape, e.params as never)!)}];`);
       } else if (name === "pad") {
-        const off = contiguousPadOffset(x.aval.shape, out.aval.shape, e.params as never)!;
+        const { off } = contiguousPad(x.aval.shape, out.aval.shape, e.params as never)!;
         const m = sizeOfAtom(x);
         body.push(`      const e${out.id} = ${off ? `i >= ${off} && ` : ""}i < ${off + m} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0;`);
       } else if (name === "scatterSum") {
-        const { offsets } = e.params as { offsets: number[] };
+        const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
         let buf: string;
         if (!outputs.has(out) && !usedByOp.has(out)) {
@@ -301,7 +318,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           buf = `o${out.id}`;
           head.push(`    const ${buf} = allocate(${dtype}, ${size});`);
         }
-        e.inputs.forEach((u, k) => body.push(`      ${buf}[${offsets[k] ? `i + ${offsets[k]}` : "i"}] += ${read(u)};`));
+        e.inputs.forEach((u, k) => body.push(`      ${buf}[${place(places[k])}] += ${read(u)};`));
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
       if (name !== "reduceSum" && name !== "scatterSum" && (usedOutside.has(out) || outputs.has(out))) {

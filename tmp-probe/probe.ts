@@ -1,0 +1,17 @@
+(globalThis as any).Float16Array ??= class Float16Array { constructor() { throw new Error("Float16Array is not available on this Node"); } };
+const jax = await import("@jax-js/jax");
+const devs = await jax.init("wasm");
+console.log("jax devices", devs);
+const { numpy: np, grad, jit, valueAndGrad, hessian } = jax as any;
+const f = (x: any) => np.sum(np.square(x));
+const x = np.array(new Float64Array([1, 2, 3]));
+console.log(x.dtype);
+const [v, g] = valueAndGrad(f)(x.ref);
+console.log(v.js(), g.js());
+const jf = jit(valueAndGrad(f));
+const [v2, g2] = jf(x.ref); console.log(v2.js(), g2.js());
+console.log(Object.keys(jax).join(" "));
+const tf = await import("@tensorflow/tfjs");
+await import("@tensorflow/tfjs-backend-wasm");
+console.log(await tf.setBackend("wasm"), tf.getBackend());
+console.log(tf.grad((a: any) => tf.sum(tf.square(a)))(tf.tensor([1, 2, 3])).dataSync());
