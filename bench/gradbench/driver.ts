@@ -20,20 +20,30 @@ const dataDir = fileURLToPath(new URL("../../../shared/data/adbench/", import.me
 // ---- the tool as a child process -------------------------------------------------------------------
 export class Tool {
   private child: ChildProcessWithoutNullStreams;
-  private waiting: ((line: string) => void)[] = [];
+  private waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   private nextId = 0;
+  private exited: string | null = null;
   constructor() {
     this.child = spawn(process.execPath, ["--import", "tsx", "bench/gradbench/tool.ts"], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr.on("data", (d) => process.stderr.write(d));
-    createInterface({ input: this.child.stdout }).on("line", (line) => this.waiting.shift()?.(line));
+    createInterface({ input: this.child.stdout }).on("line", (line) => this.waiting.shift()?.resolve(line));
+    // a tool that dies (e.g. out of memory) fails the pending request instead of hanging the driver
+    this.child.on("exit", (code, signal) => {
+      this.exited = `the tool exited (code ${code}, signal ${signal})`;
+      for (const w of this.waiting.splice(0)) w.reject(new Error(this.exited));
+    });
   }
   ask(msg: object): Promise<any> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.push((line) => {
-        const r = JSON.parse(line);
-        if (r.id !== id) reject(new Error(`protocol: expected id ${id}, got ${line.slice(0, 100)}`));
-        else resolve(r);
+      if (this.exited) return reject(new Error(this.exited));
+      this.waiting.push({
+        resolve: (line) => {
+          const r = JSON.parse(line);
+          if (r.id !== id) reject(new Error(`protocol: expected id ${id}, got ${line.slice(0, 100)}`));
+          else resolve(r);
+        },
+        reject,
       });
       this.child.stdin.write(JSON.stringify({ id, ...msg }) + "\n");
     });
@@ -394,9 +404,10 @@ export const TOLERANCE = 1e-4;
 export async function runDriver(opts: { small?: boolean; evals?: string[]; minRuns?: number; minSeconds?: number; log?: (s: string) => void } = {}): Promise<Row[]> {
   const log = opts.log ?? (() => {});
   const rows: Row[] = [];
-  const tool = new Tool();
-  try {
-    for (const ev of EVALS.filter((e) => !opts.evals || opts.evals.includes(e.name))) {
+  for (const ev of EVALS.filter((e) => !opts.evals || opts.evals.includes(e.name))) {
+    // one tool process per eval, as GradBench runs them
+    let tool = new Tool();
+    try {
       await tool.ask({ kind: "start", eval: ev.name });
       const def = await tool.ask({ kind: "define", module: ev.name });
       if (!def.success) {
@@ -406,7 +417,15 @@ export async function runDriver(opts: { small?: boolean; evals?: string[]; minRu
       for (const wl of ev.workloads(!!opts.small)) {
         const row: Row = { eval: ev.name, workload: wl.label, times: {}, errors: {}, failures: [] };
         for (const fn of wl.functions) {
-          const r = await tool.ask({ kind: "evaluate", module: ev.name, function: fn, input: { ...wl.input, min_runs: opts.minRuns ?? 1, min_seconds: opts.minSeconds ?? 0 }, description: wl.label });
+          let r: any;
+          try {
+            r = await tool.ask({ kind: "evaluate", module: ev.name, function: fn, input: { ...wl.input, min_runs: opts.minRuns ?? 1, min_seconds: opts.minSeconds ?? 0 }, description: wl.label });
+          } catch (e) {
+            r = { success: false, error: (e as Error).message };
+            tool = new Tool(); // carry on with the next function in a fresh process
+            await tool.ask({ kind: "start", eval: ev.name });
+            await tool.ask({ kind: "define", module: ev.name });
+          }
           if (!r.success) {
             row.failures.push(`${fn}: ${r.error}`);
             continue;
@@ -420,9 +439,9 @@ export async function runDriver(opts: { small?: boolean; evals?: string[]; minRu
         log(formatRow(row));
         rows.push(row);
       }
+    } finally {
+      tool.close();
     }
-  } finally {
-    tool.close();
   }
   return rows;
 }
