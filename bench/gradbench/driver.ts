@@ -118,7 +118,7 @@ interface Eval {
 }
 
 const lseRef = (x: number[]) => {
-  const m = Math.max(...x);
+  const m = x.reduce((a, b) => Math.max(a, b), -Infinity);
   return m + Math.log(x.reduce((s, v) => s + Math.exp(v - m), 0));
 };
 const lseEval: Eval = {
