@@ -17,7 +17,7 @@ import { stageClosed, outAvals } from "../transforms/subprogram.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { linearizeFlat, vjpFlat } from "../transforms/linearize.js";
 import { cast } from "../ops/elementwise.js";
-import { stack, slice, arange } from "./ops.js";
+import { stack, slice, arange, concat } from "./ops.js";
 
 const leafTensor = (l: Tensor | number): Tensor => (typeof l === "number" ? scalarTensor(l) : l);
 
@@ -107,8 +107,9 @@ export interface ScanOptions {
   /** Run from the last element of xs to the first (ys keep xs's order). */
   reverse?: boolean;
   /**
-   * Reverse-mode memory for eager scans: "none" keeps every step's intermediates; "sqrt" keeps only
-   * the carries at ~√T segment boundaries and recomputes each segment during the backward pass.
+   * Reverse-mode memory: "none" keeps every step's intermediates (eager) or carry (staged); "sqrt"
+   * keeps only the carries at ~√T segment boundaries and recomputes each segment during the
+   * backward pass (eager: checkpointed segments; staged: a scan over segments of inner scans).
    */
   checkpoint?: "none" | "sqrt";
 }
@@ -128,6 +129,8 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
   const [cLeaves] = flatten(init);
   const isStaged = [...cLeaves, ...xT].some(staged);
   if (!isStaged) return eagerScan(f, init, xT, xDef, length, opts);
+
+  if (opts.checkpoint === "sqrt" && length > 3) return sqrtScan(f, init, xs ?? null, length, opts.reverse ?? false);
 
   const [initLeaves, cDef] = flatten(init);
   const carry = initLeaves.map(leafTensor);
@@ -154,6 +157,44 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
     body: body.program, length, reverse: opts.reverse ?? false, numConsts: body.consts.length, numCarry: carry.length,
   });
   return [unflatten<C>(cDef, outs.slice(0, carry.length)), unflatten<Y>(yDef!, outs.slice(carry.length))];
+}
+
+/**
+ * A staged scan with √T memory in reverse mode: an outer scan over ⌊T/s⌋ segments (s = ⌈√T⌉) whose
+ * step is an inner scan of s steps, plus a scan over the remaining steps. Reverse mode through a
+ * staged scan stores each step's carry and recomputes the step, so the outer scan stores one carry
+ * per segment and each segment's inner carries exist only while that segment is pulled back.
+ */
+function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null, length: number, reverse: boolean): [C, Y] {
+  const seg = Math.ceil(Math.sqrt(length)), nseg = Math.floor(length / seg), main = nseg * seg;
+  const [xLeaves, xDef] = flatten(xs);
+  const xT = xLeaves.map(leafTensor);
+  const part = (lo: number, hi: number) => xT.map((x) => slice(x, [lo, hi]));
+  const xsMain = unflatten<X>(xDef, part(0, main).map((x) => x.reshape([nseg, seg, ...x.shape.slice(1)])));
+  const xsRest = unflatten<X>(xDef, part(main, length));
+  const hasXs = xT.length > 0;
+  const runMain = (c: C): [C, Y] =>
+    scan((cc: C, xseg: X) => scan(f, cc, hasXs ? xseg : null, { length: seg, reverse }), c, hasXs ? xsMain : null, { length: nseg, reverse });
+  const runRest = (c: C): [C, Y] | null => (main < length ? scan(f, c, hasXs ? xsRest : null, { length: length - main, reverse }) : null);
+  // in reverse the remainder (the last steps) runs first
+  let carry: C, mainYs: Y, restYs: Y | null = null;
+  if (reverse) {
+    const r = runRest(init);
+    [carry, mainYs] = runMain(r ? r[0] : init);
+    restYs = r ? r[1] : null;
+  } else {
+    [carry, mainYs] = runMain(init);
+    const r = runRest(carry);
+    if (r) [carry, restYs] = r;
+  }
+  // ys keep xs's order: the main part [nseg, seg, …] flattened to [main, …], then the remainder
+  const [mLeaves, yDef] = flatten(mainYs);
+  const rLeaves = restYs === null ? null : flatten(restYs)[0];
+  const ys = mLeaves.map(leafTensor).map((y, j) => {
+    const flat = y.reshape([main, ...y.shape.slice(2)]);
+    return rLeaves ? concat([flat, leafTensor(rLeaves[j])], 0) : flat;
+  });
+  return [carry, unflatten<Y>(yDef, ys)];
 }
 
 function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[], xDef: TreeDef, length: number, opts: ScanOptions): [C, Y] {
