@@ -61,7 +61,10 @@ out("");
   const f = jit(rosen);
   const compileMs = vg.lower(x).compileMs;
   vg(x);
-  const t = timeAll({ plain: () => plain(xd), handVG: () => handVG(xd), jitF: () => f(x), jitVG: () => vg(x), eagerVG: () => valueAndGrad(rosen)(x) }, 21, 60);
+  // eager mode allocates ~50 arrays per call; its garbage collections would land in the other
+  // candidates' rounds, so it is timed in a group of its own (with the plain loop again as the yardstick)
+  const t = timeAll({ plain: () => plain(xd), handVG: () => handVG(xd), jitF: () => f(x), jitVG: () => vg(x) }, 21, 60);
+  const te = timeAll({ plain: () => plain(xd), eagerVG: () => valueAndGrad(rosen)(x) }, 11, 60);
   const [v] = vg(x);
   if (Math.abs(v.item() - plain(xd)) > 1e-9 * Math.abs(plain(xd))) throw new Error("Rosenbrock: jit value differs from the plain loop");
   out("## Extended Rosenbrock, n = 1e5, float64");
@@ -72,7 +75,7 @@ out("");
   out(`| hand-written value-and-gradient loop | ${ms(t.handVG)} | ${(t.handVG / t.plain).toFixed(2)} |`);
   out(`| jit(f) | ${ms(t.jitF)} | ${(t.jitF / t.plain).toFixed(2)} |`);
   out(`| **jit(valueAndGrad(f))** | ${ms(t.jitVG)} | **${(t.jitVG / t.plain).toFixed(2)}** (target ≤ 3) |`);
-  out(`| eager valueAndGrad(f) | ${ms(t.eagerVG)} | ${(t.eagerVG / t.plain).toFixed(1)} |`);
+  out(`| eager valueAndGrad(f) (timed in its own group) | ${ms(te.eagerVG)} | ${(te.eagerVG / te.plain).toFixed(1)} |`);
   out("");
   out(`compile: ${compileMs.toFixed(1)} ms (once); recompilations after the first call: ${vg.compiles - 1}`);
   out("");
