@@ -262,7 +262,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     }
     // ---- a fused loop ----
     const n = s.size;
-    const head: string[] = [], body: string[] = [];
+    const head: string[] = [], body: string[] = [], tail: string[] = [];
     const results: [string, string][] = []; // values the loop hands on, assigned after it
     const inLoop = new Set<Var>(s.eqns.flatMap((e) => e.outs));
     const hoisted = new Map<string, string>();
@@ -285,6 +285,28 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       return `${hoist(`d:${arr(a)}`, `${arr(a)}.data`)}[i]`;
     };
     const data = (a: Atom) => hoist(`d:${arr(a)}`, `${arr(a)}.data`);
+    /**
+     * Σₖ uₖ scattered to off_k + i·stride_k. When every stride is 1 and the offsets are close
+     * (x[1:] and x[:-1] terms), element i + min(off) is complete after iteration i: the later
+     * offsets' terms wait in registers for the iterations that finish them, so every element is
+     * written once instead of read-modified-written once per term.
+     */
+    const scatter = (buf: string, id: number, terms: string[], places: Affine[], m: number) => {
+      const lo = Math.min(...places.map((p) => p.off)), span = Math.max(...places.map((p) => p.off)) - lo;
+      if (places.some((p) => p.stride !== 1) || span > 4) {
+        terms.forEach((u, k) => body.push(`      ${buf}[${place(places[k])}] += ${u};`));
+        return;
+      }
+      const q = (d: number) => `q${id}_${d}`;
+      if (span > 0) head.push(`    let ${Array.from({ length: span }, (_, d) => `${q(d)} = 0`).join(", ")};`);
+      const at = (d: number) => terms.filter((_, k) => places[k].off - lo === d);
+      const sumAt = (d: number) => [...(d < span ? [q(d)] : []), ...at(d)].join(" + ") || "0";
+      const t = (d: number) => `t${id}_${d}`;
+      for (let d = 0; d <= span; d++) body.push(`      const ${t(d)} = ${sumAt(d)};`);
+      body.push(`      ${buf}[${place({ off: lo, stride: 1 })}] = ${t(0)};`);
+      for (let d = 0; d < span; d++) body.push(`      ${q(d)} = ${t(d + 1)};`);
+      for (let d = 0; d < span; d++) tail.push(`    ${buf}[${m + lo + d}] = ${q(d)};`);
+    };
     for (const e of s.eqns) {
       const out = e.outs[0];
       const x = e.inputs[0];
@@ -318,7 +340,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           buf = `o${out.id}`;
           head.push(`    const ${buf} = allocate(${dtype}, ${size});`);
         }
-        e.inputs.forEach((u, k) => body.push(`      ${buf}[${place(places[k])}] += ${read(u)};`));
+        scatter(buf, out.id, e.inputs.map(read), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
       if (name !== "reduceSum" && name !== "scatterSum" && (usedOutside.has(out) || outputs.has(out))) {
@@ -338,7 +360,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     }
     lines.push(`  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${s.eqns.map((e) => e.prim.name).join(", ")}`);
     if (results.length) lines.push(`  let ${results.map(([v]) => v).join(", ")};`);
-    lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
+    lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...tail, ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
   }
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   lines.push(`  return [${outs.join(", ")}];`, `};`);
