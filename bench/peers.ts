@@ -13,6 +13,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as w from "../src/index.js";
 import { tensor, jit, grad, valueAndGrad, hessian, type Tensor } from "../src/index.js";
 import { timeAll } from "./timing.js";
+import { relErr } from "./gradbench/driver.js";
 import { wengertLogistic, mathjsLogistic, mathjsSize } from "./swell.js";
 
 // jax-js on Node 20: its dtype table mentions Float16Array, which Node 20 lacks; float16 is never used here.
@@ -55,11 +56,10 @@ function jaxRun(f: () => any): ArrayLike<number>[] {
 const flatW = (x: unknown): number[] =>
   x instanceof w.Tensor ? Array.from(x.concrete().data) : ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<number>) : Array.isArray(x) ? x.flatMap(flatW) : x && typeof x === "object" ? Object.values(x).flatMap(flatW) : [x as number];
 
-/** Largest |a − b| / max(1, |a| + |b|) (GradBench's element error). */
+/** Largest GradBench element error between two lists of numbers (a NaN anywhere counts as wrong). */
 function maxErr(a: number[], b: number[]): number {
   if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(a[i]) + Math.abs(b[i])));
+  const m = a.reduce((acc, x, i) => Math.max(acc, relErr(x, b[i])), 0);
   return Number.isNaN(m) ? Infinity : m;
 }
 
@@ -226,8 +226,7 @@ out("");
 // ---- 3. MLP step ------------------------------------------------------------------------------------
 {
   const [B, D, H, C] = [128, 784, 256, 10];
-  let s = 12345;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const next = w.rng(12345), rnd = () => next() * 2 - 1;
   const arr = (len: number, scale: number) => Float32Array.from({ length: len }, () => rnd() * scale);
   const W1 = arr(D * H, 1 / Math.sqrt(D)), b1 = arr(H, 0.1), W2 = arr(H * C, 1 / Math.sqrt(H)), b2 = arr(C, 0.1), Xd = arr(B * D, 1);
   const Yd = new Float32Array(B * C);
@@ -325,8 +324,7 @@ out("");
 // ---- 5. matmul gradient ---------------------------------------------------------------------------------
 {
   const n = 512;
-  let s = 777;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const next = w.rng(777), rnd = () => next() * 2 - 1;
   const Ad = Float32Array.from({ length: n * n }, rnd), Bd = Float32Array.from({ length: n * n }, rnd);
   const f = (A: Tensor, B: Tensor) => w.sum(w.square(w.matmul(A, B)));
   const A64 = tensor(Float64Array.from(Ad)).reshape([n, n]), B64 = tensor(Float64Array.from(Bd)).reshape([n, n]);

@@ -9,13 +9,10 @@ import { writeFileSync } from "node:fs";
 import * as math from "mathjs";
 import { diff, dagSize, treeSize } from "../src/index.js";
 import { wengertLogistic, mathjsLogistic, mathjsSize } from "./swell.js";
+import { median } from "./timing.js";
 
 const MATHJS_BUDGET_MS = 3000; // stop mathjs once one size takes longer than this
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 function time<T>(f: () => T, minRuns = 3, minMs = 50): { ms: number; out: T } {
   let out = f();
   const ts: number[] = [];

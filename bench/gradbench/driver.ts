@@ -13,6 +13,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { rng } from "../../src/index.js";
+import { median } from "../timing.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dataDir = fileURLToPath(new URL("../../../shared/data/adbench/", import.meta.url));
@@ -73,15 +75,6 @@ export function maxErr(got: unknown, want: unknown): number {
 }
 const flat = (v: unknown): number[] => (typeof v === "number" ? [v] : Array.isArray(v) ? v.flatMap(flat) : Object.values(v as object).flatMap(flat));
 
-/** A seeded generator (mulberry32) so every run sees the same inputs. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const normalRng = (r: () => number) => () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 /**
@@ -394,10 +387,6 @@ export interface Row {
   errors: Record<string, number>;
   failures: string[];
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 /** GradBench's threshold; our float64 answers should be far inside it. */
 export const TOLERANCE = 1e-4;
 
