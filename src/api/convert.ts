@@ -3,6 +3,7 @@ import { Tensor } from "../core/tensor.js";
 import { type DType, type TypedArray, floatOf, isFloat, promote } from "../core/dtype.js";
 import { arrayFrom, scalarTensor, type Nested } from "../tensor/array.js";
 import { cast } from "../ops/elementwise.js";
+import { ConcretizationError } from "../core/errors.js";
 
 /** Anything an op accepts as a tensor. */
 export type TensorLike = Tensor | number | boolean | Nested | TypedArray;
@@ -45,4 +46,26 @@ export function operands(op: string, args: TensorLike[], opts: { float?: boolean
 /** One operand as a float tensor (float-only maths on ints computes in float64). */
 export function floatOperand(op: string, x: TensorLike): Tensor {
   return operands(op, [x], { float: true })[0];
+}
+
+/**
+ * Compute every pending value in `tree` now (tensors in nested arrays and objects) and return the
+ * tree. Large elementwise results are computed lazily, when first read, so that chains of them fuse
+ * into one loop (see docs/internals.md); a benchmark that times a function should call this on the
+ * result inside the timed region, like JAX's `block_until_ready`. Reading a value (`item`, `toArray`,
+ * any non-elementwise op) does it implicitly; correctness never depends on it.
+ */
+export function blockUntilReady<T>(tree: T): T {
+  const walk = (x: unknown): void => {
+    if (x instanceof Tensor) {
+      try {
+        void x.concrete().data;
+      } catch (e) {
+        if (!(e instanceof ConcretizationError)) throw e; // a staged value has no data yet: nothing to compute
+      }
+    } else if (Array.isArray(x)) x.forEach(walk);
+    else if (x !== null && typeof x === "object" && !ArrayBuffer.isView(x)) Object.values(x).forEach(walk);
+  };
+  walk(tree);
+  return tree;
 }

@@ -12,9 +12,9 @@ import * as P from "../ops/elementwise.js";
 import * as R from "../ops/reduce.js";
 import * as S from "../ops/shape-ops.js";
 import * as L from "../ops/linalg.js";
-import { type TensorLike, asTensor, operands, floatOperand, tensor } from "./convert.js";
+import { type TensorLike, asTensor, operands, floatOperand, tensor, blockUntilReady } from "./convert.js";
 
-export { tensor, type TensorLike };
+export { tensor, blockUntilReady, type TensorLike };
 
 type Axis = number | readonly number[] | null | undefined;
 

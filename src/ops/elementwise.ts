@@ -12,6 +12,8 @@ import { DTypeError, fmtShape } from "../core/errors.js";
 import { scalarTensor, castArray } from "../tensor/array.js";
 import { binaryMap, select, unaryMap, type Binary, type Unary } from "../tensor/kernels.js";
 import { unbroadcast } from "./reduce.js";
+import { type FusableOp, addPlaced, fuseElementwise } from "../tensor/fuse.js";
+import type { ArrayTensor } from "../tensor/array.js";
 
 const lit = (v: number, like: Aval): Tensor => scalarTensor(v, like.dtype);
 
@@ -27,11 +29,17 @@ function sameDType(op: string, avals: Aval[]): DType {
   return d;
 }
 
+/** The value of a unary float op: deferred into a fused loop when large (tensor/fuse.ts), else at once. */
+function unaryImpl(name: string, f: Unary, code: (a: string) => string): (xs: ArrayTensor[]) => ArrayTensor {
+  const op: FusableOp = { name, code: ([a]) => code(a), eager: ([x]) => unaryMap(x, f, x.dtype) };
+  return ([x]) => fuseElementwise(op, [x], x.shape, x.dtype) ?? unaryMap(x, f, x.dtype);
+}
+
 function unary(name: string, f: Unary, code: (a: string) => string, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor) {
   return defineOp({
     name,
     code: ([a]) => code(a),
-    impl: ([x]) => unaryMap(x, f, x.dtype),
+    impl: unaryImpl(name, f, code),
     shape([x]) {
       floatOnly(name, x);
       return { shape: x.shape, dtype: x.dtype };
@@ -50,23 +58,27 @@ function binaryShape(name: string, float: boolean, outDType?: DType) {
 }
 
 function binary(name: string, f: Binary, code: (a: string, b: string) => string, float: boolean) {
+  const op: FusableOp = { name, code: ([a, b]) => code(a, b), eager: ([x, y]) => binaryMap(x, y, f, broadcastShapes(name, x.shape, y.shape), x.dtype) };
   return (args: {
     jvp: (p: Tensor[], out: Tensor) => (((d: Tensor) => Tensor) | null)[];
     transpose: Parameters<typeof defineOp>[0]["transpose"];
     linear?: boolean;
     /** A value e with f(x, e) = f(e, x) = x exactly: a lazy uniform operand equal to it costs no kernel. */
     identity?: number;
+    /** A cheaper way to compute some cases exactly (null: not this case). */
+    special?: (x: ArrayTensor, y: ArrayTensor) => ArrayTensor | null;
   }) =>
     defineOp({
       name,
       code: ([a, b]) => code(a, b),
-      impl: ([x, y]) => {
+      impl: (xs) => {
+        const [x, y] = xs;
         const shape = broadcastShapes(name, x.shape, y.shape);
         if (args.identity !== undefined) {
           if (y.uniform === args.identity && shapeEq(shape, x.shape)) return x;
           if (x.uniform === args.identity && shapeEq(shape, y.shape)) return y;
         }
-        return binaryMap(x, y, f, shape, x.dtype);
+        return args.special?.(x, y) ?? fuseElementwise(op, xs, shape, x.dtype) ?? binaryMap(x, y, f, shape, x.dtype);
       },
       shape: binaryShape(name, float),
       jvp: args.jvp,
@@ -91,7 +103,7 @@ const sq: Unary = (a) => a * a;
 export const negP = defineOp({
   name: "neg",
   code: ([a]) => `-${a}`,
-  impl: ([x]) => unaryMap(x, negate, x.dtype),
+  impl: unaryImpl("neg", negate, (a) => `-${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: "linear",
   transpose: (ct) => [neg(ct)],
@@ -99,6 +111,7 @@ export const negP = defineOp({
 
 export const addP = binary("add", (a, b) => a + b, (a, b) => `${a} + ${b}`, false)({
   linear: true,
+  special: addPlaced, // cotangents of x[::2] and x[1::2] meet: one array, no zeros added
   jvp: () => [(dx) => dx, (dy) => dy],
   transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(ct, shapeOf(y)) : null],
 });
@@ -128,7 +141,7 @@ export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, fals
 export const squareP = defineOp({
   name: "square",
   code: ([a]) => `${a} * ${a}`,
-  impl: ([x]) => unaryMap(x, sq, x.dtype),
+  impl: unaryImpl("square", sq, (a) => `${a} * ${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: ([x]) => {
     const twoX = mul(x, lit(2, x)); // d(x²) = 2x dx
@@ -206,7 +219,7 @@ export const maxP = binary("max", Math.max, (a, b) => `Math.max(${a}, ${b})`, fa
 export const signP = defineOp({
   name: "sign",
   code: ([a]) => `Math.sign(${a})`,
-  impl: ([x]) => unaryMap(x, Math.sign, x.dtype),
+  impl: unaryImpl("sign", Math.sign, (a) => `Math.sign(${a})`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: null,
   transpose: null,

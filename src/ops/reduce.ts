@@ -5,6 +5,9 @@ import { LinearIn } from "../core/primitive.js";
 import { type Shape, shapeEq } from "../core/shape.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { reduceArray, sumLeading } from "../tensor/kernels.js";
+import { sumPending } from "../tensor/fuse.js";
+import { ArrayTensor } from "../tensor/array.js";
+import { allocate } from "../core/dtype.js";
 import { broadcastTo, reshape } from "./shape-ops.js";
 import { cast, compare, div, mul } from "./elementwise.js";
 
@@ -23,6 +26,14 @@ export function keptShape(shape: Shape, axes: readonly number[]): number[] {
 export const reduceSumP = defineOp<AxesParams>({
   name: "reduceSum",
   impl: ([x], { axes }) => {
+    if (x.pending !== null && x.shape.every((d, i) => d === 1 || axes.includes(i))) {
+      const s = sumPending(x); // a full sum of a pending expression: one loop, nothing stored
+      if (s !== null) {
+        const out = allocate(x.dtype, 1);
+        out[0] = s;
+        return new ArrayTensor(out, x.shape.filter((_, i) => !axes.includes(i)), x.dtype);
+      }
+    }
     const lead = axes.length > 0 && axes.every((a, i) => a === i) && axes.length < x.shape.length;
     return lead && x.dtype !== "bool" ? sumLeading(x, axes.length) : reduceArray(x, axes, "sum", x.dtype === "bool" ? "int32" : x.dtype);
   },

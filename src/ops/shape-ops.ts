@@ -11,6 +11,7 @@ import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { broadcastArray, stridedCopy, stridedWrite, transposeArray } from "../tensor/kernels.js";
 import { unbroadcast } from "./reduce.js";
+import { flatStride, placedOf, viewOf } from "../tensor/fuse.js";
 
 const avalOf = (a: Tensor | LinearIn): Aval => (a instanceof LinearIn ? a.aval : a);
 
@@ -69,6 +70,9 @@ export const sliceP = defineOp<SliceParams>({
     const st = stridesOf(x.shape);
     const shape = starts.map((s, i) => sliceLen(s, limits[i], steps[i]));
     const offset = starts.reduce((acc, s, i) => acc + s * st[i], 0);
+    const s = flatStride(shape, st.map((v, i) => v * steps[i]));
+    const view = s === null ? null : viewOf(x, offset, s, shape); // one strided run: read in place
+    if (view !== null) return view;
     return new ArrayTensor(stridedCopy(x.data, offset, st.map((s, i) => s * steps[i]), shape, x.dtype), shape, x.dtype);
   },
   shape([x], { starts, limits, steps }) {
@@ -97,8 +101,12 @@ export const padP = defineOp<PadParams>({
   name: "pad",
   impl: ([x], { lo, hi, interior }) => {
     const shape = x.shape.map((d, i) => paddedLen(d, lo[i], hi[i], interior[i]));
-    const out = allocate(x.dtype, sizeOf(shape));
     const st = stridesOf(shape);
+    const offset = lo.reduce((acc, l, i) => acc + l * st[i], 0);
+    const s = flatStride(x.shape, st.map((v, i) => v * (interior[i] + 1)));
+    const placed = s === null ? null : placedOf(x, offset, s, shape); // one strided run: written when needed
+    if (placed !== null) return placed;
+    const out = allocate(x.dtype, sizeOf(shape));
     stridedWrite(out, lo.reduce((acc, l, i) => acc + l * st[i], 0), st.map((s, i) => s * (interior[i] + 1)), x.data, x.shape);
     return new ArrayTensor(out, shape, x.dtype);
   },

@@ -6,18 +6,37 @@ import { InputError, ShapeError, fmtShape } from "../core/errors.js";
 
 export type Nested = number | boolean | Nested[];
 
+/**
+ * A computation that will produce a tensor's elements when they are first read (eager fusion of
+ * elementwise ops, tensor/fuse.ts). It is asked once; the tensor then keeps the elements.
+ */
+export interface Pending {
+  materialize(t: ArrayTensor): TypedArray;
+}
+
+/** A pending tensor seen through another shape (a reshape): the same elements, computed once. */
+export class Alias implements Pending {
+  constructor(readonly source: ArrayTensor) {}
+  materialize(): TypedArray {
+    return this.source.data;
+  }
+}
+
 export class ArrayTensor extends Tensor {
   private _data: TypedArray | null;
+  /** Set while the elements are not computed yet (see Pending); null once they are. */
+  pending: Pending | null;
   /**
    * Set when every element has this value and the storage may not exist yet: broadcasts of
    * scalars and `full` stay lazy, so e.g. the ones that seed a gradient cost nothing until read.
    */
   readonly uniform: number | undefined;
 
-  constructor(data: TypedArray | null, readonly shape: Shape, readonly dtype: DType, uniform?: number) {
+  constructor(data: TypedArray | null, readonly shape: Shape, readonly dtype: DType, uniform?: number, pending?: Pending) {
     super();
     this._data = data;
     this.uniform = uniform;
+    this.pending = pending ?? null;
   }
 
   /** A tensor of `shape` whose elements all equal `value`, without storage until it is read. */
@@ -30,19 +49,35 @@ export class ArrayTensor extends Tensor {
   /** The elements, contiguous row-major (materialised on first access for lazy uniform tensors). */
   get data(): TypedArray {
     if (this._data === null) {
-      this._data = allocate(this.dtype, sizeOf(this.shape));
-      this._data.fill(this.uniform!);
+      const p = this.pending;
+      if (p !== null) {
+        this.pending = null;
+        this._data = p.materialize(this);
+      } else {
+        this._data = allocate(this.dtype, sizeOf(this.shape));
+        this._data.fill(this.uniform!);
+      }
     }
     return this._data;
   }
 
   /** Same elements, another shape of the same size (shares storage). */
   withShape(shape: Shape): ArrayTensor {
-    return this._data === null ? new ArrayTensor(null, shape, this.dtype, this.uniform) : new ArrayTensor(this._data, shape, this.dtype);
+    if (this._data === null) {
+      if (this.pending === null) return new ArrayTensor(null, shape, this.dtype, this.uniform);
+      return new ArrayTensor(null, shape, this.dtype, undefined, new Alias(this.source()));
+    }
+    return new ArrayTensor(this._data, shape, this.dtype);
   }
 
   concrete(): ArrayTensor {
     return this;
+  }
+
+  /** The tensor that holds (or will hold) these elements: itself, unless a pending reshape of another. */
+  source(): ArrayTensor {
+    const p = this.pending;
+    return p instanceof Alias && this._data === null ? p.source.source() : this;
   }
 
   override item(): number {
