@@ -7,7 +7,7 @@
  */
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
-import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, type PrimitiveName } from "../src/index.js";
+import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, vmap, type PrimitiveName } from "../src/index.js";
 import { linearizeFlat } from "../src/transforms/linearize.js";
 import { randomTensor, expectClose, toNums } from "./helpers.js";
 
@@ -132,6 +132,31 @@ describe("conformance: every primitive, value and derivatives", () => {
           expectClose(jit(grad(loss, { argnums }))(...xs), want, 1e-12, 1e-13);
           expectClose(grad((...a: Tensor[]) => w.sum(w.mul(jit(row.f)(...a), jit(row.f)(...a))), { argnums })(...xs), want, 1e-12, 1e-13);
           if (!row.modes || row.modes.includes("fwd")) expectClose(jvp(jit(row.f), xs, xs)[1], jvp(row.f, xs, xs)[1], 1e-12, 1e-13);
+        });
+      }
+      it("vmap gives what a loop over the batch gives (every input mapped, and each one alone)", () => {
+        const batches = [1, 2, 3].map((b) => inputsFor(row, k + 100 * b));
+        const stacked = row.inputs.map((_, i) => w.stack(batches.map((b) => b[i])));
+        expectClose(vmap(row.f)(...stacked), w.stack(batches.map((b) => row.f(...b))), 1e-13, 1e-14);
+        if (row.inputs.length > 1) {
+          row.inputs.forEach((_, i) => {
+            const args = xs.map((x, j) => (j === i ? stacked[i] : x));
+            const want = w.stack(batches.map((b) => row.f(...xs.map((x, j) => (j === i ? b[i] : x)))));
+            expectClose(vmap(row.f, { inAxes: xs.map((_, j) => (j === i ? 0 : null)) })(...args), want, 1e-13, 1e-14);
+          });
+        }
+      });
+      if (row.deriv !== "none") {
+        it("vmap(grad) gives per-example gradients; grad(vmap) the gradient of the batch sum", () => {
+          const argnums = xs.map((_, i) => i);
+          const loss = (...a: Tensor[]) => w.sum(w.mul(row.f(...a), row.f(...a)));
+          const batches = [1, 2, 3].map((b) => inputsFor(row, k + 100 * b));
+          const stacked = row.inputs.map((_, i) => w.stack(batches.map((b) => b[i])));
+          const per = batches.map((b) => grad(loss, { argnums })(...b) as Tensor[]);
+          const got = vmap(grad(loss, { argnums }))(...stacked) as Tensor[];
+          got.forEach((g, i) => expectClose(g, w.stack(per.map((p) => p[i])), 1e-12, 1e-13));
+          const total = grad((...a: Tensor[]) => w.sum(vmap(loss)(...a)), { argnums })(...stacked) as Tensor[];
+          total.forEach((g, i) => expectClose(g, w.stack(per.map((p) => p[i])), 1e-12, 1e-13));
         });
       }
       if (row.deriv === undefined || row.deriv === "smooth") {

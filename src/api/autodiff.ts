@@ -13,7 +13,9 @@ import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { linearizeFlat, pushforward, vjpFlat } from "../transforms/linearize.js";
 import { stage } from "../transforms/stage.js";
-import { zerosLike, reshape, concat } from "../ops/shape-ops.js";
+import { zerosLike, reshape, concat, transpose } from "../ops/shape-ops.js";
+import { vmapFlat } from "../transforms/vmap.js";
+import { sizeOf } from "../core/shape.js";
 import { cast } from "../ops/elementwise.js";
 
 type Fn = (...args: any[]) => any;
@@ -192,9 +194,15 @@ export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unk
   return [rec.tree(lin.outs), df];
 }
 
-function oneHot(p: Tensor, j: number): ArrayTensor {
-  const z = zerosLike(p);
-  z.data[j] = 1;
+/**
+ * Rows start…start+count of the identity for a tensor like `p`, shaped [count, ...p.shape]: the basis
+ * directions that jacfwd pushes (and jacrev pulls) through the linear program, all at once.
+ */
+function basis(p: Aval, start: number, count: number): ArrayTensor {
+  const n = sizeOf(p.shape);
+  const z = zerosLike({ shape: [count, ...p.shape], dtype: p.dtype });
+  const d = z.data;
+  for (let r = 0; r < count; r++) d[r * n + start + r] = 1;
   return z;
 }
 
@@ -208,17 +216,32 @@ function jacTree(odef: TreeDef, oleaves: Leaf[], idef: TreeDef, ileaves: Leaf[],
   return unflatten(odef, perOut);
 }
 
+/** Largest basis block (elements) built at once; bigger Jacobians are assembled from row blocks. */
+const BASIS_BLOCK = 1 << 22;
+
 /**
- * One Jacobian block of shape out.shape ++ in.shape from its rows (one per output element, axis 0)
- * or columns (one per input element, axis 1), each a flat-able tensor.
+ * Map `g` (one basis direction in, one tensor per output out) over all `n` directions of `p` with
+ * vmap, in blocks: the results carry the direction as their leading axis.
  */
-function assemble(parts: Tensor[], out: Aval, inp: Aval, axis: 0 | 1): Tensor {
-  const shape = [...out.shape, ...inp.shape];
-  if (parts.length === 0) return zerosLike({ shape, dtype: out.dtype });
-  return reshape(concat(parts.map((t) => reshape(t, axis === 0 ? [1, t.size] : [t.size, 1])), axis), shape);
+function overBasis(p: Aval, g: (dir: Tensor) => Tensor[]): Tensor[] {
+  const n = sizeOf(p.shape);
+  const block = Math.max(1, Math.floor(BASIS_BLOCK / Math.max(1, n)));
+  const parts: Tensor[][] = [];
+  for (let start = 0; start < n; start += block) {
+    const count = Math.min(block, n - start);
+    parts.push(vmapFlat(([dir]) => g(dir), [basis(p, start, count)], [true], count));
+  }
+  return parts[0].map((_, k) => (parts.length === 1 ? parts[0][k] : concat(parts.map((q) => q[k]), 0)));
 }
 
-/** Jacobian by forward mode: one column per input element (best for few inputs, many outputs). */
+/** [n, ...out] (one row per input direction) → [...out, ...in]: move the direction axis last. */
+function directionsLast(t: Tensor, out: Aval, inp: Aval): Tensor {
+  const k = out.shape.length;
+  const moved = k === 0 ? t : transpose(t, [...Array.from({ length: k }, (_, i) => i + 1), 0]);
+  return reshape(moved, [...out.shape, ...inp.shape]);
+}
+
+/** Jacobian by forward mode: the linearized f pushed along every input direction at once (vmap). */
 export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
   return (...args) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
@@ -228,21 +251,23 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
     const zeros = primals.map((p) => zerosLike(p));
     const cols: (Tensor | null)[][] = lin.outs.map(() => primals.map(() => null));
     primals.forEach((p, i) => {
-      const perOut: Tensor[][] = lin.outs.map(() => []);
-      if (isFloat(p.dtype)) {
-        for (let j = 0; j < p.size; j++) {
-          const ts = zeros.slice();
-          ts[i] = oneHot(p, j);
-          pushforward(lin, ts).forEach((t, o) => perOut[o].push(t ?? zerosLike(lin.outs[o])));
-        }
+      if (!isFloat(p.dtype)) return;
+      if (p.size === 0) {
+        lin.outs.forEach((o, k) => (cols[k][i] = zerosLike({ shape: [...o.shape, ...p.shape], dtype: o.dtype })));
+        return;
       }
-      lin.outs.forEach((o, k) => (cols[k][i] = isFloat(p.dtype) ? assemble(perOut[k], o, p, 1) : null));
+      const per = overBasis(p, (dir) => {
+        const ts: Tensor[] = zeros.slice();
+        ts[i] = dir;
+        return pushforward(lin, ts).map((t, o) => t ?? zerosLike(lin.outs[o]));
+      });
+      lin.outs.forEach((o, k) => (cols[k][i] = directionsLast(per[k], o, p)));
     });
     return jacTree(rec.def, rec.leaves, def, leaves, cols, typeof (opts.argnums ?? 0) === "number");
   };
 }
 
-/** Jacobian by reverse mode: one row per output element (best for few outputs, many inputs). */
+/** Jacobian by reverse mode: every output direction pulled back at once (vmap). */
 export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
   return (...args) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
@@ -250,15 +275,14 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
     const rec = recordOutputs(call);
     const { outs, pullback } = vjpFlat(rec.fn, primals);
     const blocks = outs.map((o, k) => {
-      const rows: Tensor[][] = primals.map(() => []);
-      if (isFloat(o.dtype)) {
-        for (let j = 0; j < o.size; j++) {
-          const cts = outs.map(() => null as Tensor | null);
-          cts[k] = oneHot(o, j);
-          pullback(cts).forEach((c, i) => rows[i].push(c ?? zerosLike(primals[i])));
-        }
-      }
-      return primals.map((p, i) => (isFloat(p.dtype) && isFloat(o.dtype) ? assemble(rows[i], o, p, 0) : null));
+      if (!isFloat(o.dtype)) return primals.map(() => null);
+      if (o.size === 0) return primals.map((p) => (isFloat(p.dtype) ? zerosLike({ shape: [...o.shape, ...p.shape], dtype: o.dtype }) : null));
+      const rows = overBasis(o, (dir) => {
+        const cts: (Tensor | null)[] = outs.map(() => null);
+        cts[k] = dir;
+        return pullback(cts).map((c, i) => c ?? zerosLike(primals[i]));
+      });
+      return primals.map((p, i) => (isFloat(p.dtype) ? reshape(rows[i], [...o.shape, ...p.shape]) : null));
     });
     return jacTree(rec.def, rec.leaves, def, leaves, blocks, typeof (opts.argnums ?? 0) === "number");
   };

@@ -35,6 +35,13 @@ export interface Primitive<P = any> {
    * loops; symbolic expressions compile through them. The same function as `impl`, as source.
    */
   code?(args: string[], params: P): string;
+  /**
+   * Batching rule (vmap), written with primitives: the op applied to every element of a batch,
+   * where `batched[i]` says args[i] carries an extra leading batch axis and the others are shared.
+   * Returns outputs that all carry the batch axis first, or null for a case it does not handle.
+   * Without a rule (or on null) vmap runs the op once per batch element and stacks the results.
+   */
+  batch?(args: Tensor[], batched: boolean[], params: P): Tensor[] | null;
   /** Renders params for the IR printer. */
   showParams?(params: P): string;
 }
@@ -44,11 +51,15 @@ export interface Primitive<P = any> {
  * terms, several reverse paths) and restoring a broadcast shape. The catalogue registers them when
  * it loads, so core, transforms and the rule helpers import no op (and module loading has no cycle).
  */
-export const coreOps: { add: (x: Tensor, y: Tensor) => Tensor; broadcastTo: (x: Tensor, shape: readonly number[]) => Tensor } = {
-  add: () => {
-    throw new Error("wengert: the op catalogue is not loaded (import from the package entry point)");
-  },
-  broadcastTo: () => {
-    throw new Error("wengert: the op catalogue is not loaded (import from the package entry point)");
-  },
+const notLoaded = (): never => {
+  throw new Error("wengert: the op catalogue is not loaded (import from the package entry point)");
 };
+export const coreOps: {
+  add: (x: Tensor, y: Tensor) => Tensor;
+  broadcastTo: (x: Tensor, shape: readonly number[]) => Tensor;
+  reshape: (x: Tensor, shape: readonly number[]) => Tensor;
+  /** x[b] along axis 0 (vmap's per-element fallback). */
+  index0: (x: Tensor, b: number) => Tensor;
+  /** Stack equal-shaped tensors along a new axis 0. */
+  stack0: (xs: Tensor[]) => Tensor;
+} = { add: notLoaded, broadcastTo: notLoaded, reshape: notLoaded, index0: notLoaded, stack0: notLoaded };

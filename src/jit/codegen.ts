@@ -137,10 +137,7 @@ function fusionKind(e: Eqn): Kind {
   const out = e.outs[0].aval;
   const n = sizeOf(out.shape);
   const name = e.prim.name;
-  if (e.prim.code !== undefined) {
-    // operands must be the output's shape or a single element (general broadcasting is an op step)
-    return e.inputs.every((a) => sizeOfAtom(a) === 1 || shapeEq(a.aval.shape, out.shape)) ? "elementwise" : null;
-  }
+  if (e.prim.code !== undefined) return "elementwise"; // operands broadcast to the output (see broadcastIndex)
   const x = e.inputs[0];
   switch (name) {
     case "reshape":
@@ -190,8 +187,9 @@ export function plan(program: Program): Step[] {
     for (const a of e.inputs) {
       const from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from) continue;
-      // a value from another loop, a finished sum, or a shifted read needs that loop to have run
-      if (from.size !== n || sums.has(a as Var) || shifted) close(from);
+      // a value from another loop, a finished sum, a shifted or a broadcast read needs that loop to have run
+      const broadcast = kind === "elementwise" && sizeOfAtom(a) !== n && sizeOfAtom(a) !== 1;
+      if (from.size !== n || sums.has(a as Var) || shifted || broadcast) close(from);
     }
     let loop = open.get(n);
     if (!loop) open.set(n, (loop = { kind: "loop", size: n, eqns: [] }));
@@ -201,6 +199,33 @@ export function plan(program: Program): Step[] {
   }
   for (const loop of [...open.values()]) close(loop);
   return steps;
+}
+
+/**
+ * The index into an operand of shape `from` broadcast to `to`, for flat output index i: each
+ * non-broadcast axis contributes ((i / inner) mod extent)·stride, with runs of contiguous axes
+ * merged (a row vector against a matrix reads i % n, a column (i / n) | 0).
+ */
+function broadcastIndex(from: readonly number[], to: readonly number[]): string {
+  const pad = to.length - from.length;
+  const st = stridesOf(from);
+  const axes: { extent: number; inner: number; stride: number }[] = [];
+  let inner = 1;
+  for (let d = to.length - 1; d >= 0; d--) {
+    const k = d - pad, extent = to[d];
+    const stride = k >= 0 && from[k] !== 1 ? st[k] : 0;
+    const last = axes[axes.length - 1];
+    if (stride !== 0 && last && last.stride !== 0 && last.inner * last.extent === inner && stride === last.stride * last.extent) last.extent *= extent;
+    else if (stride !== 0) axes.push({ extent, inner, stride });
+    inner *= extent;
+  }
+  const total = inner;
+  const terms = axes.map(({ extent, inner, stride }) => {
+    const q = inner === 1 ? "i" : `((i / ${inner}) | 0)`;
+    const m = inner * extent === total ? q : `${q} % ${extent}`;
+    return stride === 1 ? m : `${m} * ${stride}`;
+  });
+  return terms.length ? terms.join(" + ") : "0";
 }
 
 /** The index expression off + i·stride, written plainly. */
@@ -276,13 +301,14 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       return name;
     };
     /** A scalar operand: an in-loop value, a literal number, or one element hoisted out of the loop. */
-    const read = (a: Atom): string => {
+    const read = (a: Atom, to?: readonly number[]): string => {
       if (a instanceof Var && inLoop.has(a)) return `e${a.id}`;
       if (a instanceof Lit && a.value instanceof ArrayTensor && (a.value.uniform !== undefined || sizeOfAtom(a) === 1)) {
         return jsNumber(a.value.uniform ?? a.value.data[0]); // a constant with all elements equal is a number
       }
       if (sizeOfAtom(a) === 1) return hoist(`s:${arr(a)}`, `${arr(a)}.data[0]`);
-      return `${hoist(`d:${arr(a)}`, `${arr(a)}.data`)}[i]`;
+      const d = hoist(`d:${arr(a)}`, `${arr(a)}.data`);
+      return to !== undefined && sizeOfAtom(a) !== n ? `${d}[${broadcastIndex(a.aval.shape, to)}]` : `${d}[i]`;
     };
     const data = (a: Atom) => hoist(`d:${arr(a)}`, `${arr(a)}.data`);
     /**
@@ -312,7 +338,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       const x = e.inputs[0];
       const name = e.prim.name;
       if (e.prim.code !== undefined) {
-        const args = e.inputs.map(read);
+        const args = e.inputs.map((a) => read(a, out.aval.shape));
         body.push(`      const e${out.id} = ${wrapFor(out.aval.dtype, e.prim.code(args, e.params))};`);
       } else if (name === "reduceSum") {
         const acc = `a${out.id}`;
@@ -340,7 +366,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           buf = `o${out.id}`;
           head.push(`    const ${buf} = allocate(${dtype}, ${size});`);
         }
-        scatter(buf, out.id, e.inputs.map(read), places, n);
+        scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
       if (name !== "reduceSum" && name !== "scatterSum" && (usedOutside.has(out) || outputs.has(out))) {

@@ -36,7 +36,21 @@ export interface OpSpec<P> {
   transpose: ((ct: Tensor, args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
   /** See Primitive.code. */
   code?(args: string[], params: P): string;
+  /**
+   * See Primitive.batch (single output). Ops with `code` (elementwise) get the broadcasting rule
+   * by default: line the batched operands' axes up and apply the op once.
+   */
+  batch?: (args: Tensor[], batched: boolean[], params: P) => Tensor | null;
   showParams?(params: P): string;
+}
+
+/**
+ * A batched operand (batch axis first) with size-1 axes inserted after the batch axis so that its
+ * per-element rank is `rank`: NumPy broadcasting then lines it up with the unbatched operands.
+ */
+export function alignBatched(x: Tensor, rank: number): Tensor {
+  const [b, ...rest] = x.shape;
+  return rest.length >= rank ? x : coreOps.reshape(x, [b, ...new Array<number>(rank - rest.length).fill(1), ...rest]);
 }
 
 export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
@@ -71,6 +85,18 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
     code: spec.code,
     showParams: spec.showParams,
   };
+  if (spec.batch !== undefined) {
+    const rule = spec.batch;
+    prim.batch = (args, batched, params) => {
+      const out = rule(args, batched, params);
+      return out === null ? null : [out];
+    };
+  } else if (spec.code !== undefined) {
+    prim.batch = (args, batched, params) => {
+      const rank = Math.max(...args.map((a, i) => a.shape.length - (batched[i] ? 1 : 0)));
+      return [bind1(prim, args.map((a, i) => (batched[i] ? alignBatched(a, rank) : a)), params)];
+    };
+  }
   return prim;
 }
 

@@ -7,7 +7,7 @@ import type { Tensor } from "../core/tensor.js";
 import { LinearIn } from "../core/primitive.js";
 import { ShapeError, DTypeError, fmtShape } from "../core/errors.js";
 import { matmulArray } from "../tensor/kernels.js";
-import { transpose } from "./shape-ops.js";
+import { broadcastTo, reshape, transpose } from "./shape-ops.js";
 
 export const matmulP = defineOp({
   name: "matmul",
@@ -30,6 +30,23 @@ export const matmulP = defineOp({
     x instanceof LinearIn ? matmul(ct, mT(w as Tensor)) : null, // X̄ = Z̄ Wᵀ
     w instanceof LinearIn ? matmul(mT(x as Tensor), ct) : null, // W̄ = Xᵀ Z̄
   ],
+  batch: ([a, b], [ba, bb]) => {
+    if (ba && bb) return matmul(a, b); // the batch axis is one more leading axis
+    const n = ba ? a.shape.length - 1 : a.shape.length;
+    if (n === 2 && ba) {
+      // [B, m, k] @ [k, p]: one product with the batch folded into the rows
+      const [bs, m, k] = a.shape;
+      return reshape(matmul(reshape(a, [bs * m, k]), b), [bs, m, b.shape[1]]);
+    }
+    if (n === 2 && bb) {
+      // [m, k] @ [B, k, p]: the batch folded into the columns, [k, B·p]
+      const [bs, k, p] = b.shape;
+      const cols = reshape(transpose(b, [1, 0, 2]), [k, bs * p]);
+      return transpose(reshape(matmul(a, cols), [a.shape[0], bs, p]), [1, 0, 2]);
+    }
+    const [x, y] = ba ? [a, broadcastTo(reshape(b, [1, ...b.shape]), [a.shape[0], ...b.shape])] : [broadcastTo(reshape(a, [1, ...a.shape]), [b.shape[0], ...a.shape]), b];
+    return matmul(x, y);
+  },
 });
 
 /** Swap the last two axes. */

@@ -1,7 +1,7 @@
 /** @file Reductions: sum, max, argmax over axes; and `unbroadcast`, the transpose of broadcasting. */
 import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn } from "../core/primitive.js";
+import { LinearIn, type Primitive } from "../core/primitive.js";
 import { type Shape, shapeEq } from "../core/shape.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { reduceArray, sumLeading } from "../tensor/kernels.js";
@@ -41,11 +41,12 @@ export const reduceSumP = defineOp<AxesParams>({
   jvp: "linear",
   // The cotangent of a sum is broadcast back over the summed axes.
   transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],
+  batch: ([x], _, { axes }) => reduceSum(x, axes.map((a) => a + 1)),
   showParams: (p) => `axes=[${p.axes}]`,
 });
 
 /** NOTE: at ties the derivative of max is shared equally among the maximal elements. */
-export const reduceMaxP = defineOp<AxesParams>({
+export const reduceMaxP: Primitive<AxesParams> = defineOp<AxesParams>({
   name: "reduceMax",
   impl: ([x], { axes }) => reduceArray(x, axes, "max", x.dtype),
   shape([x], { axes }) {
@@ -60,10 +61,11 @@ export const reduceMaxP = defineOp<AxesParams>({
     return [(dx) => div(reduceSum(mul(dx, mask), axes), count)];
   },
   transpose: null,
+  batch: ([x], _, { axes }): Tensor => bind1(reduceMaxP, [x], { axes: axes.map((a) => a + 1) }),
   showParams: (p) => `axes=[${p.axes}]`,
 });
 
-export const argmaxP = defineOp<{ axis: number }>({
+export const argmaxP: Primitive<{ axis: number }> = defineOp<{ axis: number }>({
   name: "argmax",
   impl: ([x], { axis }) => reduceArray(x, [axis], "argmax", "int32"),
   shape([x], { axis }) {
@@ -72,6 +74,7 @@ export const argmaxP = defineOp<{ axis: number }>({
   },
   jvp: null,
   transpose: null,
+  batch: ([x], _, { axis }): Tensor => bind1(argmaxP, [x], { axis: axis + 1 }),
   showParams: (p) => `axis=${p.axis}`,
 });
 

@@ -2,7 +2,7 @@
  * @file Structural primitives: reshape, broadcast, transpose, slice, pad, concatenate, gather and
  * scatter-add. All are linear; each transpose is another of them.
  */
-import { defineOp, bind1, zerosLike } from "./define.js";
+import { defineOp, bind1, zerosLike, alignBatched } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
 import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
@@ -26,6 +26,7 @@ export const reshapeP = defineOp<{ shape: number[] }>({
   },
   jvp: "linear",
   transpose: (ct, [x]) => [reshape(ct, avalOf(x).shape)],
+  batch: ([x], _, { shape }) => reshape(x, [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
 });
 
@@ -39,6 +40,7 @@ export const broadcastP = defineOp<{ shape: number[] }>({
   },
   jvp: "linear",
   transpose: (ct, [x]) => [unbroadcast(ct, avalOf(x).shape)],
+  batch: ([x], _, { shape }) => broadcastTo(alignBatched(x, shape.length), [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
 });
 
@@ -58,6 +60,7 @@ export const transposeP = defineOp<{ perm: number[] }>({
     perm.forEach((p, i) => (inv[p] = i));
     return [transpose(ct, inv)];
   },
+  batch: ([x], _, { perm }) => transpose(x, [0, ...perm.map((p) => p + 1)]),
   showParams: (p) => `[${p.perm}]`,
 });
 
@@ -90,6 +93,7 @@ export const sliceP = defineOp<SliceParams>({
     const hi = shape.map((d, i) => d - (starts[i] + (ct.shape[i] === 0 ? 0 : (ct.shape[i] - 1) * steps[i] + 1)));
     return [pad(ct, lo, hi, steps.map((s) => s - 1))];
   },
+  batch: ([x], _, { starts, limits, steps }) => slice(x, [0, ...starts], [x.shape[0], ...limits], [1, ...steps]),
   showParams: (p) => `starts=[${p.starts}] limits=[${p.limits}]` + (p.steps.some((s) => s !== 1) ? ` steps=[${p.steps}]` : ""),
 });
 
@@ -123,6 +127,7 @@ export const padP = defineOp<PadParams>({
     const steps = interior.map((v) => v + 1);
     return [slice(ct, lo, shape.map((d, i) => lo[i] + (d === 0 ? 0 : (d - 1) * steps[i] + 1)), steps)];
   },
+  batch: ([x], _, { lo, hi, interior }) => pad(x, [0, ...lo], [0, ...hi], [0, ...interior]),
   showParams: (p) => `lo=[${p.lo}] hi=[${p.hi}]` + (p.interior.some((v) => v) ? ` interior=[${p.interior}]` : ""),
 });
 
@@ -163,6 +168,10 @@ export const concatP = defineOp<{ axis: number }>({
       return x instanceof LinearIn ? slice(ct, starts, limits) : null;
     });
   },
+  batch: (xs, batched, { axis }) => {
+    const b = xs[batched.indexOf(true)].shape[0];
+    return concat(xs.map((x, i) => (batched[i] ? x : broadcastTo(reshape(x, [1, ...x.shape]), [b, ...x.shape]))), axis + 1);
+  },
   showParams: (p) => `axis=${p.axis}`,
 });
 
@@ -201,6 +210,7 @@ export const gatherP = defineOp<{ axis: number }>({
   shape: ([x, idx], { axis }) => ({ shape: gatherShape("take", x, idx, axis), dtype: x.dtype }),
   jvp: "linear",
   transpose: (ct, [x, idx], { axis }) => [scatterAdd(ct, idx as Tensor, axis, avalOf(x).shape), null],
+  batch: ([x, idx], [bx, bi], { axis }) => (bx && !bi ? gather(x, idx, axis + 1) : null), // batched indices: per element
   showParams: (p) => `axis=${p.axis}`,
 });
 
@@ -229,6 +239,7 @@ export const scatterAddP = defineOp<{ axis: number; shape: number[] }>({
   },
   jvp: "linear",
   transpose: (ct, [, idx], { axis }) => [gather(ct, idx as Tensor, axis), null],
+  batch: ([u, idx], [bu, bi], { axis, shape }) => (bu && !bi ? scatterAdd(u, idx, axis + 1, [u.shape[0], ...shape]) : null),
   showParams: (p) => `axis=${p.axis} shape=${fmtShape(p.shape)}`,
 });
 
@@ -244,5 +255,8 @@ export const gather = (x: Tensor, idx: Tensor, axis: number): Tensor => bind1(ga
 export const scatterAdd = (u: Tensor, idx: Tensor, axis: number, shape: Shape): Tensor => bind1(scatterAddP, [u, idx], { axis, shape: [...shape] });
 
 coreOps.broadcastTo = broadcastTo;
+coreOps.reshape = reshape;
+coreOps.index0 = (x, b) => reshape(slice(x, x.shape.map((_, i) => (i === 0 ? b : 0)), x.shape.map((d, i) => (i === 0 ? b + 1 : d))), x.shape.slice(1));
+coreOps.stack0 = (xs) => concat(xs.map((x) => reshape(x, [1, ...x.shape])), 0);
 export { zerosLike };
 
