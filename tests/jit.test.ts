@@ -5,7 +5,7 @@ import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, 
 import { setCodegenAvailable } from "../src/core/codegen.js";
 import { commonSubexpressions } from "../src/jit/optimize.js";
 import { Program, Var } from "../src/core/ir.js";
-import { expectClose, randomTensor } from "./helpers.js";
+import { expectClose, randomTensor, toNums } from "./helpers.js";
 
 const rosen = (x: Tensor) => {
   const a = x.slice([1, null]), b = x.slice([0, -1]);
@@ -79,6 +79,23 @@ describe("jit: optimization passes and generated code", () => {
     expect(loops(src)).toBe(1);
     expect(allocations(src)).toBe(1); // the output only
     expectClose(jit(chain)(x, y), chain(x, y), 1e-15);
+  });
+
+  it("fuses broadcast operands (rows, columns, middle axes, bool conditions) as index arithmetic, exactly", () => {
+    for (const dtype of ["float64", "float32"] as const) {
+      const m = randomTensor([6, 5], -1, 1, 4, dtype), r = randomTensor([5], -1, 1, 5, dtype), c = randomTensor([6, 1], -1, 1, 6, dtype);
+      const t = randomTensor([3, 1, 4], -1, 1, 7, dtype), u = randomTensor([2, 1], -1, 1, 8, dtype);
+      const f = (m: Tensor, r: Tensor, c: Tensor) => w.where(w.gt(r, 0), w.mul(m, r).add(c).exp(), w.sub(c, m));
+      const g = (t: Tensor, u: Tensor) => w.tanh(w.mul(t, u)).add(t); // [3,1,4] with [2,1] → [3,2,4]
+      const src = jit(f).lower(m, r, c).source!;
+      expect(src).toMatch(/fused loop over 30 elements: mul, add, exp, sub, where/); // the [5] condition is its own loop
+      expect(src).toMatch(/\[i % 5\]/); // a row read
+      expect(src).toMatch(/\[\(\(i \/ 5\) \| 0\)\]/); // a column read
+      expect(src).not.toContain(".impl("); // no op step, no materialised broadcast
+      expect(toNums(jit(f)(m, r, c))).toEqual(toNums(f(m, r, c)));
+      expect(jit(g)(t, u).shape).toEqual([3, 2, 4]);
+      expect(toNums(jit(g)(t, u))).toEqual(toNums(g(t, u)));
+    }
   });
 
   it("the gradient of the extended Rosenbrock function is one loop: sum accumulator and scattered slice adjoints", () => {
