@@ -54,6 +54,23 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   return res;
 }
 
+/**
+ * If walking `extents` in row-major order, each axis moving `strides[d]` in another array, visits
+ * 0, s, 2s, … (every non-unit axis strides by s times the extent of the non-unit axes after it),
+ * that s; else null. Such slices and pads (x[1:], x[::2], a column) are one strided run, which
+ * fused loops read or write as off + i·s.
+ */
+export function flatStride(extents: readonly number[], strides: readonly number[]): number | null {
+  let s: number | null = null, inner = 1;
+  for (let d = extents.length - 1; d >= 0; d--) {
+    if (extents[d] === 1) continue;
+    if (s === null) s = strides[d];
+    else if (strides[d] !== s * inner) return null;
+    inner *= extents[d];
+  }
+  return s ?? 1;
+}
+
 /** Normalise `axis` (number, array or undefined = all) to sorted, unique, non-negative axes. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);

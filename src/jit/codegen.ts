@@ -15,7 +15,7 @@
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
 import { type DType, allocate } from "../core/dtype.js";
-import { shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { broadcastStrides, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { jsNumber } from "../core/codegen.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
@@ -31,20 +31,10 @@ interface Affine {
   off: number;
   stride: number;
 }
-/**
- * Whether walking `extents` in row-major order, with each axis moving `strides[j]` in the other
- * array, visits off, off + s, off + 2s, …: true when every non-unit axis strides by s times the
- * extent of the non-unit axes after it.
- */
+/** The run off + i·stride that walking `extents` with these strides visits, if it is one (see flatStride). */
 function affineMap(extents: readonly number[], strides: readonly number[], off: number): Affine | null {
-  let s = -1, inner = 1;
-  for (let j = extents.length - 1; j >= 0; j--) {
-    if (extents[j] === 1) continue;
-    if (s < 0) s = strides[j];
-    else if (strides[j] !== s * inner) return null;
-    inner *= extents[j];
-  }
-  return { off, stride: s < 0 ? 1 : s };
+  const stride = flatStride(extents, strides);
+  return stride === null ? null : { off, stride };
 }
 /** A slice (strided or not) whose output element i is input element off + i·stride, e.g. x[1:], x[::2], a column. */
 function affineSlice(inShape: readonly number[], p: { starts: number[]; limits: number[]; steps: number[] }): Affine | null {
@@ -207,15 +197,13 @@ export function plan(program: Program): Step[] {
  * merged (a row vector against a matrix reads i % n, a column (i / n) | 0).
  */
 function broadcastIndex(from: readonly number[], to: readonly number[]): string {
-  const pad = to.length - from.length;
-  const st = stridesOf(from);
+  const bst = broadcastStrides(from, to);
   const axes: { extent: number; inner: number; stride: number }[] = [];
   let inner = 1;
   for (let d = to.length - 1; d >= 0; d--) {
-    const k = d - pad, extent = to[d];
-    const stride = k >= 0 && from[k] !== 1 ? st[k] : 0;
+    const extent = to[d], stride = bst[d];
     const last = axes[axes.length - 1];
-    if (stride !== 0 && last && last.stride !== 0 && last.inner * last.extent === inner && stride === last.stride * last.extent) last.extent *= extent;
+    if (stride !== 0 && last && last.inner * last.extent === inner && stride === last.stride * last.extent) last.extent *= extent;
     else if (stride !== 0) axes.push({ extent, inner, stride });
     inner *= extent;
   }

@@ -5,13 +5,13 @@
 import { defineOp, bind1, zerosLike, alignBatched } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
-import { type Shape, broadcastShapes, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { type Shape, broadcastShapes, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { broadcastArray, stridedCopy, stridedWrite, transposeArray } from "../tensor/kernels.js";
 import { unbroadcast } from "./reduce.js";
-import { flatStride, placedOf, viewOf } from "../tensor/fuse.js";
+import { placedOf, viewOf } from "../tensor/fuse.js";
 
 const avalOf = (a: Tensor | LinearIn): Aval => (a instanceof LinearIn ? a.aval : a);
 

@@ -19,6 +19,7 @@ import { allocate, isFloat } from "../core/dtype.js";
 import { type Shape, sizeOf } from "../core/shape.js";
 import { compileJS, codegenAvailable } from "../core/codegen.js";
 import { ArrayTensor, type Pending } from "./array.js";
+import { stridedCopy } from "./kernels.js";
 
 /** Smallest output size that is deferred. */
 export const FUSE_MIN = 256;
@@ -59,11 +60,9 @@ class View implements Pending {
     readonly stride: number,
   ) {}
   materialize(t: ArrayTensor): TypedArray {
-    const b = this.base!.data, { offset, stride } = this;
+    const base = this.base!;
     this.base = null;
-    const out = allocate(t.dtype, t.size);
-    for (let i = 0, k = offset; i < out.length; i++, k += stride) out[i] = b[k];
-    return out;
+    return stridedCopy(base.data, this.offset, [this.stride], [t.size], t.dtype);
   }
 }
 
@@ -110,22 +109,6 @@ export function fuseElementwise(op: FusableOp, xs: ArrayTensor[], shape: Shape, 
     cost = 1;
   }
   return new ArrayTensor(null, shape, dtype, undefined, new Node(op, xs, cost));
-}
-
-/**
- * If the index map idx ↦ Σ idx_d·strides_d over `shape` (row-major) is i ↦ i·s in the flat index
- * i, that s; else null. Such slices and pads are single strided runs, which fused loops handle.
- */
-export function flatStride(shape: Shape, strides: readonly number[]): number | null {
-  let s: number | null = null, inner = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1) {
-      if (s === null) s = strides[d];
-      else if (strides[d] !== s * inner) return null;
-    }
-    inner *= shape[d];
-  }
-  return s ?? 1;
 }
 
 /** A slice of `base` that is one strided run (see flatStride), pending: fused loops read it in place. */
