@@ -29,17 +29,19 @@ function sameDType(op: string, avals: Aval[]): DType {
   return d;
 }
 
-/** The value of a unary float op: deferred into a fused loop when large (tensor/fuse.ts), else at once. */
-function unaryImpl(name: string, f: Unary, code: (a: string) => string): (xs: ArrayTensor[]) => ArrayTensor {
+/**
+ * The source and value of a unary op, from one scalar function and its source: the value is
+ * deferred into a fused loop when large (tensor/fuse.ts), else computed at once.
+ */
+function unaryParts(name: string, f: Unary, code: (a: string) => string) {
   const op: FusableOp = { name, code: ([a]) => code(a), eager: ([x]) => unaryMap(x, f, x.dtype) };
-  return ([x]) => fuseElementwise(op, [x], x.shape, x.dtype) ?? unaryMap(x, f, x.dtype);
+  return { code: op.code, impl: ([x]: ArrayTensor[]) => fuseElementwise(op, [x], x.shape, x.dtype) ?? unaryMap(x, f, x.dtype) };
 }
 
 function unary(name: string, f: Unary, code: (a: string) => string, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor) {
   return defineOp({
     name,
-    code: ([a]) => code(a),
-    impl: unaryImpl(name, f, code),
+    ...unaryParts(name, f, code),
     shape([x]) {
       floatOnly(name, x);
       return { shape: x.shape, dtype: x.dtype };
@@ -70,7 +72,7 @@ function binary(name: string, f: Binary, code: (a: string, b: string) => string,
   }) =>
     defineOp({
       name,
-      code: ([a, b]) => code(a, b),
+      code: op.code,
       impl: (xs) => {
         const [x, y] = xs;
         const shape = broadcastShapes(name, x.shape, y.shape);
@@ -102,8 +104,7 @@ const sq: Unary = (a) => a * a;
 
 export const negP = defineOp({
   name: "neg",
-  code: ([a]) => `-${a}`,
-  impl: unaryImpl("neg", negate, (a) => `-${a}`),
+  ...unaryParts("neg", negate, (a) => `-${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: "linear",
   transpose: (ct) => [neg(ct)],
@@ -140,8 +141,7 @@ export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, fals
  */
 export const squareP = defineOp({
   name: "square",
-  code: ([a]) => `${a} * ${a}`,
-  impl: unaryImpl("square", sq, (a) => `${a} * ${a}`),
+  ...unaryParts("square", sq, (a) => `${a} * ${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: ([x]) => {
     const twoX = mul(x, lit(2, x)); // d(x²) = 2x dx
@@ -218,8 +218,7 @@ export const maxP = binary("max", Math.max, (a, b) => `Math.max(${a}, ${b})`, fa
 /** sign(x) ∈ {−1, 0, 1} (NaN stays NaN); its derivative is 0 everywhere, by convention also at 0. */
 export const signP = defineOp({
   name: "sign",
-  code: ([a]) => `Math.sign(${a})`,
-  impl: unaryImpl("sign", Math.sign, (a) => `Math.sign(${a})`),
+  ...unaryParts("sign", Math.sign, (a) => `Math.sign(${a})`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: null,
   transpose: null,
