@@ -5,6 +5,7 @@
  * functions would be megamorphic and several times slower). Without `new Function` (strict CSP)
  * the shared loops are used.
  */
+import { wasmMatmul } from "../wasm/matmul.js";
 import { type DType, type TypedArray, allocate } from "../core/dtype.js";
 import { type Shape, broadcastStrides, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { ArrayTensor } from "./array.js";
@@ -226,16 +227,28 @@ export function sumLeading(x: ArrayTensor, lead: number): ArrayTensor {
   return new ArrayTensor(out, outShape, x.dtype);
 }
 
+/** Multiply-adds below which the plain JS loop beats packing for the SIMD kernel. */
+const WASM_MIN_WORK = 4096;
+type FloatArray = Float32Array | Float64Array;
+
 /**
- * Batched matrix product [..., m, k] × [..., k, n] with equal batch shapes. Rows of the output
- * accumulate in float64 (so float32 products sum in double precision), two rows of A and four of B
- * at a time: each B element loaded feeds eight multiply-adds, which is what makes it ~4× a naive loop.
+ * Batched matrix product [..., m, k] × [..., k, n] with equal batch shapes. Large products run on
+ * the WebAssembly SIMD kernel (float32 accumulating in float32, like BLAS). Small ones, and every
+ * product where WebAssembly SIMD is unavailable, use this loop: rows accumulate in float64, two
+ * rows of A and four of B at a time, so each B element loaded feeds eight multiply-adds.
  */
 export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType): ArrayTensor {
   const nd = a.shape.length;
   const m = a.shape[nd - 2], k = a.shape[nd - 1], n = b.shape[nd - 1];
   const batch = sizeOf(a.shape.slice(0, nd - 2));
   const out = allocate(dtype, batch * m * n);
+  if (k === 0) return new ArrayTensor(out, outShape, dtype);
+  // Products big enough to repay packing go to the WebAssembly SIMD kernel (src/wasm/matmul.ts).
+  if (m >= 2 && m * k * n >= WASM_MIN_WORK && (dtype === "float32" || dtype === "float64")) {
+    let done = true;
+    for (let t = 0; t < batch && done; t++) done = wasmMatmul(dtype, a.data as FloatArray, t * m * k, b.data as FloatArray, t * k * n, out as FloatArray, t * m * n, m, k, n);
+    if (done) return new ArrayTensor(out, outShape, dtype);
+  }
   // float32 operands are widened once: the inner loop then reads doubles only
   const A = a.data instanceof Float64Array ? a.data : Float64Array.from(a.data);
   const B = b.data instanceof Float64Array ? b.data : Float64Array.from(b.data);
