@@ -9,6 +9,7 @@ import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, vmap, type PrimitiveName } from "../src/index.js";
 import { linearizeFlat } from "../src/transforms/linearize.js";
+import * as L from "../src/ops/linalg.js";
 import { randomTensor, expectClose, toNums } from "./helpers.js";
 
 type Dom = { shape: number[]; lo: number; hi: number };
@@ -78,6 +79,10 @@ const rows: Row[] = [
   { prim: "gather", f: (x) => w.square(w.take(x, w.tensor([2, 0, 2, -1], { dtype: "int32" }), 1)), inputs: [u(-2, 2)], refAll: (x) => [0, 1].flatMap((r) => [2, 0, 2, 2].map((j) => x[3 * r + j] ** 2)), shape: [2, 4] },
   { prim: "scatterAdd", f: (x, v) => w.indexAdd(w.sin(x), w.tensor([0, 2, 0], { dtype: "int32" }), w.mul(v, v), 1), inputs: [u(-2, 2), u(-2, 2, [2, 3])], refAll: (x, v) => [0, 1].flatMap((r) => [Math.sin(x[3 * r]) + v[3 * r] ** 2 + v[3 * r + 2] ** 2, Math.sin(x[3 * r + 1]), Math.sin(x[3 * r + 2]) + v[3 * r + 1] ** 2]), shape: [2, 3] },
   { prim: "matmul", f: (a, b) => w.matmul(a, b), inputs: [u(-1, 1, [2, 3]), u(-1, 1, [3, 4])], refAll: (a, b) => Array.from({ length: 8 }, (_, k) => { const i = Math.floor(k / 4), j = k % 4; let s = 0; for (let p = 0; p < 3; p++) s += a[3 * i + p] * b[4 * p + j]; return s; }), shape: [2, 4] },
+  // the stored-transpose forms the adjoints use: op(a) = aᵀ, op(b) = bᵀ
+  { prim: "matmul", f: (a, b) => L.matmul(a, b, { ta: true }), inputs: [u(-1, 1, [3, 2]), u(-1, 1, [3, 4])], refAll: (a, b) => Array.from({ length: 8 }, (_, k) => { const i = Math.floor(k / 4), j = k % 4; let s = 0; for (let p = 0; p < 3; p++) s += a[2 * p + i] * b[4 * p + j]; return s; }), shape: [2, 4] },
+  { prim: "matmul", f: (a, b) => L.matmul(a, b, { tb: true }), inputs: [u(-1, 1, [2, 3]), u(-1, 1, [4, 3])], refAll: (a, b) => Array.from({ length: 8 }, (_, k) => { const i = Math.floor(k / 4), j = k % 4; let s = 0; for (let p = 0; p < 3; p++) s += a[3 * i + p] * b[3 * j + p]; return s; }), shape: [2, 4] },
+  { prim: "matmul", f: (a, b) => L.matmul(a, b, { ta: true, tb: true }), inputs: [u(-1, 1, [3, 2]), u(-1, 1, [4, 3])], refAll: (a, b) => Array.from({ length: 8 }, (_, k) => { const i = Math.floor(k / 4), j = k % 4; let s = 0; for (let p = 0; p < 3; p++) s += a[2 * p + i] * b[3 * j + p]; return s; }), shape: [2, 4] },
   {
     prim: "customVjp",
     f: w.customVjp((x: Tensor) => w.mul(x, w.mul(x, x)), (x: Tensor) => [w.mul(x, w.mul(x, x)), x], (x: Tensor, ct) => [w.mul(ct as Tensor, w.mul(3, w.mul(x, x)))]) as (x: Tensor) => Tensor,

@@ -20,6 +20,13 @@ function reference(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k: num
   return C;
 }
 
+/** The r×c matrix stored in `x` as its transpose (c×r), laid out as r×c. */
+function transposed(x: ArrayLike<number>, r: number, c: number): Float64Array {
+  const t = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[i * c + j] = x[j * r + i];
+  return t;
+}
+
 afterEach(() => setWasmMatmul(true));
 
 describe("wasm SIMD matmul", () => {
@@ -31,18 +38,21 @@ describe("wasm SIMD matmul", () => {
   const shapes: [number, number, number][] = [[1, 1, 1], [2, 3, 5], [4, 8, 8], [5, 9, 9], [7, 1, 13], [17, 31, 3], [64, 70, 33], [130, 257, 67]];
   for (const dtype of ["float64", "float32"] as const) {
     for (const [m, k, n] of shapes) {
-      it(`${dtype} ${m}×${k} · ${k}×${n}`, () => {
-        const Ctor = dtype === "float32" ? Float32Array : Float64Array;
-        const A = Ctor.from(values(m * k + 3, m + k)), B = Ctor.from(values(k * n + 5, n + 7));
-        const out = new Ctor(m * n + 2).fill(42);
-        // nonzero offsets: products of one element of a batch
-        expect(wasmMatmul(dtype, A, 3, B, 5, out, 1, m, k, n)).toBe(true);
-        const ref = reference(A.subarray(3), B.subarray(5), m, k, n);
-        const tol = dtype === "float32" ? 2e-6 * k : 1e-14 * k;
-        for (let i = 0; i < m * n; i++) expect(Math.abs(out[1 + i] - ref[i])).toBeLessThanOrEqual(tol);
-        expect(out[0]).toBe(42);
-        expect(out[m * n + 1]).toBe(42);
-      });
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        it(`${dtype} ${m}×${k} · ${k}×${n}${ta ? ", A transposed" : ""}${tb ? ", B transposed" : ""}`, () => {
+          const Ctor = dtype === "float32" ? Float32Array : Float64Array;
+          const A = Ctor.from(values(m * k + 3, m + k)), B = Ctor.from(values(k * n + 5, n + 7));
+          const out = new Ctor(m * n + 2).fill(42);
+          // nonzero offsets: products of one element of a batch
+          expect(wasmMatmul(dtype, A, 3, ta, B, 5, tb, out, 1, m, k, n)).toBe(true);
+          const a = ta ? transposed(A.subarray(3), m, k) : A.subarray(3), b = tb ? transposed(B.subarray(5), k, n) : B.subarray(5);
+          const ref = reference(a, b, m, k, n);
+          const tol = dtype === "float32" ? 2e-6 * k : 1e-14 * k;
+          for (let i = 0; i < m * n; i++) expect(Math.abs(out[1 + i] - ref[i])).toBeLessThanOrEqual(tol);
+          expect(out[0]).toBe(42);
+          expect(out[m * n + 1]).toBe(42);
+        });
+      }
     }
   }
 
@@ -62,6 +72,13 @@ describe("wasm SIMD matmul", () => {
         for (let i = 0; i < xs.length; i++) expect(Math.abs(xs[i] - ys[i])).toBeLessThanOrEqual(rel * scale);
       };
       close(v, v0), close(ga, ga0), close(gb, gb0);
+      // second order: the adjoints' own adjoints use transposed products in both kernels
+      const g2 = (x: w.Tensor, y: w.Tensor) => w.sum(w.sin(w.grad(f)(x, y)));
+      const h = w.grad(g2, { argnums: [0, 1] })(a, b) as w.Tensor[];
+      setWasmMatmul(false);
+      const h0 = w.grad(g2, { argnums: [0, 1] })(a, b) as w.Tensor[];
+      setWasmMatmul(true);
+      close(h[0], h0[0]), close(h[1], h0[1]);
     }
   });
 

@@ -237,21 +237,27 @@ type FloatArray = Float32Array | Float64Array;
  * product where WebAssembly SIMD is unavailable, use this loop: rows accumulate in float64, two
  * rows of A and four of B at a time, so each B element loaded feeds eight multiply-adds.
  */
-export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType): ArrayTensor {
+export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType, ta = false, tb = false): ArrayTensor {
   const nd = a.shape.length;
-  const m = a.shape[nd - 2], k = a.shape[nd - 1], n = b.shape[nd - 1];
+  const m = a.shape[nd - (ta ? 1 : 2)], k = a.shape[nd - (ta ? 2 : 1)], n = b.shape[nd - (tb ? 2 : 1)];
   const batch = sizeOf(a.shape.slice(0, nd - 2));
   const out = allocate(dtype, batch * m * n);
-  if (k === 0) return new ArrayTensor(out, outShape, dtype);
+  if (k === 0 || m === 0 || n === 0) return new ArrayTensor(out, outShape, dtype);
   // Products big enough to repay packing go to the WebAssembly SIMD kernel (src/wasm/matmul.ts).
   if (m >= 2 && m * k * n >= WASM_MIN_WORK && (dtype === "float32" || dtype === "float64")) {
     let done = true;
-    for (let t = 0; t < batch && done; t++) done = wasmMatmul(dtype, a.data as FloatArray, t * m * k, b.data as FloatArray, t * k * n, out as FloatArray, t * m * n, m, k, n);
+    for (let t = 0; t < batch && done; t++) {
+      done = wasmMatmul(dtype, a.data as FloatArray, t * m * k, ta, b.data as FloatArray, t * k * n, tb, out as FloatArray, t * m * n, m, k, n);
+    }
     if (done) return new ArrayTensor(out, outShape, dtype);
   }
+  const swap = (x: ArrayTensor) => transposeArray(x, [...x.shape.keys()].map((i) => (i < nd - 2 ? i : 2 * nd - 3 - i)));
   // float32 operands are widened once: the inner loop then reads doubles only
-  const A = a.data instanceof Float64Array ? a.data : Float64Array.from(a.data);
-  const B = b.data instanceof Float64Array ? b.data : Float64Array.from(b.data);
+  const widen = (x: ArrayTensor, t: boolean) => {
+    const d = (t ? swap(x) : x).data;
+    return d instanceof Float64Array ? d : Float64Array.from(d);
+  };
+  const A = widen(a, ta), B = widen(b, tb);
   const r0 = new Float64Array(n), r1 = new Float64Array(n);
   for (let t = 0; t < batch; t++) {
     const ao = t * m * k, bo = t * k * n, oo = t * m * n;

@@ -108,6 +108,31 @@ export class FunctionBuilder {
   i32Eqz(): this {
     return this.op(0x45);
   }
+  i32Ne(): this {
+    return this.op(0x47);
+  }
+  i32GtS(): this {
+    return this.op(0x4a);
+  }
+  i32LtS(): this {
+    return this.op(0x48);
+  }
+  /** Pops a, b, condition: a if the condition is nonzero, else b. */
+  select(): this {
+    return this.op(0x1b);
+  }
+  f32Load(offset = 0): this {
+    return this.op(0x2a).memarg(2, offset);
+  }
+  f64Load(offset = 0): this {
+    return this.op(0x2b).memarg(3, offset);
+  }
+  f32Store(offset = 0): this {
+    return this.op(0x38).memarg(2, offset);
+  }
+  f64Store(offset = 0): this {
+    return this.op(0x39).memarg(3, offset);
+  }
 
   /** `block … end` (branch target: after the block). */
   block(body: () => void): this {
@@ -119,6 +144,13 @@ export class FunctionBuilder {
   loop(body: () => void): this {
     this.op(0x03, 0x40);
     body();
+    return this.op(0x0b);
+  }
+  /** `if … else … end` on the popped condition. */
+  ifElse(then: () => void, otherwise?: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    if (otherwise) this.op(0x05), otherwise();
     return this.op(0x0b);
   }
   br(depth: number): this {

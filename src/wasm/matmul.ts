@@ -89,10 +89,84 @@ interface Memory {
   grow(pages: number): number;
 }
 
+/**
+ * packA(src, dst, m, k, rs, cs): element (i, p) of A, at src + i·rs + p·cs (byte strides), goes to
+ * panel ⌊i/R⌋ at position p·R + i mod R. Rows past m (the last panel's padding) are left as they
+ * are: the caller zeroes them. Requires m, k ≥ 1.
+ */
+function packA(elt: 4 | 8, R: number): FunctionBuilder {
+  const I = ValType.i32;
+  const f = new FunctionBuilder([I, I, I, I, I, I]);
+  const [src, dst, m, k, rs, cs] = [0, 1, 2, 3, 4, 5];
+  const srow = f.local(I), prow = f.local(I), pstart = f.local(I), r = f.local(I), s = f.local(I), d = f.local(I), p = f.local(I);
+  f.get(src).set(srow).get(dst).tee(prow).set(pstart).i32Const(0).set(r);
+  f.loop(() => {
+    f.get(srow).set(s).get(prow).set(d).get(k).set(p);
+    f.loop(() => {
+      f.get(d).get(s);
+      if (elt === 4) f.f32Load().f32Store();
+      else f.f64Load().f64Store();
+      f.get(s).get(cs).i32Add().set(s);
+      f.get(d).i32Const(R * elt).i32Add().set(d);
+      f.get(p).i32Const(1).i32Sub().tee(p).brIf(0);
+    });
+    f.get(srow).get(rs).i32Add().set(srow);
+    // the next row: one slot along in this panel, or the start of the next panel
+    f.get(r).i32Const(1).i32Add().tee(r).i32Const(R).i32Ne();
+    f.ifElse(
+      () => f.get(prow).i32Const(elt).i32Add().set(prow),
+      () => f.i32Const(0).set(r).get(pstart).get(k).i32Const(R * elt).i32Mul().i32Add().tee(pstart).set(prow),
+    );
+    f.get(m).i32Const(1).i32Sub().tee(m).brIf(0);
+  });
+  return f;
+}
+
+/**
+ * packB(src, dst, k, n, rs, cs): element (p, j) of B, at src + p·rs + j·cs (byte strides), goes to
+ * panel ⌊j/W⌋ at position p·W + j mod W. Columns past n are skipped (the caller zeroes the last
+ * panel). Requires k, n ≥ 1.
+ */
+function packB(elt: 4 | 8, W: number): FunctionBuilder {
+  const I = ValType.i32;
+  const f = new FunctionBuilder([I, I, I, I, I, I]);
+  const [src, dst, k, n, rs, cs] = [0, 1, 2, 3, 4, 5];
+  const scol = f.local(I), srow = f.local(I), s = f.local(I), d = f.local(I), w = f.local(I), c = f.local(I), p = f.local(I);
+  f.get(src).set(scol).get(dst).set(d);
+  f.loop(() => {
+    // w = min(W, columns left)
+    f.get(n).i32Const(W).get(n).i32Const(W).i32LtS().select().set(w);
+    f.get(scol).set(srow).get(k).set(p);
+    f.loop(() => {
+      f.get(srow).set(s).get(w).set(c);
+      f.loop(() => {
+        f.get(d).get(s);
+        if (elt === 4) f.f32Load().f32Store();
+        else f.f64Load().f64Store();
+        f.get(s).get(cs).i32Add().set(s);
+        f.get(d).i32Const(elt).i32Add().set(d);
+        f.get(c).i32Const(1).i32Sub().tee(c).brIf(0);
+      });
+      f.get(d).i32Const(W).get(w).i32Sub().i32Const(elt).i32Mul().i32Add().set(d);
+      f.get(srow).get(rs).i32Add().set(srow);
+      f.get(p).i32Const(1).i32Sub().tee(p).brIf(0);
+    });
+    f.get(scol).get(cs).i32Const(W).i32Mul().i32Add().set(scol);
+    f.get(n).i32Const(W).i32Sub().tee(n).i32Const(0).i32GtS().brIf(0);
+  });
+  return f;
+}
+
+type Fn = (...args: number[]) => void;
+interface Kernels {
+  mm: Fn;
+  packA: Fn;
+  packB: Fn;
+}
 interface Instance {
   memory: Memory;
-  mm32: (...args: number[]) => void;
-  mm64: (...args: number[]) => void;
+  float32: Kernels;
+  float64: Kernels;
 }
 
 let instance: Instance | null | undefined;
@@ -102,12 +176,16 @@ function load(): Instance | null {
   if (instance !== undefined) return instance;
   try {
     const m = new ModuleBuilder(1);
-    m.addFunction("mm32", kernel(4, BLOCKING.float32));
-    m.addFunction("mm64", kernel(8, BLOCKING.float64));
-    const bytes = m.encode();
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const e = inst.exports as unknown as Instance;
-    instance = { memory: e.memory, mm32: e.mm32, mm64: e.mm64 };
+    for (const [dt, elt] of [["float32", 4], ["float64", 8]] as const) {
+      const b = BLOCKING[dt];
+      m.addFunction(`mm_${dt}`, kernel(elt, b));
+      m.addFunction(`packA_${dt}`, packA(elt, b.rows));
+      m.addFunction(`packB_${dt}`, packB(elt, (b.vecs * 16) / elt));
+    }
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), {});
+    const e = inst.exports as Record<string, Fn> & { memory: Memory };
+    const kernels = (dt: string) => ({ mm: e[`mm_${dt}`], packA: e[`packA_${dt}`], packB: e[`packB_${dt}`] });
+    instance = { memory: e.memory, float32: kernels("float32"), float64: kernels("float64") };
   } catch {
     instance = null;
   }
@@ -128,13 +206,16 @@ export function setWasmMatmul(on: boolean): void {
 const round = (x: number, b: number) => Math.ceil(x / b) * b;
 
 /**
- * C = A·B for row-major A (m×k at offset ao) and B (k×n at offset bo), written into `out` at `oo`.
+ * C = op(A)·op(B) for row-major A (m×k at offset ao, or k×m when `ta`: used transposed) and B (k×n
+ * at offset bo, or n×k when `tb`), written into `out` at `oo`.
  * Returns false when the SIMD kernel is unavailable (the caller then uses its JS loop).
+ * The operands are copied into the module's memory (a memcpy), packed there, multiplied, and the
+ * product copied out.
  */
 export function wasmMatmul(
   dtype: "float32" | "float64",
-  A: Float32Array | Float64Array, ao: number,
-  B: Float32Array | Float64Array, bo: number,
+  A: Float32Array | Float64Array, ao: number, ta: boolean,
+  B: Float32Array | Float64Array, bo: number, tb: boolean,
   out: Float32Array | Float64Array, oo: number,
   m: number, k: number, n: number,
 ): boolean {
@@ -142,36 +223,24 @@ export function wasmMatmul(
   if (!inst) return false;
   const elt = dtype === "float32" ? 4 : 8;
   const { rows: R, vecs: V } = BLOCKING[dtype];
-  const W = (V * 16) / elt;
+  const W = (V * 16) / elt, align = 16 / elt;
   const mp = round(m, R), np = round(n, W);
-  const aLen = mp * k, bLen = k * np, cLen = mp * np;
-  const bytes = (aLen + bLen + cLen) * elt;
+  // regions, in elements, each 16-byte aligned: raw A, raw B, packed A, packed B, C
+  const rawA = 0, rawB = round(m * k, align), pA = rawB + round(k * n, align), pB = pA + mp * k, C = pB + k * np;
+  const bytes = (C + mp * np) * elt;
   const have = inst.memory.buffer.byteLength;
   if (bytes > have) inst.memory.grow(Math.ceil((bytes - have) / 65536));
   const mem = elt === 4 ? new Float32Array(inst.memory.buffer) : new Float64Array(inst.memory.buffer);
-  // pack A: panel ib holds rows ib·R … ib·R+R−1, column-major within the panel
-  for (let ib = 0; ib < mp; ib += R) {
-    const base = ib * k;
-    for (let r = 0; r < R; r++) {
-      const i = ib + r;
-      if (i < m) for (let p = 0, s = ao + i * k, d = base + r; p < k; p++, s++, d += R) mem[d] = A[s];
-      else for (let p = 0, d = base + r; p < k; p++, d += R) mem[d] = 0;
-    }
-  }
-  // pack B: panel jb holds columns jb·W … jb·W+W−1, row-major within the panel
-  for (let jb = 0; jb < np; jb += W) {
-    const base = aLen + jb * k;
-    const w = Math.min(W, n - jb);
-    for (let p = 0, d = base; p < k; p++) {
-      const s = bo + p * n + jb;
-      let c = 0;
-      for (; c < w; c++) mem[d++] = B[s + c];
-      for (; c < W; c++) mem[d++] = 0;
-    }
-  }
-  const cOff = aLen + bLen;
-  (elt === 4 ? inst.mm32 : inst.mm64)(0, aLen * elt, cOff * elt, mp / R, k, np / W, np * elt);
-  if (np === n) out.set(mem.subarray(cOff, cOff + m * n), oo);
-  else for (let i = 0; i < m; i++) out.set(mem.subarray(cOff + i * np, cOff + i * np + n), oo + i * n);
+  mem.set(A.subarray(ao, ao + m * k), rawA);
+  mem.set(B.subarray(bo, bo + k * n), rawB);
+  if (mp > m) mem.fill(0, pA + (mp - R) * k, pB);
+  if (np > n) mem.fill(0, pB + (np - W) * k, C);
+  const kern = inst[dtype];
+  // byte strides of (row, column) of op(A) and op(B) in the stored layouts
+  kern.packA(rawA * elt, pA * elt, m, k, (ta ? 1 : k) * elt, (ta ? m : 1) * elt);
+  kern.packB(rawB * elt, pB * elt, k, n, (tb ? 1 : n) * elt, (tb ? k : 1) * elt);
+  kern.mm(pA * elt, pB * elt, C * elt, mp / R, k, np / W, np * elt);
+  if (np === n) out.set(mem.subarray(C, C + m * n), oo);
+  else for (let i = 0; i < m; i++) out.set(mem.subarray(C + i * np, C + i * np + n), oo + i * n);
   return true;
 }
