@@ -9,9 +9,15 @@
  */
 import { writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import * as w from "../src/index.js";
-import { jit, valueAndGrad, grad, tensor, type Tensor } from "../src/index.js";
-import { randomTensor } from "../tests/helpers.js";
+import * as w from "./lib.js";
+import { jit, valueAndGrad, grad, tensor, rng, type Tensor } from "./lib.js";
+
+/** Uniform values in [lo, hi) from a seeded generator. */
+function randomTensor(shape: number[], lo: number, hi: number, seed: number, dtype: "float64" | "float32" = "float64"): Tensor {
+  const next = rng(seed);
+  const data = Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * next());
+  return tensor(data, { dtype }).reshape(shape);
+}
 import { timeAll } from "./timing.js";
 
 const lines: string[] = [];

@@ -4,7 +4,7 @@
  * Candidates are timed interleaved, round after round, and each reports its median: on a noisy
  * machine the ratios stay meaningful because every candidate sees the same conditions.
  */
-import { tensor, add, mul, sin, sum, square, sub, valueAndGrad, type Tensor } from "../src/index.js";
+import { tensor, add, mul, sin, sum, square, sub, valueAndGrad, type Tensor } from "./lib.js";
 import { timeAll } from "./timing.js";
 
 const fmt = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(2)} µs` : `${(s * 1e3).toFixed(2)} ms`);

@@ -4,7 +4,7 @@
  * bench/symbolic.ts and bench/peers.ts.
  */
 import * as math from "mathjs";
-import { symbol, type Expr } from "../src/index.js";
+import { symbol, type Expr } from "./lib.js";
 
 export function wengertLogistic(k: number): Expr {
   let l = symbol("x");

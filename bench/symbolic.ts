@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import * as math from "mathjs";
-import { diff, dagSize, treeSize } from "../src/index.js";
+import { diff, dagSize, treeSize } from "./lib.js";
 import { wengertLogistic, mathjsLogistic, mathjsSize } from "./swell.js";
 import { median } from "./timing.js";
 

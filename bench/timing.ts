@@ -1,15 +1,12 @@
-import { blockUntilReady } from "../src/index.js";
+import { blockUntilReady } from "./lib.js";
+import { median } from "./stats.js";
+
+export { median };
 
 /**
  * Timing for benchmarks on a noisy machine: candidates run interleaved, round after round, and each
  * reports its median, so ratios measured in one run compare like with like.
- */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/**
+ *
  * Median seconds per call of each function, interleaved over `rounds` rounds of ~`batchMs` each.
  * Each call's result is made ready (wengert's pending values computed) inside the timed region.
  */

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { rng } from "../../src/index.js";
-import { median } from "../timing.js";
+import { median, relErr } from "../stats.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dataDir = fileURLToPath(new URL("../../../shared/data/adbench/", import.meta.url));
@@ -57,7 +57,6 @@ export class Tool {
 
 // ---- checks ----------------------------------------------------------------------------------------
 /** GradBench's element error: |x − y| / max(1, |x| + |y|). */
-export const relErr = (x: number, y: number) => Math.abs(x - y) / Math.max(1, Math.abs(x) + Math.abs(y));
 /** Largest element error between two JSON values of the same structure (Infinity if they differ in shape). */
 export function maxErr(got: unknown, want: unknown): number {
   if (typeof want === "number") return typeof got === "number" ? relErr(got, want) : Infinity;
