@@ -7,15 +7,18 @@ export { median };
  * Timing for benchmarks on a noisy machine: candidates run interleaved, round after round, and each
  * reports its median, so ratios measured in one run compare like with like.
  *
- * Median seconds per call of each function, interleaved over `rounds` rounds of ~`batchMs` each.
+ * Median seconds per call of each function, interleaved over `rounds` rounds of ~`batchMs` each,
+ * after each has run for `warmMs` on its own.
  * Each call's result is made ready (wengert's pending values computed) inside the timed region.
  */
-export function timeAll(calls: Record<string, () => unknown>, rounds = 15, batchMs = 40): Record<string, number> {
+export function timeAll(calls: Record<string, () => unknown>, rounds = 15, batchMs = 40, warmMs = 250): Record<string, number> {
   const fns = Object.fromEntries(Object.entries(calls).map(([k, f]) => [k, () => blockUntilReady(f())]));
   const names = Object.keys(fns);
   const reps: Record<string, number> = {};
   for (const n of names) {
-    for (let i = 0; i < 5; i++) fns[n]();
+    // warm up by time: V8 optimises a large code base's functions only after thousands of calls
+    const w0 = performance.now();
+    for (let i = 0; i < 5 || performance.now() - w0 < warmMs; i++) fns[n]();
     let k = 1;
     for (;;) {
       const t0 = performance.now();

@@ -72,6 +72,20 @@ describe("eager fusion", () => {
     expect(first).toBe(toNums(a)[0] * 2 + 1);
   });
 
+  it("blockUntilReady computes pending values in a pytree (and as a method); symbolic and staged values pass through", () => {
+    const a = randomTensor([500], -1, 1, 4);
+    const t = { u: a.exp(), v: [a.sin().mul(2)] };
+    expect(isPending(t.u) && isPending(t.v[0])).toBe(true);
+    expect(w.blockUntilReady(t)).toBe(t);
+    expect(isPending(t.u) || isPending(t.v[0])).toBe(false);
+    const m = a.cos();
+    expect(m.blockUntilReady()).toBe(m);
+    expect(isPending(m)).toBe(false);
+    const e = w.symbol("x").mul(2);
+    expect(w.blockUntilReady([e])[0]).toBe(e);
+    expect(w.jit((x: Tensor) => w.blockUntilReady(x.mul(2)))(a).shape).toEqual([500]);
+  });
+
   it("a pending value read after a consumer that inlined it is still right", () => {
     sameAsUnfused(() => {
       const a = randomTensor([500], -1, 1, 3);

@@ -3,7 +3,6 @@ import { Tensor } from "../core/tensor.js";
 import { type DType, type TypedArray, floatOf, isFloat, promote } from "../core/dtype.js";
 import { arrayFrom, scalarTensor, type Nested } from "../tensor/array.js";
 import { cast } from "../ops/elementwise.js";
-import { ConcretizationError } from "../core/errors.js";
 
 /** Anything an op accepts as a tensor. */
 export type TensorLike = Tensor | number | boolean | Nested | TypedArray;
@@ -57,13 +56,8 @@ export function floatOperand(op: string, x: TensorLike): Tensor {
  */
 export function blockUntilReady<T>(tree: T): T {
   const walk = (x: unknown): void => {
-    if (x instanceof Tensor) {
-      try {
-        void x.concrete().data;
-      } catch (e) {
-        if (!(e instanceof ConcretizationError)) throw e; // a staged value has no data yet: nothing to compute
-      }
-    } else if (Array.isArray(x)) x.forEach(walk);
+    if (x instanceof Tensor) x.blockUntilReady();
+    else if (Array.isArray(x)) x.forEach(walk);
     else if (x !== null && typeof x === "object" && !ArrayBuffer.isView(x)) Object.values(x).forEach(walk);
   };
   walk(tree);

@@ -27,6 +27,7 @@ export function shapeEq(a: Shape, b: Shape): boolean {
 
 /** NumPy broadcasting of several shapes; throws a ShapeError naming `op` and all shapes. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  if (shapes.length === 2 && shapeEq(shapes[0], shapes[1])) return shapes[0].slice(); // the common case
   const ndim = Math.max(...shapes.map((s) => s.length));
   const out = new Array<number>(ndim).fill(1);
   for (const s of shapes) {

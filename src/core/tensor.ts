@@ -5,7 +5,7 @@
 import type { DType } from "./dtype.js";
 import type { Shape } from "./shape.js";
 import { sizeOf } from "./shape.js";
-import { InputError } from "./errors.js";
+import { InputError, ConcretizationError } from "./errors.js";
 import type { ArrayTensor, Nested } from "../tensor/array.js";
 
 /** Abstract value: what a transformation knows about a tensor without its data. */
@@ -27,6 +27,19 @@ export abstract class Tensor implements Aval {
 
   /** The concrete array behind this value (a tracer asks its primal; staged tracers throw). */
   abstract concrete(): ArrayTensor;
+
+  /**
+   * Compute the deferred (fused) work behind this value now, if any; values without a concrete
+   * array (staged, symbolic) have none. See `blockUntilReady` for whole pytrees.
+   */
+  blockUntilReady(): this {
+    try {
+      void this.concrete().data;
+    } catch (e) {
+      if (!(e instanceof ConcretizationError)) throw e;
+    }
+    return this;
+  }
 
   /** The single element of a size-1 tensor, as a JS number (booleans as 0/1). */
   item(): number {
