@@ -13,7 +13,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
-import { rng } from "../../src/index.js";
+import { rng } from "wengert";
 import { median, relErr } from "../stats.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

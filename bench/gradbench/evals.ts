@@ -3,8 +3,8 @@
  * `jit` around whatever runs repeatedly. Each module maps a function name to
  * { prepare(input) → prepared data (untimed), run(prepared) → result (timed), output(result) → JSON }.
  */
-import * as w from "../../src/index.js";
-import { type Tensor, tensor, jit, grad, jvp } from "../../src/index.js";
+import * as w from "wengert";
+import { type Tensor, tensor, jit, grad, jvp } from "wengert";
 
 export interface Fn<P = any, R = any> {
   prepare(input: any): P;

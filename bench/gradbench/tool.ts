@@ -6,7 +6,7 @@
  */
 import { createInterface } from "node:readline";
 import { MODULES } from "./evals.js";
-import { blockUntilReady } from "../../src/index.js";
+import { blockUntilReady } from "wengert";
 
 const NOT_YET = new Set(["lstm", "ba", "ht"]);
 
