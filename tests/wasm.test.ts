@@ -1,7 +1,7 @@
 /** The WebAssembly SIMD matrix product: exercised here (Node has SIMD), checked against float64 sums and the JS loop. */
 import { describe, it, expect, afterEach } from "vitest";
 import * as w from "../src/index.js";
-import { wasmMatmul, wasmMatmulAvailable, setWasmMatmul } from "../src/wasm/matmul.js";
+import { wasmMatmul, wasmMatmulAvailable, setWasmMatmul, setWasmMatmulLimit } from "../src/wasm/matmul.js";
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {
@@ -27,7 +27,7 @@ function transposed(x: ArrayLike<number>, r: number, c: number): Float64Array {
   return t;
 }
 
-afterEach(() => setWasmMatmul(true));
+afterEach(() => (setWasmMatmul(true), setWasmMatmulLimit(2 ** 30)));
 
 describe("wasm SIMD matmul", () => {
   it("compiles here (so the tests below exercise it, not the fallback)", () => {
@@ -80,6 +80,15 @@ describe("wasm SIMD matmul", () => {
       setWasmMatmul(true);
       close(h[0], h0[0]), close(h[1], h0[1]);
     }
+  });
+
+  it("products over the memory limit use the JS loop, with the same values", () => {
+    const a = w.tensor(values(40 * 50, 5)).reshape([40, 50]), b = w.tensor(values(50 * 30, 6)).reshape([50, 30]);
+    const inWasm = w.matmul(a, b).toArray() as number[][];
+    setWasmMatmulLimit(1000);
+    expect(wasmMatmul("float64", new Float64Array(2000), 0, false, new Float64Array(1500), 0, false, new Float64Array(1200), 0, 40, 50, 30)).toBe(false);
+    const inJs = w.matmul(a, b).toArray() as number[][];
+    inJs.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(inWasm[i][j], 12)));
   });
 
   it("empty products", () => {

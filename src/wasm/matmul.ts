@@ -206,6 +206,16 @@ export function setWasmMatmul(on: boolean): void {
 const round = (x: number, b: number) => Math.ceil(x / b) * b;
 
 /**
+ * The module's memory grows to the largest product seen and is kept (growing is not free); products
+ * whose operands, packed copies and result exceed this use the JS loop instead.
+ */
+let maxBytes = 2 ** 30;
+/** Change that limit (tests use a small one to exercise the fallback). */
+export function setWasmMatmulLimit(bytes: number): void {
+  maxBytes = bytes;
+}
+
+/**
  * C = op(A)·op(B) for row-major A (m×k at offset ao, or k×m when `ta`: used transposed) and B (k×n
  * at offset bo, or n×k when `tb`), written into `out` at `oo`.
  * Returns false when the SIMD kernel is unavailable (the caller then uses its JS loop).
@@ -228,8 +238,15 @@ export function wasmMatmul(
   // regions, in elements, each 16-byte aligned: raw A, raw B, packed A, packed B, C
   const rawA = 0, rawB = round(m * k, align), pA = rawB + round(k * n, align), pB = pA + mp * k, C = pB + k * np;
   const bytes = (C + mp * np) * elt;
+  if (bytes > maxBytes) return false;
   const have = inst.memory.buffer.byteLength;
-  if (bytes > have) inst.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (bytes > have) {
+    try {
+      inst.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return false; // the engine refused the memory: the JS loop needs none
+    }
+  }
   const mem = elt === 4 ? new Float32Array(inst.memory.buffer) : new Float64Array(inst.memory.buffer);
   mem.set(A.subarray(ao, ao + m * k), rawA);
   mem.set(B.subarray(bo, bo + k * n), rawB);
