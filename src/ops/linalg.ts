@@ -71,4 +71,5 @@ export const matmulP = defineOp<MatmulParams>({
   },
 });
 
-export const matmul = (a: Tensor, b: Tensor, p: MatmulParams = {}): Tensor => bind1(matmulP, [a, b], p.ta || p.tb ? { ...(p.ta && { ta: true }), ...(p.tb && { tb: true }) } : {});
+/** Only flags that are set are stored, so equal products have equal params (CSE, printing). */
+export const matmul = (a: Tensor, b: Tensor, p: MatmulParams = {}): Tensor => bind1(matmulP, [a, b], { ...(p.ta && { ta: true }), ...(p.tb && { tb: true }) });

@@ -136,14 +136,8 @@ export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
     const out = prim.impl(args.map((a) => scalarTensor(constValue(a), a.dtype)), params)[0];
     return constant(out.item(), out.dtype);
   }
-  const key = `o:${prim.name}:${hasKeys(params) ? JSON.stringify(params) : ""}:${args.map((a) => a.id).join(",")}`;
+  const key = `o:${prim.name}:${params === undefined ? "" : JSON.stringify(params)}:${args.map((a) => a.id).join(",")}`;
   return intern(key, (id) => new Expr({ kind: "op", prim, args, params }, aval.dtype, id));
-}
-
-function hasKeys(params: unknown): boolean {
-  if (params === undefined || params === null) return false;
-  for (const _ in params as object) return true;
-  return false;
 }
 
 /** The same operation with new arguments. */
