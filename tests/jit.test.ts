@@ -3,8 +3,9 @@ import { describe, it, expect, vi } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
 import { setCodegenAvailable } from "../src/core/codegen.js";
-import { commonSubexpressions } from "../src/jit/optimize.js";
-import { Program, Var } from "../src/core/ir.js";
+import { commonSubexpressions, exactRewrites } from "../src/jit/optimize.js";
+import { Program, Var, evalProgram, deadCodeElimination } from "../src/core/ir.js";
+import fc from "fast-check";
 import { expectClose, randomTensor, toNums } from "./helpers.js";
 
 const rosen = (x: Tensor) => {
@@ -70,6 +71,74 @@ describe("jit: optimization passes and generated code", () => {
     expect(commonSubexpressions(p).eqns.length).toBe(2);
     const same = new Program([x], [{ prim, inputs: [x], params: { k: 1 }, outs: [a] }, { prim, inputs: [x], params: { k: 1 }, outs: [b] }], [a, b]);
     expect(commonSubexpressions(same).eqns.length).toBe(1);
+  });
+
+  // every pair of these, as two vectors: zeros of both signs, infinities, NaN, subnormals, values
+  // whose doubling overflows
+  const specials = [0, -0, 1, -1.5, 0.1, 3, 1e308, -1.7e308, 5e-324, -5e-324, 2.2e-308, Infinity, -Infinity, NaN];
+  const xs = tensor(specials.flatMap((a) => specials.map(() => a)));
+  const ys = tensor(specials.flatMap(() => specials));
+  const bits = (t: Tensor | null) => Array.from(t!.concrete().data, (v) => (Number.isNaN(v) ? "NaN" : Object.is(v, -0) ? "-0" : String(v)));
+  /** The traced program before and after the exact rewrites (and dead-code elimination). */
+  const rewritten = (f: (x: Tensor, y: Tensor) => Tensor) => {
+    const traced = jit(f).lower(xs, ys).traced;
+    return { traced, after: deadCodeElimination(exactRewrites(traced)) };
+  };
+  const expectBitwiseSame = (f: (x: Tensor, y: Tensor) => Tensor) => {
+    const { traced, after } = rewritten(f);
+    expect(bits(evalProgram(after, [xs, ys])[0])).toEqual(bits(evalProgram(traced, [xs, ys])[0]));
+    return after.eqns.map((e) => e.prim.name);
+  };
+
+  it("exact rewrites of negations and power-of-two scalings remove operations and keep every bit", () => {
+    expect(expectBitwiseSame((x) => w.neg(w.neg(x)))).toEqual([]);
+    expect(expectBitwiseSame((x) => w.neg(w.mul(x, 3)))).toEqual(["mul"]);
+    expect(expectBitwiseSame((x, y) => w.add(x, w.neg(y)))).toEqual(["sub"]);
+    expect(expectBitwiseSame((x, y) => w.add(w.neg(x), y))).toEqual(["sub"]);
+    expect(expectBitwiseSame((x, y) => w.sub(x, w.neg(y)))).toEqual(["add"]);
+    expect(expectBitwiseSame((x, y) => w.add(x, w.mul(w.neg(y), x)))).toEqual(["mul", "sub"]);
+    expect(expectBitwiseSame((x) => w.mul(w.mul(x, 2), 100))).toEqual(["mul"]);
+    expect(expectBitwiseSame((x) => w.mul(-3, w.mul(4, x)))).toEqual(["mul"]);
+    // not exact, so not rewritten: (x·2)·0.5 overflows for x = 1e308 where x·1 does not; (x·3)·100
+    // rounds twice
+    expect(expectBitwiseSame((x) => w.mul(w.mul(x, 2), 0.5))).toEqual(["mul", "mul"]);
+    expect(expectBitwiseSame((x) => w.mul(w.mul(x, 3), 100))).toEqual(["mul", "mul"]);
+    // −(a − b) is not b − a when a = b (−0 against +0), and −a + −b is not −(a + b) for a = 0, b = −0
+    expect(expectBitwiseSame((x, y) => w.neg(w.sub(x, y)))).toEqual(["sub", "neg"]);
+    // a product read twice keeps its negation (rewriting it would add a multiplication)
+    expect(expectBitwiseSame((x, y) => { const p = w.mul(x, 3); return w.add(w.mul(w.neg(p), y), p); })).toEqual(["mul", "mul", "sub"]);
+  });
+
+  it("exact rewrites keep every bit on random programs of negations, sums and products", () => {
+    const consts = [2, 4, -2, 100, -3, 0.5, 3, 1];
+    type Step = [number, number, number, number];
+    const run = (prog: Step[]) => (x: Tensor, y: Tensor) => {
+      const pool: Tensor[] = [x, y];
+      for (const [op, i, j, c] of prog) {
+        // operands counted back from the newest value, so chains form
+        const a = pool[pool.length - 1 - (i % pool.length)], b = pool[pool.length - 1 - (j % pool.length)], k = consts[c];
+        pool.push([w.neg(a), w.add(a, b), w.sub(a, b), w.mul(a, b), w.mul(a, k), w.mul(k, a)][op]);
+      }
+      return w.concat(pool.slice(2), 0); // every value compared, none masked by a NaN elsewhere
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(5), fc.nat(3), fc.nat(6), fc.nat(7)), { minLength: 1, maxLength: 14 }), (prog) => {
+        expectBitwiseSame(run(prog));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the gradient of the extended Rosenbrock function compiles to no negation and one fewer product per term", () => {
+    const { optimized, source } = jit(valueAndGrad(rosen)).lower(randomTensor([50], -1, 1, 3));
+    const names = optimized.eqns.map((e) => e.prim.name);
+    expect(names).not.toContain("neg");
+    expect(names.filter((n) => n === "mul").length).toBe(5); // x·2, t·100, u·(−2), t·200, (t·200)·(x·2)
+    expect(source).toContain("* 200");
+    const x = randomTensor([50], -1, 1, 3);
+    const [v, g] = jit(valueAndGrad(rosen))(x), [v0, g0] = valueAndGrad(rosen)(x);
+    expectClose(v, v0, 1e-15);
+    expectClose(g, g0, 1e-15);
   });
 
   it("fuses an elementwise chain into one loop with no intermediate arrays", () => {

@@ -1,11 +1,15 @@
 /**
  * @file IR passes for jit, each small and separate: algebraic identities (shared with the symbolic
- * builder), constant folding, common-subexpression elimination and dead-code elimination.
+ * builder), exact rewrites (negations and power-of-two scalings), constant folding,
+ * common-subexpression elimination and dead-code elimination.
  * Every pass maps a Program to an equivalent Program; `optimize` runs them to a fixpoint.
  */
-import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination } from "../core/ir.js";
+import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination, freshVarId } from "../core/ir.js";
 import { identityOperand } from "../core/identities.js";
 import { ArrayTensor } from "../tensor/array.js";
+import { broadcastShapes, shapeEq } from "../core/shape.js";
+import { addP, mulP, negP, subP } from "../ops/elementwise.js";
+import type { Primitive } from "../core/primitive.js";
 
 /** Rewrites atoms through a substitution (Var → Atom), following chains. */
 class Subst {
@@ -128,8 +132,113 @@ export function commonSubexpressions(p: Program): Program {
   return new Program(p.inputs, eqns, sub.outputs(p));
 }
 
+/** How many times each variable is read (by equations and as an output). */
+function useCounts(p: Program): Map<Var, number> {
+  const uses = new Map<Var, number>();
+  const use = (a: Atom | null) => {
+    if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
+  };
+  for (const e of p.eqns) e.inputs.forEach(use);
+  p.outputs.forEach(use);
+  return uses;
+}
+
+/** ±2^k for an integer k ≥ 0: multiplying by it only moves the exponent (exact up to overflow). */
+const isPowerOfTwoScale = (c: number) => {
+  const a = Math.abs(c);
+  return a >= 1 && Number.isFinite(a) && 2 ** Math.round(Math.log2(a)) === a;
+};
+
+/**
+ * Rewrites that hold bit for bit in IEEE arithmetic (rounding to nearest is symmetric in sign, and
+ * a product by 2^k is exact), mostly tidying what transposition leaves behind (the negations of
+ * `sub`'s cotangent, constants applied one after another):
+ *   −(−x) → x          −(x·c) → x·(−c)          (−a)·b → −(a·b)   (when x·c or −a has no other use)
+ *   a + (−b) → a − b   (−a) + b → b − a         a − (−b) → a + b
+ *   (x·2^k)·c → x·(2^k·c)   for k ≥ 0 and |c| ≥ 1 (so an overflow of x·2^k is one of the result too)
+ * None of them can add an operation; most remove one once dead code is dropped.
+ */
+export function exactRewrites(p: Program): Program {
+  const uses = useCounts(p);
+  const sub = new Subst();
+  const def = new Map<Var, Eqn>();
+  const eqns: Eqn[] = [];
+  let nextId = freshVarId(p);
+  const floatVar = (a: Atom): a is Var => a instanceof Var && (a.aval.dtype === "float64" || a.aval.dtype === "float32");
+  const defOf = (a: Atom, prim: Primitive): Eqn | undefined => {
+    const e = a instanceof Var ? def.get(a) : undefined;
+    return e && e.prim === prim ? e : undefined;
+  };
+  const constLit = (c: number, like: Atom): Lit => new Lit(ArrayTensor.filled(c, [...like.aval.shape], like.aval.dtype));
+  // the constant operand of a product with one variable: [variable, constant, its literal]
+  const scaled = (e: Eqn | undefined): [Var, number, Lit] | null => {
+    if (!e) return null;
+    for (const [i, j] of [[0, 1], [1, 0]]) {
+      const c = constantOf(e.inputs[j]);
+      if (c !== undefined && e.inputs[i] instanceof Var) return [e.inputs[i] as Var, c, e.inputs[j] as Lit];
+    }
+    return null;
+  };
+  // emit an equation computing `out` (rewritten when a rule applies)
+  const emit = (prim: Primitive, inputs: Atom[], out: Var): void => {
+    const outAval = out.aval;
+    const fits = (ins: Atom[]) => shapeEq(broadcastShapes(prim.name, ...ins.map((a) => a.aval.shape)), outAval.shape);
+    if (floatVar(out) && inputs.every((a) => a.aval.dtype === outAval.dtype)) {
+      const [x, y] = inputs;
+      if (prim === negP) {
+        const inner = defOf(x, negP);
+        if (inner && sameAval(inner.inputs[0], out)) return sub.set(out, inner.inputs[0]);
+        // (only when the product has no other use: otherwise it stays, and the negation may yet
+        // be absorbed by its consumer)
+        const s = uses.get(x as Var) === 1 ? scaled(defOf(x, mulP)) : null;
+        if (s && fits([s[0], s[2]])) return emit(mulP, [s[0], constLit(-s[1], s[2])], out);
+      }
+      if (prim === mulP) {
+        for (const [a, b] of [[x, y], [y, x]]) {
+          const n = defOf(a, negP);
+          if (n && uses.get(a as Var) === 1 && fits([n.inputs[0], b])) {
+            const t = new Var(nextId++, outAval);
+            uses.set(t, 1);
+            emit(mulP, [n.inputs[0], b], t);
+            return emit(negP, [t], out);
+          }
+        }
+        for (const [a, b] of [[x, y], [y, x]]) {
+          const c1 = constantOf(b);
+          const s = scaled(defOf(a, mulP));
+          if (c1 !== undefined && s && isPowerOfTwoScale(s[1]) && Math.abs(c1) >= 1) {
+            const c = c1 * s[1];
+            const lit = constLit(c, s[2].aval.shape.length >= b.aval.shape.length ? s[2] : b);
+            if (Number.isFinite(c) && constantOf(lit) === c && fits([s[0], lit])) return emit(mulP, [s[0], lit], out);
+          }
+        }
+      }
+      if (prim === addP) {
+        const nb = defOf(y, negP), na = defOf(x, negP);
+        if (nb && fits([x, nb.inputs[0]])) return emit(subP, [x, nb.inputs[0]], out);
+        if (na && fits([y, na.inputs[0]])) return emit(subP, [y, na.inputs[0]], out);
+      }
+      if (prim === subP) {
+        const nb = defOf(y, negP);
+        if (nb && fits([x, nb.inputs[0]])) return emit(addP, [x, nb.inputs[0]], out);
+      }
+    }
+    const e: Eqn = { prim, inputs, params: {}, outs: [out] };
+    def.set(out, e);
+    eqns.push(e);
+  };
+  for (const e0 of p.eqns) {
+    const e = sub.eqn(e0);
+    const simple = (e.prim === negP || e.prim === mulP || e.prim === addP || e.prim === subP) && e.outs.length === 1;
+    if (simple) emit(e.prim, e.inputs, e.outs[0]);
+    else eqns.push(e);
+  }
+  return new Program(p.inputs, eqns, sub.outputs(p));
+}
+
 export const PASSES: [string, (p: Program) => Program][] = [
   ["identities", simplifyIdentities],
+  ["exact rewrites", exactRewrites],
   ["constant folding", foldConstants],
   ["common subexpressions", commonSubexpressions],
   ["dead code", deadCodeElimination],
