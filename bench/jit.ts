@@ -18,7 +18,7 @@ function randomTensor(shape: number[], lo: number, hi: number, seed: number, dty
   const data = Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * next());
   return tensor(data, { dtype }).reshape(shape);
 }
-import { timeAll } from "./timing.js";
+import { timeAll, timeRounds, medianRatio, median } from "./timing.js";
 
 const lines: string[] = [];
 const out = (s = "") => {
@@ -26,10 +26,11 @@ const out = (s = "") => {
   lines.push(s);
 };
 const ms = (s: number) => `${(s * 1e3).toFixed(3)} ms`;
+const medians = (s: Record<string, number[]>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
 
 out(`# jit benchmarks (Node ${process.version}, TensorFlow.js ${tf.version.tfjs})`);
 out("");
-out("Interleaved medians; ratios are from the same run. Compile time is separate from run time.");
+out("Interleaved medians; a ratio is the median over rounds of the two times measured side by side in that round. Compile time is separate from run time.");
 out("");
 
 // ---- 1. Rosenbrock ---------------------------------------------------------------------------
@@ -69,8 +70,10 @@ out("");
   vg(x);
   // eager mode allocates ~50 arrays per call; its garbage collections would land in the other
   // candidates' rounds, so it is timed in a group of its own (with the plain loop again as the yardstick)
-  const t = timeAll({ plain: () => plain(xd), handVG: () => handVG(xd), jitF: () => f(x), jitVG: () => vg(x) }, 21, 60);
-  const te = timeAll({ plain: () => plain(xd), eagerVG: () => valueAndGrad(rosen)(x) }, 11, 60);
+  const s = timeRounds({ plain: () => plain(xd), handVG: () => handVG(xd), jitF: () => f(x), jitVG: () => vg(x) }, 31, 40);
+  const se = timeRounds({ plain: () => plain(xd), eagerVG: () => valueAndGrad(rosen)(x) }, 11, 60);
+  const t = medians(s), te = medians(se);
+  const r = (k: string) => medianRatio(s, k, "plain");
   const [v] = vg(x);
   if (Math.abs(v.item() - plain(xd)) > 1e-9 * Math.abs(plain(xd))) throw new Error("Rosenbrock: jit value differs from the plain loop");
   out("## Extended Rosenbrock, n = 1e5, float64");
@@ -78,10 +81,10 @@ out("");
   out("| | time | ÷ plain loop (f only) |");
   out("|---|---:|---:|");
   out(`| plain JS loop, f only | ${ms(t.plain)} | 1.00 |`);
-  out(`| hand-written value-and-gradient loop | ${ms(t.handVG)} | ${(t.handVG / t.plain).toFixed(2)} |`);
-  out(`| jit(f) | ${ms(t.jitF)} | ${(t.jitF / t.plain).toFixed(2)} |`);
-  out(`| **jit(valueAndGrad(f))** | ${ms(t.jitVG)} | **${(t.jitVG / t.plain).toFixed(2)}** (target ≤ 3) |`);
-  out(`| eager valueAndGrad(f) (timed in its own group) | ${ms(te.eagerVG)} | ${(te.eagerVG / te.plain).toFixed(1)} |`);
+  out(`| hand-written value-and-gradient loop | ${ms(t.handVG)} | ${r("handVG").toFixed(2)} |`);
+  out(`| jit(f) | ${ms(t.jitF)} | ${r("jitF").toFixed(2)} |`);
+  out(`| **jit(valueAndGrad(f))** | ${ms(t.jitVG)} | **${r("jitVG").toFixed(2)}** (target ≤ 3) |`);
+  out(`| eager valueAndGrad(f) (timed in its own group) | ${ms(te.eagerVG)} | ${medianRatio(se, "eagerVG", "plain").toFixed(1)} |`);
   out("");
   out(`compile: ${compileMs.toFixed(1)} ms (once); recompilations after the first call: ${vg.compiles - 1}`);
   out("");
@@ -105,7 +108,8 @@ out("");
   const low = f.lower(x, y);
   const ops = low.traced.eqns.length;
   f(x, y);
-  const t = timeAll({ hand: () => hand(xd, yd), jit: () => f(x, y), eager: () => chain(x, y) }, 15, 60);
+  const s = timeRounds({ hand: () => hand(xd, yd), jit: () => f(x, y), eager: () => chain(x, y) }, 15, 60);
+  const t = medians(s);
   const got = f(x, y).concrete().data, want = hand(xd, yd);
   for (let i = 0; i < n; i += 9973) if (Math.abs(got[i] - want[i]) > 1e-14) throw new Error("chain: jit differs from the hand-written loop");
   out(`## Elementwise chain of ${ops} ops over 1e6 float64 elements`);
@@ -113,8 +117,8 @@ out("");
   out("| | time | ÷ hand-written loop |");
   out("|---|---:|---:|");
   out(`| hand-written single loop | ${ms(t.hand)} | 1.00 |`);
-  out(`| **jit** | ${ms(t.jit)} | **${(t.jit / t.hand).toFixed(2)}** (target ≤ 1.5) |`);
-  out(`| eager | ${ms(t.eager)} | ${(t.eager / t.hand).toFixed(2)} |`);
+  out(`| **jit** | ${ms(t.jit)} | **${medianRatio(s, "jit", "hand").toFixed(2)}** (target ≤ 1.5) |`);
+  out(`| eager | ${ms(t.eager)} | ${medianRatio(s, "eager", "hand").toFixed(2)} |`);
   out("");
   out(`compile: ${low.compileMs.toFixed(1)} ms; loops in the generated code: ${(low.source!.match(/for \(let i/g) ?? []).length}`);
   out("");
