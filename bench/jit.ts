@@ -3,6 +3,7 @@
  *   1. extended Rosenbrock, n = 1e5, float64: jit(valueAndGrad(f)) ÷ a plain JS loop computing f
  *   2. a 10-op elementwise chain over 1e6 float64 elements: jit ÷ a hand-written single loop
  *   3. grad of a 784-256-10 MLP loss (batch 128, float32): jit(grad) vs TensorFlow.js `cpu`, GFLOP/s
+ *   4. checkpointing: the bytes reverse mode retains, measured, and what recomputing costs
  * Compile time is reported separately; the second call of a signature never recompiles.
  *
  *   npm run bench:jit          (writes bench/RESULTS-jit.md)
@@ -10,7 +11,7 @@
 import { writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import * as w from "./lib.js";
-import { jit, valueAndGrad, grad, tensor, rng, type Tensor } from "./lib.js";
+import { jit, valueAndGrad, grad, tensor, rng, checkpoint, residualBytes, scan, type Tensor } from "./lib.js";
 
 /** Uniform values in [lo, hi) from a seeded generator. */
 function randomTensor(shape: number[], lo: number, hi: number, seed: number, dtype: "float64" | "float32" = "float64"): Tensor {
@@ -180,6 +181,45 @@ out("");
   out(`| TF.js \`cpu\` tf.grads | ${ms(t.tfjs)} | ${(flops / t.tfjs / 1e9).toFixed(2)} | 1.00 |`);
   out("");
   out(`max |wengert − TF.js| over all gradient entries: ${err.toExponential(2)}; compile: ${compileMs.toFixed(1)} ms; recompilations: ${g.compiles - 1}`);
+  out("");
+}
+
+// ---- 4. checkpointing --------------------------------------------------------------------------
+{
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  // a deep elementwise chain: reverse mode keeps every layer's intermediates unless checkpointed
+  const deep = (x: Tensor) => {
+    let y = x;
+    for (let i = 0; i < 40; i++) y = w.tanh(y.mul(1.3)).add(y.mul(0.1));
+    return w.sum(y);
+  };
+  const x = randomTensor([10000], -1, 1, 7);
+  const ck = checkpoint(deep);
+  // a recurrence over T steps: scan keeps every step's carry unless √T-checkpointed
+  const T = 400;
+  const rnn = (mode: "none" | "sqrt") => (xs: Tensor) =>
+    w.sum(scan((c: Tensor, xi: Tensor): [Tensor, Tensor] => [w.tanh(c.mul(xi).add(c.mul(0.5))), w.sum(c)], w.linspace(-1, 1, 2000), xs, { checkpoint: mode })[1]);
+  const xs = randomTensor([T], 0.5, 1, 8);
+  const [plainRnn, sqrtRnn] = [rnn("none"), rnn("sqrt")];
+  const rows: [string, number, number][] = [
+    ["40-layer elementwise chain, 1e4 elements", residualBytes(deep, x), residualBytes(ck, x)],
+    [`scan over ${T} steps, carry of 2000 elements (√T: ${Math.ceil(Math.sqrt(T))} segments)`, residualBytes(plainRnn, xs), residualBytes(sqrtRnn, xs)],
+  ];
+  const gd = grad(deep)(x).concrete().data, gc = grad(ck)(x).concrete().data;
+  const gr = grad(plainRnn)(xs).concrete().data, gs = grad(sqrtRnn)(xs).concrete().data;
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]) / Math.max(1, Math.abs(v))));
+  const s1 = timeRounds({ plain: () => grad(deep)(x), checkpointed: () => grad(ck)(x) }, 9, 100);
+  const s2 = timeRounds({ plain: () => grad(plainRnn)(xs), checkpointed: () => grad(sqrtRnn)(xs) }, 5, 200);
+  out("## Checkpointing: bytes kept for the backward pass, and the price of recomputing");
+  out("");
+  out("Retained bytes are measured (`residualBytes`: the constants of the linearized program plus checkpoints' inputs, not counting f's own inputs, which the caller holds anyway); gradients are eager.");
+  out("");
+  out("| | kept without | kept with checkpointing | grad time ÷ without |");
+  out("|---|---:|---:|---:|");
+  out(`| ${rows[0][0]}, \`checkpoint(f)\` | ${kb(rows[0][1])} | ${kb(rows[0][2])} | ${medianRatio(s1, "checkpointed", "plain").toFixed(2)} |`);
+  out(`| ${rows[1][0]}, \`{ checkpoint: "sqrt" }\` | ${kb(rows[1][1])} | ${kb(rows[1][2])} | ${medianRatio(s2, "checkpointed", "plain").toFixed(2)} |`);
+  out("");
+  out(`largest relative difference between the gradients with and without: ${Math.max(diff(gd, gc), diff(gr, gs)).toExponential(1)}`);
   out("");
 }
 
