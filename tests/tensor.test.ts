@@ -3,6 +3,7 @@ import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
 import { tensor, Tensor, ShapeError, InputError, DTypeError } from "../src/index.js";
 import { expectClose } from "./helpers.js";
+import { matmul as matmulFlags } from "../src/ops/linalg.js";
 
 describe("creation", () => {
   it("from numbers, nested arrays, typed arrays, booleans", () => {
@@ -168,6 +169,28 @@ describe("methods", () => {
 });
 
 describe("matmul kernel", () => {
+  it("vector-side products (A·x, Aᵀ·x, xᵀ·B, xᵀ·Bᵀ), batched and float32, equal the float64 sum in order", async () => {
+    const { randomTensor } = await import("./helpers.js");
+    for (const [b, m, k, n] of [[1, 9, 300, 1], [3, 1, 17, 40], [2, 64, 5, 1], [1, 1, 6, 1], [2, 1, 1, 3]]) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          for (const dtype of ["float64", "float32"] as const) {
+            const A = randomTensor(ta ? [b, k, m] : [b, m, k], -1, 1, m * 7 + k, dtype), B = randomTensor(tb ? [b, n, k] : [b, k, n], -1, 1, n * 5 + k, dtype);
+            const got = matmulFlags(A, B, { ta, tb }).concrete().data;
+            const a = A.concrete().data, bb = B.concrete().data;
+            for (let t = 0; t < b; t++)
+              for (let i = 0; i < m; i++)
+                for (let j = 0; j < n; j++) {
+                  let s = 0;
+                  for (let p = 0; p < k; p++) s += a[t * m * k + (ta ? p * m + i : i * k + p)] * bb[t * k * n + (tb ? j * k + p : p * n + j)];
+                  expect(got[t * m * n + i * n + j]).toBe(dtype === "float32" ? Math.fround(s) : s);
+                }
+          }
+        }
+      }
+    }
+  });
+
   it("agrees with the textbook triple loop for odd sizes, batches and float32 (register-blocked kernel edges)", async () => {
     const { randomTensor } = await import("./helpers.js");
     for (const [b, m, k, n] of [[1, 1, 1, 1], [1, 3, 5, 7], [2, 5, 9, 3], [3, 4, 8, 6], [1, 7, 13, 1]]) {

@@ -227,6 +227,38 @@ export function sumLeading(x: ArrayTensor, lead: number): ArrayTensor {
   return new ArrayTensor(out, outShape, x.dtype);
 }
 
+/**
+ * A product with a vector side (n = 1: A·x; m = 1: xᵀ·B) reads its matrix once, in storage order
+ * and without copying it: each output element a dot product of a contiguous row, or each row
+ * scaled and added into all outputs (for Aᵀ·x and xᵀ·B). Packing for the blocked kernels would copy
+ * the whole matrix for one pass over it. Sums are in float64, in p order.
+ */
+function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m: number, k: number, n: number, ta: boolean, tb: boolean): void {
+  // as y = M·v: M is A with m rows (n = 1) or Bᵀ with n rows (m = 1); `rowMajor`: M's rows are contiguous
+  const rows = n === 1 ? m : n;
+  const rowMajor = n === 1 ? !ta : tb;
+  const acc = new Float64Array(rows);
+  for (let t = 0; t < batch; t++) {
+    const M = n === 1 ? A : B, v = n === 1 ? B : A;
+    const mo = t * rows * k, vo = t * k, oo = t * rows;
+    if (rowMajor) {
+      for (let i = 0; i < rows; i++) {
+        const r = mo + i * k;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += M[r + p] * v[vo + p];
+        out[oo + i] = s;
+      }
+    } else {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const c = v[vo + p], r = mo + p * rows;
+        for (let i = 0; i < rows; i++) acc[i] += c * M[r + i];
+      }
+      for (let i = 0; i < rows; i++) out[oo + i] = acc[i];
+    }
+  }
+}
+
 /** Multiply-adds below which the plain JS loop beats packing for the SIMD kernel. */
 const WASM_MIN_WORK = 4096;
 type FloatArray = Float32Array | Float64Array;
@@ -243,6 +275,10 @@ export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dty
   const batch = sizeOf(a.shape.slice(0, nd - 2));
   const out = allocate(dtype, batch * m * n);
   if (k === 0 || m === 0 || n === 0) return new ArrayTensor(out, outShape, dtype);
+  if ((n === 1 || m === 1) && (dtype === "float32" || dtype === "float64")) {
+    matvec(a.data as FloatArray, b.data as FloatArray, out as FloatArray, batch, m, k, n, ta, tb);
+    return new ArrayTensor(out, outShape, dtype);
+  }
   // Products big enough to repay packing go to the WebAssembly SIMD kernel (src/wasm/matmul.ts).
   if (m >= 2 && m * k * n >= WASM_MIN_WORK && (dtype === "float32" || dtype === "float64")) {
     let done = true;
