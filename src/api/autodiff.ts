@@ -4,8 +4,9 @@
  * interpreters in `transforms/`.
  */
 import { Tensor, type Aval } from "../core/tensor.js";
-import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch } from "../core/pytree.js";
-import { TransformError, fmtShape } from "../core/errors.js";
+import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult } from "../core/pytree.js";
+import { TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { shapeEq } from "../core/shape.js";
 import { type Program, printProgram, deadCodeElimination } from "../core/ir.js";
@@ -28,10 +29,16 @@ export interface GradOptions {
 
 const leafTensor = (l: Leaf): Tensor => (typeof l === "number" ? scalarTensor(l) : l);
 
-function checkArgnums(op: string, argnums: number | number[], nargs: number): number[] {
-  const list = typeof argnums === "number" ? [argnums] : argnums;
+/** Validate `argnums` (an integer or an array of distinct integers, each < nargs) and return it as a list. */
+export function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
+  const isInt = (a: unknown): a is number => typeof a === "number" && Number.isInteger(a);
+  if (!(isInt(argnums) || (Array.isArray(argnums) && argnums.every(isInt)))) {
+    throw new TransformError(`${op}: argnums must be an integer or an array of integers; got ${fmtValue(argnums)} (${Array.isArray(argnums) ? "an array holding non-integers" : typeof argnums})`);
+  }
+  const list: number[] = typeof argnums === "number" ? [argnums] : argnums;
+  if (Array.isArray(argnums) && argnums.length === 0) throw new TransformError(`${op}: argnums is an empty array; name at least one argument to differentiate`);
   for (const a of list) {
-    if (!Number.isInteger(a) || a < 0 || a >= nargs) {
+    if (a < 0 || a >= nargs) {
       throw new TransformError(`${op}: argnums ${JSON.stringify(argnums)} is out of range for a call with ${nargs} argument(s)`);
     }
   }
@@ -42,7 +49,7 @@ function checkArgnums(op: string, argnums: number | number[], nargs: number): nu
  * Flatten the differentiated arguments of a call into tensor leaves and give back a flat function of
  * those leaves; the other arguments are closed over. `outFn` sees f's raw result.
  */
-function flatCall(f: Fn, args: unknown[], argnums: number[]) {
+function flatCall(op: string, f: Fn, args: unknown[], argnums: number[]) {
   const [leaves, def] = flatten(argnums.map((i) => args[i]));
   const primals = leaves.map(leafTensor);
   const rebuild = (xs: Tensor[]) => {
@@ -51,7 +58,7 @@ function flatCall(f: Fn, args: unknown[], argnums: number[]) {
     argnums.forEach((a, k) => (call[a] = parts[k]));
     return call;
   };
-  return { leaves, def, primals, call: (xs: Tensor[]) => f(...rebuild(xs)) };
+  return { leaves, def, primals, call: (xs: Tensor[]) => callUser(op, f, rebuild(xs)) };
 }
 
 /** Gradients back in the argument's structure: numbers for number leaves, null for non-differentiable parts. */
@@ -60,7 +67,7 @@ function gradTree(def: TreeDef, leaves: Leaf[], cts: (Tensor | null)[]): unknown
     const p = leafTensor(l);
     if (!isFloat(p.dtype)) return null;
     const ct = cts[i] ?? zerosLike(p);
-    return typeof l === "number" && ct instanceof ArrayTensor ? ct.item() : ct;
+    return isNumberLeaf(l) ? numberResult(ct) : ct;
   });
   return unflattenGrad(def, out);
 }
@@ -88,9 +95,10 @@ function describe(x: unknown): string {
  * argument(s). @example valueAndGrad((x) => sum(square(x)))(tensor([1, 2])) // [5, [2, 4]]
  */
 export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => [any, any] {
+  checkFunction("valueAndGrad", f);
   return (...args) => {
     const argnums = checkArgnums("grad", opts.argnums ?? 0, args.length);
-    const { leaves, def, primals, call } = flatCall(f, args, argnums);
+    const { leaves, def, primals, call } = flatCall("grad", f, args, argnums);
     let aux: unknown;
     const { outs, pullback } = vjpFlat((xs) => {
       let out = call(xs);
@@ -110,6 +118,7 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
 
 /** Gradient of a scalar function. @example grad((x) => x.mul(x))(3) // 6 */
 export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => any {
+  checkFunction("grad", f);
   const vg = valueAndGrad(f, opts);
   return (...args) => {
     const [v, g] = vg(...args);
@@ -144,7 +153,7 @@ function checkTangents(op: string, primals: Tensor[], pdef: TreeDef, tangents: u
 }
 
 function numberOut(l: Leaf, t: Tensor): Tensor | number {
-  return typeof l === "number" && t instanceof ArrayTensor ? t.item() : t;
+  return isNumberLeaf(l) ? numberResult(t) : t;
 }
 
 /**
@@ -152,9 +161,10 @@ function numberOut(l: Leaf, t: Tensor): Tensor | number {
  * (arrays of f's positional arguments). @example jvp(sin, [0], [1]) // [0, 1]
  */
 export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
+  checkFunction("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new TransformError("jvp: primals and tangents must be arrays of f's arguments");
   const argnums = primals.map((_, i) => i);
-  const { def, primals: ps, call } = flatCall(f, primals, argnums);
+  const { def, primals: ps, call } = flatCall("jvp", f, primals, argnums);
   const ts = checkTangents("jvp", ps, def, tangents);
   const rec = recordOutputs(call);
   const { outs, touts } = jvpFlat(rec.fn, ps, ps.map((p, i) => (isFloat(p.dtype) ? ts[i] : null)));
@@ -166,8 +176,9 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
  * output) to the cotangents of every argument. @example const [y, back] = vjp(f, x); back(1)
  */
 export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+  checkFunction("vjp", f);
   const argnums = primals.map((_, i) => i);
-  const { leaves, def, primals: ps, call } = flatCall(f, primals, argnums);
+  const { leaves, def, primals: ps, call } = flatCall("vjp", f, primals, argnums);
   const rec = recordOutputs(call);
   const { outs, pullback } = vjpFlat(rec.fn, ps);
   const out = rec.tree(outs);
@@ -183,8 +194,9 @@ export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]]
  * linear program without re-running f. @example const [y, df] = linearize(f, x); df(v)
  */
 export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+  checkFunction("linearize", f);
   const argnums = primals.map((_, i) => i);
-  const { def, primals: ps, call } = flatCall(f, primals, argnums);
+  const { def, primals: ps, call } = flatCall("linearize", f, primals, argnums);
   const rec = recordOutputs(call);
   const lin = linearizeFlat(rec.fn, ps);
   const df = (...tangents: unknown[]) => {
@@ -209,7 +221,7 @@ function basis(p: Aval, start: number, count: number): ArrayTensor {
 /** Assemble Jacobian blocks [outLeaf][inLeaf] (shape out.shape ++ in.shape) into f's output structure. */
 function jacTree(odef: TreeDef, oleaves: Leaf[], idef: TreeDef, ileaves: Leaf[], blocks: (Tensor | null)[][], single: boolean): unknown {
   const perOut = blocks.map((row, o) => {
-    const entries = row.map((b, i) => (b !== null && typeof ileaves[i] === "number" && typeof oleaves[o] === "number" ? numberOut(ileaves[i], b) : b));
+    const entries = row.map((b, i) => (b !== null && isNumberLeaf(ileaves[i]) && isNumberLeaf(oleaves[o]) ? numberOut(ileaves[i], b) : b));
     const tree = unflattenGrad<unknown[]>(idef, entries);
     return single ? tree[0] : tree;
   });
@@ -243,9 +255,10 @@ function directionsLast(t: Tensor, out: Aval, inp: Aval): Tensor {
 
 /** Jacobian by forward mode: the linearized f pushed along every input direction at once (vmap). */
 export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+  checkFunction("jacfwd", f);
   return (...args) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
-    const { leaves, def, primals, call } = flatCall(f, args, argnums);
+    const { leaves, def, primals, call } = flatCall("jacfwd", f, args, argnums);
     const rec = recordOutputs(call);
     const lin = linearizeFlat(rec.fn, primals);
     const zeros = primals.map((p) => zerosLike(p));
@@ -269,9 +282,10 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 
 /** Jacobian by reverse mode: every output direction pulled back at once (vmap). */
 export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+  checkFunction("jacrev", f);
   return (...args) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
-    const { leaves, def, primals, call } = flatCall(f, args, argnums);
+    const { leaves, def, primals, call } = flatCall("jacrev", f, args, argnums);
     const rec = recordOutputs(call);
     const { outs, pullback } = vjpFlat(rec.fn, primals);
     const blocks = outs.map((o, k) => {
@@ -290,6 +304,7 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 
 /** Hessian: forward over reverse, jacfwd(jacrev(f)). */
 export function hessian<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+  checkFunction("hessian", f);
   return jacfwd(jacrev(f, opts), opts) as never;
 }
 
@@ -305,6 +320,7 @@ export interface StagedProgram {
  * `makeProgram(grad(f))(x)` shows the gradient as a program of primitives.
  */
 export function makeProgram(f: Fn): (...args: unknown[]) => StagedProgram {
+  checkFunction("makeProgram", f);
   return (...args) => {
     const [leaves, def] = flatten(args);
     const primals = leaves.map(leafTensor);
@@ -312,7 +328,7 @@ export function makeProgram(f: Fn): (...args: unknown[]) => StagedProgram {
     const inNames = leaves.length === args.length ? names : primals.map((_, i) => `x${i + 1}`);
     const { program: staged } = stage("makeProgram", primals, (ins) => {
       const call = unflatten<unknown[]>(def, ins);
-      const [outs] = flatten(f(...call));
+      const [outs] = flatten(callUser("makeProgram", f, call));
       return outs.map(leafTensor);
     });
     const program = deadCodeElimination(staged);

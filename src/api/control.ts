@@ -5,17 +5,15 @@
  * emit one equation holding sub-programs (ops/control.ts).
  */
 import { Tensor, type Aval } from "../core/tensor.js";
-import { type CustomRule, bindCustom, bind } from "../core/trace.js";
+import { bind, traceDepth } from "../core/trace.js";
+import { callUser, checkFunction } from "../core/user-fn.js";
 import { type TreeDef, flatten, unflatten, treeMismatch } from "../core/pytree.js";
 import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
-import type { Primitive } from "../core/primitive.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
-import { zerosLike } from "../ops/define.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
-import { condP, scanP, whileP } from "../ops/control.js";
+import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
 import { stageClosed, outAvals } from "../transforms/subprogram.js";
-import { jvpFlat } from "../transforms/jvp.js";
-import { linearizeFlat, vjpFlat } from "../transforms/linearize.js";
+import { linearizeFlat } from "../transforms/linearize.js";
 import { cast } from "../ops/elementwise.js";
 import { stack, slice, arange, concat } from "./ops.js";
 
@@ -295,63 +293,33 @@ export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carr
 
 // ---- checkpointing ---------------------------------------------------------------------------
 
-interface RematParams {
-  name: string;
-  outAvals: Aval[];
-  /** The only values reverse mode keeps: f's inputs. */
-  residuals: Tensor[];
-  forward(tangents: Tensor[]): Tensor[];
-  backward(cts: Tensor[]): (Tensor | null)[];
-}
-
-/**
- * The linear part of a checkpointed function: its rules recompute f from the stored inputs
- * (forward: a jvp; transpose: a vjp) instead of reading stored intermediates.
- */
-const rematP: Primitive<RematParams> = {
-  name: "checkpoint",
-  impl: (tangents, p) => p.forward(tangents) as ArrayTensor[],
-  shape: (_avals, p) => p.outAvals,
-  jvp: (_primals, tangents, _outs, p) => bind(rematP, tangents.map((t, i) => t ?? zerosLike(_primals[i])), p),
-  transpose: (cts, _args, p) => p.backward(cts.map((c, i) => c ?? zerosLike(p.outAvals[i]))),
-  showParams: (p) => p.name,
-};
 /**
  * `checkpoint(f)`: the same function, but reverse mode keeps only f's inputs and recomputes f's
- * intermediates during the backward pass (seed 004: recompute instead of store). f takes tensors
- * and returns a tensor or an array of tensors.
+ * intermediates during the backward pass (seed 004: recompute instead of store). f takes and
+ * returns pytrees (tensors, numbers, arrays and objects of them), and may close over traced
+ * values; under a transformation, f is staged into one `checkpoint` equation (ops/control.ts) whose
+ * rules compose in every mix of modes. Outside any transformation it simply runs f.
  */
-export function checkpoint<F extends (...xs: Tensor[]) => Tensor | Tensor[]>(f: F, name = f.name || "checkpoint"): F {
-  let multi = false;
-  const call = (xs: Tensor[]): Tensor[] => {
-    const o = f(...xs);
-    multi = Array.isArray(o);
-    return Array.isArray(o) ? o : [o];
+export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string): F {
+  checkFunction("checkpoint", f);
+  const label = name ?? (f.name || "checkpoint");
+  const wrapped = (...args: unknown[]) => {
+    if (traceDepth() === 0) return callUser(`checkpoint(${label})`, f, args); // nothing is differentiated or staged
+    const [leaves, def] = flatten(args);
+    const xs = leaves.map(leafTensor);
+    const avals = xs.map((x) => ({ shape: x.shape, dtype: x.dtype }));
+    let outDef: TreeDef | null = null;
+    let numberOuts: boolean[] = [];
+    const body = stageClosed(`checkpoint(${label})`, avals, (ins) => {
+      const [outLeaves, d] = flatten(callUser(`checkpoint(${label})`, f, unflatten<unknown[]>(def, ins)));
+      outDef = d;
+      numberOuts = outLeaves.map((l) => typeof l === "number");
+      return outLeaves.map(leafTensor);
+    });
+    const outs = bind(checkpointP, [...body.consts, ...xs], { body: body.program, name: label });
+    return unflatten(outDef!, outs.map((o, i) => (numberOuts[i] && o instanceof ArrayTensor ? o.item() : o)));
   };
-  const rule: CustomRule = {
-    name,
-    call,
-    jvp(primals, tangents) {
-      const outs = call(primals); // intermediates of this evaluation are not kept
-      const live = tangents.flatMap((t, i) => (t === null ? [] : [i]));
-      const full = (ts: Tensor[]) => primals.map((p, i) => { const k = live.indexOf(i); return k >= 0 ? ts[k] : null; });
-      const params: RematParams = {
-        name,
-        outAvals: outs.map((o) => ({ shape: o.shape, dtype: o.dtype })),
-        residuals: primals,
-        forward: (ts) => jvpFlat(call, primals, full(ts)).touts.map((t, i) => t ?? zerosLike(outs[i])),
-        backward: (cts) => {
-          const back = vjpFlat(call, primals).pullback(cts);
-          return live.map((i) => back[i]);
-        },
-      };
-      return { outs, touts: bind(rematP, live.map((i) => tangents[i]!), params) };
-    },
-  };
-  const wrapped = (...xs: Tensor[]) => {
-    const outs = bindCustom(rule, xs.map((x) => leafTensor(x as Tensor | number)));
-    return multi ? outs : outs[0];
-  };
+  Object.defineProperty(wrapped, "name", { value: `checkpoint(${label})` });
   return wrapped as F;
 }
 
@@ -371,7 +339,6 @@ export function residualBytes(f: (...xs: Tensor[]) => Tensor | Tensor[], ...args
   };
   for (const e of lin.program.eqns) {
     for (const a of e.inputs) if (a instanceof Lit) count(a.value);
-    if (e.prim === rematP) (e.params as RematParams).residuals.forEach(count);
   }
   return bytes;
 }

@@ -1,19 +1,57 @@
 /** @file Turning user inputs (numbers, nested arrays, typed arrays, tensors) into tensors of agreeing dtypes. */
 import { Tensor } from "../core/tensor.js";
-import { type DType, type TypedArray, floatOf, isFloat, promote } from "../core/dtype.js";
-import { arrayFrom, scalarTensor, type Nested } from "../tensor/array.js";
+import { type DType, type TypedArray, floatOf, isFloat, promote, checkDType } from "../core/dtype.js";
+import { InputError, fmtValue } from "../core/errors.js";
+import { ArrayTensor, arrayFrom, arrayFromNested, nestedData, scalarTensor, type Nested, type NestedData } from "../tensor/array.js";
+import { concat, reshape } from "../ops/shape-ops.js";
 import { cast } from "../ops/elementwise.js";
 
 /** Anything an op accepts as a tensor. */
-export type TensorLike = Tensor | number | boolean | Nested | TypedArray;
+export type TensorLike = Tensor | number | boolean | Nested | TypedArray | readonly TensorLike[];
 
-/** Create a concrete tensor. `tensor([[1, 2], [3, 4]])`, `tensor(x, { dtype: "float32" })`. */
-export function tensor(data: TensorLike, opts: { dtype?: DType } = {}): Tensor {
+/**
+ * Create a tensor. `tensor([[1, 2], [3, 4]])`, `tensor(x, { dtype: "float32" })`. An array of tensors
+ * stacks them (NumPy's `array([t1, t2])`); inside a transformation those may be traced values, and
+ * the result is traced too (its derivative flows to each of them).
+ */
+export function tensor(data: TensorLike | readonly (Tensor | TensorLike)[], opts: { dtype?: DType } = {}): Tensor {
+  if (opts.dtype !== undefined) checkDType(opts.dtype, "tensor");
+  if (Array.isArray(data)) {
+    const nd = nestedData(data, "tensor");
+    if (isConcrete(nd)) return arrayFromNested(nd, opts.dtype, "tensor"); // checks values against the dtype (1.5 is no int32)
+    const t = stackTraced(nd, "tensor");
+    return opts.dtype === undefined || t.dtype === opts.dtype ? t : cast(t, opts.dtype);
+  }
   return arrayFrom(data, opts.dtype);
 }
 
 export function asTensor(x: TensorLike, op: string): Tensor {
-  return x instanceof Tensor ? x : arrayFrom(x, undefined, op);
+  if (x instanceof Tensor) return x;
+  if (Array.isArray(x)) return fromNested(x, op);
+  if (x === null || x === undefined || (typeof x === "object" && !ArrayBuffer.isView(x))) throw notTensorLike(x, op);
+  return arrayFrom(x, undefined, op);
+}
+
+function notTensorLike(x: unknown, op: string): InputError {
+  return new InputError(`${op}: expected a tensor, a number, a boolean, a nested array or a typed array; got ${x === null || typeof x !== "object" ? fmtValue(x) : `an object (${(x as object).constructor?.name ?? "null prototype"})`}`);
+}
+
+/**
+ * Nested JS data as a tensor. Data holding traced values (the elements of an array argument under
+ * grad, say) is stacked with ops, so derivatives flow through it; reading their values instead
+ * would silently drop the derivative.
+ */
+function fromNested(data: readonly unknown[], op: string): Tensor {
+  const nd = nestedData(data, op);
+  return isConcrete(nd) ? arrayFromNested(nd, undefined, op) : stackTraced(nd, op);
+}
+
+const isConcrete = (nd: NestedData) => nd.leafShape === null || nd.leaves.every((l) => l instanceof ArrayTensor || !(l instanceof Tensor));
+
+function stackTraced(nd: NestedData, op: string): Tensor {
+  const leafShape = nd.leafShape!;
+  const parts = operands(op, nd.leaves as TensorLike[]).map((t) => reshape(t, [1, ...leafShape]));
+  return reshape(concat(parts, 0), [...nd.shape, ...leafShape]);
 }
 
 /**

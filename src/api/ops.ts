@@ -4,9 +4,9 @@
  * composition with no derivative rule of its own.
  */
 import { Tensor } from "../core/tensor.js";
-import { type DType, allocate, checkDType } from "../core/dtype.js";
-import { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, shapeEq } from "../core/shape.js";
-import { ShapeError, InputError, DTypeError, fmtShape } from "../core/errors.js";
+import { type DType, allocate, checkDType, isFloat as isFloatDType } from "../core/dtype.js";
+import { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, checkCount, checkSize, shapeEq, MAX_ELEMENTS } from "../core/shape.js";
+import { ShapeError, InputError, DTypeError, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import * as P from "../ops/elementwise.js";
 import * as R from "../ops/reduce.js";
@@ -35,7 +35,11 @@ export const div = binary("div", P.div, true);
 export const pow = binary("pow", P.pow, true);
 export const atan2 = binary("atan2", P.atan2, true);
 export const maximum = binary("maximum", P.max);
-export const minimum = binary("minimum", (x, y) => P.neg(P.max(P.neg(x), P.neg(y))));
+/**
+ * Floats: −max(−x, −y), exact and with max's derivative convention at ties. Ints and bools select
+ * (negation is not a bijection there: −(−2³¹) wraps, and bools do not negate).
+ */
+export const minimum = binary("minimum", (x, y) => (isFloatDType(x.dtype) ? P.neg(P.max(P.neg(x), P.neg(y))) : P.where(P.compare(y, x, "lt"), y, x)));
 export function neg(x: TensorLike): Tensor {
   return P.neg(operands("neg", [x])[0]);
 }
@@ -145,8 +149,11 @@ export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const axes = normalizeAxes("max", axis, t.ndim);
   return keep(t, R.reduceMax(t, axes), axes, keepdims);
 }
+/** Minimum over `axis`: −max(−x) (ints and bools through float64, where negation is exact). */
 export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
-  return P.neg(max(P.neg(asTensor(x, "min")), axis, keepdims));
+  const t = asTensor(x, "min");
+  if (isFloatDType(t.dtype)) return P.neg(max(P.neg(t), axis, keepdims));
+  return P.cast(P.neg(max(P.neg(P.cast(t, "float64")), axis, keepdims)), t.dtype);
 }
 /** Index of the maximum along `axis` (of the flattened tensor when omitted); the first index wins ties. */
 export function argmax(x: TensorLike, axis?: number): Tensor {
@@ -155,7 +162,8 @@ export function argmax(x: TensorLike, axis?: number): Tensor {
   return R.argmax(t, normalizeAxis("argmax", axis, t.ndim));
 }
 export function argmin(x: TensorLike, axis?: number): Tensor {
-  return argmax(P.neg(asTensor(x, "argmin")), axis);
+  const t = asTensor(x, "argmin");
+  return argmax(P.neg(isFloatDType(t.dtype) ? t : P.cast(t, "float64")), axis);
 }
 /**
  * Product over `axis`, as a balanced tree of pairwise multiplications: O(n) work, O(log n) depth,
@@ -184,6 +192,7 @@ export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
 export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("logSumExp", x);
   const axes = normalizeAxes("logSumExp", axis, t.ndim);
+  if (axes.some((a) => t.shape[a] === 0)) return keep(t, P.log(R.reduceSum(P.exp(t), axes)), axes, keepdims); // log of an empty sum: −∞
   const m0 = P.stopGradient(R.reduceMax(t, axes));
   const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype)); // ±∞ max: shift by 0
   const mk = S.reshape(m, R.keptShape(t.shape, axes));
@@ -364,11 +373,16 @@ export function outer(a: TensorLike, b: TensorLike): Tensor {
 // ---- constructors ---------------------------------------------------------------------------
 
 type DTypeOpt = { dtype?: DType };
-export function full(shape: readonly number[], value: number, opts: DTypeOpt = {}): Tensor {
+export function full(shape: readonly number[], value: number | boolean, opts: DTypeOpt = {}): Tensor {
   const s = checkShape(shape, "full");
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new InputError(`full: the fill value must be a number or a boolean; got ${fmtValue(value)}`);
+  }
   const dtype = checkDType(opts.dtype ?? (typeof value === "boolean" ? "bool" : "float64"), "full");
+  if (dtype === "int32" && !isInt32(+value)) throw new InputError(`full: ${value} is not a 32-bit integer, so it cannot fill an int32 tensor; round it first or use float64`);
   return ArrayTensor.filled(+value, s, dtype);
 }
+const isInt32 = (v: number) => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
 export const zeros = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 1, opts);
 export const zerosLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 0, { dtype: opts.dtype ?? x.dtype });
@@ -377,6 +391,9 @@ export const fullLike = (x: Tensor, value: number, opts: DTypeOpt = {}) => full(
 /** n×m identity (m = n by default). */
 export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
   const dtype = checkDType(opts.dtype ?? "float64", "eye");
+  checkCount(n, "eye", "the number of rows");
+  checkCount(m, "eye", "the number of columns");
+  checkSize([n, m], "eye");
   const data = allocate(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new ArrayTensor(data, [n, m], dtype);
@@ -384,20 +401,32 @@ export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
 /** Evenly spaced values in [start, stop). int32 when all arguments are integers, else float64 (as NumPy). */
 export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = {}): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number; got ${step}`);
+  for (const [v, what] of [[start, "start"], [stop, "stop"], [step, "step"]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new InputError(`arange: ${what} must be a finite number; got ${fmtValue(v)}`);
+  }
+  if (step === 0) throw new InputError(`arange: step must be a non-zero finite number; got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const dtype = opts.dtype ?? ([start, stop, step].every(Number.isInteger) ? "int32" : "float64");
-  const data = allocate(checkDType(dtype, "arange"), n);
+  if (n > MAX_ELEMENTS) throw new ShapeError(`arange(${start}, ${stop}, ${step}) would have ${n} elements; a tensor can hold at most ${MAX_ELEMENTS}`);
+  const dtype = checkDType(opts.dtype ?? ([start, stop, step].every(Number.isInteger) ? "int32" : "float64"), "arange");
+  if (dtype === "int32" && n > 0 && !(isInt32(start) && isInt32(start + (n - 1) * step) && Number.isInteger(step))) {
+    throw new InputError(
+      `arange(${start}, ${stop}, ${step}): the values do not all fit in int32 (${start} … ${start + (n - 1) * step}); ` +
+        `pass { dtype: "float64" }, or keep the values within ±2^31`,
+    );
+  }
+  const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new ArrayTensor(data, [n], dtype);
 }
 /** `num` evenly spaced values from start to stop inclusive. */
 export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt = {}): Tensor {
-  if (!(Number.isInteger(num) && num >= 0)) throw new InputError(`linspace: num must be a non-negative integer; got ${num}`);
+  checkCount(num, "linspace", "num");
+  for (const [v, what] of [[start, "start"], [stop, "stop"]] as const) {
+    if (typeof v !== "number") throw new InputError(`linspace: ${what} must be a number; got ${fmtValue(v)}`);
+  }
   const dtype = checkDType(opts.dtype ?? "float64", "linspace");
   const data = allocate(dtype, num);
   for (let i = 0; i < num; i++) data[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
   if (num > 1) data[num - 1] = stop;
   return new ArrayTensor(data, [num], dtype);
 }
-

@@ -6,6 +6,7 @@
 import { Tensor } from "../core/tensor.js";
 import { type Leaf, flatten, unflatten } from "../core/pytree.js";
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
+import { callUser, checkFunction } from "../core/user-fn.js";
 import { scalarTensor } from "../tensor/array.js";
 import { transpose } from "../ops/shape-ops.js";
 import { vmapFlat } from "../transforms/vmap.js";
@@ -33,6 +34,7 @@ function moveAxis(x: Tensor, from: number, to: number): Tensor {
  * @example vmap((x) => sum(square(x)))(tensor([[1, 2], [3, 4]])) // [5, 25]
  */
 export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[]) => any {
+  checkFunction("vmap", f);
   return (...args) => {
     const spec = opts.inAxes === undefined ? 0 : opts.inAxes;
     const axes = Array.isArray(spec) ? spec : args.map(() => spec);
@@ -66,7 +68,7 @@ export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[
       (ins) => {
         let k = 0;
         const call = flat.map(([leaves, def]) => unflatten(def, leaves.map((l: Leaf) => (typeof l === "number" && !batched[k] ? (k++, l) : ins[k++]))));
-        const [leaves, def] = flatten(f(...call));
+        const [leaves, def] = flatten(callUser("vmap", f, call));
         outDef = def;
         return leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l));
       },

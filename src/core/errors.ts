@@ -29,3 +29,24 @@ export class ConcretizationError extends WengertError {}
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
+
+/**
+ * A short, safe rendering of any user value for an error message: never throws (BigInt, symbols,
+ * cycles, getters), never echoes more than `max` characters, and escapes control characters.
+ */
+export function fmtValue(v: unknown, max = 60): string {
+  let s: string;
+  try {
+    if (typeof v === "string") s = JSON.stringify(v.length > max ? v.slice(0, max) + "…" : v);
+    else if (typeof v === "bigint") s = `${v}n`;
+    else if (typeof v === "symbol") s = v.toString();
+    else if (typeof v === "function") s = `a function`;
+    else if (Array.isArray(v)) s = v.length > 8 ? `an array of length ${v.length}` : `[${v.map((x) => fmtValue(x, 12)).join(", ")}]`;
+    else if (v !== null && typeof v === "object") s = `an object (${(v as object).constructor?.name ?? "null prototype"})`;
+    else s = String(v);
+  } catch {
+    s = `a ${typeof v}`;
+  }
+  s = s.replace(/[\u0000-\u001f\u2028\u2029\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return s.length > max + 2 ? s.slice(0, max) + "…" : s;
+}

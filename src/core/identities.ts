@@ -44,6 +44,9 @@ export function identityOperand(name: string, params: any, args: Operand[], out:
     case "transpose":
       k = (params.perm as number[]).every((p, i) => p === i) ? 0 : null;
       break;
+    case "where": // a known condition selects one branch
+      k = args[0].constant === undefined ? null : args[0].constant ? 1 : 2;
+      break;
     case "reduceSum":
       k = (params.axes as number[]).length === 0 ? 0 : null;
       break;

@@ -6,7 +6,7 @@
  */
 import { Tensor } from "./tensor.js";
 import { TransformError } from "./errors.js";
-import { arrayFrom } from "../tensor/array.js";
+import { ArrayTensor, arrayFrom } from "../tensor/array.js";
 
 export type Leaf = Tensor | number;
 
@@ -22,12 +22,36 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Traced 0-d values that stand for a JS number the user passed (jit stages a number argument as a
+ * tracer; grad of a number argument gives such a value). An enclosing jit returns them as numbers,
+ * so "number in, number out" holds with and without jit.
+ */
+const numberLike = new WeakSet<Tensor>();
+
+/** Whether a leaf is, or stands for, a JS number. */
+export function isNumberLeaf(l: unknown): boolean {
+  return typeof l === "number" || (l instanceof Tensor && numberLike.has(l));
+}
+
+/** Mark a 0-d traced value as standing for a JS number. */
+export function markNumber<T extends Tensor>(t: T): T {
+  if (t.ndim === 0) numberLike.add(t);
+  return t;
+}
+
+/** A result in the place of a number leaf: a JS number when concrete, else a marked traced value. */
+export function numberResult(t: Tensor): Tensor | number {
+  if (t instanceof ArrayTensor) return t.size === 1 ? t.item() : t;
+  return markNumber(t);
+}
+
 export function flatten(tree: unknown): [Leaf[], TreeDef] {
   const leaves: Leaf[] = [];
   const rec = (t: unknown): TreeDef => {
     if (t instanceof Tensor) {
       leaves.push(t);
-      return { kind: "leaf", num: false };
+      return { kind: "leaf", num: numberLike.has(t) };
     }
     if (typeof t === "number") {
       leaves.push(t);
@@ -59,7 +83,13 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
         return d.children.map(rec);
       case "object": {
         const o: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => (o[k] = rec(d.children[j])));
+        // defineProperty, not assignment: a key "__proto__" (JSON.parse makes such keys) must
+        // stay an own key instead of replacing the prototype.
+        d.keys.forEach((k, j) => {
+          const v = rec(d.children[j]);
+          if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+          else o[k] = v;
+        });
         return o;
       }
       case "static":

@@ -1,5 +1,5 @@
 /** @file Shape arithmetic: sizes, strides, NumPy broadcasting, axis normalisation. */
-import { ShapeError, fmtShape } from "./errors.js";
+import { ShapeError, fmtShape, fmtValue } from "./errors.js";
 
 export type Shape = readonly number[];
 
@@ -89,9 +89,35 @@ export function normalizeAxis(op: string, axis: number, ndim: number, extra = 0)
   return axis < 0 ? axis + n : axis;
 }
 
+/**
+ * The most elements one tensor may have: JS engines refuse typed arrays beyond about 2³² elements
+ * (and far less memory is usually there), so larger shapes are refused when they are made, not
+ * when their storage is first touched.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Check a user-given shape: an array of non-negative integer sizes with at most MAX_ELEMENTS elements. */
 export function checkShape(shape: unknown, op: string): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${op}: a shape must be an array of non-negative integers; got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`${op}: a shape must be an array of at most 64 non-negative integers (JS numbers); got ${fmtValue(shape)}`);
   }
+  checkSize(shape, op);
   return [...shape];
+}
+
+/** Refuse shapes with more than MAX_ELEMENTS elements, naming the operation. */
+export function checkSize(shape: Shape, op: string): void {
+  if (shape.includes(0)) return;
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n > MAX_ELEMENTS) {
+    throw new ShapeError(`${op}: shape ${fmtShape(shape)} has ${n} elements; a tensor can hold at most ${MAX_ELEMENTS} (2^31 - 1)`);
+  }
+}
+
+/** Check a count argument (a size, a number of points): a non-negative integer within MAX_ELEMENTS. */
+export function checkCount(n: unknown, op: string, what: string): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new ShapeError(`${op}: ${what} must be a non-negative integer; got ${fmtValue(n)}`);
+  if (n > MAX_ELEMENTS) throw new ShapeError(`${op}: ${what} ${n} is larger than the most elements a tensor can hold (${MAX_ELEMENTS})`);
+  return n;
 }

@@ -8,9 +8,10 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { Tracer } from "../core/trace.js";
-import { type TreeDef, flatten, unflatten } from "../core/pytree.js";
+import { type TreeDef, flatten, unflatten, markNumber } from "../core/pytree.js";
 import { type Program, evalProgram } from "../core/ir.js";
-import { InputError, TracerError } from "../core/errors.js";
+import { InputError, TracerError, fmtValue } from "../core/errors.js";
+import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
 import { type ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
@@ -86,8 +87,10 @@ function defKey(d: TreeDef): string {
 const avalOf = (l: Tensor | number) => (typeof l === "number" ? { shape: [] as number[], dtype: "float64" as const } : { shape: [...l.shape], dtype: l.dtype });
 
 export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
-  if (typeof f !== "function") throw new InputError(`jit: needs a function; got ${typeof f}`);
-  const name = opts.name ?? (f.name || "f");
+  checkFunction("jit", f);
+  if (opts.name !== undefined && typeof opts.name !== "string") throw new InputError(`jit: the name option must be a string; got ${fmtValue(opts.name)}`);
+  // The name appears in messages (and, sanitised, in a comment of the generated source), never as code.
+  const name = opts.name ?? (typeof f.name === "string" && f.name ? f.name : "f");
   const staticArgs = new Set(opts.staticArgnums ?? []);
   const debug = opts.debug ?? envDebug;
   const cache = new Map<string, Compiled>();
@@ -103,9 +106,10 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
   const compile = (args: unknown[], leaves: (Tensor | number)[], def: TreeDef, key: string): Compiled => {
     const t0 = performance.now();
     const { program, extra } = stage(`jit(${name})`, leaves.map(avalOf), (ins) => {
+      ins.forEach((t, i) => typeof leaves[i] === "number" && markNumber(t)); // number in, number out
       const dynamic = unflatten<unknown[]>(def, ins);
       const call = args.map((a, i) => (staticArgs.has(i) ? a : dynamic[i]));
-      const result = f(...call);
+      const result = callUser(`jit(${name})`, f, call);
       checkNoLeak(call, ins, name);
       const [outLeaves, outDef] = flatten(result);
       return { outs: outLeaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l)), extra: outDef };

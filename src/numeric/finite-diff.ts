@@ -8,7 +8,8 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, unflattenGrad, type Leaf } from "../core/pytree.js";
-import { InputError, TransformError, fmtShape } from "../core/errors.js";
+import { InputError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { checkArgnums } from "../api/autodiff.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor, arrayFrom } from "../tensor/array.js";
 
@@ -82,27 +83,41 @@ export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[],
   return unflatten(ref.def, ref.leaves.map((l, k) => (typeof l === "number" ? vals[k][0] : new ArrayTensor(vals[k], l.shape, "float64"))));
 }
 
-/** Gradient of a scalar function by finite differences, one coordinate at a time, in the argument's structure. */
-export function numericalGrad(f: (...args: any[]) => unknown, opts: FiniteDiffOptions & { argnums?: number } = {}) {
+/**
+ * Gradient of a scalar function by finite differences, one coordinate at a time, in the argument's
+ * structure. `argnums` as in grad: an integer gives that argument's gradient, an array a list.
+ */
+export function numericalGrad(f: (...args: any[]) => unknown, opts: FiniteDiffOptions & { argnums?: number | number[] } = {}) {
+  if (typeof f !== "function") throw new TransformError(`numericalGrad: needs a function; got ${fmtValue(f)}`);
+  checkMethod("numericalGrad", opts.method);
   return (...args: unknown[]): any => {
-    const argnum = opts.argnums ?? 0;
+    const argnums = checkArgnums("numericalGrad", opts.argnums ?? 0, args.length);
     const method = opts.method ?? "central";
-    const X = leavesOf(args[argnum]);
-    const F = (data: Float64Array[]) => {
-      const call = [...args];
-      call[argnum] = X.rebuild(data);
-      return asNumber(f(...call), "numericalGrad");
-    };
-    const f0 = method === "central" ? 0 : F(X.data);
-    const grads = X.data.map((d, k) =>
-      d.map((v, j) => {
-        const h = opts.h ?? defaultStep(method, v);
-        const shifted = (s: number) => F(X.data.map((e, m) => (m === k ? e.map((w, i) => (i === j ? v + s : w)) : e)));
-        return method === "central" ? (shifted(h) - shifted(-h)) / (2 * h) : method === "forward" ? (shifted(h) - f0) / h : (f0 - shifted(-h)) / h;
-      }),
-    );
-    return unflattenGrad(X.def, X.leaves.map((l, k) => (typeof l === "number" ? grads[k][0] : isFloat(l.dtype) ? new ArrayTensor(grads[k], l.shape, "float64") : null)));
+    const grads = argnums.map((argnum) => {
+      const X = leavesOf(args[argnum]);
+      const F = (data: Float64Array[]) => {
+        const call = [...args];
+        call[argnum] = X.rebuild(data);
+        return asNumber(f(...call), "numericalGrad");
+      };
+      const f0 = method === "central" ? 0 : F(X.data);
+      const g = X.data.map((d, k) =>
+        d.map((v, j) => {
+          const h = opts.h ?? defaultStep(method, v);
+          const shifted = (s: number) => F(X.data.map((e, m) => (m === k ? e.map((w, i) => (i === j ? v + s : w)) : e)));
+          return method === "central" ? (shifted(h) - shifted(-h)) / (2 * h) : method === "forward" ? (shifted(h) - f0) / h : (f0 - shifted(-h)) / h;
+        }),
+      );
+      return unflattenGrad(X.def, X.leaves.map((l, k) => (typeof l === "number" ? g[k][0] : isFloat(l.dtype) ? new ArrayTensor(g[k], l.shape, "float64") : null)));
+    });
+    return typeof (opts.argnums ?? 0) === "number" ? grads[0] : grads;
   };
+}
+
+function checkMethod(op: string, method: unknown): void {
+  if (method !== undefined && method !== "central" && method !== "forward" && method !== "backward") {
+    throw new InputError(`${op}: method must be "central", "forward" or "backward"; got ${fmtValue(method)}`);
+  }
 }
 
 /** Jacobian of a tensor function of one tensor argument by central differences: shape out.shape ++ in.shape. */

@@ -230,3 +230,42 @@ export const whileP: Primitive<WhileParams> = {
   },
   showParams: (p) => `\n    cond:\n      ${printProgram(p.cond).replace(/\n/g, "\n      ")}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
 };
+
+// ---- checkpoint ------------------------------------------------------------------------------
+
+export interface CheckpointParams {
+  /** The checkpointed function, staged and closed (captured tracers are leading inputs). */
+  body: Program;
+  name: string;
+}
+
+/**
+ * `checkpoint(f)` as a call primitive (JAX's remat): one equation holding f's program. Its forward
+ * rule is another checkpoint, of the program's tangent part, which recomputes f's primal inside;
+ * so when reverse mode linearizes it, the linear program stores only the checkpoint's inputs, and
+ * the transpose (a checkpoint of the transposed program) recomputes the intermediates during the
+ * backward pass. The inputs are explicit, whatever their level, so every mix of modes composes.
+ */
+export const checkpointP: Primitive<CheckpointParams> = {
+  name: "checkpoint",
+  impl: (args, { body }) => evalProgram(body, args) as ArrayTensor[],
+  shape(avals, { body, name }) {
+    inAvals(body).forEach((a, i) => {
+      if (!sameAvals(a, avals[i])) throw new ShapeError(`checkpoint(${name}): input ${i} is ${avals[i].dtype}${fmtShape(avals[i].shape)}, the program expects ${a.dtype}${fmtShape(a.shape)}`);
+    });
+    return outAvals(body);
+  },
+  jvp(primals, tangents, _outs, { body, name }) {
+    const floatIdx = primals.flatMap((p, i) => (isFloat(p.dtype) ? [i] : []));
+    const t = floatIdx.map((i) => tangents[i] ?? zerosLike(primals[i]));
+    return bind(checkpointP, [...primals, ...t], { body: jvpProgram(body), name });
+  },
+  transpose(cts, args, { body, name }) {
+    const linear = args.map(isLin);
+    const fixed = args.filter((a): a is Tensor => !isLin(a));
+    const res = bind(checkpointP, [...fixed, ...zerosFor(cts, outAvals(body))], { body: transposedProgram(body, linear), name });
+    let k = 0;
+    return args.map((a) => (isLin(a) ? res[k++] : null));
+  },
+  showParams: (p) => `${p.name}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
+};

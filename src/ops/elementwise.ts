@@ -190,9 +190,17 @@ export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${
 });
 
 export const powP = binary("pow", Math.pow, (a, b) => `Math.pow(${a}, ${b})`, true)({
-  // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy; the dy term is taken as 0 at x = 0 (its limit for y > 0).
+  // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy. NOTE: the dx term is 0 where y = 0 (x⁰ is constant; the
+  // formula gives 0·0⁻¹ = NaN at x = 0), which also holds at every higher order (y−1 = 0 for x¹).
+  // The dy term is taken as 0 at x = 0 (its limit for y > 0).
   jvp: ([x, y], out) => [
-    (dx) => mul(dx, mul(y, pow(x, sub(y, lit(1, y))))),
+    (dx) => {
+      // Both branches stay finite (y·x^(y'−1) with y' = 1 where y = 0), so a reverse sweep through
+      // the where multiplies no infinity by its zero cotangent.
+      const y0 = compare(y, lit(0, y), "eq");
+      const ySafe = where(y0, lit(1, y), y);
+      return mul(dx, where(y0, lit(0, x), mul(y, pow(x, sub(ySafe, lit(1, y))))));
+    },
     (dy) => {
       const zero = compare(x, lit(0, x), "eq");
       const safeX = where(zero, lit(1, x), x);

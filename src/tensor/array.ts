@@ -1,8 +1,8 @@
 /** @file Concrete tensors: contiguous row-major typed-array storage, creation from JS data, printing. */
 import { Tensor } from "../core/tensor.js";
-import { type DType, type TypedArray, allocate, checkDType } from "../core/dtype.js";
-import { type Shape, sizeOf, stridesOf } from "../core/shape.js";
-import { InputError, ShapeError, fmtShape } from "../core/errors.js";
+import { type DType, type TypedArray, allocate, checkDType, promote, isFloat } from "../core/dtype.js";
+import { type Shape, sizeOf, stridesOf, shapeEq, MAX_ELEMENTS } from "../core/shape.js";
+import { InputError, ShapeError, fmtShape, fmtValue } from "../core/errors.js";
 
 export type Nested = number | boolean | Nested[];
 
@@ -155,7 +155,66 @@ function typedArrayDType(a: ArrayBufferView): DType | null {
   return null;
 }
 
-/** Build a concrete tensor from a number, boolean, nested array, typed array or tensor. */
+/** The deepest nesting a data array may have (the most axes a tensor may have). */
+export const MAX_RANK = 64;
+
+/**
+ * The structure of nested JS data: the outer shape (the arrays), the leaves in row-major order
+ * (numbers, booleans or tensors) and, when the leaves are tensors, their common shape (NumPy's
+ * `array([t1, t2])` stacks them). Bounded: nesting deeper than MAX_RANK (a self-referential array,
+ * say) and more than MAX_ELEMENTS elements are refused before anything is walked.
+ */
+export interface NestedData {
+  shape: number[];
+  leaves: unknown[];
+  leafShape: Shape | null;
+}
+
+export function nestedData(data: unknown, op: string): NestedData {
+  const shape: number[] = [];
+  let probe: unknown = data;
+  while (Array.isArray(probe)) {
+    if (shape.length >= MAX_RANK) {
+      throw new InputError(`${op}: nested arrays deeper than ${MAX_RANK} levels (the most axes a tensor may have); is the array self-referential?`);
+    }
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  let leafShape: Shape | null = probe instanceof Tensor ? probe.shape : null;
+  checkTotal(leafShape ? [...shape, ...leafShape] : shape, op);
+  const leaves: unknown[] = [];
+  const walk = (v: unknown, axis: number, path: string): void => {
+    if (axis === shape.length) {
+      if (v instanceof Tensor && leafShape === null && v.ndim === 0) leafShape = []; // numbers and 0-d tensors mix
+      const ok = v instanceof Tensor ? leafShape !== null && shapeEq(v.shape, leafShape)
+        : (typeof v === "number" || typeof v === "boolean") && (leafShape === null || leafShape.length === 0);
+      if (!ok) {
+        throw new InputError(
+          `${op}: expected ${leafShape === null ? "a number" : `a tensor of shape ${fmtShape(leafShape)}`} at ${path || "the top level"}; got ${describe(v)}. ` +
+            `Data must be numbers, booleans, (nested) arrays of them, typed arrays, or arrays of tensors of one shape`,
+        );
+      }
+      leaves.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[axis]) {
+      throw new InputError(
+        `${op}: ragged nested array: ${path || "the top level"} has ${Array.isArray(v) ? `length ${v.length}` : describe(v)}, ` +
+          `expected an array of length ${shape[axis]} (inferred shape ${fmtShape(shape)})`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], axis + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, "");
+  return { shape, leaves, leafShape };
+}
+
+function checkTotal(shape: Shape, op: string): void {
+  if (shape.includes(0)) return;
+  if (sizeOf(shape) > MAX_ELEMENTS) throw new InputError(`${op}: data of shape ${fmtShape(shape)} has more than ${MAX_ELEMENTS} elements`);
+}
+
+/** Build a concrete tensor from a number, boolean, nested array, typed array or concrete tensor. */
 export function arrayFrom(data: unknown, dtype?: DType, op = "tensor"): ArrayTensor {
   if (dtype !== undefined) checkDType(dtype, op);
   if (data instanceof Tensor) {
@@ -168,45 +227,47 @@ export function arrayFrom(data: unknown, dtype?: DType, op = "tensor"): ArrayTen
     const src = data as unknown as ArrayLike<number>;
     return fillFrom(src, [src.length], dtype ?? inferred, op);
   }
-  const shape: number[] = [];
-  let probe: unknown = data;
-  while (Array.isArray(probe)) {
-    shape.push(probe.length);
-    probe = probe[0];
+  return arrayFromNested(nestedData(data, op), dtype, op);
+}
+
+/**
+ * A concrete tensor from walked nested data. Tensor leaves must be concrete here (arrays of traced
+ * values are stacked with ops instead: api/convert.ts); they are promoted like op operands, with
+ * JS numbers weak.
+ */
+export function arrayFromNested({ shape, leaves, leafShape }: NestedData, dtype: DType | undefined, op: string): ArrayTensor {
+  if (leafShape === null) {
+    const inferred: DType = leaves.length > 0 && typeof leaves[0] === "boolean" ? "bool" : "float64";
+    const flat = leaves.map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : (v as number)));
+    return fillFrom(flat, shape, dtype ?? inferred, op);
   }
-  let inferred: DType = "float64";
-  if (typeof probe === "boolean") inferred = "bool";
-  const flat: number[] = [];
-  const walk = (v: unknown, axis: number, path: string): void => {
-    if (axis === shape.length) {
-      if (typeof v === "number") flat.push(v);
-      else if (typeof v === "boolean") flat.push(v ? 1 : 0);
-      else if (v instanceof Tensor && v.size === 1) flat.push(v.item());
-      else {
-        throw new InputError(
-          `${op}: expected a number at ${path || "the top level"}; got ${describe(v)}. ` +
-            `Data must be numbers, booleans, (nested) arrays of them, or typed arrays`,
-        );
+  let strong: DType | null = null, weakFloat = false;
+  for (const l of leaves) {
+    if (l instanceof Tensor) {
+      if (!(l instanceof ArrayTensor)) {
+        throw new InputError(`${op}: the data holds traced values (shape ${fmtShape(l.shape)}); build the tensor with stack() or an op, which trace them`);
       }
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[axis]) {
-      throw new InputError(
-        `${op}: ragged nested array: ${path || "the top level"} has ${Array.isArray(v) ? `length ${v.length}` : describe(v)}, ` +
-          `expected an array of length ${shape[axis]} (inferred shape ${fmtShape(shape)})`,
-      );
-    }
-    for (let i = 0; i < v.length; i++) walk(v[i], axis + 1, `${path}[${i}]`);
-  };
-  walk(data, 0, "");
-  return fillFrom(flat, shape, dtype ?? inferred, op);
+      strong = strong === null ? l.dtype : promote(strong, l.dtype);
+    } else if (typeof l === "number" && !Number.isInteger(l)) weakFloat = true;
+  }
+  let target: DType = dtype ?? strong!;
+  if (dtype === undefined && weakFloat && !isFloat(target)) target = "float64";
+  const flat: number[] = [];
+  for (const l of leaves) {
+    if (l instanceof ArrayTensor) {
+      const d = castArray(l, target).data;
+      for (let i = 0; i < d.length; i++) flat.push(d[i]);
+    } else flat.push(typeof l === "boolean" ? (l ? 1 : 0) : (l as number));
+  }
+  return fillFrom(flat, [...shape, ...leafShape], target, op);
 }
 
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + "…" : v)}`;
-  return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : `${typeof v} ${String(v)}`;
+  if (v instanceof Tensor) return `a tensor of shape ${fmtShape(v.shape)}`;
+  if (typeof v === "string") return `the string ${fmtValue(v, 20)}`;
+  return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : fmtValue(v);
 }
 
 function fillFrom(src: ArrayLike<number>, shape: number[], dtype: DType, op: string): ArrayTensor {

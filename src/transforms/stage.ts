@@ -9,7 +9,7 @@ import type { Primitive } from "../core/primitive.js";
 import type { DType } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 import { type Atom, Lit, Program, ProgramBuilder } from "../core/ir.js";
-import { ConcretizationError, fmtShape } from "../core/errors.js";
+import { ConcretizationError, TracerError, fmtShape } from "../core/errors.js";
 import type { ArrayTensor } from "../tensor/array.js";
 
 export class StagingTracer extends Tracer {
@@ -22,6 +22,12 @@ export class StagingTracer extends Tracer {
     super();
   }
   concrete(): ArrayTensor {
+    if (!this.trace.main.active) {
+      throw new TracerError(
+        `a staged tensor (${this.dtype}${fmtShape(this.shape)}) from a finished ${this.trace.main.kind} was read: it escaped the function ` +
+          `being traced (stored in an outer variable or closure) and has no value; return it from the function instead`,
+      );
+    }
     throw new ConcretizationError(
       `cannot read the value of a staged tensor (${this.dtype}${fmtShape(this.shape)}) while ${this.trace.main.kind} records a program: ` +
         `its value is not known yet. Instead of if/else on values use where(c, a, b) or cond/switchCase; ` +

@@ -186,8 +186,12 @@ function load(): Instance | null {
     const e = inst.exports as Record<string, Fn> & { memory: Memory };
     const kernels = (dt: string) => ({ mm: e[`mm_${dt}`], packA: e[`packA_${dt}`], packB: e[`packB_${dt}`] });
     instance = { memory: e.memory, float32: kernels("float32"), float64: kernels("float64") };
-  } catch {
+  } catch (e) {
     instance = null;
+    // Said once: a strict Content-Security-Policy (or an engine without 128-bit SIMD) makes every
+    // large product take the JS loop, about 3× slower, and the user should know why.
+    const reason = (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).replace(/\s+/g, " ").trim().slice(0, 300);
+    if (typeof WebAssembly !== "undefined") console.warn(`wengert: the WebAssembly SIMD matrix product is unavailable here, so matrix products use the JS loop, which is slower. The engine said: ${reason}`);
   }
   return instance;
 }
