@@ -5,17 +5,21 @@
  *   npm run -s gradbench-tool
  */
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { MODULES } from "./evals.js";
 import { blockUntilReady } from "wengert";
 
 const NOT_YET = new Set(["lstm", "ba", "ht"]);
 
 function evaluate(module: string, fn: string, input: any) {
-  const m = MODULES[module];
-  const f = m?.[fn];
+  const m = Object.hasOwn(MODULES, module) ? MODULES[module] : undefined;
+  const f = m && typeof fn === "string" && Object.hasOwn(m, fn) ? m[fn] : undefined;
   if (!f) return { success: false, error: `wengert: no function ${JSON.stringify(fn)} in module ${JSON.stringify(module)}` };
   const prepared = f.prepare(input);
   const minRuns = input?.min_runs ?? input?.runs ?? 1, minSeconds = input?.min_seconds ?? 0;
+  if (!(Number.isInteger(minRuns) && minRuns >= 1) || !(typeof minSeconds === "number" && minSeconds >= 0 && Number.isFinite(minSeconds))) {
+    return { success: false, error: `min_runs must be a positive integer and min_seconds a non-negative number; got ${JSON.stringify(minRuns)} and ${JSON.stringify(minSeconds)}` };
+  }
   // One untimed-as-evaluate run first: it compiles (jit) for this input's shapes, reported apart.
   const c0 = process.hrtime.bigint();
   let result: unknown = blockUntilReady(f.run(prepared));
@@ -33,16 +37,27 @@ function evaluate(module: string, fn: string, input: any) {
   return { success: true, output: f.output(result), timings };
 }
 
-function handle(msg: any): object {
-  const id = msg.id;
+/**
+ * One response per message, always: a message that is not a JSON object, or lacks a kind, gets
+ * `success: false` with the reason (and its id when it has one), so an eval never waits forever.
+ */
+export function handle(msg: any): object {
+  if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
+    return { id: null, success: false, error: `a message must be a JSON object with "id" and "kind"; got ${msg === null ? "null" : Array.isArray(msg) ? "an array" : typeof msg}` };
+  }
+  const id = typeof msg.id === "number" || typeof msg.id === "string" ? msg.id : null;
+  if (typeof msg.kind !== "string") return { id, success: false, error: `the message has no "kind"` };
   switch (msg.kind) {
     case "start":
       return { id, tool: "wengert" };
-    case "define":
-      if (MODULES[msg.module]) return { id, success: true };
-      return { id, success: false, error: NOT_YET.has(msg.module) ? `wengert does not implement ${msg.module} yet` : `unknown module ${msg.module}` };
+    case "define": {
+      const module = String(msg.module);
+      if (Object.hasOwn(MODULES, module)) return { id, success: true };
+      return { id, success: false, error: NOT_YET.has(module) ? `wengert does not implement ${module} yet` : `unknown module ${JSON.stringify(module.slice(0, 40))}` };
+    }
     case "evaluate":
       try {
+        if (!Object.hasOwn(MODULES, String(msg.module))) throw new Error(`unknown module ${JSON.stringify(String(msg.module).slice(0, 40))}`);
         return { id, ...evaluate(msg.module, msg.function, msg.input) };
       } catch (e) {
         return { id, success: false, error: e instanceof Error ? e.message : String(e) };
@@ -52,15 +67,22 @@ function handle(msg: any): object {
   }
 }
 
-const rl = createInterface({ input: process.stdin, terminal: false });
-rl.on("line", (line) => {
-  if (line.trim() === "") return;
-  let msg: any;
+/** The reply to one line of input (null for a blank line). */
+export function reply(line: string): string | null {
+  if (line.trim() === "") return null;
+  let msg: unknown;
   try {
     msg = JSON.parse(line);
-  } catch {
-    process.stderr.write(`wengert gradbench tool: not JSON: ${line.slice(0, 80)}\n`);
-    return;
+  } catch (e) {
+    return JSON.stringify({ id: null, success: false, error: `the message is not JSON (${e instanceof Error ? e.message.slice(0, 100) : "parse error"})` });
   }
-  process.stdout.write(JSON.stringify(handle(msg)) + "\n");
-});
+  return JSON.stringify(handle(msg));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on("line", (line) => {
+    const r = reply(line);
+    if (r !== null) process.stdout.write(r + "\n");
+  });
+}

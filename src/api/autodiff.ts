@@ -99,17 +99,24 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
   return (...args) => {
     const argnums = checkArgnums("grad", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("grad", f, args, argnums);
-    let aux: unknown;
+    // aux's tensors are extra outputs of the linearized function, so what comes back are their
+    // primal values: tracers of this transformation never escape it, and an enclosing
+    // transformation still sees how aux depends on its inputs.
+    let auxDef: TreeDef | null = null, auxLeaves: Leaf[] = [];
     const { outs, pullback } = vjpFlat((xs) => {
       let out = call(xs);
       if (opts.hasAux) {
         if (!Array.isArray(out) || out.length !== 2) throw new TransformError("grad with hasAux needs f to return [output, aux]");
-        [out, aux] = out;
+        [auxLeaves, auxDef] = flatten(out[1]);
+        out = out[0];
+        return [scalarOutput("grad", out), ...auxLeaves.filter((l): l is Tensor => l instanceof Tensor)];
       }
       return [scalarOutput("grad", out)];
     }, primals);
     const out = outs[0];
-    const cts = pullback([scalarTensor(1, out.dtype)]);
+    let k = 1;
+    const aux = auxDef === null ? undefined : unflatten(auxDef, auxLeaves.map((l) => (l instanceof Tensor ? outs[k++] : l)));
+    const cts = pullback([scalarTensor(1, out.dtype), ...outs.slice(1).map(() => null)]);
     const g = gradTree(def, leaves, cts) as unknown[];
     const grads = typeof (opts.argnums ?? 0) === "number" ? g[0] : g;
     return [opts.hasAux ? [out, aux] : out, grads];

@@ -6,9 +6,11 @@ import {
 import { traceTable, formatTraceTable } from "../api/trace-table.js";
 
 const f = (x1: Tensor, x2: Tensor) => sub(add(log(x1), mul(x1, x2)), sin(x2));
-const title = (s: string) => `\n\x1b[1m${s}\x1b[0m\n${"═".repeat(s.length)}`;
+/** A section title; bold (an ANSI escape) only when `color` is set, i.e. on a terminal that wants it. */
+let title = (s: string) => `\n${s}\n${"═".repeat(s.length)}`;
 
-export function tour(out: (s: string) => void = console.log): void {
+export function tour(out: (s: string) => void = console.log, color = false): void {
+  title = (s: string) => `\n${color ? `\x1b[1m${s}\x1b[0m` : s}\n${"═".repeat(s.length)}`;
   out(title("wengert — automatic differentiation for TypeScript"));
   out("The seeds' worked example: f(x1, x2) = ln(x1) + x1·x2 − sin(x2) at (x1, x2) = (2, 5).");
 

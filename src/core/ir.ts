@@ -47,7 +47,10 @@ export class Program {
 
 /** An id no variable of the program uses yet (for passes that add inputs). */
 export function freshVarId(p: Program): number {
-  return 1 + Math.max(-1, ...p.inputs.map((v) => v.id), ...p.eqns.flatMap((e) => e.outs.map((v) => v.id)));
+  let m = -1; // a loop, not Math.max(...ids): programs of 1e5 equations would overflow the stack
+  for (const v of p.inputs) if (v.id > m) m = v.id;
+  for (const e of p.eqns) for (const v of e.outs) if (v.id > m) m = v.id;
+  return 1 + m;
 }
 
 /** Collects equations while a staging trace runs. */

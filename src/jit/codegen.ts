@@ -150,6 +150,14 @@ function fusionKind(e: Eqn): Kind {
 /** The loop size an equation runs over. */
 const loopSize = (e: Eqn, kind: Kind) => (kind === "sum" || kind === "scatter" ? sizeOfAtom(e.inputs[0]) : sizeOf(e.outs[0].aval.shape));
 
+/**
+ * Bounds on generated code. Engines refuse (with a stack overflow) functions of ~1e5 statements, so
+ * a loop takes at most MAX_LOOP_EQNS equations (the next ones start another loop over the same
+ * elements) and a program of more than CHUNK_LINES lines is emitted as a chain of functions.
+ */
+const MAX_LOOP_EQNS = 500;
+const CHUNK_LINES = 4000;
+
 export function plan(program: Program): Step[] {
   const steps: Step[] = [];
   const open = new Map<number, Loop>();
@@ -182,6 +190,7 @@ export function plan(program: Program): Step[] {
       if (from.size !== n || sums.has(a as Var) || shifted || broadcast) close(from);
     }
     let loop = open.get(n);
+    if (loop && loop.eqns.length >= MAX_LOOP_EQNS) close(loop), (loop = undefined); // keep loop bodies a size engines compile
     if (!loop) open.set(n, (loop = { kind: "loop", size: n, eqns: [] }));
     loop.eqns.push(e);
     definedIn.set(e.outs[0], loop);
@@ -256,21 +265,28 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   }
   const outputs = new Set(program.outputs.filter((a): a is Var => a instanceof Var));
 
-  const lines: string[] = [];
+  let lines: string[] = [];
   const pre: string[] = []; // allocated once per compiled function
-  lines.push(`return function compiled(inputs) {`);
-  program.inputs.forEach((v, i) => lines.push(`  const v${v.id} = inputs[${i}];`));
+  /** Per step: its lines, the top-level values it defines and those it reads from other steps. */
+  const blocks: { lines: string[]; defines: Var[]; uses: Set<Var> }[] = [];
   for (const s of steps) {
+    lines = [];
+    const uses = new Set<Var>();
+    for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) for (const a of e.inputs) if (a instanceof Var && stepOf.get(a) !== s) uses.add(a);
+    const block = { lines, defines: [] as Var[], uses };
+    blocks.push(block);
     if (s.kind === "op") {
       const e = s.eqn;
       const p = bind("P", e.prim as Primitive), q = bind("Q", e.params);
       lines.push(`  const [${e.outs.map((v) => `v${v.id}`).join(", ")}] = ${p}.impl([${e.inputs.map(arr).join(", ")}], ${q}); // ${e.prim.name}`);
+      block.defines.push(...e.outs);
       continue;
     }
     // ---- a fused loop ----
     const n = s.size;
     const head: string[] = [], body: string[] = [], tail: string[] = [];
     const results: [string, string][] = []; // values the loop hands on, assigned after it
+    const resultVar = new Map<string, Var>(s.eqns.flatMap((e) => e.outs.map((v) => [`v${v.id}`, v] as [string, Var])));
     const inLoop = new Set<Var>(s.eqns.flatMap((e) => e.outs));
     const hoisted = new Map<string, string>();
     const hoist = (key: string, code: string): string => {
@@ -373,8 +389,47 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     lines.push(`  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${s.eqns.map((e) => e.prim.name).join(", ")}`);
     if (results.length) lines.push(`  let ${results.map(([v]) => v).join(", ")};`);
     lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...tail, ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
+    block.defines.push(...results.map(([v]) => resultVar.get(v)!));
   }
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
-  lines.push(`  return [${outs.join(", ")}];`, `};`);
-  return { source: [...pre, ...lines].join("\n"), names, values };
+  const total = blocks.reduce((k, b) => k + b.lines.length, 0);
+  const out: string[] = [...pre];
+  if (total <= CHUNK_LINES) {
+    out.push(`return function compiled(inputs) {`);
+    program.inputs.forEach((v, i) => out.push(`  const v${v.id} = inputs[${i}];`));
+    for (const b of blocks) for (const l of b.lines) out.push(l);
+    out.push(`  return [${outs.join(", ")}];`, `};`);
+    return { source: out.join("\n"), names, values };
+  }
+  // A long program: consecutive steps go into functions of about CHUNK_LINES lines each, which
+  // hand values on through one array V indexed by variable id.
+  const chunks: (typeof blocks)[] = [[]];
+  let count = 0;
+  for (const b of blocks) {
+    if (count > 0 && count + b.lines.length > CHUNK_LINES) chunks.push([]), (count = 0);
+    chunks[chunks.length - 1].push(b);
+    count += b.lines.length;
+  }
+  const later = new Set<Var>(program.outputs.filter((a): a is Var => a instanceof Var)); // read after the chunk being written
+  const chunkOut: Var[][] = [];
+  for (let c = chunks.length - 1; c >= 0; c--) {
+    const defined = new Set(chunks[c].flatMap((b) => b.defines));
+    chunkOut[c] = [...defined].filter((v) => later.has(v));
+    for (const b of chunks[c]) for (const v of b.uses) if (!defined.has(v)) later.add(v);
+  }
+  chunks.forEach((ch, c) => {
+    const defined = new Set(ch.flatMap((b) => b.defines));
+    const reads = new Set<Var>();
+    for (const b of ch) for (const v of b.uses) if (!defined.has(v)) reads.add(v);
+    out.push(`function chunk${c}(V) {`);
+    for (const v of reads) out.push(`  const v${v.id} = V[${v.id}];`);
+    for (const b of ch) for (const l of b.lines) out.push(l);
+    for (const v of chunkOut[c]) out.push(`  V[${v.id}] = v${v.id};`);
+    out.push(`}`);
+  });
+  out.push(`return function compiled(inputs) {`, `  const V = [];`);
+  program.inputs.forEach((v, i) => out.push(`  V[${v.id}] = inputs[${i}];`));
+  chunks.forEach((_, c) => out.push(`  chunk${c}(V);`));
+  out.push(`  return [${program.outputs.map((a) => (a === null ? "null" : a instanceof Var ? `V[${a.id}]` : arr(a))).join(", ")}];`, `};`);
+  return { source: out.join("\n"), names, values };
 }

@@ -21,14 +21,31 @@ export class ParseError extends InputError {
     const lineStart = before.lastIndexOf("\n") + 1;
     const column = offset - lineStart + 1;
     const lineEnd = source.indexOf("\n", offset);
-    const text = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
-    super(`parse: ${reason} at line ${line}, column ${column}\n  ${text}\n  ${" ".repeat(column - 1)}^`);
+    // Echo a window of the line around the offending character (a 1e6-character line is not
+    // repeated whole), with control and line-separator characters shown as "·" so the caret lines up.
+    const full = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+    const from = Math.max(0, column - 1 - WINDOW), to = Math.min(full.length, column - 1 + WINDOW);
+    const text = (from > 0 ? "…" : "") + full.slice(from, to).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "·") + (to < full.length ? "…" : "");
+    const caretAt = column - 1 - from + (from > 0 ? 1 : 0);
+    super(`parse: ${reason} at line ${line}, column ${column}\n  ${text}\n  ${" ".repeat(caretAt)}^`);
     this.line = line;
     this.column = column;
   }
   readonly line: number;
   readonly column: number;
 }
+
+/** The longest source text parse accepts. */
+export const MAX_SOURCE = 10_000_000;
+
+/** Characters of the offending line shown on each side of the caret in a ParseError. */
+const WINDOW = 60;
+
+/**
+ * The deepest nesting the parser accepts (parentheses, unary signs, calls, right-nested powers).
+ * Deeper input gets a ParseError instead of exhausting the call stack.
+ */
+export const MAX_PARSE_DEPTH = 500;
 
 type Fn = (...args: Tensor[]) => Tensor;
 /** The functions the grammar knows, by name, with their arity. */
@@ -57,10 +74,15 @@ const FUNCTIONS = new Map<string, { arity: number; fn: Fn }>([
   ["pow", { arity: 2, fn: ops.pow }],
   ["max", { arity: 2, fn: ops.maximum }],
   ["min", { arity: 2, fn: ops.minimum }],
+  ["where", { arity: 3, fn: ops.where }],
+  ["stop_gradient", { arity: 1, fn: ops.stopGradient }],
 ]);
+/** Named constants (so these names cannot be variables): what the printer writes for π, e, ∞ and NaN. */
 const CONSTANTS = new Map<string, number>([
   ["pi", Math.PI],
   ["e", Math.E],
+  ["inf", Infinity],
+  ["nan", NaN],
 ]);
 
 /** Names the parser treats as functions (for help texts and error messages). */
@@ -74,14 +96,14 @@ interface Token {
 
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s+|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|[-+*/^(),])/y;
+  const re = /\s+|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|<=|>=|==|!=|[-+*/^(),<>])/y;
   let i = 0;
   while (i < src.length) {
     re.lastIndex = i;
     const m = re.exec(src);
     if (!m) {
       const ch = src[i];
-      throw new ParseError(`unexpected character ${JSON.stringify(ch)}; expected a number, a name, an operator (+ - * / ^) or a parenthesis`, src, i);
+      throw new ParseError(`unexpected character ${JSON.stringify(ch)}; expected a number, a name, an operator (+ - * / ^ < <= > >= == !=) or a parenthesis`, src, i);
     }
     if (m[1] !== undefined) tokens.push({ kind: "num", text: m[1], at: i });
     else if (m[2] !== undefined) tokens.push({ kind: "id", text: m[2], at: i });
@@ -92,8 +114,15 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
-// Binding powers: + − 1, * / 2, unary minus 3, ^ 4 (right-associative).
+// Binding powers: comparisons 0.5 (not chained), + − 1, * / 2, unary minus 3, ^ 4 (right-associative).
+const CMP = 0.5;
 const INFIX: Record<string, { prec: number; right: boolean; fn: Fn }> = {
+  "<": { prec: CMP, right: false, fn: ops.lt },
+  "<=": { prec: CMP, right: false, fn: ops.le },
+  ">": { prec: CMP, right: false, fn: ops.gt },
+  ">=": { prec: CMP, right: false, fn: ops.ge },
+  "==": { prec: CMP, right: false, fn: ops.eq },
+  "!=": { prec: CMP, right: false, fn: ops.ne },
   "+": { prec: 1, right: false, fn: ops.add },
   "-": { prec: 1, right: false, fn: ops.sub },
   "*": { prec: 2, right: false, fn: ops.mul },
@@ -105,6 +134,7 @@ const UNARY_PREC = 3;
 /** Parse `source` into an expression: `parse("ln(x1) + x1*x2 - sin(x2)")`. */
 export function parse(source: string): Expr {
   if (typeof source !== "string") throw new InputError(`parse: needs a string; got ${typeof source}`);
+  if (source.length > MAX_SOURCE) throw new InputError(`parse: the source has ${source.length} characters; at most ${MAX_SOURCE} are accepted`);
   const tokens = tokenize(source);
   let pos = 0;
   const peek = () => tokens[pos];
@@ -145,6 +175,8 @@ export function parse(source: string): Expr {
         if (args.length !== f.arity) {
           throw new ParseError(`${t.text} takes ${f.arity} argument${f.arity > 1 ? "s" : ""}; got ${args.length}`, source, t.at);
         }
+        if (t.text === "where" && args[0].dtype !== "bool") throw new ParseError(`where's first argument must be a comparison (where(x > 0, x, 0))`, source, t.at);
+        if (t.text !== "where" && args.some((a) => a.dtype === "bool")) throw new ParseError(`${t.text} takes numbers; a comparison is true or false (use where(c, 1, 0) for a number)`, source, t.at);
         return f.fn(...args);
       }
       if (f) throw new ParseError(`${t.text} is a function; call it as ${t.text}(…)`, source, t.at);
@@ -154,12 +186,25 @@ export function parse(source: string): Expr {
     return fail(t, "a number, a name, \"(\" or \"-\"");
   }
 
+  let depth = 0;
   function expression(minPrec: number): Tensor {
+    if (++depth > MAX_PARSE_DEPTH) {
+      throw new ParseError(`the expression is nested more than ${MAX_PARSE_DEPTH} levels deep (parentheses, signs, calls and powers count); split it into parts`, source, peek().at);
+    }
+    try {
+      return expressionAt(minPrec);
+    } finally {
+      depth--;
+    }
+  }
+
+  function expressionAt(minPrec: number): Tensor {
     let left = prefix();
     for (;;) {
       const t = peek();
       const op = t.kind === "op" ? INFIX[t.text] : undefined;
       if (!op || op.prec < minPrec) break;
+      if (op.prec === CMP && left.dtype === "bool") throw new ParseError(`comparisons do not chain (a < b < c); combine them with where(…)`, source, t.at);
       pos++;
       left = op.fn(left, expression(op.right ? op.prec : op.prec + 1));
     }

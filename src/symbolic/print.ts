@@ -84,8 +84,9 @@ function render(e: Expr, args: Piece[], latex: boolean): Piece {
       const [plain, tex] = COMPARE_TEXT[(node.params as { op: string }).op];
       return { text: `${wrap(a, a.prec < 1)} ${latex ? tex : plain} ${wrap(b, b.prec < 1)}`, prec: 0 };
     }
-    case "cast": // a bool used as a number: Iverson bracket [p] = 1 if p else 0
-      return e.args[0].dtype === "bool" ? atom(latex ? `\\left[${a.text}\\right]` : `[${a.text}]`) : a;
+    case "cast": // a bool used as a number: the Iverson bracket [p] = 1 if p else 0 (in the grammar: where(p, 1, 0))
+      if (e.args[0].dtype !== "bool") return a;
+      return latex ? atom(`\\left[${a.text}\\right]`) : call("where", [a, atom("1"), atom("0")]);
     case "where":
       if (latex) return atom(`\\begin{cases} ${b.text} & ${a.text} \\\\ ${c.text} & \\text{otherwise} \\end{cases}`);
       return call("where", [a, b, c]);
