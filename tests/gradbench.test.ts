@@ -7,6 +7,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Send messages, collect one response line per message. */
 function talk(messages: object[]): Promise<any[]> {
+  return talkRaw(messages.map((m) => JSON.stringify(m)));
+}
+
+/** Send raw lines (hostile ones too), collect one response line per non-blank line. */
+function talkRaw(lines: string[]): Promise<any[]> {
+  const messages = lines.filter((l) => l.trim() !== "");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/gradbench/tool.ts"], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
     let out = "", err = "";
@@ -17,7 +23,7 @@ function talk(messages: object[]): Promise<any[]> {
       if (lines.length !== messages.length) reject(new Error(`expected ${messages.length} lines, got ${lines.length}: ${out}\n${err}`));
       else resolve(lines.map((l) => JSON.parse(l)));
     });
-    child.stdin.end(messages.map((m) => JSON.stringify(m)).join("\n") + "\n");
+    child.stdin.end(lines.join("\n") + "\n");
   });
 }
 
@@ -25,6 +31,18 @@ const ok = (x: number, y: number) => Math.abs(x - y) / Math.max(1, Math.abs(x) +
 const timed = { min_runs: 2, min_seconds: 0 };
 
 describe("GradBench tool (protocol over stdin/stdout)", () => {
+  it("answers every line, hostile ones with success: false and the reason", async () => {
+    const lines = ["{bad", "null", "[]", "42", '"x"', '{"id":1}', '{"id":2,"kind":"define","module":"constructor"}', '{"id":3,"kind":"evaluate","module":"lse","function":"__proto__","input":{}}',
+      '{"id":4,"kind":"evaluate","module":"lse","function":"primal","input":{"x":[1,2],"min_runs":-1}}', "", '{"id":5,"kind":"start"}'];
+    const r = await talkRaw(lines);
+    expect(r.length).toBe(10);
+    for (const m of r.slice(0, 9)) expect(m.success).toBe(false);
+    expect(r.slice(0, 5).map((m) => m.id)).toEqual([null, null, null, null, null]);
+    expect(r[0].error).toMatch(/not JSON/);
+    expect(r.slice(5, 9).map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(r[9]).toEqual({ id: 5, tool: "wengert" });
+  });
+
   it("answers every message with one line, with timings per run, and validates against independent checks", async () => {
     const x = [0.3, -1.2, 2.5, 0.1];
     const msgs = [

@@ -4,7 +4,7 @@
  * interpreters in `transforms/`.
  */
 import { Tensor, type Aval } from "../core/tensor.js";
-import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult } from "../core/pytree.js";
+import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult, markNumber } from "../core/pytree.js";
 import { TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
@@ -58,7 +58,12 @@ function flatCall(op: string, f: Fn, args: unknown[], argnums: number[]) {
     argnums.forEach((a, k) => (call[a] = parts[k]));
     return call;
   };
-  return { leaves, def, primals, call: (xs: Tensor[]) => callUser(op, f, rebuild(xs)) };
+  // the values f sees in place of JS numbers are marked, so "number in, number out" holds for them
+  const call = (xs: Tensor[]) => {
+    xs.forEach((x, i) => isNumberLeaf(leaves[i]) && markNumber(x));
+    return callUser(op, f, rebuild(xs));
+  };
+  return { leaves, def, primals, call };
 }
 
 /** Gradients back in the argument's structure: numbers for number leaves, null for non-differentiable parts. */

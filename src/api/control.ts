@@ -7,7 +7,7 @@
 import { Tensor, type Aval } from "../core/tensor.js";
 import { bind, traceDepth } from "../core/trace.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
-import { type TreeDef, flatten, unflatten, treeMismatch } from "../core/pytree.js";
+import { type TreeDef, flatten, unflatten, treeMismatch, numberResult } from "../core/pytree.js";
 import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
@@ -317,7 +317,7 @@ export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string)
       return outLeaves.map(leafTensor);
     });
     const outs = bind(checkpointP, [...body.consts, ...xs], { body: body.program, name: label });
-    return unflatten(outDef!, outs.map((o, i) => (numberOuts[i] && o instanceof ArrayTensor ? o.item() : o)));
+    return unflatten(outDef!, outs.map((o, i) => (numberOuts[i] ? numberResult(o) : o)));
   };
   Object.defineProperty(wrapped, "name", { value: `checkpoint(${label})` });
   return wrapped as F;
