@@ -206,7 +206,7 @@ export function parse(source: string): Expr {
       if (!op || op.prec < minPrec) break;
       if (op.prec === CMP && left.dtype === "bool") throw new ParseError(`comparisons do not chain (a < b < c); combine them with where(…)`, source, t.at);
       pos++;
-      left = op.fn(left, expression(op.right ? op.prec : op.prec + 1));
+      left = op.fn(left, expression(op.prec === CMP ? 1 : op.right ? op.prec : op.prec + 1)); // a comparison's right side is a whole sum
     }
     return left;
   }

@@ -59,12 +59,14 @@ function render(e: Expr, args: Piece[], latex: boolean): Piece {
   const call = (fn: string, ps: Piece[]) =>
     atom(latex ? `${fn}\\left(${ps.map((p) => p.text).join(", ")}\\right)` : `${fn}(${ps.map((p) => p.text).join(", ")})`);
   switch (name) {
+    // Right operands of the same strength are parenthesized: a + (b − c) is not (a + b) − c in
+    // floating point, and printed text must parse back to the same computation.
     case "add":
-      return { text: `${wrap(a, a.prec < 1)} + ${wrap(b, b.prec < 1)}`, prec: 1 };
+      return { text: `${wrap(a, a.prec < 1)} + ${wrap(b, b.prec <= 1)}`, prec: 1 };
     case "sub":
       return { text: `${wrap(a, a.prec < 1)} - ${wrap(b, b.prec <= 1)}`, prec: 1 };
     case "mul":
-      return { text: `${wrap(a, a.prec < 2)}${latex ? " \\cdot " : " * "}${wrap(b, b.prec < 2)}`, prec: 2 };
+      return { text: `${wrap(a, a.prec < 2)}${latex ? " \\cdot " : " * "}${wrap(b, b.prec <= 2)}`, prec: 2 };
     case "div":
       if (latex) return { text: `\\frac{${a.text}}{${b.text}}`, prec: 2 };
       return { text: `${wrap(a, a.prec < 2)} / ${wrap(b, b.prec <= 2)}`, prec: 2 };
