@@ -60,16 +60,17 @@ function render(e: Expr, args: Piece[], latex: boolean): Piece {
     atom(latex ? `${fn}\\left(${ps.map((p) => p.text).join(", ")}\\right)` : `${fn}(${ps.map((p) => p.text).join(", ")})`);
   switch (name) {
     // Right operands of the same strength are parenthesized: a + (b − c) is not (a + b) − c in
-    // floating point, and printed text must parse back to the same computation.
+    // floating point, and printed text must parse back to the same computation (LaTeX is for
+    // reading, and keeps the lighter form).
     case "add":
-      return { text: `${wrap(a, a.prec < 1)} + ${wrap(b, b.prec <= 1)}`, prec: 1 };
+      return { text: `${wrap(a, a.prec < 1)} + ${wrap(b, latex ? b.prec < 1 : b.prec <= 1)}`, prec: 1 };
     case "sub":
       return { text: `${wrap(a, a.prec < 1)} - ${wrap(b, b.prec <= 1)}`, prec: 1 };
     case "mul":
-      return { text: `${wrap(a, a.prec < 2)}${latex ? " \\cdot " : " * "}${wrap(b, b.prec <= 2)}`, prec: 2 };
+      return { text: `${wrap(a, a.prec < 2)}${latex ? " \\cdot " : " * "}${wrap(b, latex ? b.prec < 2 : b.prec <= 2)}`, prec: 2 };
     case "div":
       if (latex) return { text: `\\frac{${a.text}}{${b.text}}`, prec: 2 };
-      return { text: `${wrap(a, a.prec < 2)} / ${wrap(b, b.prec <= 2)}`, prec: 2 };
+      return { text: `${wrap(a, a.prec < 2)} / ${wrap(b, latex ? b.prec < 2 : b.prec <= 2)}`, prec: 2 };
     case "neg":
       return { text: `-${wrap(a, a.prec <= 3)}`, prec: 3 };
     case "square":
