@@ -226,9 +226,10 @@ export function norm(x: TensorLike, ord: 1 | 2 | typeof Infinity = 2, axis?: Axi
 /** Reshape; one axis may be -1 and is inferred. */
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = asTensor(x, "reshape");
+  if (!Array.isArray(shape) || shape.length > 64) throw new ShapeError(`reshape: the target shape must be an array of at most 64 integers; got ${fmtValue(shape)}`);
   const infer = shape.filter((d) => d === -1).length;
-  if (infer > 1 || shape.some((d) => !(Number.isInteger(d) && d >= -1))) {
-    throw new ShapeError(`reshape: invalid target shape ${fmtShape(shape)} (non-negative integers, at most one -1)`);
+  if (infer > 1 || shape.some((d) => !(typeof d === "number" && Number.isInteger(d) && d >= -1))) {
+    throw new ShapeError(`reshape: invalid target shape ${fmtValue(shape)} (non-negative integers, at most one -1)`);
   }
   let target = [...shape];
   if (infer) {

@@ -1,5 +1,5 @@
 /** @file Dtypes, their storage, and NumPy/JAX-style promotion with weakly typed JS numbers. */
-import { DTypeError } from "./errors.js";
+import { DTypeError, fmtValue } from "./errors.js";
 
 export type DType = "float64" | "float32" | "int32" | "bool";
 export const DTYPES: readonly DType[] = ["float64", "float32", "int32", "bool"];
@@ -21,7 +21,7 @@ export function allocate(dtype: DType, size: number): TypedArray {
 
 export function checkDType(dtype: unknown, where: string): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
-  throw new DTypeError(`${where}: unknown dtype ${JSON.stringify(dtype)}; use one of ${DTYPES.join(", ")}`);
+  throw new DTypeError(`${where}: unknown dtype ${fmtValue(dtype)}; use one of ${DTYPES.join(", ")}`);
 }
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };

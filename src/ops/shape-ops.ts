@@ -6,7 +6,7 @@ import { defineOp, bind1, zerosLike, alignBatched } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
 import { type Shape, broadcastShapes, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
-import { InputError, ShapeError, fmtShape, DTypeError } from "../core/errors.js";
+import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { broadcastArray, stridedCopy, stridedWrite, transposeArray } from "../tensor/kernels.js";
@@ -50,7 +50,7 @@ export const transposeP = defineOp<{ perm: number[] }>({
   shape([x], { perm }) {
     const n = x.shape.length;
     if (perm.length !== n || new Set(perm).size !== n || perm.some((p) => !(Number.isInteger(p) && p >= 0 && p < n))) {
-      throw new ShapeError(`transpose: ${JSON.stringify(perm)} is not a permutation of the ${n} axes of ${fmtShape(x.shape)}`);
+      throw new ShapeError(`transpose: ${fmtValue(perm)} is not a permutation of the ${n} axes of ${fmtShape(x.shape)}`);
     }
     return { shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
   },

@@ -32,7 +32,7 @@ function checkVariables(roots: Expr[], vars: string[], op: string): void {
   if (!Array.isArray(vars) || vars.some((v) => typeof v !== "string")) throw new InputError(`${op}: needs the variable names as an array of strings`);
   const missing = variables(...roots).filter((v) => !vars.includes(v));
   if (missing.length > 0) {
-    throw new InputError(`${op}: the expression uses ${missing.map((m) => JSON.stringify(m)).join(", ")}, which ${missing.length > 1 ? "are" : "is"} not in the variable list [${vars.map((v) => JSON.stringify(v)).join(", ")}]`);
+    throw new InputError(`${op}: the expression uses ${fmtNames(missing)}, which ${missing.length > 1 ? "are" : "is"} not in the variable list [${fmtNames(vars)}]`);
   }
 }
 

@@ -12,7 +12,7 @@ import { Tensor } from "../core/tensor.js";
 import { MainTrace, Trace, Tracer, bind } from "../core/trace.js";
 import type { Primitive } from "../core/primitive.js";
 import type { DType } from "../core/dtype.js";
-import { ConcretizationError, InputError, fmtShape } from "../core/errors.js";
+import { ConcretizationError, InputError, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { format } from "./print.js";
 import { identityOperand } from "../core/identities.js";
@@ -105,7 +105,7 @@ function intern(key: string, make: (id: number) => Expr): Expr {
 
 /** A variable. Names are data, never code: any string is allowed. */
 export function symbol(name: string): Expr {
-  if (typeof name !== "string" || name === "") throw new InputError(`symbol: needs a non-empty name; got ${JSON.stringify(name)}`);
+  if (typeof name !== "string" || name === "") throw new InputError(`symbol: needs a non-empty string name; got ${fmtValue(name)}`);
   return intern(`v:${JSON.stringify(name)}`, (id) => new Expr({ kind: "var", name }, "float64", id));
 }
 
@@ -186,8 +186,8 @@ export function variables(...roots: Expr[]): string[] {
 
 function lookup(values: Record<string, number> | Map<string, number>, name: string): number {
   const v = values instanceof Map ? values.get(name) : Object.hasOwn(values, name) ? values[name] : undefined;
-  if (v === undefined) throw new InputError(`evaluate: no value given for the variable "${name}"; pass { ${JSON.stringify(name)}: <number> }`);
-  if (typeof v !== "number") throw new InputError(`evaluate: the value of "${name}" must be a number; got ${typeof v}`);
+  if (v === undefined) throw new InputError(`evaluate: no value given for the variable ${fmtValue(name, 40)}; pass { ${fmtValue(name, 40)}: <number> }`);
+  if (typeof v !== "number") throw new InputError(`evaluate: the value of ${fmtValue(name, 40)} must be a number; got ${fmtValue(v)}`);
   return v;
 }
 

@@ -4,7 +4,7 @@
  * everything else. Identifiers are data: they become variable names or are looked up in a Map of
  * known functions, never evaluated.
  */
-import { InputError } from "../core/errors.js";
+import { InputError, fmtValue } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import * as ops from "../api/ops.js";
 import { Expr, constant, symbol } from "./expr.js";
@@ -139,7 +139,7 @@ export function parse(source: string): Expr {
   let pos = 0;
   const peek = () => tokens[pos];
   const fail = (t: Token, what: string): never => {
-    throw new ParseError(`expected ${what}; found ${t.kind === "end" ? "the end of the input" : JSON.stringify(t.text)}`, source, t.at);
+    throw new ParseError(`expected ${what}; found ${t.kind === "end" ? "the end of the input" : fmtValue(t.text, 40)}`, source, t.at);
   };
   const expect = (text: string, what: string) => {
     const t = peek();
@@ -161,7 +161,7 @@ export function parse(source: string): Expr {
       const called = peek().kind === "op" && peek().text === "(";
       const f = FUNCTIONS.get(t.text);
       if (called) {
-        if (!f) throw new ParseError(`unknown function "${t.text}"; known functions: ${knownFunctions().join(", ")}`, source, t.at);
+        if (!f) throw new ParseError(`unknown function ${fmtValue(t.text, 40)}; known functions: ${knownFunctions().join(", ")}`, source, t.at);
         pos++;
         const args: Tensor[] = [];
         if (!(peek().kind === "op" && peek().text === ")")) {
