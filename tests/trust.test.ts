@@ -321,3 +321,26 @@ export const HOSTILE_NAMES = [
 function toArr(x: unknown): unknown {
   return x instanceof Tensor ? x.toArray() : x;
 }
+
+describe("found while looking for the rest", () => {
+  it("slice specs must be integers (a fractional start gave NaN values)", () => {
+    const x = tensor([1, 2, 3]);
+    expect(() => w.slice(x, [0.5, 2])).toThrow(/must be integers/);
+    expect(() => w.slice(x, [NaN, 2])).toThrow(ShapeError);
+    expect(() => w.slice(x, "1" as never)).toThrow(ShapeError);
+    expect(w.slice(x, [1, null]).toArray()).toEqual([2, 3]);
+  });
+
+  it("axes, inAxes and staticArgnums of the wrong type are named as such (not 'out of range' nor ignored)", () => {
+    expect(() => w.sum(tensor([1, 2]), "0" as never)).toThrow(/must be an integer/);
+    expect(() => vmap((a: Tensor) => a, { inAxes: "0" as never })(tensor([1]))).toThrow(/inAxes must be an integer/);
+    expect(() => jit((a: Tensor, n: number) => mul(a, n), { staticArgnums: ["1" as never] })).toThrow(/staticArgnums/);
+  });
+
+  it("cond/switchCase need branch functions and a finite index; derivative needs a function", () => {
+    expect(() => w.cond(true, 1 as never, 2 as never)).toThrow(InputError);
+    expect(() => w.switchCase(NaN, [() => 1, () => 2])).toThrow(/finite/);
+    expect(() => w.derivative(3 as never, 1)).toThrow(TransformError);
+    expect(() => w.derivative(Math.sin, 1, { method: "centre" as never })).toThrow(/method/);
+  });
+});

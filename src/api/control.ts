@@ -58,7 +58,10 @@ export function cond<T>(pred: Tensor | boolean | number, ifTrue: (...ops: any[])
 
 /** `switchCase(index, branches, ...operands)`: branches[index](...operands), index clamped to the range. */
 export function switchCase<T>(index: Tensor | number, branches: ((...ops: any[]) => T)[], ...operands: unknown[]): T {
-  if (!Array.isArray(branches) || branches.length === 0) throw new InputError("switchCase: needs a non-empty array of branch functions");
+  if (!Array.isArray(branches) || branches.length === 0 || !branches.every((b) => typeof b === "function")) {
+    throw new InputError("switchCase/cond: needs branch functions (cond(pred, ifTrue, ifFalse, ...operands); switchCase(index, [f0, f1, …], ...operands))");
+  }
+  if (typeof index === "number" && !Number.isFinite(index)) throw new InputError(`switchCase: the branch index must be a finite number; got ${index}`);
   if (index instanceof Tensor && index.size !== 1) throw new ShapeError(`switchCase: the index must be a scalar; got shape ${fmtShape(index.shape)}`);
   if (!staged(index)) {
     const i = typeof index === "number" ? index : index.item();

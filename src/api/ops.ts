@@ -300,7 +300,13 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
       starts.push(k), limits.push(k + 1), steps.push(1), dropped.push(i);
       return;
     }
+    if (s !== null && s !== undefined && !Array.isArray(s)) throw new ShapeError(`slice: spec ${fmtValue(s)} for axis ${i} must be an index, [start, stop, step] or null`);
     const [a, b, c] = s ?? [];
+    for (const v of [a, b, c]) {
+      if (v !== undefined && v !== null && !(typeof v === "number" && Number.isInteger(v))) {
+        throw new ShapeError(`slice: start, stop and step must be integers (or null); got ${fmtValue(s)} for axis ${i} of shape ${fmtShape(t.shape)}`);
+      }
+    }
     const step = c ?? 1;
     if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} on axis ${i} must be a positive integer (negative steps are not supported)`);
     const clampIdx = (v: number | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));

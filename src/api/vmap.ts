@@ -5,7 +5,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { type Leaf, flatten, unflatten } from "../core/pytree.js";
-import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
+import { ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { scalarTensor } from "../tensor/array.js";
 import { transpose } from "../ops/shape-ops.js";
@@ -38,6 +38,11 @@ export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[
   return (...args) => {
     const spec = opts.inAxes === undefined ? 0 : opts.inAxes;
     const axes = Array.isArray(spec) ? spec : args.map(() => spec);
+    for (const a of axes) {
+      if (a !== null && !(typeof a === "number" && Number.isInteger(a))) {
+        throw new TransformError(`vmap: inAxes must be an integer, null, or an array of them (one per argument); got ${fmtValue(spec)}`);
+      }
+    }
     if (axes.length !== args.length) throw new TransformError(`vmap: inAxes has ${axes.length} entries for a call with ${args.length} argument(s)`);
     const flat = args.map((a) => flatten(a));
     const xs: Tensor[] = [], batched: boolean[] = [];

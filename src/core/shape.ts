@@ -75,6 +75,7 @@ export function flatStride(extents: readonly number[], strides: readonly number[
 /** Normalise `axis` (number, array or undefined = all) to sorted, unique, non-negative axes. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
+  if (typeof axis !== "number" && !Array.isArray(axis)) throw new ShapeError(`${op}: axis must be an integer or an array of integers; got ${fmtValue(axis)}`);
   const list = typeof axis === "number" ? [axis] : [...axis];
   const res = list.map((a) => normalizeAxis(op, a, ndim));
   if (new Set(res).size !== res.length) throw new ShapeError(`${op}: repeated axis in ${JSON.stringify(list)}`);
@@ -83,6 +84,7 @@ export function normalizeAxes(op: string, axis: number | readonly number[] | und
 
 export function normalizeAxis(op: string, axis: number, ndim: number, extra = 0): number {
   const n = ndim + extra;
+  if (typeof axis !== "number" || !Number.isInteger(axis)) throw new ShapeError(`${op}: an axis must be an integer; got ${fmtValue(axis)}`);
   if (!Number.isInteger(axis) || axis < -n || axis >= n) {
     throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${ndim} (valid: ${-n}..${n - 1})`);
   }

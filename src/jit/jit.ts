@@ -91,7 +91,11 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
   if (opts.name !== undefined && typeof opts.name !== "string") throw new InputError(`jit: the name option must be a string; got ${fmtValue(opts.name)}`);
   // The name appears in messages (and, sanitised, in a comment of the generated source), never as code.
   const name = opts.name ?? (typeof f.name === "string" && f.name ? f.name : "f");
-  const staticArgs = new Set(opts.staticArgnums ?? []);
+  const sa: unknown = opts.staticArgnums ?? [];
+  if (!Array.isArray(sa) || !sa.every((i) => typeof i === "number" && Number.isInteger(i) && i >= 0)) {
+    throw new InputError(`jit: staticArgnums must be an array of non-negative integers (argument positions); got ${fmtValue(sa)}`);
+  }
+  const staticArgs = new Set<number>(sa);
   const debug = opts.debug ?? envDebug;
   const cache = new Map<string, Compiled>();
   let compiles = 0;

@@ -34,6 +34,9 @@ const asNumber = (v: unknown, what: string): number => {
 
 /** f'(x) of a scalar function by finite differences. @example derivative(Math.sin, 0) // ≈ 1 */
 export function derivative(f: (x: number) => unknown, x: number, opts: FiniteDiffOptions = {}): number {
+  if (typeof f !== "function") throw new TransformError(`derivative: needs a function; got ${fmtValue(f)}`);
+  if (typeof x !== "number") throw new InputError(`derivative: x must be a JS number; got ${fmtValue(x)}`);
+  checkMethod("derivative", opts.method);
   const method = opts.method ?? "central";
   const h = opts.h ?? defaultStep(method, x);
   const F = (v: number) => asNumber(f(v), "derivative");
