@@ -344,3 +344,34 @@ describe("found while looking for the rest", () => {
     expect(() => w.derivative(Math.sin, 1, { method: "centre" as never })).toThrow(/method/);
   });
 });
+
+describe("17 (wasm). a refused WebAssembly module is said once and the JS loop takes over", () => {
+  it("warns once with the engine's reason and multiplies correctly", async () => {
+    const m = await import("../src/wasm/matmul.js");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const Real = WebAssembly.Module;
+    (WebAssembly as { Module: unknown }).Module = function () { throw new WebAssembly.CompileError("Wasm code generation disallowed by embedder"); };
+    try {
+      m.reloadWasmMatmul();
+      expect(m.wasmMatmulAvailable()).toBe(false);
+      const a = w.linspace(0, 1, 64 * 64).reshape([64, 64]);
+      const p = w.matmul(a, a);
+      expectClose(w.sum(p), toNumsSum(a), 1e-12);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/WebAssembly SIMD matrix product is unavailable.*disallowed by embedder/);
+    } finally {
+      (WebAssembly as { Module: unknown }).Module = Real;
+      m.reloadWasmMatmul();
+      warn.mockRestore();
+    }
+    expect(m.wasmMatmulAvailable()).toBe(true);
+  });
+});
+
+/** Σᵢⱼ (A·A)ᵢⱼ computed plainly, in JS. */
+function toNumsSum(a: Tensor): number {
+  const [n] = a.shape, d = a.toArray() as number[][];
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) s += d[i][k] * d[k][j];
+  return s;
+}

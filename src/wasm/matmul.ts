@@ -201,6 +201,11 @@ export function wasmMatmulAvailable(): boolean {
   return load() !== null;
 }
 
+/** Forget the module so the next product builds it again (tests simulate a refusing engine). */
+export function reloadWasmMatmul(): void {
+  instance = undefined;
+}
+
 let disabled = false;
 /** Force the plain-JS matmul (tests compare the two). */
 export function setWasmMatmul(on: boolean): void {
