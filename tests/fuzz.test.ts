@@ -17,7 +17,7 @@ import { replay } from "../src/symbolic/expr.js";
 type Instr = [number, number, number];
 
 const softplusJ = customJvp((x: Tensor) => w.softplus(x), ([x], [t]) => [w.softplus(x), w.mul(t, w.sigmoid(x))]);
-const sinV = customVjp((x: Tensor) => w.sin(x), (x: Tensor) => [w.sin(x), x], (x: Tensor, ct: Tensor) => [w.mul(ct, w.cos(x))]);
+const sinV = customVjp((x: Tensor) => w.sin(x), (x: Tensor) => [w.sin(x), x], (x: Tensor, ct: Tensor | Tensor[]) => [w.mul(ct as Tensor, w.cos(x))]);
 const ckStep = checkpoint((a: Tensor, b: Tensor) => w.add(w.mul(w.tanh(a), b), w.sin(b)));
 
 /** b brought to a's shape ([3] or [2, 3]). */
@@ -57,8 +57,8 @@ const OPS: { name: string; f: (a: Tensor, b: Tensor) => Tensor }[] = [
   { name: "scanSqrt", f: (a, b) => (a.ndim === 2 ? scan((c: Tensor, r: Tensor) => [w.sin(w.add(c, r)), c], b.ndim === 2 ? w.sum(b, 0) : b, a, { checkpoint: "sqrt" })[0] : w.add(a, 1)) },
   { name: "fori", f: (a, b) => fori(0, 3, (_i: unknown, c: Tensor) => w.add(w.mul(w.sin(c), 0.9), w.mul(like(b, a), 0.1)), a) },
   { name: "checkpoint", f: (a, b) => ckStep(a, b) },
-  { name: "customJvp", f: (a) => softplusJ(a) },
-  { name: "customVjp", f: (a) => sinV(a) },
+  { name: "customJvp", f: (a) => softplusJ(a) as Tensor },
+  { name: "customVjp", f: (a) => sinV(a) as Tensor },
 ];
 
 /** Run a program: the pool starts with the inputs x [3] and y [2, 3]; the output is a scalar. */

@@ -2,7 +2,7 @@
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
 import {
-  Tensor, tensor, grad, valueAndGrad, jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram, customJvp, customVjp,
+  Tensor, tensor, grad, jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram, customJvp, customVjp,
   traceDepth, TransformError, ShapeError, TracerError, InputError, ConcretizationError, DTypeError,
 } from "../src/index.js";
 import { expectClose, randomTensor, toNums } from "./helpers.js";

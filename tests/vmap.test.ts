@@ -1,7 +1,7 @@
 /** vmap: axes, structures, composition with the other transformations, control flow, errors. */
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
-import { Tensor, tensor, vmap, grad, jvp, jit, jacfwd, jacrev, hessian, customJvp, ShapeError, TransformError, ConcretizationError, traceDepth } from "../src/index.js";
+import { Tensor, tensor, vmap, grad, jvp, jit, jacfwd, jacrev, hessian, customJvp, ShapeError, ConcretizationError, traceDepth } from "../src/index.js";
 import { randomTensor, expectClose } from "./helpers.js";
 
 /** f applied to each slice along axis 0 of the mapped arguments, stacked: the meaning of vmap. */

@@ -10,7 +10,7 @@ import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { shapeEq } from "../core/shape.js";
 import { type Program, printProgram, deadCodeElimination } from "../core/ir.js";
-import { ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { linearizeFlat, pushforward, vjpFlat } from "../transforms/linearize.js";
 import { stage } from "../transforms/stage.js";
@@ -27,7 +27,6 @@ export interface GradOptions {
   hasAux?: boolean;
 }
 
-const leafTensor = (l: Leaf): Tensor => (typeof l === "number" ? scalarTensor(l) : l);
 
 /** Validate `argnums` (an integer or an array of distinct integers, each < nargs) and return it as a list. */
 export function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {

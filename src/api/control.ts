@@ -10,14 +10,13 @@ import { callUser, checkFunction } from "../core/user-fn.js";
 import { type TreeDef, flatten, unflatten, treeMismatch, numberResult } from "../core/pytree.js";
 import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
-import { ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
 import { stageClosed, outAvals } from "../transforms/subprogram.js";
 import { linearizeFlat } from "../transforms/linearize.js";
 import { cast } from "../ops/elementwise.js";
 import { stack, slice, arange, concat } from "./ops.js";
 
-const leafTensor = (l: Tensor | number): Tensor => (typeof l === "number" ? scalarTensor(l) : l);
 
 /** Whether a value is only known symbolically (inside jit), so control flow must be staged. */
 function staged(x: unknown): boolean {

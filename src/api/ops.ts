@@ -282,7 +282,7 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
 }
 
 /** One axis of a `slice` spec: an index (drops the axis), [start, stop?, step?] or null (everything). */
-export type SliceSpec = number | null | readonly [number?, number?, number?];
+export type SliceSpec = number | null | readonly [(number | null)?, (number | null)?, (number | null)?];
 
 /**
  * Basic indexing: `slice(x, 0)` is x[0]; `slice(x, null, [1, -1])` is x[:, 1:-1]; `[0, null, 2]`
@@ -309,7 +309,7 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
     }
     const step = c ?? 1;
     if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} on axis ${i} must be a positive integer (negative steps are not supported)`);
-    const clampIdx = (v: number | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));
+    const clampIdx = (v: number | null | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));
     const start = clampIdx(a, 0), stop = Math.max(start, clampIdx(b, d));
     starts.push(start), limits.push(stop), steps.push(step);
   });

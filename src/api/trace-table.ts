@@ -7,7 +7,7 @@ import { Var, Lit, type Program } from "../core/ir.js";
 import { bind } from "../core/trace.js";
 import { flatten } from "../core/pytree.js";
 import { TransformError } from "../core/errors.js";
-import { scalarTensor } from "../tensor/array.js";
+import { scalarTensor, leafTensor } from "../tensor/array.js";
 import { makeProgram, jvp, grad } from "./autodiff.js";
 import { add } from "./ops.js";
 
@@ -43,8 +43,8 @@ export function traceTable(f: (...args: any[]) => Tensor, args: unknown[], tange
   const { program } = staged;
   if (program.outputs.length !== 1 || !(program.outputs[0] instanceof Var)) throw new TransformError("traceTable: f must return one tensor computed from its inputs");
   const [leaves] = flatten(args);
-  const xs = leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l));
-  const ts = tangents ? flatten(tangents)[0].map((l) => (typeof l === "number" ? scalarTensor(l) : l)) : xs.map((x, i) => scalarTensor(i === 0 ? 1 : 0, x.dtype));
+  const xs = leaves.map((l) => leafTensor(l));
+  const ts = tangents ? flatten(tangents)[0].map((l) => leafTensor(l)) : xs.map((x, i) => scalarTensor(i === 0 ? 1 : 0, x.dtype));
   const values = evalAll(program, xs);
   const [, tans] = jvp((...a: Tensor[]) => evalAll(program, a), xs, ts);
   const outIndex = xs.length + program.eqns.findIndex((e) => e.outs[0] === program.outputs[0]);

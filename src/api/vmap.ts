@@ -7,7 +7,7 @@ import { Tensor } from "../core/tensor.js";
 import { type Leaf, flatten, unflatten } from "../core/pytree.js";
 import { ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
-import { scalarTensor } from "../tensor/array.js";
+import { leafTensor } from "../tensor/array.js";
 import { transpose } from "../ops/shape-ops.js";
 import { vmapFlat } from "../transforms/vmap.js";
 
@@ -51,7 +51,7 @@ export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[
       const ax = axes[ai];
       for (const l of leaves) {
         if (ax === null) {
-          xs.push(typeof l === "number" ? scalarTensor(l) : l);
+          xs.push(leafTensor(l));
           batched.push(false);
           continue;
         }
@@ -75,7 +75,7 @@ export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[
         const call = flat.map(([leaves, def]) => unflatten(def, leaves.map((l: Leaf) => (typeof l === "number" && !batched[k] ? (k++, l) : ins[k++]))));
         const [leaves, def] = flatten(callUser("vmap", f, call));
         outDef = def;
-        return leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l));
+        return leaves.map((l) => leafTensor(l));
       },
       xs,
       batched,

@@ -31,14 +31,6 @@ export function promote(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-/**
- * The dtype a JS number takes next to a tensor of dtype `other` (JAX's weak types):
- * a number adopts a float tensor's dtype; next to int/bool it is int32 if integral, else float64.
- */
-export function weakDType(value: number, other: DType): DType {
-  if (isFloat(other)) return other;
-  return Number.isInteger(value) ? (other === "bool" ? "int32" : other) : "float64";
-}
 
 /** The float dtype that float-only operations (exp, division…) compute an input of this dtype in. */
 export function floatOf(dtype: DType): DType {

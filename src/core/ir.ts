@@ -6,7 +6,6 @@ import type { Aval, Tensor } from "./tensor.js";
 import type { Primitive } from "./primitive.js";
 import { SHORT } from "./dtype.js";
 import { bind } from "./trace.js";
-import { ArrayTensor, formatData } from "../tensor/array.js";
 
 export class Var {
   constructor(
@@ -117,12 +116,12 @@ export function printProgram(program: Program, inputNames?: string[]): string {
     if (a === null) return "0";
     if (a instanceof Var) return names.get(a) ?? `?${a.id}`;
     const v = a.value;
-    if (v instanceof ArrayTensor && v.size === 1 && v.shape.length === 0) return formatData(v);
+    if (v.isConcrete() && v.size === 1 && v.shape.length === 0) return v.formatValues()!;
     let name = constNames.get(v);
     if (!name) {
       name = `c${constNames.size + 1}`;
       constNames.set(v, name);
-      consts.push(`  ${name}:${typeOf(v)} = ${v instanceof ArrayTensor ? formatData(v, 2, 8).replace(/\n\s*/g, " ") : "(value of an enclosing transformation)"}`);
+      consts.push(`  ${name}:${typeOf(v)} = ${v.isConcrete() ? v.formatValues(2, 8)!.replace(/\n\s*/g, " ") : "(value of an enclosing transformation)"}`);
     }
     return name;
   };

@@ -62,4 +62,8 @@ export const coreOps: {
   index0: (x: Tensor, b: number) => Tensor;
   /** Stack equal-shaped tensors along a new axis 0. */
   stack0: (xs: Tensor[]) => Tensor;
-} = { add: notLoaded, broadcastTo: notLoaded, reshape: notLoaded, index0: notLoaded, stack0: notLoaded };
+  /** Sum over axes (the transpose of broadcasting, `unbroadcast`). */
+  reduceSum: (x: Tensor, axes: number[]) => Tensor;
+  /** A float typed array as a vector tensor (pytrees take them as leaves). */
+  fromTypedArray: (a: Float64Array | Float32Array) => Tensor;
+} = { add: notLoaded, broadcastTo: notLoaded, reshape: notLoaded, index0: notLoaded, stack0: notLoaded, reduceSum: notLoaded, fromTypedArray: notLoaded };

@@ -6,7 +6,7 @@
  */
 import { Tensor } from "./tensor.js";
 import { TransformError } from "./errors.js";
-import { ArrayTensor, arrayFrom } from "../tensor/array.js";
+import { coreOps } from "./primitive.js";
 
 export type Leaf = Tensor | number;
 
@@ -42,7 +42,7 @@ export function markNumber<T extends Tensor>(t: T): T {
 
 /** A result in the place of a number leaf: a JS number when concrete, else a marked traced value. */
 export function numberResult(t: Tensor): Tensor | number {
-  if (t instanceof ArrayTensor) return t.size === 1 ? t.item() : t;
+  if (t.isConcrete()) return t.size === 1 ? t.item() : t;
   return markNumber(t);
 }
 
@@ -59,7 +59,7 @@ export function flatten(tree: unknown): [Leaf[], TreeDef] {
     }
     if (t instanceof Float64Array || t instanceof Float32Array) {
       // A float typed array is a vector leaf (else it would silently get no gradient).
-      leaves.push(arrayFrom(t));
+      leaves.push(coreOps.fromTypedArray(t));
       return { kind: "leaf", num: false };
     }
     if (Array.isArray(t)) return { kind: "array", children: t.map(rec) };
@@ -111,13 +111,6 @@ export function unflattenGrad<T = unknown>(def: TreeDef, leaves: readonly unknow
   return unflatten<T>(strip(def), leaves);
 }
 
-export function numLeaves(def: TreeDef): number {
-  switch (def.kind) {
-    case "leaf": return 1;
-    case "static": return 0;
-    default: return def.children.reduce((s, c) => s + numLeaves(c), 0);
-  }
-}
 
 /** Describe the first difference between two tree structures, or null if they match. */
 export function treeMismatch(a: TreeDef, b: TreeDef, path = "root"): string | null {

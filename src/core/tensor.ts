@@ -14,6 +14,11 @@ export interface Aval {
   readonly dtype: DType;
 }
 
+/** Same shape and dtype. */
+export function avalEq(a: Aval, b: Aval): boolean {
+  return a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+}
+
 export abstract class Tensor implements Aval {
   abstract readonly shape: Shape;
   abstract readonly dtype: DType;
@@ -27,6 +32,16 @@ export abstract class Tensor implements Aval {
 
   /** The concrete array behind this value (a tracer asks its primal; staged tracers throw). */
   abstract concrete(): ArrayTensor;
+
+  /** Whether this value is itself a concrete array (not a tracer or a symbolic expression). */
+  isConcrete(): boolean {
+    return false;
+  }
+
+  /** The elements in nested brackets (long axes summarised), for concrete arrays; null otherwise. */
+  formatValues(_edge?: number, _limit?: number): string | null {
+    return null;
+  }
 
   /**
    * Compute the deferred (fused) work behind this value now, if any; values without a concrete

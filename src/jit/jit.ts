@@ -13,7 +13,7 @@ import { type Program, evalProgram } from "../core/ir.js";
 import { InputError, TracerError, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
-import { type ArrayTensor, scalarTensor } from "../tensor/array.js";
+import { type ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
 import { programRunner } from "../ops/control.js";
@@ -116,7 +116,7 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
       const result = callUser(`jit(${name})`, f, call);
       checkNoLeak(call, ins, name);
       const [outLeaves, outDef] = flatten(result);
-      return { outs: outLeaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l)), extra: outDef };
+      return { outs: outLeaves.map((l) => leafTensor(l)), extra: outDef };
     });
     const { optimized, source, run } = lowerProgram(program, name);
     const compileMs = performance.now() - t0;

@@ -7,6 +7,7 @@
 import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination, freshVarId } from "../core/ir.js";
 import { identityOperand } from "../core/identities.js";
 import { ArrayTensor } from "../tensor/array.js";
+import { avalEq } from "../core/tensor.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { addP, mulP, negP, subP } from "../ops/elementwise.js";
 import type { Primitive } from "../core/primitive.js";
@@ -56,7 +57,7 @@ export function simplifyIdentities(p: Program): Program {
   return new Program(p.inputs, eqns, sub.outputs(p));
 }
 
-const sameAval = (a: Atom, v: Var) => a.aval.dtype === v.aval.dtype && a.aval.shape.length === v.aval.shape.length && a.aval.shape.every((d, i) => d === v.aval.shape[i]);
+const sameAval = (a: Atom, v: Var) => avalEq(a.aval, v.aval);
 
 const FOLD_LIMIT = 1 << 16; // do not fold into constants bigger than this (they would live in the compiled code)
 
@@ -236,7 +237,7 @@ export function exactRewrites(p: Program): Program {
   return new Program(p.inputs, eqns, sub.outputs(p));
 }
 
-export const PASSES: [string, (p: Program) => Program][] = [
+const PASSES: [string, (p: Program) => Program][] = [
   ["identities", simplifyIdentities],
   ["exact rewrites", exactRewrites],
   ["constant folding", foldConstants],

@@ -7,12 +7,12 @@
  */
 import type { Primitive, Cotangent } from "../core/primitive.js";
 import { LinearIn } from "../core/primitive.js";
-import type { Aval, Tensor } from "../core/tensor.js";
+import { type Aval, type Tensor, avalEq } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
 import { Program, evalProgram, printProgram } from "../core/ir.js";
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
-import { shapeEq, sizeOf } from "../core/shape.js";
+import { sizeOf } from "../core/shape.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { zerosLike } from "./define.js";
@@ -22,7 +22,6 @@ import { stageClosed, jvpProgram, transposedProgram, inAvals, outAvals } from ".
 /** How sub-programs run on concrete arrays; jit installs a compiling runner. */
 export const programRunner = { run: (p: Program, args: ArrayTensor[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[] };
 
-const sameAvals = (a: Aval, b: Aval) => shapeEq(a.shape, b.shape) && a.dtype === b.dtype;
 const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
 const isLin = (a: unknown): a is LinearIn => a instanceof LinearIn;
 const avalOfArg = (a: Tensor | LinearIn): Aval => (isLin(a) ? a.aval : a);
@@ -43,7 +42,7 @@ export const condP: Primitive<CondParams> = {
   shape([index, ...ops], { branches }) {
     if (index.shape.length !== 0 || index.dtype !== "int32") throw new ShapeError(`cond: the branch index must be an int32 scalar; got ${index.dtype}${fmtShape(index.shape)}`);
     inAvals(branches[0]).forEach((a, i) => {
-      if (!sameAvals(a, ops[i])) throw new ShapeError(`cond: operand ${i} is ${ops[i].dtype}${fmtShape(ops[i].shape)}, the branches expect ${a.dtype}${fmtShape(a.shape)}`);
+      if (!avalEq(a, ops[i])) throw new ShapeError(`cond: operand ${i} is ${ops[i].dtype}${fmtShape(ops[i].shape)}, the branches expect ${a.dtype}${fmtShape(a.shape)}`);
     });
     return outAvals(branches[0]);
   },
@@ -101,7 +100,7 @@ export const scanP: Primitive<ScanParams> = {
     const ins = inAvals(body);
     avals.forEach((a, i) => {
       const want = i < numConsts + numCarry ? ins[i] : { shape: [length, ...ins[i].shape], dtype: ins[i].dtype };
-      if (!sameAvals(a, want)) throw new ShapeError(`scan: input ${i} is ${a.dtype}${fmtShape(a.shape)}, expected ${want.dtype}${fmtShape(want.shape)}`);
+      if (!avalEq(a, want)) throw new ShapeError(`scan: input ${i} is ${a.dtype}${fmtShape(a.shape)}, expected ${want.dtype}${fmtShape(want.shape)}`);
     });
     const outs = outAvals(body);
     return [...outs.slice(0, numCarry), ...outs.slice(numCarry).map((a) => ({ shape: [length, ...a.shape], dtype: a.dtype }))];
@@ -197,7 +196,7 @@ export const whileP: Primitive<WhileParams> = {
   shape(avals, { body, numCondConsts: a, numBodyConsts: b }) {
     const carry = avals.slice(a + b), outs = outAvals(body);
     carry.forEach((c, i) => {
-      if (!sameAvals(c, outs[i])) throw new ShapeError(`whileLoop: the body turns carry ${i} from ${c.dtype}${fmtShape(c.shape)} into ${outs[i].dtype}${fmtShape(outs[i].shape)}; it must keep shapes and dtypes`);
+      if (!avalEq(c, outs[i])) throw new ShapeError(`whileLoop: the body turns carry ${i} from ${c.dtype}${fmtShape(c.shape)} into ${outs[i].dtype}${fmtShape(outs[i].shape)}; it must keep shapes and dtypes`);
     });
     return outs;
   },
@@ -251,7 +250,7 @@ export const checkpointP: Primitive<CheckpointParams> = {
   impl: (args, { body }) => evalProgram(body, args) as ArrayTensor[],
   shape(avals, { body, name }) {
     inAvals(body).forEach((a, i) => {
-      if (!sameAvals(a, avals[i])) throw new ShapeError(`checkpoint(${name}): input ${i} is ${avals[i].dtype}${fmtShape(avals[i].shape)}, the program expects ${a.dtype}${fmtShape(a.shape)}`);
+      if (!avalEq(a, avals[i])) throw new ShapeError(`checkpoint(${name}): input ${i} is ${avals[i].dtype}${fmtShape(avals[i].shape)}, the program expects ${a.dtype}${fmtShape(a.shape)}`);
     });
     return outAvals(body);
   },

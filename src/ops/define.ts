@@ -6,15 +6,20 @@
 import { type Cotangent, type LinearIn, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
-import { shapeEq } from "../core/shape.js";
+import { type Shape, shapeEq } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
-import { ArrayTensor } from "../tensor/array.js";
-import { allocate } from "../core/dtype.js";
-import { sizeOf } from "../core/shape.js";
+import { ArrayTensor, zerosLike } from "../tensor/array.js";
 
-/** Concrete zeros with the aval of `x` (instantiates a symbolic zero tangent). */
-export function zerosLike(x: Aval): ArrayTensor {
-  return new ArrayTensor(allocate(x.dtype, sizeOf(x.shape)), x.shape, x.dtype);
+export { zerosLike };
+
+/** The transpose of broadcasting to x's shape: sum x over the axes that broadcasting added or stretched. */
+export function unbroadcast(x: Tensor, shape: Shape): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  const lead = x.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < x.shape.length; i++) if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
+  const summed = coreOps.reduceSum(x, axes);
+  return shapeEq(summed.shape, shape) ? summed : coreOps.reshape(summed, shape);
 }
 
 export type Term = ((d: Tensor) => Tensor | null) | null;

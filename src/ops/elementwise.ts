@@ -3,7 +3,7 @@
  * select, cast and stop-gradient. Each entry holds its value (a scalar function), shape rule,
  * forward rule and, where linear, transpose rule.
  */
-import { defineOp, bind1 } from "./define.js";
+import { defineOp, bind1, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
 import { type DType, isFloat } from "../core/dtype.js";
@@ -11,7 +11,6 @@ import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { DTypeError, fmtShape } from "../core/errors.js";
 import { scalarTensor, castArray } from "../tensor/array.js";
 import { binaryMap, select, unaryMap, type Binary, type Unary } from "../tensor/kernels.js";
-import { unbroadcast } from "./reduce.js";
 import { type FusableOp, addPlaced, fuseElementwise } from "../tensor/fuse.js";
 import type { ArrayTensor } from "../tensor/array.js";
 

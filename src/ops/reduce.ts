@@ -1,8 +1,8 @@
-/** @file Reductions: sum, max, argmax over axes; and `unbroadcast`, the transpose of broadcasting. */
+/** @file Reductions: sum, max, argmax over axes. */
 import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn, type Primitive } from "../core/primitive.js";
-import { type Shape, shapeEq } from "../core/shape.js";
+import { LinearIn, type Primitive, coreOps } from "../core/primitive.js";
+import { type Shape } from "../core/shape.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { reduceArray, sumLeading } from "../tensor/kernels.js";
 import { sumPending } from "../tensor/fuse.js";
@@ -79,16 +79,9 @@ export const argmaxP: Primitive<{ axis: number }> = defineOp<{ axis: number }>({
 });
 
 export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
+coreOps.reduceSum = reduceSum;
 export const reduceMax = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceMaxP, [x], { axes }));
 export const argmax = (x: Tensor, axis: number): Tensor => bind1(argmaxP, [x], { axis });
 
 /** Sum `x` down to `shape` (the inverse of NumPy broadcasting `shape` up to x.shape). */
-export function unbroadcast(x: Tensor, shape: Shape): Tensor {
-  if (shapeEq(x.shape, shape)) return x;
-  const lead = x.shape.length - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < x.shape.length; i++) if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
-  const summed = reduceSum(x, axes);
-  return shapeEq(summed.shape, shape) ? summed : reshape(summed, shape);
-}
 

@@ -2,7 +2,7 @@
  * @file Structural primitives: reshape, broadcast, transpose, slice, pad, concatenate, gather and
  * scatter-add. All are linear; each transpose is another of them.
  */
-import { defineOp, bind1, zerosLike, alignBatched } from "./define.js";
+import { defineOp, bind1, zerosLike, alignBatched, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
 import { type Shape, broadcastShapes, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
@@ -10,7 +10,6 @@ import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { broadcastArray, stridedCopy, stridedWrite, transposeArray } from "../tensor/kernels.js";
-import { unbroadcast } from "./reduce.js";
 import { placedOf, viewOf } from "../tensor/fuse.js";
 
 const avalOf = (a: Tensor | LinearIn): Aval => (a instanceof LinearIn ? a.aval : a);

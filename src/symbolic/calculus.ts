@@ -8,7 +8,7 @@ import type { Tensor } from "../core/tensor.js";
 import { InputError, TransformError } from "../core/errors.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { vjpFlat } from "../transforms/linearize.js";
-import { Expr, asExpr, constant, replay, symbol } from "./expr.js";
+import { Expr, asExpr, constant, replay, symbol, type ExprLike } from "./expr.js";
 
 type Variable = string | Expr;
 
@@ -23,7 +23,7 @@ function asVariable(v: Variable, op: string): Expr {
 const orZero = (t: Tensor | null): Expr => (t === null ? constant(0) : (t as Expr));
 
 /** d(expr)/d(wrt), `order` times (forward mode over the expression's DAG). */
-export function diff(expr: Expr | number, wrt: Variable, order = 1): Expr {
+export function diff(expr: ExprLike, wrt: Variable, order = 1): Expr {
   if (!Number.isInteger(order) || order < 0) throw new InputError(`diff: order must be a non-negative integer; got ${order}`);
   const x = asVariable(wrt, "diff");
   let e = asExpr(expr, "diff");
@@ -36,7 +36,7 @@ export function diff(expr: Expr | number, wrt: Variable, order = 1): Expr {
 }
 
 /** ∇expr with respect to `vars`, as expressions (reverse mode: one backward sweep for all of them). */
-export function gradient(expr: Expr | number, vars: Variable[]): Expr[] {
+export function gradient(expr: ExprLike, vars: Variable[]): Expr[] {
   const e = asExpr(expr, "gradient");
   const xs = vars.map((v) => asVariable(v, "gradient"));
   if (new Set(xs).size !== xs.length) throw new InputError(`gradient: a variable is listed twice in [${vars.map(String).join(", ")}]`);
@@ -45,13 +45,13 @@ export function gradient(expr: Expr | number, vars: Variable[]): Expr[] {
 }
 
 /** Jacobian of several expressions: rows are outputs, columns are variables. */
-export function jacobian(exprs: (Expr | number)[], vars: Variable[]): Expr[][] {
+export function jacobian(exprs: ExprLike[], vars: Variable[]): Expr[][] {
   if (!Array.isArray(exprs)) throw new TransformError(`jacobian: needs an array of expressions; for one expression use gradient`);
   return exprs.map((e) => gradient(e, vars));
 }
 
 /** Matrix of second derivatives (reverse over reverse; the entries share the gradient's nodes). */
-export function hessian(expr: Expr | number, vars: Variable[]): Expr[][] {
+export function hessian(expr: ExprLike, vars: Variable[]): Expr[][] {
   return jacobian(gradient(expr, vars), vars);
 }
 

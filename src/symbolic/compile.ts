@@ -5,11 +5,11 @@
  */
 import { InputError, fmtValue } from "../core/errors.js";
 import { compileJS, jsNumber } from "../core/codegen.js";
-import { type Expr, asExpr, topoOrder, variables, evaluate } from "./expr.js";
+import { type Expr, type ExprLike, asExpr, topoOrder, variables, evaluate } from "./expr.js";
 
 /** The body of `function (a0, a1, …) { … }` computing `roots` from the listed variables. */
-export function toJS(roots: Expr | Expr[], vars: string[]): string {
-  const list = Array.isArray(roots) ? roots : [roots];
+export function toJS(roots: ExprLike | ExprLike[], vars: string[]): string {
+  const list = (Array.isArray(roots) ? roots : [roots]).map((r) => asExpr(r, "toJS"));
   checkVariables(list, vars, "toJS");
   const names = new Map<Expr, string>();
   const lines: string[] = [];
@@ -44,9 +44,9 @@ const MAX_PARAMS = 1000;
  * An array of expressions gives a function returning an array (shared nodes computed once). The
  * function checks its call: exactly one JS number per variable, else an InputError.
  */
-export function compile(expr: Expr | number, vars: string[]): (...values: number[]) => number;
-export function compile(exprs: (Expr | number)[], vars: string[]): (...values: number[]) => number[];
-export function compile(exprs: Expr | number | (Expr | number)[], vars: string[]): (...values: number[]) => number | number[] {
+export function compile(expr: ExprLike, vars: string[]): (...values: number[]) => number;
+export function compile(exprs: ExprLike[], vars: string[]): (...values: number[]) => number[];
+export function compile(exprs: ExprLike | ExprLike[], vars: string[]): (...values: number[]) => number | number[] {
   const many = Array.isArray(exprs);
   const list = (many ? exprs : [exprs]).map((e) => asExpr(e, "compile"));
   const body = toJS(many ? list : list[0], vars);

@@ -15,6 +15,9 @@ import type { DType } from "../core/dtype.js";
 import { ConcretizationError, InputError, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { format } from "./print.js";
+import { topoOrder, mapDag } from "./dag.js";
+
+export { topoOrder, mapDag };
 import { identityOperand } from "../core/identities.js";
 
 const SCALAR: readonly number[] = Object.freeze([]);
@@ -23,6 +26,53 @@ export type ExprNode =
   | { readonly kind: "var"; readonly name: string }
   | { readonly kind: "const"; readonly value: number }
   | { readonly kind: "op"; readonly prim: Primitive; readonly args: readonly Expr[]; readonly params: unknown };
+
+/**
+ * Method forms on expressions are typed to return expressions (at run time they are the same ops
+ * as on every tensor): `symbol("x").mul(2).sin()` is an Expr. An operand of another transformation
+ * (a tracer) would give that transformation's value instead, so operands are expressions or numbers.
+ */
+type Scalar = Expr | number;
+export interface Expr {
+  add(y: Scalar): Expr;
+  sub(y: Scalar): Expr;
+  mul(y: Scalar): Expr;
+  div(y: Scalar): Expr;
+  pow(y: Scalar): Expr;
+  atan2(x: Scalar): Expr;
+  maximum(y: Scalar): Expr;
+  minimum(y: Scalar): Expr;
+  neg(): Expr;
+  square(): Expr;
+  sqrt(): Expr;
+  reciprocal(): Expr;
+  exp(): Expr;
+  log(): Expr;
+  log1p(): Expr;
+  expm1(): Expr;
+  sin(): Expr;
+  cos(): Expr;
+  tan(): Expr;
+  asin(): Expr;
+  acos(): Expr;
+  atan(): Expr;
+  sinh(): Expr;
+  cosh(): Expr;
+  tanh(): Expr;
+  sigmoid(): Expr;
+  softplus(): Expr;
+  relu(): Expr;
+  abs(): Expr;
+  sign(): Expr;
+  clip(lo: Scalar, hi: Scalar): Expr;
+  lt(y: Scalar): Expr;
+  le(y: Scalar): Expr;
+  gt(y: Scalar): Expr;
+  ge(y: Scalar): Expr;
+  eq(y: Scalar): Expr;
+  ne(y: Scalar): Expr;
+  stopGradient(): Expr;
+}
 
 export class Expr extends Tracer {
   readonly shape = SCALAR;
@@ -145,28 +195,6 @@ export const rebuild = (e: Expr, args: Expr[]): Expr => (e.node.kind === "op" ? 
 
 // ---- walking the DAG ------------------------------------------------------------------------
 
-/** Every node reachable from `roots`, arguments before users. */
-export function topoOrder(roots: readonly Expr[]): Expr[] {
-  const seen = new Set<Expr>();
-  const order: Expr[] = [];
-  const stack: Expr[] = [...roots];
-  while (stack.length) {
-    const e = stack.pop()!;
-    if (seen.has(e)) continue;
-    seen.add(e);
-    order.push(e);
-    for (const a of e.args) if (!seen.has(a)) stack.push(a);
-  }
-  return order.sort((a, b) => a.id - b.id); // ids increase from arguments to users
-}
-
-/** Map every node bottom-up with memoization (so shared nodes are visited once). */
-export function mapDag<T>(roots: readonly Expr[], f: (e: Expr, args: T[]) => T): Map<Expr, T> {
-  const memo = new Map<Expr, T>();
-  for (const e of topoOrder(roots)) memo.set(e, f(e, e.args.map((a) => memo.get(a)!)));
-  return memo;
-}
-
 /** Number of distinct nodes (the size of the DAG, shared nodes counted once). */
 export function dagSize(...roots: Expr[]): number {
   return topoOrder(roots).length;
@@ -192,7 +220,8 @@ function lookup(values: Record<string, number> | Map<string, number>, name: stri
 }
 
 /** Interpret the DAG with the primitives' own impls (compile() is the fast path). */
-export function evaluate(e: Expr, values: Record<string, number> | Map<string, number>): number {
+export function evaluate(expr: ExprLike, values: Record<string, number> | Map<string, number>): number {
+  const e = asExpr(expr, "evaluate");
   const m = mapDag<number>([e], (n, args) => {
     const node = n.node;
     if (node.kind === "var") return lookup(values, node.name);
@@ -218,6 +247,12 @@ export function replay(roots: readonly Expr[], env: Map<Expr, Tensor>): Tensor[]
 }
 
 /** Check at the API boundary that a value is an expression (numbers become constants). */
+/**
+ * What the symbolic functions accept: an expression, a number, or any tensor an op returned when
+ * given expressions (ops are typed as returning Tensor; the value is checked to be an expression).
+ */
+export type ExprLike = Expr | Tensor | number;
+
 export function asExpr(x: unknown, op: string): Expr {
   if (x instanceof Expr) return x;
   if (typeof x === "number") return constant(x);

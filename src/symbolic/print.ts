@@ -3,7 +3,8 @@
  * subexpression used more than once is bound to a name first, so the printed size grows like the
  * DAG and not like the expanded tree. (JavaScript source is in compile.ts.)
  */
-import { type Expr, topoOrder } from "./expr.js";
+import type { Expr } from "./expr.js";
+import { topoOrder } from "./dag.js";
 
 export type Style = "infix" | "let" | "latex";
 

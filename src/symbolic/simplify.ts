@@ -7,7 +7,7 @@
  * shortcuts of `apply` (x·1, x+0) happen on every rebuilt node.
  */
 import * as E from "../ops/elementwise.js";
-import { type Expr, apply, constant, constValue, isConst, mapDag, rebuild } from "./expr.js";
+import { type Expr, type ExprLike, apply, asExpr, constant, constValue, isConst, mapDag, rebuild } from "./expr.js";
 
 const c = (v: number) => constant(v);
 const op = (e: Expr, name: string) => e.node.kind === "op" && e.node.prim.name === name;
@@ -223,6 +223,6 @@ export function simplifyAll(roots: readonly Expr[]): Expr[] {
   return current;
 }
 
-export function simplify(e: Expr | number): Expr {
-  return simplifyAll([typeof e === "number" ? c(e) : e])[0];
+export function simplify(e: ExprLike): Expr {
+  return simplifyAll([asExpr(e, "simplify")])[0];
 }

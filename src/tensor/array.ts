@@ -3,6 +3,7 @@ import { Tensor } from "../core/tensor.js";
 import { type DType, type TypedArray, allocate, checkDType, promote, isFloat } from "../core/dtype.js";
 import { type Shape, sizeOf, stridesOf, shapeEq, MAX_ELEMENTS } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, fmtValue } from "../core/errors.js";
+import { coreOps } from "../core/primitive.js";
 
 export type Nested = number | boolean | Nested[];
 
@@ -74,6 +75,14 @@ export class ArrayTensor extends Tensor {
     return this;
   }
 
+  override isConcrete(): boolean {
+    return true;
+  }
+
+  override formatValues(edge?: number, limit?: number): string {
+    return formatData(this, edge, limit);
+  }
+
   /** The tensor that holds (or will hold) these elements: itself, unless a pending reshape of another. */
   source(): ArrayTensor {
     const p = this.pending;
@@ -138,8 +147,16 @@ export function formatData(t: ArrayTensor, edge = 3, limit = 200): string {
   return rec(0, 0);
 }
 
-export function fromTypedArray(data: TypedArray, shape: Shape, dtype: DType): ArrayTensor {
-  return new ArrayTensor(data, shape, dtype);
+coreOps.fromTypedArray = (a) => arrayFrom(a);
+
+/** A pytree leaf as a tensor: a JS number becomes a float64 scalar. */
+export function leafTensor(l: Tensor | number): Tensor {
+  return typeof l === "number" ? scalarTensor(l) : l;
+}
+
+/** Concrete zeros with the shape and dtype of `x` (instantiates a symbolic zero tangent). */
+export function zerosLike(x: { shape: Shape; dtype: DType }): ArrayTensor {
+  return new ArrayTensor(allocate(x.dtype, sizeOf(x.shape)), x.shape, x.dtype);
 }
 
 export function scalarTensor(value: number, dtype: DType = "float64"): ArrayTensor {

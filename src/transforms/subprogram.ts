@@ -10,7 +10,7 @@ import { isFloat } from "../core/dtype.js";
 import { stage } from "./stage.js";
 import { jvpFlat } from "./jvp.js";
 import { vjpFlat } from "./linearize.js";
-import { zerosLike } from "../ops/define.js";
+import { zerosLike } from "../tensor/array.js";
 
 /** A program with its captured values: tracers of enclosing transformations become leading inputs. */
 export interface Closed {
@@ -94,7 +94,3 @@ export function transposedProgram(p: Program, linear: boolean[]): Program {
   }).program;
 }
 
-/** A program that keeps only some outputs (and the equations they need). */
-export function selectOutputs(p: Program, keep: number[]): Program {
-  return new Program(p.inputs, p.eqns, keep.map((i) => p.outputs[i]));
-}
