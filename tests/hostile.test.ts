@@ -107,16 +107,16 @@ describe("hostile strings", () => {
     const obj: Record<string, unknown> = {};
     keys.forEach((k, i) => Object.defineProperty(obj, k, { value: i + 1, enumerable: true, writable: true, configurable: true }));
     const f = (p: Record<string, number>) => keys.reduce((s, k) => w.add(s, w.mul(p[k], p[k])), w.tensor(0) as Tensor);
-    const g = grad(f)(obj);
+    const g = grad(f)(obj as Record<string, number>);
     expect(Object.keys(g)).toEqual(keys);
     keys.forEach((k, i) => expect(Object.getOwnPropertyDescriptor(g, k)!.value).toBe(2 * (i + 1)));
     expectClose(jit(f)(obj as Record<string, number>), keys.reduce((s, _k, i) => s + (i + 1) ** 2, 0));
     const [out] = jvp((p: unknown) => p, [obj], [obj]);
-    expect(Object.keys(out)).toEqual(keys);
+    expect(Object.keys(out as object)).toEqual(keys);
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     const batched: Record<string, unknown> = {};
     keys.forEach((k, i) => Object.defineProperty(batched, k, { value: tensor([i, i + 1]), enumerable: true }));
-    const v = vmap((p: Record<string, Tensor>) => p.__proto__.add(p["constructor"] as unknown as Tensor))(batched);
+    const v = vmap((p: Record<string, Tensor>) => p.__proto__.add(p["constructor"] as unknown as Tensor))(batched as Record<string, Tensor>);
     expect(v.toArray()).toEqual([9 + 10, 10 + 11].map((x) => x - 19 + 19));
   });
 });
@@ -166,7 +166,7 @@ describe("hostile data", () => {
     for (const bad of [undefined, null, 42, "f", {}, Symbol("f")]) {
       for (const t of [grad, w.valueAndGrad, jit, vmap, w.jacfwd, w.jacrev, w.hessian, w.checkpoint] as ((f: unknown) => unknown)[]) typedOrOk(`transform(${String(bad)})`, () => t(bad));
     }
-    for (const argnums of ["1", [0, "1"], 1.5, -1, 9, [], null, { 0: 0 }]) typedOrOk(`argnums ${JSON.stringify(argnums)}`, () => grad((x: Tensor) => x, { argnums: argnums as never })(1, 2));
+    for (const argnums of ["1", [0, "1"], 1.5, -1, 9, [], null, { 0: 0 }]) typedOrOk(`argnums ${JSON.stringify(argnums)}`, () => grad((x: Tensor) => x, { argnums: argnums as never })(...([1, 2] as unknown as [number])));
     typedOrOk("vmap inAxes too long", () => vmap((x: Tensor) => x, { inAxes: [0, 0] })(tensor([1])));
     typedOrOk("jvp tangents of another structure", () => jvp((x: Tensor) => x, [tensor([1, 2])], [tensor([1])]));
   });

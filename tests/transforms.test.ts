@@ -94,7 +94,7 @@ describe("structures (the adjoint of a dict is a dict)", () => {
   });
   it("structure mismatch between primals and tangents is a clear error", () => {
     const f = (p: { a: Tensor }) => p.a;
-    expect(() => jvp(f, [{ a: tensor(1) }], [{ b: tensor(1) }])).toThrow(/structure of the primals.*keys \{a\} vs \{b\}/);
+    expect(() => jvp(f, [{ a: tensor(1) }], [{ b: tensor(1) } as never])).toThrow(/structure of the primals.*keys \{a\} vs \{b\}/);
     expect(() => jvp(w.sin, [tensor([1, 2])], [tensor([1, 2, 3])])).toThrow(/tangent 0 has shape \[3\] but its primal has shape \[2\]/);
   });
 });

@@ -5,7 +5,7 @@ import { Tensor, tensor, vmap, grad, jvp, jit, jacfwd, jacrev, hessian, customJv
 import { randomTensor, expectClose } from "./helpers.js";
 
 /** f applied to each slice along axis 0 of the mapped arguments, stacked: the meaning of vmap. */
-const loop = (f: (...a: Tensor[]) => Tensor, mapped: boolean[], ...args: Tensor[]) => {
+const loop = (f: (...a: any[]) => any, mapped: boolean[], ...args: Tensor[]) => {
   const n = args[mapped.indexOf(true)].shape[0];
   return w.stack(Array.from({ length: n }, (_, b) => f(...args.map((a, i) => (mapped[i] ? a.slice(b) : a)))));
 };

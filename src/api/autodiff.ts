@@ -19,13 +19,9 @@ import { vmapFlat } from "../transforms/vmap.js";
 import { sizeOf } from "../core/shape.js";
 import { cast } from "../ops/elementwise.js";
 
-type Fn = (...args: any[]) => any;
-export interface GradOptions {
-  /** Which positional arguments to differentiate (default 0). An array gives an array of gradients. */
-  argnums?: number | number[];
-  /** f returns [output, aux]; aux is passed through undifferentiated. */
-  hasAux?: boolean;
-}
+import type { Fn, Argnums, GradOptions, GradFn, ValueAndGradFn, AcceptArgs, Accept, GradOf, JacFn, HessianFn } from "./types.js";
+
+export type { GradOptions };
 
 
 /** Validate `argnums` (an integer or an array of distinct integers, each < nargs) and return it as a list. */
@@ -98,9 +94,10 @@ function describe(x: unknown): string {
  * Value and gradient of a scalar function. The gradient has the structure of the differentiated
  * argument(s). @example valueAndGrad((x) => sum(square(x)))(tensor([1, 2])) // [5, [2, 4]]
  */
-export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => [any, any] {
+export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): ValueAndGradFn<F, A, H>;
+export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
   checkFunction("valueAndGrad", f);
-  return (...args) => {
+  return (...args: any[]) => {
     const argnums = checkArgnums("grad", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("grad", f, args, argnums);
     // aux's tensors are extra outputs of the linearized function, so what comes back are their
@@ -128,10 +125,11 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
 }
 
 /** Gradient of a scalar function. @example grad((x) => x.mul(x))(3) // 6 */
-export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: any[]) => any {
+export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): GradFn<F, A, H>;
+export function grad(f: Fn, opts: GradOptions = {}): (...args: any[]) => any {
   checkFunction("grad", f);
-  const vg = valueAndGrad(f, opts);
-  return (...args) => {
+  const vg = valueAndGrad(f, opts) as (...args: any[]) => [any, any];
+  return (...args: any[]) => {
     const [v, g] = vg(...args);
     return opts.hasAux ? [g, (v as unknown[])[1]] : g;
   };
@@ -171,6 +169,7 @@ function numberOut(l: Leaf, t: Tensor): Tensor | number {
  * Forward mode: the output of f at `primals` and its directional derivative along `tangents`
  * (arrays of f's positional arguments). @example jvp(sin, [0], [1]) // [0, 1]
  */
+export function jvp<F extends Fn>(f: F, primals: AcceptArgs<F>, tangents: AcceptArgs<F>): [ReturnType<F>, ReturnType<F>];
 export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
   checkFunction("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new TransformError("jvp: primals and tangents must be arrays of f's arguments");
@@ -186,6 +185,7 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
  * Reverse mode: f's output and a pullback mapping an output cotangent (same structure as the
  * output) to the cotangents of every argument. @example const [y, back] = vjp(f, x); back(1)
  */
+export function vjp<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: Args): [ReturnType<F>, (ct: Accept<ReturnType<F>>) => { -readonly [K in keyof Args]: GradOf<Args[K]> }];
 export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
   checkFunction("vjp", f);
   const argnums = primals.map((_, i) => i);
@@ -204,6 +204,7 @@ export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]]
  * f's output and its linearization at `primals`: a function of tangents that evaluates the staged
  * linear program without re-running f. @example const [y, df] = linearize(f, x); df(v)
  */
+export function linearize<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: Args): [ReturnType<F>, (...tangents: Args) => ReturnType<F>];
 export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
   checkFunction("linearize", f);
   const argnums = primals.map((_, i) => i);
@@ -265,9 +266,10 @@ function directionsLast(t: Tensor, out: Aval, inp: Aval): Tensor {
 }
 
 /** Jacobian by forward mode: the linearized f pushed along every input direction at once (vmap). */
-export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+export function jacfwd<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
+export function jacfwd(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("jacfwd", f);
-  return (...args) => {
+  return (...args: any[]) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("jacfwd", f, args, argnums);
     const rec = recordOutputs(call);
@@ -292,9 +294,10 @@ export function jacfwd<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 }
 
 /** Jacobian by reverse mode: every output direction pulled back at once (vmap). */
-export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+export function jacrev<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
+export function jacrev(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("jacrev", f);
-  return (...args) => {
+  return (...args: any[]) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("jacrev", f, args, argnums);
     const rec = recordOutputs(call);
@@ -314,7 +317,8 @@ export function jacrev<F extends Fn>(f: F, opts: { argnums?: number | number[] }
 }
 
 /** Hessian: forward over reverse, jacfwd(jacrev(f)). */
-export function hessian<F extends Fn>(f: F, opts: { argnums?: number | number[] } = {}): (...args: any[]) => any {
+export function hessian<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): HessianFn<F, A>;
+export function hessian(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("hessian", f);
   return jacfwd(jacrev(f, opts), opts) as never;
 }

@@ -33,7 +33,8 @@ function moveAxis(x: Tensor, from: number, to: number): Tensor {
  * per-example gradients, jit(vmap(f)) compiles the batched program.
  * @example vmap((x) => sum(square(x)))(tensor([[1, 2], [3, 4]])) // [5, 25]
  */
-export function vmap<F extends Fn>(f: F, opts: VmapOptions = {}): (...args: any[]) => any {
+export function vmap<F extends Fn>(f: F, opts?: VmapOptions): F;
+export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {
   checkFunction("vmap", f);
   return (...args) => {
     const spec = opts.inAxes === undefined ? 0 : opts.inAxes;

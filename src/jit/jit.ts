@@ -49,13 +49,16 @@ interface Compiled extends Lowered {
   numberOuts: boolean[];
 }
 
-export interface Jitted<F extends Fn> {
-  (...args: Parameters<F>): ReturnType<F>;
+/**
+ * A jitted function: f's own call signature (generic ones too, so `jit(valueAndGrad(f))` keeps its
+ * typed results), plus `lower` and `compiles`.
+ */
+export type Jitted<F extends Fn> = F & {
   /** Compile (or fetch) for these arguments and return the programs and source without running. */
   lower(...args: Parameters<F>): Lowered;
   /** Number of compilations so far (one per distinct input signature). */
   readonly compiles: number;
-}
+};
 
 const envDebug = typeof process !== "undefined" && /\bjit\b/.test(process.env?.WENGERT_DEBUG ?? "");
 
