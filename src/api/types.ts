@@ -37,7 +37,8 @@ type AcceptEach<P extends readonly unknown[]> = { [K in keyof P]: Accept<P[K]> }
 export type GradOf<T> = IsAny<T> extends true ? any
   : TensorLikeData extends T ? any
   : T extends number ? number
-  : T extends Tensor | Float64Array | Float32Array ? Tensor
+  : T extends Tensor ? T // a tensor's own kind: a symbolic expression's gradient is an expression
+  : T extends Float64Array | Float32Array ? Tensor
   : T extends boolean | string | bigint | symbol | null | undefined | TypedArray ? null
   : T extends (...a: any[]) => any ? null
   : T extends readonly unknown[] ? { -readonly [K in keyof T]: GradOf<T[K]> }
