@@ -4,10 +4,17 @@
  */
 import type { Aval, Tensor } from "./tensor.js";
 import type { ArrayTensor } from "../tensor/array.js";
+import type { Piece, PrintContext } from "./print.js";
 
 /** Marks an input of a linear equation that carries the linear variable, during transposition. */
 export class LinearIn {
   constructor(readonly aval: Aval) {}
+}
+
+/** An operand as rewrites see it: its aval, and its value when it is a constant with all elements equal. */
+export interface Operand {
+  aval: Aval;
+  constant?: number;
 }
 
 export type Tangent = Tensor | null; // null = a symbolic zero
@@ -44,6 +51,14 @@ export interface Primitive<P = any> {
   batch?(args: Tensor[], batched: boolean[], params: P): Tensor[] | null;
   /** Renders params for the IR printer. */
   showParams?(params: P): string;
+  /**
+   * Exact identities (x·1 = x, x + 0 = x, a reshape to the same shape…): the index of the operand
+   * the result equals bit for bit, or null. Used by symbolic construction and jit's simplifier; the
+   * caller checks that operand has the output's aval.
+   */
+  identity?(args: Operand[], params: P): number | null;
+  /** How a scalar expression of this op prints, infix or LaTeX (core/print.ts); default `name(args)`. */
+  print?(args: Piece[], params: P, c: PrintContext): Piece;
 }
 
 /**

@@ -99,7 +99,8 @@ function checkActive(t: Tracer, prim: string): void {
   }
 }
 
-export function bind(prim: Primitive, args: Tensor[], params: unknown): Tensor[] {
+/** Apply a primitive: params are checked against the primitive's own params type. */
+export function bind<P>(prim: Primitive<P>, args: Tensor[], params: P): Tensor[] {
   let top: Trace | null = null;
   for (const a of args) {
     if (a instanceof Tracer) {
@@ -117,7 +118,7 @@ export function bind(prim: Primitive, args: Tensor[], params: unknown): Tensor[]
   return trace.processPrimitive(prim, tracers, params).map(fullLower);
 }
 
-export function bind1(prim: Primitive, args: Tensor[], params: unknown): Tensor {
+export function bind1<P>(prim: Primitive<P>, args: Tensor[], params: P): Tensor {
   return bind(prim, args, params)[0];
 }
 

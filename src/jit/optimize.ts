@@ -46,7 +46,7 @@ export function simplifyIdentities(p: Program): Program {
     const e = sub.eqn(e0);
     if (e.outs.length === 1) {
       const out = e.outs[0];
-      const k = e.prim.name === "stopGradient" ? 0 : identityOperand(e.prim.name, e.params, e.inputs.map((a) => ({ aval: a.aval, constant: constantOf(a) })), out.aval);
+      const k = e.prim.name === "stopGradient" ? 0 : identityOperand(e.prim, e.params, e.inputs.map((a) => ({ aval: a.aval, constant: constantOf(a) })), out.aval);
       if (k !== null && sameAval(e.inputs[k], out)) {
         sub.set(out, e.inputs[k]);
         continue;

@@ -3,8 +3,9 @@
  * A forward rule lists, per input, the linear map from that input's tangent to the output's
  * (micrograd's "forward and backward side by side"); this turns it into the general Primitive form.
  */
-import { type Cotangent, type LinearIn, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
+import { type Cotangent, type LinearIn, type Operand, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
 import type { Aval, Tensor } from "../core/tensor.js";
+import type { Piece, PrintContext } from "../core/print.js";
 import { bind, bind1 } from "../core/trace.js";
 import { type Shape, shapeEq } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
@@ -47,6 +48,10 @@ export interface OpSpec<P> {
    */
   batch?: (args: Tensor[], batched: boolean[], params: P) => Tensor | null;
   showParams?(params: P): string;
+  /** See Primitive.identity. */
+  identity?(args: Operand[], params: P): number | null;
+  /** See Primitive.print. */
+  print?(args: Piece[], params: P, c: PrintContext): Piece;
 }
 
 /**
@@ -89,6 +94,8 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
     transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),
     code: spec.code,
     showParams: spec.showParams,
+    identity: spec.identity,
+    print: spec.print,
   };
   if (spec.batch !== undefined) {
     const rule = spec.batch;

@@ -5,7 +5,9 @@
  */
 import { defineOp, bind1, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn, coreOps } from "../core/primitive.js";
+import { LinearIn, coreOps, type Operand } from "../core/primitive.js";
+import { isConst } from "../core/identities.js";
+import { type Piece, type PrintContext, atom, call, infix, named, power, wrap } from "../core/print.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { DTypeError, fmtShape } from "../core/errors.js";
@@ -37,9 +39,10 @@ function unaryParts(name: string, f: Unary, code: (a: string) => string) {
   return { code: op.code, impl: ([x]: ArrayTensor[]) => fuseElementwise(op, [x], x.shape, x.dtype) ?? unaryMap(x, f, x.dtype) };
 }
 
-function unary(name: string, f: Unary, code: (a: string) => string, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor) {
+function unary(name: string, f: Unary, code: (a: string) => string, jvp: (x: Tensor, out: Tensor) => (d: Tensor) => Tensor, print?: (args: Piece[], params: {}, c: PrintContext) => Piece) {
   return defineOp({
     name,
+    print,
     ...unaryParts(name, f, code),
     shape([x]) {
       floatOnly(name, x);
@@ -68,6 +71,10 @@ function binary(name: string, f: Binary, code: (a: string, b: string) => string,
     identity?: number;
     /** A cheaper way to compute some cases exactly (null: not this case). */
     special?: (x: ArrayTensor, y: ArrayTensor) => ArrayTensor | null;
+    /** See Primitive.identity. */
+    rewrite?: (args: Operand[]) => number | null;
+    /** See Primitive.print. */
+    print?: (args: Piece[], params: {}, c: PrintContext) => Piece;
   }) =>
     defineOp({
       name,
@@ -85,6 +92,8 @@ function binary(name: string, f: Binary, code: (a: string, b: string) => string,
       jvp: args.jvp,
       transpose: args.transpose,
       linear: args.linear,
+      identity: args.rewrite,
+      print: args.print,
     });
 }
 
@@ -103,6 +112,7 @@ const sq: Unary = (a) => a * a;
 
 export const negP = defineOp({
   name: "neg",
+  print: ([a], _p, c) => ({ text: `-${wrap(a, a.prec <= 3, c)}`, prec: 3 }),
   ...unaryParts("neg", negate, (a) => `-${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: "linear",
@@ -111,6 +121,8 @@ export const negP = defineOp({
 
 export const addP = binary("add", (a, b) => a + b, (a, b) => `${a} + ${b}`, false)({
   linear: true,
+  rewrite: (a) => (isConst(a, 1, 0) ? 0 : isConst(a, 0, 0) ? 1 : null), // x + 0 = 0 + x = x
+  print: ([a, b], _p, c) => infix(a, b, " + ", " + ", 1, c, true),
   special: addPlaced, // cotangents of x[::2] and x[1::2] meet: one array, no zeros added
   jvp: () => [(dx) => dx, (dy) => dy],
   transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(ct, shapeOf(y)) : null],
@@ -118,6 +130,8 @@ export const addP = binary("add", (a, b) => a + b, (a, b) => `${a} + ${b}`, fals
 
 export const subP = binary("sub", (a, b) => a - b, (a, b) => `${a} - ${b}`, false)({
   linear: true,
+  rewrite: (a) => (isConst(a, 1, 0) ? 0 : null), // x − 0 = x
+  print: ([a, b], _p, c) => infix(a, b, " - ", " - ", 1, c, false),
   jvp: () => [(dx) => dx, (dy) => neg(dy)],
   transpose: (ct, [x, y]) => [isLin(x) ? unbroadcast(ct, shapeOf(x)) : null, isLin(y) ? unbroadcast(neg(ct), shapeOf(y)) : null],
 });
@@ -125,6 +139,8 @@ export const subP = binary("sub", (a, b) => a - b, (a, b) => `${a} - ${b}`, fals
 // ---- products -------------------------------------------------------------------------------
 
 export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, false)({
+  rewrite: (a) => (isConst(a, 1, 1) ? 0 : isConst(a, 0, 1) ? 1 : null), // x·1 = 1·x = x
+  print: ([a, b], _p, c) => infix(a, b, " * ", " \\cdot ", 2, c, true),
   identity: 1, // x·1 = x exactly, also for ±0, ±∞ and NaN (x + 0 is not: −0 + 0 = +0)
   // d(x·y) = dx·y + x·dy
   jvp: ([x, y]) => [(dx) => mul(dx, y), (dy) => mul(x, dy)],
@@ -140,6 +156,7 @@ export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, fals
  */
 export const squareP = defineOp({
   name: "square",
+  print: ([a], _p, c) => power(a, atom("2"), c),
   ...unaryParts("square", sq, (a) => `${a} * ${a}`),
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
   jvp: ([x]) => {
@@ -150,6 +167,8 @@ export const squareP = defineOp({
 });
 
 export const divP = binary("div", (a, b) => a / b, (a, b) => `${a} / ${b}`, true)({
+  rewrite: (a) => (isConst(a, 1, 1) ? 0 : null), // x / 1 = x
+  print: ([a, b], _p, c) => (c.latex ? { text: `\\frac{${a.text}}{${b.text}}`, prec: 2 } : infix(a, b, " / ", "", 2, c, false)),
   // d(x/y) = dx/y − dy·(x/y)/y
   jvp: ([, y], out) => [(dx) => div(dx, y), (dy) => mul(dy, neg(div(out, y)))],
   transpose: (ct, [x, y]) => {
@@ -161,22 +180,23 @@ export const divP = binary("div", (a, b) => a / b, (a, b) => `${a} / ${b}`, true
 
 // ---- transcendental -------------------------------------------------------------------------
 
-export const expP = unary("exp", Math.exp, (a) => `Math.exp(${a})`, (_, out) => (dx) => mul(dx, out)); // d(eˣ) = eˣ dx
-export const logP = unary("log", Math.log, (a) => `Math.log(${a})`, (x) => (dx) => div(dx, x)); // d(log x) = dx / x
+export const expP = unary("exp", Math.exp, (a) => `Math.exp(${a})`, (_, out) => (dx) => mul(dx, out), ([a], _p, c) => (c.latex ? { text: `e^{${a.text}}`, prec: 4 } : call("exp", [a], c))); // d(eˣ) = eˣ dx
+export const logP = unary("log", Math.log, (a) => `Math.log(${a})`, (x) => (dx) => div(dx, x), named("log", "\\ln")); // d(log x) = dx / x
 export const log1pP = unary("log1p", Math.log1p, (a) => `Math.log1p(${a})`, (x) => (dx) => div(dx, add(x, lit(1, x)))); // d log(1+x) = dx/(1+x)
 export const expm1P = unary("expm1", Math.expm1, (a) => `Math.expm1(${a})`, (x, out) => (dx) => mul(dx, add(out, lit(1, x)))); // d(eˣ−1) = eˣ dx
-export const sinP = unary("sin", Math.sin, (a) => `Math.sin(${a})`, (x) => (dx) => mul(dx, cos(x))); // d sin x = cos x dx
-export const cosP = unary("cos", Math.cos, (a) => `Math.cos(${a})`, (x) => (dx) => mul(dx, neg(sin(x)))); // d cos x = −sin x dx
+export const sinP = unary("sin", Math.sin, (a) => `Math.sin(${a})`, (x) => (dx) => mul(dx, cos(x)), named("sin", "\\sin")); // d sin x = cos x dx
+export const cosP = unary("cos", Math.cos, (a) => `Math.cos(${a})`, (x) => (dx) => mul(dx, neg(sin(x))), named("cos", "\\cos")); // d cos x = −sin x dx
 // NOTE: d√x = dx / (2√x) is +∞ at x = 0 (the one-sided derivative), as in JAX and PyTorch.
-export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out) => (dx) => div(dx, mul(out, lit(2, x))));
+export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out) => (dx) => div(dx, mul(out, lit(2, x))), ([a], _p, c) => (c.latex ? atom(`\\sqrt{${a.text}}`) : call("sqrt", [a], c)));
 // A primitive because exp-based compositions lose precision near 0 or overflow for large |x|.
-export const tanhP = unary("tanh", Math.tanh, (a) => `Math.tanh(${a})`, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out)))); // d tanh = (1 − tanh²) dx
+export const tanhP = unary("tanh", Math.tanh, (a) => `Math.tanh(${a})`, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out))), named("tanh", "\\tanh")); // d tanh = (1 − tanh²) dx
 /** σ(x) = 1/(1+e^−x), computed without overflow for either sign; a primitive for the same reason as tanh. */
 export const logisticP = unary(
   "logistic",
   (a) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
   (a) => `(${a} >= 0 ? 1 / (1 + Math.exp(-${a})) : Math.exp(${a}) / (1 + Math.exp(${a})))`,
   (x, out) => (dx) => mul(dx, mul(out, logistic(neg(x)))), // dσ = σ(x)·σ(−x) dx, stable where 1−σ would cancel
+  named("sigmoid", "\\sigma"),
 );
 
 export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${x})`, true)({
@@ -189,6 +209,8 @@ export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${
 });
 
 export const powP = binary("pow", Math.pow, (a, b) => `Math.pow(${a}, ${b})`, true)({
+  rewrite: (a) => (isConst(a, 1, 1) ? 0 : null), // x¹ = x
+  print: ([a, b], _p, c) => power(a, b, c),
   // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy. NOTE: the dx term is 0 where y = 0 (x⁰ is constant; the
   // formula gives 0·0⁻¹ = NaN at x = 0), which also holds at every higher order (y−1 = 0 for x¹).
   // The dy term is taken as 0 at x = 0 (its limit for y > 0).
@@ -213,6 +235,7 @@ export const powP = binary("pow", Math.pow, (a, b) => `Math.pow(${a}, ${b})`, tr
 
 /** NOTE: at ties max(x, y) passes half the tangent to each side (JAX's convention), so d max(x, x) = dx. */
 export const maxP = binary("max", Math.max, (a, b) => `Math.max(${a}, ${b})`, false)({
+  print: named("max", "\\max"),
   jvp: ([x, y]) => {
     const half = lit(0.5, x);
     const wx = add(cast(compare(x, y, "gt"), x.dtype), mul(half, cast(compare(x, y, "eq"), x.dtype)));
@@ -242,6 +265,8 @@ const COMPARE: Record<CompareOp, Binary> = {
   ne: (a, b) => +(a !== b),
 };
 
+const COMPARE_TEXT: Record<CompareOp, [string, string]> = { lt: ["<", "<"], le: ["<=", "\\le"], gt: [">", ">"], ge: [">=", "\\ge"], eq: ["==", "="], ne: ["!=", "\\ne"] };
+
 export const compareP = defineOp<{ op: CompareOp }>({
   name: "compare",
   code: ([a, b], { op }) => `+(${a} ${COMPARE_OP[op]} ${b})`,
@@ -250,6 +275,7 @@ export const compareP = defineOp<{ op: CompareOp }>({
   jvp: null,
   transpose: null,
   showParams: (p) => p.op,
+  print: ([a, b], { op }, c) => ({ text: `${wrap(a, a.prec < 1, c)} ${COMPARE_TEXT[op][c.latex ? 1 : 0]} ${wrap(b, b.prec < 1, c)}`, prec: 0 }),
 });
 
 export const whereP = defineOp({
@@ -262,6 +288,8 @@ export const whereP = defineOp({
     return { shape: broadcastShapes("where", c.shape, x.shape, y.shape), dtype };
   },
   jvp: ([c, x]) => [null, (dx) => where(c, dx, lit(0, x)), (dy) => where(c, lit(0, x), dy)],
+  identity: ([c]) => (c.constant === undefined ? null : c.constant ? 1 : 2), // a known condition selects one branch
+  print: ([c, a, b], _p, ctx) => (ctx.latex ? atom(`\\begin{cases} ${a.text} & ${c.text} \\\\ ${b.text} & \\text{otherwise} \\end{cases}`) : call("where", [c, a, b], ctx)),
   transpose: (ct, [c, x, y]) => {
     const z = lit(0, ct);
     return [null, isLin(x) ? unbroadcast(where(c as Tensor, ct, z), shapeOf(x)) : null, isLin(y) ? unbroadcast(where(c as Tensor, z, ct), shapeOf(y)) : null];
@@ -276,11 +304,15 @@ export const castP = defineOp<{ dtype: DType }>({
   jvp: ([x], _out, { dtype }) => [(dx) => (isFloat(x.dtype) && isFloat(dtype) ? cast(dx, dtype) : null)],
   transpose: (ct, [x]) => [cast(ct, (x as LinearIn).aval.dtype)],
   showParams: (p) => p.dtype,
+  identity: () => 0, // kept only when the dtype is unchanged (the caller checks the aval)
+  // a bool used as a number: the Iverson bracket [p] = 1 if p else 0 (in the grammar: where(p, 1, 0))
+  print: ([a], _p, c) => (c.argDtypes[0] !== "bool" ? a : c.latex ? atom(`\\left[${a.text}\\right]`) : call("where", [a, atom("1"), atom("0")], c)),
 });
 
 /** Identity on values, zero derivative: the gradient does not flow through. */
 export const stopGradientP = defineOp({
   name: "stopGradient",
+  print: named("stop_gradient"),
   code: ([a]) => a,
   impl: ([x]) => x,
   shape: ([x]) => ({ shape: x.shape, dtype: x.dtype }),

@@ -5,6 +5,7 @@ import * as R from "./reduce.js";
 import * as S from "./shape-ops.js";
 import * as L from "./linalg.js";
 import { customVjpLinearP } from "./custom.js";
+import * as C from "./control.js";
 
 export const catalogue = {
   neg: E.negP, add: E.addP, sub: E.subP, mul: E.mulP, square: E.squareP, div: E.divP,
@@ -16,6 +17,7 @@ export const catalogue = {
   concat: S.concatP, gather: S.gatherP, scatterAdd: S.scatterAddP,
   matmul: L.matmulP,
   customVjp: customVjpLinearP,
+  cond: C.condP, scan: C.scanP, while: C.whileP, checkpoint: C.checkpointP,
 } satisfies Record<string, Primitive>;
 
 export type PrimitiveName = keyof typeof catalogue;

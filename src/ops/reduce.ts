@@ -38,6 +38,7 @@ export const reduceSumP = defineOp<AxesParams>({
     return lead && x.dtype !== "bool" ? sumLeading(x, axes.length) : reduceArray(x, axes, "sum", x.dtype === "bool" ? "int32" : x.dtype);
   },
   shape: ([x], { axes }) => ({ shape: reducedShape("sum", x, axes), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
+  identity: (_args, { axes }) => (axes.length === 0 ? 0 : null),
   jvp: "linear",
   // The cotangent of a sum is broadcast back over the summed axes.
   transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],

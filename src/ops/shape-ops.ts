@@ -27,6 +27,7 @@ export const reshapeP = defineOp<{ shape: number[] }>({
   transpose: (ct, [x]) => [reshape(ct, avalOf(x).shape)],
   batch: ([x], _, { shape }) => reshape(x, [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
+  identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
 export const broadcastP = defineOp<{ shape: number[] }>({
@@ -41,6 +42,7 @@ export const broadcastP = defineOp<{ shape: number[] }>({
   transpose: (ct, [x]) => [unbroadcast(ct, avalOf(x).shape)],
   batch: ([x], _, { shape }) => broadcastTo(alignBatched(x, shape.length), [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
+  identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
 export const transposeP = defineOp<{ perm: number[] }>({
@@ -53,6 +55,7 @@ export const transposeP = defineOp<{ perm: number[] }>({
     }
     return { shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
   },
+  identity: (_args, { perm }) => (perm.every((p, i) => p === i) ? 0 : null),
   jvp: "linear",
   transpose: (ct, _x, { perm }) => {
     const inv = new Array<number>(perm.length);

@@ -177,7 +177,7 @@ export function apply(prim: Primitive, args: Expr[], params: unknown): Expr {
     throw new InputError(`symbolic: ${prim.name} does not give a single scalar here (got ${fmtShape(aval.shape)}); symbolic expressions are scalars`);
   }
   // identities first: scalar shape ops that rules emit freely (reshape, broadcastTo, …) vanish here
-  const k = identityOperand(prim.name, params, args.map((a) => ({ aval: a, constant: a.node.kind === "const" ? a.node.value : undefined })), aval);
+  const k = identityOperand(prim, params, args.map((a) => ({ aval: a, constant: a.node.kind === "const" ? a.node.value : undefined })), aval);
   if (k !== null) return args[k];
   if (prim.code === undefined) {
     throw new InputError(`symbolic: ${prim.name} is not an elementwise operation and cannot appear in a scalar expression`);
