@@ -7,7 +7,7 @@ import { type CustomRule, bindCustom, bind } from "../core/trace.js";
 import { TransformError, fmtShape } from "../core/errors.js";
 import { shapeEq } from "../core/shape.js";
 import { zerosLike } from "../ops/shape-ops.js";
-import { customVjpLinearP } from "../ops/custom.js";
+import { customVjpP } from "../ops/custom.js";
 import { type TensorLike, asTensor } from "./convert.js";
 
 type Out = Tensor | Tensor[];
@@ -87,6 +87,6 @@ export function customVjp<R>(
       return live.map((i) => inCts[i]);
     };
     const outAvals = outs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
-    return { outs: o, touts: bind(customVjpLinearP, live.map((i) => tangents[i]!), { name, outAvals, backward }) };
+    return { outs: o, touts: bind(customVjpP, live.map((i) => tangents[i]!), { name, outAvals, backward }) };
   });
 }

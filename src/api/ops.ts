@@ -64,6 +64,20 @@ export const sinh = unaryFloat("sinh", (x) => P.mul(P.sub(P.expm1(x), P.expm1(P.
 export const cosh = unaryFloat("cosh", (x) => P.mul(P.add(P.exp(x), P.exp(P.neg(x))), scalarTensor(0.5, x.dtype)));
 export const tanh = unaryFloat("tanh", P.tanh);
 export const sigmoid = unaryFloat("sigmoid", P.logistic);
+/** The error function 2/√π ∫₀ˣ e^(−t²) dt, and erfc = 1 − erf (accurate where it is tiny). */
+export const erf = unaryFloat("erf", P.erf);
+export const erfc = unaryFloat("erfc", P.erfc);
+/**
+ * GELU, x·Φ(x) (Φ the standard normal CDF). As JAX's default, `approximate` (true) uses
+ * ½x(1 + tanh(√(2/π)(x + 0.044715x³))); false gives the exact ½x·erfc(−x/√2).
+ */
+export function gelu(x: TensorLike, approximate = true): Tensor {
+  const t = floatOperand("gelu", x);
+  const half = scalarTensor(0.5, t.dtype);
+  if (!approximate) return P.mul(P.mul(half, t), P.erfc(P.mul(t, scalarTensor(-Math.SQRT1_2, t.dtype))));
+  const inner = P.mul(scalarTensor(Math.sqrt(2 / Math.PI), t.dtype), P.add(t, P.mul(scalarTensor(0.044715, t.dtype), P.mul(t, P.square(t)))));
+  return P.mul(P.mul(half, t), P.add(scalarTensor(1, t.dtype), P.tanh(inner)));
+}
 /**
  * softplus x = log(1 + eˣ), as x + log1p(e⁻ˣ) for x > 0 and log1p(eˣ) otherwise. Each branch gets an
  * input clamped to its own side ("double where") so the unused branch can neither overflow nor turn
@@ -437,3 +451,26 @@ export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt =
   if (num > 1) data[num - 1] = stop;
   return new ArrayTensor(data, [num], dtype);
 }
+
+// ---- method names ---------------------------------------------------------------------------
+
+/**
+ * One-argument elementwise maths: tensor methods (api/methods.ts), and functions of the expression
+ * grammar (symbolic/parse.ts). A new elementwise op is its entry in ops/ plus its function and its
+ * name here.
+ */
+export const UNARY_FUNCTIONS = [
+  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt", "abs", "sign",
+  "sigmoid", "softplus", "relu", "erf", "erfc", "gelu",
+] as const;
+/** Two-operand elementwise ops. */
+export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"] as const;
+const OTHER_METHODS = [
+  "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
+  "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
+  "stopGradient",
+] as const;
+export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
+export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];
+export type BinaryMethodName = (typeof BINARY_METHODS)[number];
+export type MethodName = (typeof METHOD_NAMES)[number];

@@ -31,6 +31,19 @@ function probe(): boolean {
   return available!;
 }
 
+/**
+ * Named scalar helper functions that code templates may call (an erf approximation is written once,
+ * not inlined into every loop). Every generated function receives all of them as parameters, so
+ * jit, eager fusion and compiled expressions can all call them. Names are checked identifiers.
+ */
+const helpers = new Map<string, (...a: number[]) => number>();
+export function helper(name: string, fn: (...a: number[]) => number): string {
+  if (!/^h_[A-Za-z0-9_]+$/.test(name)) throw new Error(`wengert internal: helper name ${JSON.stringify(name)} must look like h_name`);
+  if (helpers.has(name) && helpers.get(name) !== fn) throw new Error(`wengert internal: helper ${name} defined twice`);
+  helpers.set(name, fn);
+  return name;
+}
+
 /** A label for the generated source's first comment: letters, digits and a few marks, never a line break or a comment end. */
 function safeLabel(what: string): string {
   return what.replace(/[^A-Za-z0-9_ ()$.-]/g, "_").slice(0, 80);
@@ -46,14 +59,15 @@ export function compileJS<T>(names: string[], body: string, bound: unknown[], wh
   if (!probe()) return null;
   for (const n of names) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n)) throw new Error(`wengert internal: generated parameter name ${JSON.stringify(n)} is not an identifier`);
   let make: (...a: unknown[]) => unknown;
+  const helperNames = [...helpers.keys()];
   try {
-    make = new Function(...names, `// ${safeLabel(what)} #${counter++}\n${body}`) as (...a: unknown[]) => unknown;
+    make = new Function(...names, ...helperNames, `// ${safeLabel(what)} #${counter++}\n${body}`) as (...a: unknown[]) => unknown;
   } catch (e) {
     if (e instanceof SyntaxError) throw e; // a bug in generated code: the probe showed new Function works
     refuse(e);
     return null;
   }
-  return make(...bound) as T;
+  return make(...bound, ...helperNames.map((n) => helpers.get(n))) as T;
 }
 
 /** Whether generated code can run here (false after a CSP refusal); tests can force it off. */

@@ -13,7 +13,7 @@ export interface CustomVjpParams {
   backward(cts: Tensor[]): (Tensor | null)[];
 }
 
-export const customVjpLinearP: Primitive<CustomVjpParams> = {
+export const customVjpP: Primitive<CustomVjpParams> = {
   name: "customVjp",
   impl(_args, p) {
     throw new TransformError(

@@ -7,6 +7,8 @@ import { defineOp, bind1, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps, type Operand } from "../core/primitive.js";
 import { isConst } from "../core/identities.js";
+import { helper } from "../core/codegen.js";
+import { erf as erfScalar, erfc as erfcScalar } from "../tensor/special.js";
 import { type Piece, type PrintContext, atom, call, infix, named, power, wrap } from "../core/print.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
@@ -199,6 +201,16 @@ export const logisticP = unary(
   named("sigmoid", "\\sigma"),
 );
 
+/**
+ * The error function and its complement (tensor/special.ts; generated code calls one helper copy).
+ * erfc is a primitive of its own so that it keeps full precision where it is tiny (x ≫ 1).
+ * d erf = 2/√π e^(−x²) dx, d erfc = −2/√π e^(−x²) dx.
+ */
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const hErf = helper("h_erf", erfScalar), hErfc = helper("h_erfc", erfcScalar);
+export const erfP = unary("erf", erfScalar, (a) => `${hErf}(${a})`, (x) => (dx) => mul(dx, mul(lit(TWO_OVER_SQRT_PI, x), exp(neg(square(x))))), named("erf", "\\operatorname{erf}"));
+export const erfcP = unary("erfc", erfcScalar, (a) => `${hErfc}(${a})`, (x) => (dx) => mul(dx, mul(lit(-TWO_OVER_SQRT_PI, x), exp(neg(square(x))))), named("erfc", "\\operatorname{erfc}"));
+
 export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${x})`, true)({
   // d atan2(y, x) = (x dy − y dx) / (x² + y²)
   jvp: ([y, x]) => {
@@ -337,6 +349,8 @@ export const cos = (x: Tensor): Tensor => bind1(cosP, [x], {});
 export const sqrt = (x: Tensor): Tensor => bind1(sqrtP, [x], {});
 export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
 export const logistic = (x: Tensor): Tensor => bind1(logisticP, [x], {});
+export const erf = (x: Tensor): Tensor => bind1(erfP, [x], {});
+export const erfc = (x: Tensor): Tensor => bind1(erfcP, [x], {});
 export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x], {});
 export const pow = (x: Tensor, y: Tensor): Tensor => bind1(powP, [x, y], {});
 export const max = (x: Tensor, y: Tensor): Tensor => bind1(maxP, [x, y], {});

@@ -1,23 +1,32 @@
-/** @file The catalogue: every primitive, by name. Adding a primitive means a row here and in the conformance table. */
+/**
+ * @file The catalogue: every primitive, by name, collected from the op modules' exports named
+ * `<name>P` (so a primitive is listed by defining it; tests/conformance.test.ts then requires a
+ * row for it). `PrimitiveName` is derived from the same exports.
+ */
 import type { Primitive } from "../core/primitive.js";
 import * as E from "./elementwise.js";
 import * as R from "./reduce.js";
 import * as S from "./shape-ops.js";
 import * as L from "./linalg.js";
-import { customVjpLinearP } from "./custom.js";
+import * as U from "./custom.js";
 import * as C from "./control.js";
 
-export const catalogue = {
-  neg: E.negP, add: E.addP, sub: E.subP, mul: E.mulP, square: E.squareP, div: E.divP,
-  exp: E.expP, log: E.logP, log1p: E.log1pP, expm1: E.expm1P, sin: E.sinP, cos: E.cosP, sqrt: E.sqrtP,
-  tanh: E.tanhP, logistic: E.logisticP, atan2: E.atan2P, pow: E.powP, max: E.maxP, sign: E.signP,
-  compare: E.compareP, where: E.whereP, cast: E.castP, stopGradient: E.stopGradientP,
-  reduceSum: R.reduceSumP, reduceMax: R.reduceMaxP, argmax: R.argmaxP,
-  reshape: S.reshapeP, broadcastTo: S.broadcastP, transpose: S.transposeP, slice: S.sliceP, pad: S.padP,
-  concat: S.concatP, gather: S.gatherP, scatterAdd: S.scatterAddP,
-  matmul: L.matmulP,
-  customVjp: customVjpLinearP,
-  cond: C.condP, scan: C.scanP, while: C.whileP, checkpoint: C.checkpointP,
-} satisfies Record<string, Primitive>;
+/** The primitives among a module's exports, keyed by their name (`negP` → `neg`). */
+type PrimsOf<M> = { [K in keyof M as K extends `${infer N}P` ? (M[K] extends Primitive<any> ? N : never) : never]: M[K] };
+
+function collect<M extends object>(...modules: M[]): Record<string, Primitive> {
+  const out: Record<string, Primitive> = {};
+  for (const m of modules) {
+    for (const [k, v] of Object.entries(m)) {
+      if (!k.endsWith("P") || typeof v !== "object" || v === null || !("impl" in v)) continue;
+      const prim = v as Primitive;
+      if (prim.name !== k.slice(0, -1)) throw new Error(`wengert internal: export ${k} holds the primitive "${prim.name}"; name it ${prim.name}P`);
+      out[prim.name] = prim;
+    }
+  }
+  return out;
+}
+
+export const catalogue = collect<object>(E, R, S, L, U, C) as PrimsOf<typeof E> & PrimsOf<typeof R> & PrimsOf<typeof S> & PrimsOf<typeof L> & PrimsOf<typeof U> & PrimsOf<typeof C>;
 
 export type PrimitiveName = keyof typeof catalogue;

@@ -30,7 +30,7 @@ export const reshapeP = defineOp<{ shape: number[] }>({
   identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
-export const broadcastP = defineOp<{ shape: number[] }>({
+export const broadcastToP = defineOp<{ shape: number[] }>({
   name: "broadcastTo",
   impl: ([x], { shape }) => broadcastArray(x, shape),
   shape([x], { shape }) {
@@ -246,7 +246,7 @@ export const scatterAddP = defineOp<{ axis: number; shape: number[] }>({
 });
 
 export const reshape = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape) ? x : bind1(reshapeP, [x], { shape: [...shape] }));
-export const broadcastTo = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape) ? x : bind1(broadcastP, [x], { shape: [...shape] }));
+export const broadcastTo = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape) ? x : bind1(broadcastToP, [x], { shape: [...shape] }));
 export const transpose = (x: Tensor, perm: number[]): Tensor => (perm.every((p: number, i: number) => p === i) ? x : bind1(transposeP, [x], { perm }));
 export const slice = (x: Tensor, starts: number[], limits: number[], steps: number[] = starts.map(() => 1)): Tensor =>
   bind1(sliceP, [x], { starts, limits, steps });

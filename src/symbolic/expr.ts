@@ -27,51 +27,55 @@ export type ExprNode =
   | { readonly kind: "const"; readonly value: number }
   | { readonly kind: "op"; readonly prim: Primitive; readonly args: readonly Expr[]; readonly params: unknown };
 
+type Scalar = Expr | number;
 /**
  * Method forms on expressions are typed to return expressions (at run time they are the same ops
- * as on every tensor): `symbol("x").mul(2).sin()` is an Expr. An operand of another transformation
- * (a tracer) would give that transformation's value instead, so operands are expressions or numbers.
+ * as on every tensor): `symbol("x").mul(2).sin()` is an Expr. Operands are expressions or numbers
+ * (a tracer of another transformation would give that transformation's value instead). Property
+ * signatures of method type, like Tensor's (api/methods.ts), so that they may narrow them.
  */
-type Scalar = Expr | number;
 export interface Expr {
-  add(y: Scalar): Expr;
-  sub(y: Scalar): Expr;
-  mul(y: Scalar): Expr;
-  div(y: Scalar): Expr;
-  pow(y: Scalar): Expr;
-  atan2(x: Scalar): Expr;
-  maximum(y: Scalar): Expr;
-  minimum(y: Scalar): Expr;
-  neg(): Expr;
-  square(): Expr;
-  sqrt(): Expr;
-  reciprocal(): Expr;
-  exp(): Expr;
-  log(): Expr;
-  log1p(): Expr;
-  expm1(): Expr;
-  sin(): Expr;
-  cos(): Expr;
-  tan(): Expr;
-  asin(): Expr;
-  acos(): Expr;
-  atan(): Expr;
-  sinh(): Expr;
-  cosh(): Expr;
-  tanh(): Expr;
-  sigmoid(): Expr;
-  softplus(): Expr;
-  relu(): Expr;
-  abs(): Expr;
-  sign(): Expr;
-  clip(lo: Scalar, hi: Scalar): Expr;
-  lt(y: Scalar): Expr;
-  le(y: Scalar): Expr;
-  gt(y: Scalar): Expr;
-  ge(y: Scalar): Expr;
-  eq(y: Scalar): Expr;
-  ne(y: Scalar): Expr;
-  stopGradient(): Expr;
+  sin: { m(): Expr }["m"];
+  cos: { m(): Expr }["m"];
+  tan: { m(): Expr }["m"];
+  asin: { m(): Expr }["m"];
+  acos: { m(): Expr }["m"];
+  atan: { m(): Expr }["m"];
+  sinh: { m(): Expr }["m"];
+  cosh: { m(): Expr }["m"];
+  tanh: { m(): Expr }["m"];
+  exp: { m(): Expr }["m"];
+  expm1: { m(): Expr }["m"];
+  log: { m(): Expr }["m"];
+  log1p: { m(): Expr }["m"];
+  sqrt: { m(): Expr }["m"];
+  abs: { m(): Expr }["m"];
+  sign: { m(): Expr }["m"];
+  sigmoid: { m(): Expr }["m"];
+  softplus: { m(): Expr }["m"];
+  relu: { m(): Expr }["m"];
+  erf: { m(): Expr }["m"];
+  erfc: { m(): Expr }["m"];
+  neg: { m(): Expr }["m"];
+  square: { m(): Expr }["m"];
+  reciprocal: { m(): Expr }["m"];
+  stopGradient: { m(): Expr }["m"];
+  add: { m(y: Scalar): Expr }["m"];
+  sub: { m(y: Scalar): Expr }["m"];
+  mul: { m(y: Scalar): Expr }["m"];
+  div: { m(y: Scalar): Expr }["m"];
+  pow: { m(y: Scalar): Expr }["m"];
+  atan2: { m(y: Scalar): Expr }["m"];
+  maximum: { m(y: Scalar): Expr }["m"];
+  minimum: { m(y: Scalar): Expr }["m"];
+  lt: { m(y: Scalar): Expr }["m"];
+  le: { m(y: Scalar): Expr }["m"];
+  gt: { m(y: Scalar): Expr }["m"];
+  ge: { m(y: Scalar): Expr }["m"];
+  eq: { m(y: Scalar): Expr }["m"];
+  ne: { m(y: Scalar): Expr }["m"];
+  gelu: { m(approximate?: boolean): Expr }["m"];
+  clip: { m(lo: Scalar, hi: Scalar): Expr }["m"];
 }
 
 export class Expr extends Tracer {

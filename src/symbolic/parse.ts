@@ -7,6 +7,7 @@
 import { InputError, fmtValue } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import * as ops from "../api/ops.js";
+import { UNARY_FUNCTIONS } from "../api/methods.js";
 import { Expr, constant, symbol } from "./expr.js";
 
 export class ParseError extends InputError {
@@ -50,27 +51,10 @@ export const MAX_PARSE_DEPTH = 500;
 type Fn = (...args: Tensor[]) => Tensor;
 /** The functions the grammar knows, by name, with their arity. */
 const FUNCTIONS = new Map<string, { arity: number; fn: Fn }>([
-  ["sin", { arity: 1, fn: ops.sin }],
-  ["cos", { arity: 1, fn: ops.cos }],
-  ["tan", { arity: 1, fn: ops.tan }],
-  ["asin", { arity: 1, fn: ops.asin }],
-  ["acos", { arity: 1, fn: ops.acos }],
-  ["atan", { arity: 1, fn: ops.atan }],
-  ["atan2", { arity: 2, fn: ops.atan2 }],
-  ["sinh", { arity: 1, fn: ops.sinh }],
-  ["cosh", { arity: 1, fn: ops.cosh }],
-  ["tanh", { arity: 1, fn: ops.tanh }],
-  ["exp", { arity: 1, fn: ops.exp }],
-  ["expm1", { arity: 1, fn: ops.expm1 }],
-  ["log", { arity: 1, fn: ops.log }],
+  // every one-argument function that is also a tensor method (api/methods.ts)
+  ...UNARY_FUNCTIONS.map((name) => [name, { arity: 1, fn: ops[name] as Fn }] as const),
   ["ln", { arity: 1, fn: ops.log }],
-  ["log1p", { arity: 1, fn: ops.log1p }],
-  ["sqrt", { arity: 1, fn: ops.sqrt }],
-  ["abs", { arity: 1, fn: ops.abs }],
-  ["sign", { arity: 1, fn: ops.sign }],
-  ["sigmoid", { arity: 1, fn: ops.sigmoid }],
-  ["softplus", { arity: 1, fn: ops.softplus }],
-  ["relu", { arity: 1, fn: ops.relu }],
+  ["atan2", { arity: 2, fn: ops.atan2 }],
   ["pow", { arity: 2, fn: ops.pow }],
   ["max", { arity: 2, fn: ops.maximum }],
   ["min", { arity: 2, fn: ops.minimum }],
