@@ -87,6 +87,31 @@ describe("vmap", () => {
     expectClose(vmap(grad((x: Tensor, i: Tensor) => w.sum(w.square(w.take(x, i, 0)))))(X, idx), loop(grad((x: Tensor, i: Tensor) => w.sum(w.square(w.take(x, i, 0)))), [true, true], X, idx));
   });
 
+  it("staged control flow batches as one construct over the batch (not one per example), in every mode", () => {
+    const count = (prog: { eqns: { prim: { name: string } }[] }, name: string) => prog.eqns.filter((e) => e.prim.name === name).length;
+    const s = (x: Tensor, c0: Tensor) => w.scan((c: Tensor, xi: Tensor) => [w.add(w.mul(w.sin(c), xi), xi), w.mul(c, c)], c0, x)[1];
+    const xs = randomTensor([3, 6, 4], -1, 1, 11), c0 = randomTensor([4], -1, 1, 12);
+    const staged = (x: Tensor) => jit((y: Tensor) => s(y, c0))(x); // the scan is staged inside jit
+    expect(count(w.makeProgram(vmap(staged))(xs).program, "scan")).toBe(1);
+    expectClose(vmap(staged)(xs), loop((x: Tensor) => s(x, c0), [true], xs), 1e-13);
+    expectClose(jit(vmap((x: Tensor) => s(x, c0)))(xs), loop((x: Tensor) => s(x, c0), [true], xs), 1e-13);
+    const lossB = (x: Tensor) => w.sum(w.square(staged(x)));
+    expectClose(vmap(grad(lossB))(xs), loop(grad((x: Tensor) => w.sum(w.square(s(x, c0)))), [true], xs), 1e-12);
+    expectClose(jit(vmap(grad(lossB)))(xs), loop(grad((x: Tensor) => w.sum(w.square(s(x, c0)))), [true], xs), 1e-12);
+    // a batched index: every branch runs on the batch and where selects; a shared one: one cond
+    const c = (x: Tensor, k: Tensor) => w.switchCase(k, [(u: Tensor) => w.sin(u), (u: Tensor) => w.mul(u, 3), (u: Tensor) => w.exp(u)], x);
+    const ks = tensor([2, 0, 1], { dtype: "int32" }), X3 = randomTensor([3, 4], -1, 1, 13);
+    const cj = (x: Tensor, k: Tensor) => jit(c)(x, k);
+    expectClose(vmap(cj)(X3, ks), loop(c, [true, true], X3, ks), 1e-14);
+    expectClose(vmap(cj, { inAxes: [0, null] })(X3, tensor(1, { dtype: "int32" })), w.mul(X3, 3), 1e-14);
+    expect(count(w.makeProgram(vmap(cj, { inAxes: [0, null] }))(X3, tensor(1, { dtype: "int32" })).program, "cond")).toBe(1);
+    expectClose(vmap(grad((x: Tensor, k: Tensor) => w.sum(cj(x, k))))(X3, ks), loop(grad((x: Tensor, k: Tensor) => w.sum(c(x, k))), [true, true], X3, ks), 1e-13);
+    // checkpoint under vmap: one checkpoint equation
+    const ck = w.checkpoint((u: Tensor) => w.sin(w.mul(u, u)));
+    expect(count(w.makeProgram(vmap((u: Tensor) => ck(u)))(X3).program, "checkpoint")).toBe(1);
+    expectClose(vmap(grad((u: Tensor) => w.sum(ck(u))))(X3), w.mul(w.mul(X3, 2), w.cos(w.mul(X3, X3))), 1e-14);
+  });
+
   it("bad input: clear errors, and the next call works", () => {
     expect(() => vmap((x: Tensor, y: Tensor) => w.add(x, y))(X, randomTensor([4, 4], 0, 1, 5))).toThrow(/batch sizes differ: argument 0 \(shape \[5, 4\]\) has 5 along axis 0, but argument 1 \(shape \[4, 4\]\) has 4/);
     expect(() => vmap((x: Tensor) => x, { inAxes: 2 })(X)).toThrow(ShapeError);

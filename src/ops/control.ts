@@ -16,8 +16,17 @@ import { sizeOf } from "../core/shape.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { zerosLike } from "./define.js";
-import { add } from "./elementwise.js";
-import { stageClosed, jvpProgram, transposedProgram, inAvals, outAvals } from "../transforms/subprogram.js";
+import { add, compare, where } from "./elementwise.js";
+import { broadcastTo, reshape, transpose } from "./shape-ops.js";
+import { stageClosed, jvpProgram, transposedProgram, batchedProgram, inAvals, outAvals } from "../transforms/subprogram.js";
+import { scalarTensor } from "../tensor/array.js";
+
+/** The batch size of a batching rule's arguments (the leading axis of any batched one). */
+const batchSize = (args: Tensor[], batched: boolean[]) => args[batched.indexOf(true)].shape[0];
+/** A shared value given the batch axis (broadcast). */
+const withBatch = (x: Tensor, size: number) => broadcastTo(reshape(x, [1, ...x.shape]), [size, ...x.shape]);
+/** Swap the first two axes ([B, T, …] ↔ [T, B, …]). */
+const swap01 = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i)));
 
 /** How sub-programs run on concrete arrays; jit installs a compiling runner. */
 export const programRunner = { run: (p: Program, args: ArrayTensor[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[] };
@@ -60,6 +69,24 @@ export const condP: Primitive<CondParams> = {
     const res = bind(condP, [index as Tensor, ...fixed, ...c], { branches: branches.map((b) => transposedProgram(b, linear)) });
     let k = 0;
     return [null, ...args.map((a) => (isLin(a) ? res[k++] : null))];
+  },
+  /**
+   * A shared index: one cond over batched branches. A batched index (each example its own branch):
+   * every branch runs on the batch and `where` selects per example, as JAX does (so, as there, a
+   * branch not taken still runs, and reverse mode through an infinite one gives NaN).
+   */
+  batch([index, ...ops], [bi, ...bops], { branches }) {
+    const size = batchSize([index, ...ops], [bi, ...bops]);
+    const batchedBranches = branches.map((b) => batchedProgram(b, bops, size));
+    if (!bi) return bind(condP, [index, ...ops], { branches: batchedBranches });
+    const outs = batchedBranches.map((b) => evalProgram(b, ops) as Tensor[]);
+    const k = reshape(index, [size]);
+    let res = outs[branches.length - 1];
+    for (let j = branches.length - 2; j >= 0; j--) {
+      const take = compare(k, scalarTensor(j, "int32"), j === 0 ? "le" : "eq"); // the index is clamped: ≤ 0 is branch 0
+      res = res.map((r, m) => where(reshape(take, [size, ...new Array<number>(r.ndim - 1).fill(1)]), outs[j][m], r));
+    }
+    return res;
   },
   showParams: (p) => p.branches.map((b, i) => `\n    branch ${i}:\n      ${printProgram(b).replace(/\n/g, "\n      ")}`).join(""),
 };
@@ -104,6 +131,22 @@ export const scanP: Primitive<ScanParams> = {
     });
     const outs = outAvals(body);
     return [...outs.slice(0, numCarry), ...outs.slice(numCarry).map((a) => ({ shape: [length, ...a.shape], dtype: a.dtype }))];
+  },
+  /**
+   * One scan over batched values: the carries all carry the batch (a shared initial carry is
+   * broadcast, since the body may make it per-example), batched xs are scanned along their second
+   * axis, and the body is the batched body program.
+   */
+  batch(args, batched, p) {
+    const { body, numConsts: nc, numCarry: ncar } = p;
+    const size = batchSize(args, batched);
+    const consts = args.slice(0, nc), carry = args.slice(nc, nc + ncar), xs = args.slice(nc + ncar);
+    const bx = batched.slice(nc + ncar);
+    const carryB = carry.map((c, i) => (batched[nc + i] ? c : withBatch(c, size)));
+    const xsT = xs.map((x, i) => (bx[i] ? swap01(x) : x));
+    const bodyB = batchedProgram(body, [...batched.slice(0, nc), ...carry.map(() => true), ...bx], size);
+    const outs = bind(scanP, [...consts, ...carryB, ...xsT], { ...p, body: bodyB });
+    return [...outs.slice(0, ncar), ...outs.slice(ncar).map(swap01)];
   },
   jvp(primals, tangents, _outs, p) {
     const { body, numConsts: nc, numCarry: ncar } = p;
@@ -266,5 +309,6 @@ export const checkpointP: Primitive<CheckpointParams> = {
     let k = 0;
     return args.map((a) => (isLin(a) ? res[k++] : null));
   },
+  batch: (args, batched, { body, name }) => bind(checkpointP, args, { body: batchedProgram(body, batched, batchSize(args, batched)), name }),
   showParams: (p) => `${p.name}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
 };

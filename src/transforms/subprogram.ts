@@ -10,6 +10,7 @@ import { isFloat } from "../core/dtype.js";
 import { stage } from "./stage.js";
 import { jvpFlat } from "./jvp.js";
 import { vjpFlat } from "./linearize.js";
+import { vmapFlat } from "./vmap.js";
 import { zerosLike } from "../tensor/array.js";
 
 /** A program with its captured values: tracers of enclosing transformations become leading inputs. */
@@ -94,3 +95,14 @@ export function transposedProgram(p: Program, linear: boolean[]): Program {
   }).program;
 }
 
+/**
+ * The batched form of a program (vmap over it): inputs marked `batched` carry a leading axis of
+ * `size`; every output carries it (shared outputs are broadcast). Control-flow primitives batch
+ * their sub-programs with this, so vmap of a staged loop stays one loop over batched values.
+ */
+export function batchedProgram(p: Program, batched: boolean[], size: number): Program {
+  const avals = inAvals(p).map((a, i) => (batched[i] ? { shape: [size, ...a.shape], dtype: a.dtype } : a));
+  const closed = stageClosed("batched sub-program", avals, (ins) => vmapFlat((xs) => run(p, xs), ins, batched, size));
+  if (closed.consts.length) throw new Error("wengert internal: a batched sub-program captured outer values");
+  return closed.program;
+}
