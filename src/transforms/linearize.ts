@@ -12,6 +12,7 @@ import { isFloat } from "../core/dtype.js";
 import { TransformError, fmtShape } from "../core/errors.js";
 import { shapeEq } from "../core/shape.js";
 import { stage } from "./stage.js";
+import { bind } from "../core/trace.js";
 import { jvpFlat } from "./jvp.js";
 
 export interface Linearized {
@@ -35,6 +36,32 @@ export function linearizeFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]):
 
 /** Pull output cotangents back through a linear program (null = zero), giving input cotangents. */
 export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[] {
+  return transposePartial(program, program.inputs.map(() => true), [], cts);
+}
+
+/**
+ * Transpose a program that is linear in the inputs marked `linear`, given values for the others
+ * (`fixed`, in order): equations that do not depend on a linear input are evaluated forward (they
+ * are the residuals), the rest are transposed backwards. Returns one cotangent per linear input.
+ * (Evaluating the whole program at zero instead would compute every linear equation's value for
+ * nothing.)
+ */
+export function transposePartial(program: Program, linear: boolean[], fixed: Tensor[], cts: Cotangent[]): Cotangent[] {
+  const env = new Map<Var, Tensor>();
+  const isLinear = new Set<Var>();
+  let k = 0;
+  program.inputs.forEach((v, i) => (linear[i] ? isLinear.add(v) : env.set(v, fixed[k++])));
+  const value = (a: Var | Lit): Tensor => (a instanceof Lit ? a.value : env.get(a)!);
+  const linearEqns: typeof program.eqns = [];
+  for (const eqn of program.eqns) {
+    if (eqn.inputs.some((a) => a instanceof Var && isLinear.has(a))) {
+      eqn.outs.forEach((v) => isLinear.add(v));
+      linearEqns.push(eqn);
+    } else {
+      const outs = bind(eqn.prim, eqn.inputs.map(value), eqn.params);
+      eqn.outs.forEach((v, i) => env.set(v, outs[i]));
+    }
+  }
   const ctEnv = new Map<Var, Tensor>();
   const accum = (v: Var, ct: Tensor): void => {
     const prev = ctEnv.get(v);
@@ -44,22 +71,22 @@ export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[
     const ct = cts[i];
     if (a instanceof Var && ct !== null && ct !== undefined) accum(a, ct);
   });
-  for (let k = program.eqns.length - 1; k >= 0; k--) {
-    const eqn = program.eqns[k];
+  for (let j = linearEqns.length - 1; j >= 0; j--) {
+    const eqn = linearEqns[j];
     const outCts = eqn.outs.map((v) => ctEnv.get(v) ?? null);
     if (outCts.every((c) => c === null)) continue;
     eqn.outs.forEach((v) => ctEnv.delete(v));
     if (eqn.prim.transpose === null) {
       throw new TransformError(`${eqn.prim.name} has no transpose rule but appeared in a linear program; its forward rule is not linear in the tangents`);
     }
-    const args = eqn.inputs.map((a) => (a instanceof Lit ? a.value : new LinearIn(a.aval)));
+    const args = eqn.inputs.map((a) => (a instanceof Var && isLinear.has(a) ? new LinearIn(a.aval) : value(a)));
     const inCts = eqn.prim.transpose(outCts, args, eqn.params);
     eqn.inputs.forEach((a, i) => {
       const ct = inCts[i];
       if (a instanceof Var && ct !== null) accum(a, ct);
     });
   }
-  return program.inputs.map((v) => ctEnv.get(v) ?? null);
+  return program.inputs.filter((_, i) => linear[i]).map((v) => ctEnv.get(v) ?? null);
 }
 
 export function vjpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): { outs: Tensor[]; pullback: (cts: Cotangent[]) => Cotangent[] } {

@@ -9,7 +9,7 @@ import { type Eqn, Lit, Program, Var, evalProgram, freshVarId } from "../core/ir
 import { isFloat } from "../core/dtype.js";
 import { stage } from "./stage.js";
 import { jvpFlat } from "./jvp.js";
-import { vjpFlat } from "./linearize.js";
+import { transposePartial } from "./linearize.js";
 import { vmapFlat } from "./vmap.js";
 import { zerosLike } from "../tensor/array.js";
 
@@ -75,8 +75,8 @@ export function jvpProgram(p: Program, withPrimal = false): Program {
 
 /**
  * The transpose of a program linear in the inputs marked `linear`: inputs [the other inputs…,
- * output cotangents…], outputs one cotangent per linear input. The map is linear, so its
- * derivative at zero is itself, and vjp there is its transpose.
+ * output cotangents…], outputs one cotangent per linear input. Equations that do not touch a
+ * linear input (the recomputed primal, the coefficients) run forward; the rest are transposed.
  */
 export function transposedProgram(p: Program, linear: boolean[]): Program {
   const avals = inAvals(p);
@@ -84,14 +84,7 @@ export function transposedProgram(p: Program, linear: boolean[]): Program {
   const linIdx = avals.flatMap((_, i) => (linear[i] ? [i] : []));
   return stageClosed("transpose of a sub-program", [...fixedIdx.map((i) => avals[i]), ...outAvals(p)], (ins) => {
     const fixed = ins.slice(0, fixedIdx.length), cts = ins.slice(fixedIdx.length);
-    const call = (lins: Tensor[]) => {
-      const xs: Tensor[] = new Array(avals.length);
-      fixedIdx.forEach((i, k) => (xs[i] = fixed[k]));
-      linIdx.forEach((i, k) => (xs[i] = lins[k]));
-      return run(p, xs);
-    };
-    const { pullback } = vjpFlat(call, linIdx.map((i) => zerosLike(avals[i])));
-    return pullback(cts).map((c, k) => c ?? zerosLike(avals[linIdx[k]]));
+    return transposePartial(p, linear, fixed, cts).map((c, k) => c ?? zerosLike(avals[linIdx[k]]));
   }).program;
 }
 
