@@ -34,9 +34,37 @@ export function linearizeFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]):
   return { outs: extra!, program, diffIdx };
 }
 
-/** Pull output cotangents back through a linear program (null = zero), giving input cotangents. */
+/**
+ * Pull output cotangents back through a linear program (null = zero), giving input cotangents.
+ * Every input is linear and the residuals are literals (what linearize makes): the fast path that
+ * grad takes on every call; `transposePartial` handles programs with non-linear inputs too.
+ */
 export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[] {
-  return transposePartial(program, program.inputs.map(() => true), [], cts);
+  const ctEnv = new Map<Var, Tensor>();
+  const accum = (v: Var, ct: Tensor): void => {
+    const prev = ctEnv.get(v);
+    ctEnv.set(v, prev === undefined ? ct : coreOps.add(prev, ct));
+  };
+  program.outputs.forEach((a, i) => {
+    const ct = cts[i];
+    if (a instanceof Var && ct !== null && ct !== undefined) accum(a, ct);
+  });
+  for (let k = program.eqns.length - 1; k >= 0; k--) {
+    const eqn = program.eqns[k];
+    const outCts = eqn.outs.map((v) => ctEnv.get(v) ?? null);
+    if (outCts.every((c) => c === null)) continue;
+    eqn.outs.forEach((v) => ctEnv.delete(v));
+    if (eqn.prim.transpose === null) {
+      throw new TransformError(`${eqn.prim.name} has no transpose rule but appeared in a linear program; its forward rule is not linear in the tangents`);
+    }
+    const args = eqn.inputs.map((a) => (a instanceof Lit ? a.value : new LinearIn(a.aval)));
+    const inCts = eqn.prim.transpose(outCts, args, eqn.params);
+    eqn.inputs.forEach((a, i) => {
+      const ct = inCts[i];
+      if (a instanceof Var && ct !== null) accum(a, ct);
+    });
+  }
+  return program.inputs.map((v) => ctEnv.get(v) ?? null);
 }
 
 /**
