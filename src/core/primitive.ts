@@ -3,6 +3,7 @@
  * rules on the primitive they are handed; they never import the catalogue.
  */
 import type { Aval, Tensor } from "./tensor.js";
+import type { Affine, Shape } from "./shape.js";
 import type { ArrayTensor } from "../tensor/array.js";
 import type { Piece, PrintContext } from "./print.js";
 
@@ -59,7 +60,27 @@ export interface Primitive<P = any> {
   identity?(args: Operand[], params: P): number | null;
   /** How a scalar expression of this op prints, infix or LaTeX (core/print.ts); default `name(args)`. */
   print?(args: Piece[], params: P, c: PrintContext): Piece;
+  /**
+   * View ops: how a fused loop over the output reads element i from the one input (jit/codegen.ts),
+   * or null where it cannot (a strided gather that is not one run, say).
+   */
+  load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
+  /** Reductions: whether a fused loop can accumulate this equation (a sum of the whole input into one value). */
+  accumulates?(input: Aval, outShape: Shape, params: P): boolean;
+  /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
+  place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
 }
+
+/** How a fused loop reads output element i of a view from its input. */
+export type LoadIndex =
+  /** element i (`view`: a free reshape, fused only to pass on a value computed in the same loop) */
+  | { kind: "same"; view?: boolean }
+  /** the input's one element (a broadcast of a single value) */
+  | { kind: "scalar" }
+  /** input element off + i·stride (x[1:], x[::2], a column) */
+  | { kind: "affine"; off: number; stride: number }
+  /** input element i − off inside [off, off + len), else 0 (a contiguous pad) */
+  | { kind: "window"; off: number; len: number };
 
 /**
  * The two ops the machinery itself needs: adding tangents/cotangents that meet (several forward

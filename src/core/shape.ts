@@ -123,3 +123,33 @@ export function checkCount(n: unknown, op: string, what: string): number {
   if (n > MAX_ELEMENTS) throw new ShapeError(`${op}: ${what} ${n} is larger than the most elements a tensor can hold (${MAX_ELEMENTS})`);
   return n;
 }
+
+// ---- affine index maps (fused loops read views and write placements through them) ------------
+
+/** Where element i of a flat loop lands in another array: index off + i·stride. */
+export interface Affine {
+  off: number;
+  stride: number;
+}
+/** The run off + i·stride that walking `extents` with these strides visits, if it is one (see flatStride). */
+export function affineMap(extents: readonly number[], strides: readonly number[], off: number): Affine | null {
+  const stride = flatStride(extents, strides);
+  return stride === null ? null : { off, stride };
+}
+/** A slice (strided or not) whose output element i is input element off + i·stride, e.g. x[1:], x[::2], a column. */
+export function affineSlice(inShape: readonly number[], p: { starts: number[]; limits: number[]; steps: number[] }): Affine | null {
+  const st = stridesOf(inShape);
+  const extents = inShape.map((_, j) => Math.max(0, Math.ceil((p.limits[j] - p.starts[j]) / p.steps[j])));
+  return affineMap(extents, st.map((v, j) => v * p.steps[j]), p.starts.reduce((acc, s0, j) => acc + s0 * st[j], 0));
+}
+/** Zero padding (with interior padding or not) that puts input element i at output element off + i·stride. */
+export function affinePad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
+  if (p.lo.some((v) => v < 0) || p.hi.some((v) => v < 0)) return null;
+  const st = stridesOf(outShape);
+  return affineMap(inShape, st.map((v, j) => v * (p.interior[j] + 1)), p.lo.reduce((acc, l, j) => acc + l * st[j], 0));
+}
+/** As a load in a loop over the output, a pad must place its input as one contiguous block. */
+export function contiguousPad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
+  const a = affinePad(inShape, outShape, p);
+  return a && (a.stride === 1 || sizeOf(inShape) <= 1) ? a : null;
+}

@@ -15,7 +15,9 @@
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
 import { type DType, allocate } from "../core/dtype.js";
-import { broadcastStrides, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
+import type { LoadIndex } from "../core/primitive.js";
+import { addP } from "../ops/elementwise.js";
 import { jsNumber } from "../core/codegen.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
@@ -25,34 +27,6 @@ type Op = { kind: "op"; eqn: Eqn };
 type Step = Loop | Op;
 
 const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
-
-/** Where element i of a flat loop lands in another array: index off + i·stride. */
-interface Affine {
-  off: number;
-  stride: number;
-}
-/** The run off + i·stride that walking `extents` with these strides visits, if it is one (see flatStride). */
-function affineMap(extents: readonly number[], strides: readonly number[], off: number): Affine | null {
-  const stride = flatStride(extents, strides);
-  return stride === null ? null : { off, stride };
-}
-/** A slice (strided or not) whose output element i is input element off + i·stride, e.g. x[1:], x[::2], a column. */
-function affineSlice(inShape: readonly number[], p: { starts: number[]; limits: number[]; steps: number[] }): Affine | null {
-  const st = stridesOf(inShape);
-  const extents = inShape.map((_, j) => Math.max(0, Math.ceil((p.limits[j] - p.starts[j]) / p.steps[j])));
-  return affineMap(extents, st.map((v, j) => v * p.steps[j]), p.starts.reduce((acc, s0, j) => acc + s0 * st[j], 0));
-}
-/** Zero padding (with interior padding or not) that puts input element i at output element off + i·stride. */
-function affinePad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
-  if (p.lo.some((v) => v < 0) || p.hi.some((v) => v < 0)) return null;
-  const st = stridesOf(outShape);
-  return affineMap(inShape, st.map((v, j) => v * (p.interior[j] + 1)), p.lo.reduce((acc, l, j) => acc + l * st[j], 0));
-}
-/** As a load in a loop over the output, a pad must place its input as one contiguous block. */
-function contiguousPad(inShape: readonly number[], outShape: readonly number[], p: { lo: number[]; hi: number[]; interior: number[] }): Affine | null {
-  const a = affinePad(inShape, outShape, p);
-  return a && (a.stride === 1 || sizeOf(inShape) <= 1) ? a : null;
-}
 
 /**
  * Σₖ pad(uₖ) with affine pads, as one equation: in the loop that computes the uₖ it becomes
@@ -90,19 +64,18 @@ export function fuseScatters(program: Program): Program {
   const replaced = new Map<Eqn, Eqn>();
   for (let k = program.eqns.length - 1; k >= 0; k--) {
     const e = program.eqns[k];
-    if (e.prim.name !== "add" || absorbed.has(e)) continue;
+    if (e.prim !== addP || absorbed.has(e)) continue;
     const out = e.outs[0].aval;
     const terms: [Atom, Affine][] = [];
     const inner: Eqn[] = [];
     const collect = (a: Atom): boolean => {
       const d = a instanceof Var && uses.get(a) === 1 ? def.get(a) : undefined;
       if (!d || !shapeEq(d.outs[0].aval.shape, out.shape) || d.outs[0].aval.dtype !== out.dtype) return false;
-      if (d.prim.name === "add") {
+      if (d.prim === addP) {
         inner.push(d);
         return d.inputs.every(collect);
       }
-      if (d.prim.name !== "pad") return false;
-      const off = affinePad(d.inputs[0].aval.shape, out.shape, d.params as never);
+      const off = d.prim.place?.(d.inputs[0].aval.shape, out.shape, d.params) ?? null;
       if (off === null) return false;
       inner.push(d);
       terms.push([d.inputs[0], off]);
@@ -121,30 +94,19 @@ export function fuseScatters(program: Program): Program {
 
 type Kind = "elementwise" | "load" | "sum" | "scatter" | null;
 
-/** How an equation can take part in a fused loop (null: it cannot). */
+/** How a view equation is read in a fused loop (its primitive's `load` rule), or null. */
+function loadOf(e: Eqn): LoadIndex | null {
+  return e.prim.load && e.outs.length === 1 && e.inputs.length === 1 ? e.prim.load(e.inputs[0].aval.shape, e.outs[0].aval.shape, e.params) : null;
+}
+
+/** How an equation can take part in a fused loop (null: it cannot), from its primitive's rules. */
 function fusionKind(e: Eqn): Kind {
   if (e.outs.length !== 1) return null;
-  const out = e.outs[0].aval;
-  const n = sizeOf(out.shape);
-  const name = e.prim.name;
   if (e.prim.code !== undefined) return "elementwise"; // operands broadcast to the output (see broadcastIndex)
-  const x = e.inputs[0];
-  switch (name) {
-    case "reshape":
-      return "load";
-    case "broadcastTo":
-      return sizeOfAtom(x) === 1 || sizeOfAtom(x) === n ? "load" : null;
-    case "slice":
-      return affineSlice(x.aval.shape, e.params as never) === null ? null : "load";
-    case "pad":
-      return contiguousPad(x.aval.shape, out.shape, e.params as never) === null ? null : "load";
-    case "reduceSum":
-      return n === 1 && x.aval.dtype !== "bool" ? "sum" : null;
-    case "scatterSum":
-      return "scatter";
-    default:
-      return null;
-  }
+  if (e.prim === scatterSumP) return "scatter";
+  if (loadOf(e) !== null) return "load";
+  if (e.inputs.length === 1 && e.prim.accumulates?.(e.inputs[0].aval, e.outs[0].aval.shape, e.params)) return "sum";
+  return null;
 }
 
 /** The loop size an equation runs over. */
@@ -170,8 +132,9 @@ export function plan(program: Program): Step[] {
   };
   for (const e of program.eqns) {
     let kind = fusionKind(e);
-    if (e.prim.name === "reshape") {
-      // a reshape joins a loop only to pass on an in-loop value; otherwise it is a view (no copy)
+    const load = kind === "load" ? loadOf(e) : null;
+    if (load?.kind === "same" && load.view) {
+      // a view (reshape) joins a loop only to pass on an in-loop value; otherwise it costs nothing
       const a = e.inputs[0], from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from || open.get(from.size) !== from || from.size !== sizeOf(e.outs[0].aval.shape) || sums.has(a as Var)) kind = null;
     }
@@ -181,7 +144,7 @@ export function plan(program: Program): Step[] {
       continue;
     }
     const n = loopSize(e, kind);
-    const shifted = kind === "load" && (e.prim.name === "slice" || e.prim.name === "pad" || (e.prim.name === "broadcastTo" && sizeOfAtom(e.inputs[0]) === 1 && n > 1));
+    const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || (load.kind === "scalar" && n > 1));
     for (const a of e.inputs) {
       const from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from) continue;
@@ -334,11 +297,11 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     for (const e of s.eqns) {
       const out = e.outs[0];
       const x = e.inputs[0];
-      const name = e.prim.name;
+      const kind = fusionKind(e), load = kind === "load" ? loadOf(e)! : null;
       if (e.prim.code !== undefined) {
         const args = e.inputs.map((a) => read(a, out.aval.shape));
         body.push(`      const e${out.id} = ${wrapFor(out.aval.dtype, e.prim.code(args, e.params))};`);
-      } else if (name === "reduceSum") {
+      } else if (kind === "sum") {
         const acc = `a${out.id}`, buf = `r${out.id}`, dtype = JSON.stringify(out.aval.dtype);
         // The sum's one-element storage is made before the loop and the sum stored right after it:
         // an accumulator still live at a later call (an allocation) is spilled by V8's register
@@ -348,15 +311,14 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         body.push(`      ${acc} += ${read(x)};`);
         tail.push(`    ${buf}[0] = ${acc};`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
-      } else if (name === "reshape" || name === "broadcastTo") {
+      } else if (load?.kind === "same" || load?.kind === "scalar") {
         body.push(`      const e${out.id} = ${read(x)};`); // same element order, or one element read once
-      } else if (name === "slice") {
-        body.push(`      const e${out.id} = ${data(x)}[${place(affineSlice(x.aval.shape, e.params as never)!)}];`);
-      } else if (name === "pad") {
-        const { off } = contiguousPad(x.aval.shape, out.aval.shape, e.params as never)!;
-        const m = sizeOfAtom(x);
-        body.push(`      const e${out.id} = ${off ? `i >= ${off} && ` : ""}i < ${off + m} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0;`);
-      } else if (name === "scatterSum") {
+      } else if (load?.kind === "affine") {
+        body.push(`      const e${out.id} = ${data(x)}[${place(load)}];`);
+      } else if (load?.kind === "window") {
+        const { off, len } = load;
+        body.push(`      const e${out.id} = ${off ? `i >= ${off} && ` : ""}i < ${off + len} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0;`);
+      } else if (kind === "scatter") {
         const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
         let buf: string;
@@ -371,7 +333,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
-      if (name !== "reduceSum" && name !== "scatterSum" && (usedOutside.has(out) || outputs.has(out))) {
+      if (kind !== "sum" && kind !== "scatter" && (usedOutside.has(out) || outputs.has(out))) {
         const reuse = !outputs.has(out) && !usedByOp.has(out);
         const dtype = JSON.stringify(out.aval.dtype);
         let buf: string;

@@ -3,11 +3,11 @@
  * A forward rule lists, per input, the linear map from that input's tangent to the output's
  * (micrograd's "forward and backward side by side"); this turns it into the general Primitive form.
  */
-import { type Cotangent, type LinearIn, type Operand, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
+import { type Cotangent, type LinearIn, type LoadIndex, type Operand, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import type { Piece, PrintContext } from "../core/print.js";
 import { bind, bind1 } from "../core/trace.js";
-import { type Shape, shapeEq } from "../core/shape.js";
+import { type Affine, type Shape, shapeEq } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor, zerosLike } from "../tensor/array.js";
 
@@ -52,6 +52,10 @@ export interface OpSpec<P> {
   identity?(args: Operand[], params: P): number | null;
   /** See Primitive.print. */
   print?(args: Piece[], params: P, c: PrintContext): Piece;
+  /** See Primitive.load, accumulates and place (fused loops in jit). */
+  load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
+  accumulates?(input: Aval, outShape: Shape, params: P): boolean;
+  place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
 }
 
 /**
@@ -96,6 +100,9 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
     showParams: spec.showParams,
     identity: spec.identity,
     print: spec.print,
+    load: spec.load,
+    accumulates: spec.accumulates,
+    place: spec.place,
   };
   if (spec.batch !== undefined) {
     const rule = spec.batch;

@@ -39,6 +39,7 @@ export const reduceSumP = defineOp<AxesParams>({
   },
   shape: ([x], { axes }) => ({ shape: reducedShape("sum", x, axes), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   identity: (_args, { axes }) => (axes.length === 0 ? 0 : null),
+  accumulates: (x, outShape) => outShape.every((d) => d === 1) && x.dtype !== "bool", // a full sum: one accumulator
   jvp: "linear",
   // The cotangent of a sum is broadcast back over the summed axes.
   transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],

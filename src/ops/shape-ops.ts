@@ -5,7 +5,7 @@
 import { defineOp, bind1, zerosLike, alignBatched, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps } from "../core/primitive.js";
-import { type Shape, broadcastShapes, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { type Shape, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -28,6 +28,7 @@ export const reshapeP = defineOp<{ shape: number[] }>({
   batch: ([x], _, { shape }) => reshape(x, [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
   identity: () => 0, // to the same shape (the caller checks the aval)
+  load: () => ({ kind: "same", view: true }),
 });
 
 export const broadcastToP = defineOp<{ shape: number[] }>({
@@ -42,6 +43,7 @@ export const broadcastToP = defineOp<{ shape: number[] }>({
   transpose: (ct, [x]) => [unbroadcast(ct, avalOf(x).shape)],
   batch: ([x], _, { shape }) => broadcastTo(alignBatched(x, shape.length), [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
+  load: (inShape, outShape) => (sizeOf(inShape) === 1 ? { kind: "scalar" } : sizeOf(inShape) === sizeOf(outShape) ? { kind: "same" } : null),
   identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
@@ -71,6 +73,7 @@ const sliceLen = (start: number, limit: number, step: number) => Math.max(0, Mat
 
 export const sliceP = defineOp<SliceParams>({
   name: "slice",
+  load: (inShape, _out, p) => { const a = affineSlice(inShape, p); return a && { kind: "affine", ...a }; },
   impl: ([x], { starts, limits, steps }) => {
     const st = stridesOf(x.shape);
     const shape = starts.map((s, i) => sliceLen(s, limits[i], steps[i]));
@@ -105,6 +108,8 @@ const paddedLen = (d: number, lo: number, hi: number, interior: number) => lo + 
 /** Zero padding: lo/hi elements before/after each axis and `interior` zeros between elements. */
 export const padP = defineOp<PadParams>({
   name: "pad",
+  load: (inShape, outShape, p) => { const a = contiguousPad(inShape, outShape, p); return a && { kind: "window", off: a.off, len: sizeOf(inShape) }; },
+  place: (inShape, outShape, p) => affinePad(inShape, outShape, p),
   impl: ([x], { lo, hi, interior }) => {
     const shape = x.shape.map((d, i) => paddedLen(d, lo[i], hi[i], interior[i]));
     const st = stridesOf(shape);
