@@ -9,6 +9,7 @@ import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, vmap, type PrimitiveName } from "../src/index.js";
 import { linearizeFlat } from "../src/transforms/linearize.js";
+import { bind1 } from "../src/core/trace.js";
 import * as L from "../src/ops/linalg.js";
 import { randomTensor, expectClose, toNums } from "./helpers.js";
 
@@ -97,6 +98,19 @@ const rows: Row[] = [
     prim: "customVjp",
     f: w.customVjp((x: Tensor) => w.mul(x, w.mul(x, x)), (x: Tensor) => [w.mul(x, w.mul(x, x)), x], (x: Tensor, ct) => [w.mul(ct as Tensor, w.mul(3, w.mul(x, x)))]) as (x: Tensor) => Tensor,
     inputs: [u(-2, 2)], ref: (a) => a ** 3, modes: ["rev"],
+  },
+  // jit's fused scatter (the transpose of slices): two overlapping placements into one array
+  {
+    prim: "scatterSum",
+    f: (x, y) => bind1(catalogue.scatterSum, [w.sin(x), w.mul(y, y)], { places: [{ off: 0, stride: 1 }, { off: 1, stride: 2 }], shape: [7] }),
+    inputs: [u(-2, 2, [3]), u(-1, 1, [3])],
+    refAll: (x, y) => {
+      const out = new Array(7).fill(0);
+      x.forEach((v, i) => (out[i] += Math.sin(v)));
+      y.forEach((v, i) => (out[1 + 2 * i] += v * v));
+      return out;
+    },
+    shape: [7],
   },
   // control flow and checkpointing: staged (makeProgram, jit) they are one equation holding sub-programs
   {

@@ -18,6 +18,7 @@ import { type DType, allocate } from "../core/dtype.js";
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
+import { scatterSumP } from "../ops/shape-ops.js";
 import { jsNumber } from "../core/codegen.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
@@ -27,30 +28,6 @@ type Op = { kind: "op"; eqn: Eqn };
 type Step = Loop | Op;
 
 const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
-
-/**
- * Σₖ pad(uₖ) with affine pads, as one equation: in the loop that computes the uₖ it becomes
- * `out[offₖ + i·strideₖ] += uₖ` (the reverse of slicing, e.g. the gradient of x[1:] and x[:-1],
- * or of x[::2] and x[1::2] terms), so
- * neither the uₖ nor the padded arrays are ever materialized. Exists only inside codegen.
- */
-export const scatterSumP: Primitive<{ places: Affine[]; shape: number[] }> = {
-  name: "scatterSum",
-  impl(args, { places, shape }) {
-    const out = allocate(args[0].dtype, sizeOf(shape));
-    args.forEach((a, k) => {
-      const d = a.data, { off, stride } = places[k];
-      for (let i = 0; i < d.length; i++) out[off + i * stride] += d[i];
-    });
-    return [new ArrayTensor(out, shape, args[0].dtype)];
-  },
-  shape: (avals, { shape }) => [{ shape, dtype: avals[0].dtype }],
-  jvp: () => {
-    throw new Error("scatterSum exists only in generated code");
-  },
-  transpose: null,
-  showParams: (p) => `places=[${p.places.map((a) => `${a.off}+${a.stride}i`)}]`,
-};
 
 /** Replace sums of affine pads (each used once) by scatterSum equations. */
 export function fuseScatters(program: Program): Program {

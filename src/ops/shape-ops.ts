@@ -4,8 +4,8 @@
  */
 import { defineOp, bind1, zerosLike, alignBatched, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn, coreOps } from "../core/primitive.js";
-import { type Shape, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { LinearIn, coreOps, type Primitive } from "../core/primitive.js";
+import { type Affine, type Shape, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -248,6 +248,49 @@ export const scatterAddP = defineOp<{ axis: number; shape: number[] }>({
   transpose: (ct, [, idx], { axis }) => [gather(ct, idx as Tensor, axis), null],
   batch: ([u, idx], [bu, bi], { axis, shape }) => (bu && !bi ? scatterAdd(u, idx, axis + 1, [u.shape[0], ...shape]) : null),
   showParams: (p) => `axis=${p.axis} shape=${fmtShape(p.shape)}`,
+});
+
+/**
+ * Σₖ pad(uₖ) with affine placements, as one equation: output element offₖ + i·strideₖ receives
+ * input k's element i. jit's `fuseScatters` makes it from sums of pads (the transpose of slices,
+ * e.g. the gradient of x[1:] and x[:-1], or of x[::2] and x[1::2]), and its fused loop writes
+ * `out[offₖ + i·strideₖ] += uₖ` without materialising the uₖ or the padded arrays. Linear in every
+ * input; its transpose reads each input's elements back as a strided slice of the flat cotangent.
+ */
+export interface ScatterSumParams {
+  places: Affine[];
+  shape: number[];
+}
+export const scatterSumP: Primitive<ScatterSumParams> = defineOp<ScatterSumParams>({
+  name: "scatterSum",
+  impl(args, { places, shape }) {
+    const out = allocate(args[0].dtype, sizeOf(shape));
+    args.forEach((a, k) => {
+      const d = a.data, { off, stride } = places[k];
+      for (let i = 0; i < d.length; i++) out[off + i * stride] += d[i];
+    });
+    return new ArrayTensor(out, shape, args[0].dtype);
+  },
+  shape(avals, { places, shape }) {
+    const n = sizeOf(shape);
+    avals.forEach((a, k) => {
+      const m = sizeOf(a.shape), { off, stride } = places[k] ?? { off: -1, stride: 0 };
+      if (a.dtype !== avals[0].dtype || off < 0 || stride < 1 || (m > 0 && off + (m - 1) * stride >= n)) {
+        throw new ShapeError(`scatterSum: input ${k} (${a.dtype}${fmtShape(a.shape)}) does not fit at ${off} + i·${stride} in ${fmtShape(shape)}`);
+      }
+    });
+    return { shape, dtype: avals[0].dtype };
+  },
+  jvp: "linear",
+  transpose: (ct, args, { places, shape }) => {
+    const flat = reshape(ct, [sizeOf(shape)]);
+    return args.map((a, k) => {
+      if (!(a instanceof LinearIn)) return null;
+      const m = sizeOf(a.aval.shape), { off, stride } = places[k];
+      return reshape(slice(flat, [off], [off + (m - 1) * stride + 1], [stride]), a.aval.shape);
+    });
+  },
+  showParams: (p) => `places=[${p.places.map((a) => `${a.off}+${a.stride}i`)}]`,
 });
 
 export const reshape = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape) ? x : bind1(reshapeP, [x], { shape: [...shape] }));
