@@ -106,6 +106,16 @@ describe("vmap", () => {
     expectClose(vmap(cj, { inAxes: [0, null] })(X3, tensor(1, { dtype: "int32" })), w.mul(X3, 3), 1e-14);
     expect(count(w.makeProgram(vmap(cj, { inAxes: [0, null] }))(X3, tensor(1, { dtype: "int32" })).program, "cond")).toBe(1);
     expectClose(vmap(grad((x: Tensor, k: Tensor) => w.sum(cj(x, k))))(X3, ks), loop(grad((x: Tensor, k: Tensor) => w.sum(c(x, k))), [true, true], X3, ks), 1e-13);
+    // while: each example stops at its own step; one loop over the batch
+    const wl = (x: Tensor) => w.whileLoop((c: [Tensor, Tensor]) => w.lt(c[0], 10), (c: [Tensor, Tensor]) => [w.add(w.mul(c[0], 1.7), 0.3), w.add(c[1], 1)] as [Tensor, Tensor], [x, w.tensor(0)]);
+    const starts = tensor([0.1, 3, 9.5, 12]);
+    const wj = (x: Tensor) => jit(wl)(x);
+    const [vals, steps] = vmap(wj)(starts) as Tensor[];
+    const ref = loop((x: Tensor) => w.stack(wl(x)), [true], starts);
+    expectClose(w.stack([vals, steps], 1), ref, 1e-14);
+    expect(steps.toArray()).toEqual([6, 3, 1, 0]);
+    expect(count(w.makeProgram(vmap(wj))(starts).program, "while")).toBe(1);
+    expectClose(vmap((x: Tensor) => jvp((y: Tensor) => wj(y)[0], [x], [w.onesLike(x)])[1])(starts), [1.7 ** 6, 1.7 ** 3, 1.7, 1], 1e-12);
     // checkpoint under vmap: one checkpoint equation
     const ck = w.checkpoint((u: Tensor) => w.sin(w.mul(u, u)));
     expect(count(w.makeProgram(vmap((u: Tensor) => ck(u)))(X3).program, "checkpoint")).toBe(1);

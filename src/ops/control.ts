@@ -16,7 +16,8 @@ import { sizeOf } from "../core/shape.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { zerosLike } from "./define.js";
-import { add, compare, where } from "./elementwise.js";
+import { add, cast, compare, where } from "./elementwise.js";
+import { reduceMax } from "./reduce.js";
 import { broadcastTo, reshape, transpose } from "./shape-ops.js";
 import { stageClosed, jvpProgram, transposedProgram, batchedProgram, inAvals, outAvals } from "../transforms/subprogram.js";
 import { scalarTensor } from "../tensor/array.js";
@@ -235,6 +236,30 @@ export const whileP: Primitive<WhileParams> = {
     let carry = args.slice(a + b);
     while (programRunner.run(cond, [...cc, ...carry])[0].item()) carry = programRunner.run(body, [...bc, ...carry]);
     return carry;
+  },
+  /**
+   * Under vmap each example may stop at another step: the batched loop runs while any example's
+   * condition holds, and an example whose condition is false keeps its carry (`where`), as JAX
+   * does. The body still runs for finished examples (its values are discarded).
+   */
+  batch(args, batched, { cond, body, numCondConsts: a, numBodyConsts: b }) {
+    const size = batchSize(args, batched);
+    const cc = args.slice(0, a), bc = args.slice(a, a + b), carry = args.slice(a + b);
+    const carryB = carry.map((c, i) => (batched[a + b + i] ? c : withBatch(c, size)));
+    const condB = batchedProgram(cond, [...batched.slice(0, a), ...carry.map(() => true)], size);
+    const bodyB = batchedProgram(body, [...batched.slice(a, a + b), ...carry.map(() => true)], size);
+    const av = (x: Tensor): Aval => ({ shape: x.shape, dtype: x.dtype });
+    const anyCond = stageClosed("batched while cond", [...cc.map(av), ...carryB.map(av)], (v) => {
+      const [pred] = evalProgram(condB, v) as Tensor[];
+      return [compare(reduceMax(cast(pred, "int32"), [0]), scalarTensor(0, "int32"), "gt")];
+    });
+    const maskedBody = stageClosed("batched while body", [...cc.map(av), ...bc.map(av), ...carryB.map(av)], (v) => {
+      const c = v.slice(0, a), consts = v.slice(a, a + b), car = v.slice(a + b);
+      const [pred] = evalProgram(condB, [...c, ...car]) as Tensor[];
+      const next = evalProgram(bodyB, [...consts, ...car]) as Tensor[];
+      return next.map((nx, i) => where(reshape(pred, [size, ...new Array<number>(nx.ndim - 1).fill(1)]), nx, car[i]));
+    });
+    return bind(whileP, [...cc, ...cc, ...bc, ...carryB], { cond: anyCond.program, body: maskedBody.program, numCondConsts: a, numBodyConsts: a + b });
   },
   shape(avals, { body, numCondConsts: a, numBodyConsts: b }) {
     const carry = avals.slice(a + b), outs = outAvals(body);
