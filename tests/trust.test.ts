@@ -372,3 +372,31 @@ function toNumsSum(a: Tensor): number {
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) s += d[i][k] * d[k][j];
   return s;
 }
+
+describe("structures that would lose derivatives or crash", () => {
+  it("a Map or class instance holding tensors, where a derivative is asked, is an error naming what to pass", () => {
+    const x = tensor([1, 2]);
+    expect(() => grad((m: Map<string, Tensor>) => w.sum(m.get("a")!))(new Map([["a", x]]))).toThrow(/a Map holding tensors.*Object\.fromEntries/);
+    class P { w = x; }
+    expect(() => grad((p: P) => w.sum(p.w))(new P())).toThrow(/an instance of P holding tensors/);
+    // without tensors inside they stay non-differentiable parts with a null gradient
+    expect(grad((a: Tensor, _p: P | null) => w.sum(a), { argnums: [0, 1] })(x, null)[1]).toBeNull();
+  });
+
+  it("cyclic and very deep structures are typed errors, not stack overflows", () => {
+    const o: Record<string, unknown> = { w: tensor([1]) };
+    o.self = o;
+    expect(() => grad((p: typeof o) => w.sum(p.w as Tensor))(o)).toThrow(/contains itself/);
+    expect(() => jit((p: typeof o) => w.sum(p.w as Tensor))(o)).toThrow(TransformError);
+    let deep: unknown = tensor([1]);
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(() => grad((_p: unknown) => w.tensor(0))(deep)).toThrow(/nested more than 1000/);
+    // a structure that shares (not contains) a part is fine
+    const shared = { a: tensor([1, 2]) };
+    expect(Object.keys(grad((p: { u: typeof shared; v: typeof shared }) => w.sum(w.mul(p.u.a, p.v.a)))({ u: shared, v: shared }))).toEqual(["u", "v"]);
+  });
+
+  it("a pad whose result would be too large is a ShapeError", () => {
+    expect(() => w.pad(tensor([1, 2]), [[1e10, 0]])).toThrow(ShapeError);
+  });
+});

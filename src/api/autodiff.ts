@@ -4,7 +4,7 @@
  * interpreters in `transforms/`.
  */
 import { Tensor, type Aval } from "../core/tensor.js";
-import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult, markNumber } from "../core/pytree.js";
+import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult, markNumber, checkNoHiddenTensors } from "../core/pytree.js";
 import { TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
@@ -46,6 +46,7 @@ export function checkArgnums(op: string, argnums: unknown, nargs: number): numbe
  */
 function flatCall(op: string, f: Fn, args: unknown[], argnums: number[]) {
   const [leaves, def] = flatten(argnums.map((i) => args[i]));
+  checkNoHiddenTensors(op, def);
   const primals = leaves.map(leafTensor);
   const rebuild = (xs: Tensor[]) => {
     const call = [...args];

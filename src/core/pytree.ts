@@ -46,9 +46,36 @@ export function numberResult(t: Tensor): Tensor | number {
   return markNumber(t);
 }
 
+/** The deepest nesting of arrays and objects a structure may have (deeper, or a cycle, is an error). */
+export const MAX_TREE_DEPTH = 1000;
+
 export function flatten(tree: unknown): [Leaf[], TreeDef] {
   const leaves: Leaf[] = [];
+  const open = new Set<object>(); // the arrays and objects on the current path: a repeat is a cycle
   const rec = (t: unknown): TreeDef => {
+    if ((Array.isArray(t) || isPlainObject(t)) && (open.has(t) || open.size >= MAX_TREE_DEPTH)) {
+      throw new TransformError(
+        open.has(t)
+          ? "a structure passed to or returned from a transformed function contains itself (a cycle); pass the parts that hold tensors instead"
+          : `a structure passed to or returned from a transformed function is nested more than ${MAX_TREE_DEPTH} levels deep`,
+      );
+    }
+    if (Array.isArray(t) || isPlainObject(t)) {
+      open.add(t);
+      try {
+        return container(t);
+      } finally {
+        open.delete(t);
+      }
+    }
+    return leaf(t);
+  };
+  const container = (t: unknown[] | Record<string, unknown>): TreeDef => {
+    if (Array.isArray(t)) return { kind: "array", children: t.map(rec) };
+    const keys = Object.keys(t);
+    return { kind: "object", keys, children: keys.map((k) => rec(t[k])) };
+  };
+  const leaf = (t: unknown): TreeDef => {
     if (t instanceof Tensor) {
       leaves.push(t);
       return { kind: "leaf", num: numberLike.has(t) };
@@ -61,11 +88,6 @@ export function flatten(tree: unknown): [Leaf[], TreeDef] {
       // A float typed array is a vector leaf (else it would silently get no gradient).
       leaves.push(coreOps.fromTypedArray(t));
       return { kind: "leaf", num: false };
-    }
-    if (Array.isArray(t)) return { kind: "array", children: t.map(rec) };
-    if (isPlainObject(t)) {
-      const keys = Object.keys(t);
-      return { kind: "object", keys, children: keys.map((k) => rec(t[k])) };
     }
     return { kind: "static", value: t };
   };
@@ -99,6 +121,34 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
   const res = rec(def);
   if (i !== leaves.length) throw new TransformError(`unflatten: ${leaves.length} leaves given for a tree with ${i}`);
   return res as T;
+}
+
+/**
+ * A non-differentiable part that holds tensors where a derivative is asked for (a Map, a class
+ * instance): its tensors would silently get no derivative, so say what to pass instead.
+ */
+export function checkNoHiddenTensors(op: string, def: TreeDef): void {
+  const rec = (d: TreeDef, path: string): void => {
+    if (d.kind === "array") d.children.forEach((c, i) => rec(c, `${path}[${i}]`));
+    else if (d.kind === "object") d.children.forEach((c, i) => rec(c, `${path}.${d.keys[i]}`));
+    else if (d.kind === "static" && d.value !== null && typeof d.value === "object") {
+      const v = d.value as object;
+      let values: unknown[] = [];
+      try {
+        values = v instanceof Map ? [...v.values()] : v instanceof Set ? [...v] : Object.values(v);
+      } catch {
+        return;
+      }
+      if (values.some((x) => x instanceof Tensor)) {
+        throw new TransformError(
+          `${op}: ${path} is ${v instanceof Map ? "a Map" : v instanceof Set ? "a Set" : `an instance of ${v.constructor?.name ?? "a class"}`} holding tensors; ` +
+            `wengert differentiates tensors, numbers and plain objects and arrays of them, so those tensors would get no derivative. ` +
+            `Pass a plain object (e.g. Object.fromEntries(map), or { ...instance }) instead`,
+        );
+      }
+    }
+  };
+  rec(def, "arguments");
 }
 
 /** Like unflatten, but static parts become `null` (the gradient of a non-differentiable part). */

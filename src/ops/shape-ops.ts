@@ -5,7 +5,7 @@
 import { defineOp, bind1, zerosLike, alignBatched, unbroadcast } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps, type Primitive } from "../core/primitive.js";
-import { type Affine, type Shape, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
+import { type Affine, type Shape, checkSize, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/errors.js";
 import { allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -126,7 +126,9 @@ export const padP = defineOp<PadParams>({
     if (lo.length !== n || hi.length !== n || interior.length !== n || [...lo, ...hi, ...interior].some((v) => !(Number.isInteger(v) && v >= 0))) {
       throw new ShapeError(`pad: widths lo=${fmtShape(lo)} hi=${fmtShape(hi)} interior=${fmtShape(interior)} must be non-negative integers, one per axis of ${fmtShape(x.shape)}`);
     }
-    return { shape: x.shape.map((d, i) => paddedLen(d, lo[i], hi[i], interior[i])), dtype: x.dtype };
+    const shape = x.shape.map((d, i) => paddedLen(d, lo[i], hi[i], interior[i]));
+    checkSize(shape, "pad");
+    return { shape, dtype: x.dtype };
   },
   jvp: "linear",
   transpose: (ct, [x], { lo, interior }) => {
