@@ -215,3 +215,20 @@ describe("bad input", () => {
     expectClose(grad(w.sin)(0), 1);
   });
 });
+
+describe("one printer for programs", () => {
+  it("a derivative program prints as IR, infix, let-bound, LaTeX and JS, and the JS computes it", () => {
+    const f = (x1: Tensor, x2: Tensor) => w.sub(w.add(w.log(x1), w.mul(x1, x2)), w.sin(x2));
+    const p = makeProgram(grad(f, { argnums: [0, 1] }))(2, 5);
+    expect(p.format("ir")).toBe(String(p));
+    const [g1, g2] = p.format("infix").split("\n");
+    expect(w.symbolic.evaluate(w.parse(g1), { x1: 2, x2: 5 })).toBeCloseTo(5.5, 14);
+    expect(w.symbolic.evaluate(w.parse(g2), { x1: 2, x2: 5 })).toBeCloseTo(2 - Math.cos(5), 14);
+    expect(p.format("latex")).toContain("\\frac{1}{x_{1}}");
+    const js = new Function("a0", "a1", p.format("js")) as (a: number, b: number) => number[];
+    expect(js(2, 5)).toEqual([5.5, 2 - Math.cos(5)]);
+    const shared = makeProgram((x: Tensor) => { const s = w.sin(x); return w.mul(s, w.add(s, 1)); })(0.5);
+    expect(shared.format("let")).toBe("t1 = sin(x)\nt1 * (t1 + 1)");
+    expect(() => makeProgram((x: Tensor) => w.sum(x))(tensor([1, 2])).format("js")).toThrow(/not elementwise/);
+  });
+});

@@ -10,6 +10,7 @@ import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { shapeEq } from "../core/shape.js";
 import { type Program, printProgram, deadCodeElimination } from "../core/ir.js";
+import { type FormatStyle, formatProgram } from "../core/format.js";
 import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { jvpFlat } from "../transforms/jvp.js";
 import { linearizeFlat, pushforward, vjpFlat } from "../transforms/linearize.js";
@@ -329,6 +330,12 @@ export interface StagedProgram {
   program: Program;
   inNames: string[];
   toString(): string;
+  /**
+   * The program in another style: "ir" (the Wengert list, as toString), or, for programs of
+   * scalar elementwise operations, "infix", "let" (shared values bound once), "latex", or "js"
+   * (a function body; inputs named a0, a1, …). One string per output (with the bindings first).
+   */
+  format(style: FormatStyle): string;
 }
 
 /**
@@ -348,7 +355,12 @@ export function makeProgram(f: Fn): (...args: unknown[]) => StagedProgram {
       return outs.map(leafTensor);
     });
     const program = deadCodeElimination(staged);
-    return { program, inNames, toString: () => printProgram(program, inNames) };
+    const format = (style: FormatStyle) => {
+      const names = style === "js" ? inNames.map((_, i) => `a${i}`) : inNames;
+      const { bindings, results } = formatProgram(program, style, names);
+      return style === "js" ? [...bindings, `return [${results.join(", ")}];`].join("\n") : [...bindings, ...results].join("\n");
+    };
+    return { program, inNames, toString: () => printProgram(program, inNames), format };
   };
 }
 

@@ -44,3 +44,27 @@ export function power(a: Piece, b: Piece, c: PrintContext): Piece {
 
 /** A named function with its own name in the grammar and in LaTeX. */
 export const named = (name: string, latexName?: string) => (args: Piece[], _params: unknown, c: PrintContext): Piece => call(name, args, c, latexName);
+
+const GREEK = new Set([
+  "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+  "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+]);
+
+/** A number as the grammar writes it (nan, inf, -inf), or in LaTeX (10^{k} exponents, \\infty). */
+export function formatNumber(v: number, latex = false): string {
+  if (Number.isNaN(v)) return latex ? "\\mathrm{NaN}" : "nan";
+  if (!Number.isFinite(v)) return (v < 0 ? "-" : "") + (latex ? "\\infty" : "inf");
+  const s = String(v);
+  if (!latex || !s.includes("e")) return s;
+  const [m, e] = s.split("e");
+  return `${m} \\cdot 10^{${Number(e)}}`;
+}
+
+/** A variable name in LaTeX: x1 → x_{1}, alpha → \\alpha, others upright with special characters escaped. */
+export function latexName(name: string): string {
+  const m = /^([A-Za-z]+)_?(\d+)$/.exec(name);
+  const base = (b: string) => (GREEK.has(b) ? `\\${b}` : b.length === 1 ? b : `\\mathrm{${b}}`);
+  if (m) return `${base(m[1])}_{${m[2]}}`;
+  if (/^[A-Za-z]+$/.test(name)) return base(name);
+  return `\\mathrm{${name.replace(/[\\{}_^$&%#~]/g, (c) => `\\${c}`)}}`;
+}

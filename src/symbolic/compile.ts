@@ -4,28 +4,18 @@
  * from the input are never part of it, whatever they contain.
  */
 import { InputError, fmtValue } from "../core/errors.js";
-import { compileJS, jsNumber } from "../core/codegen.js";
-import { type Expr, type ExprLike, asExpr, topoOrder, variables, evaluate } from "./expr.js";
+import { compileJS } from "../core/codegen.js";
+import { formatProgram } from "../core/format.js";
+import { type Expr, type ExprLike, asExpr, variables, evaluate } from "./expr.js";
+import { toProgram } from "./program.js";
 
 /** The body of `function (a0, a1, …) { … }` computing `roots` from the listed variables. */
 export function toJS(roots: ExprLike | ExprLike[], vars: string[]): string {
   const list = (Array.isArray(roots) ? roots : [roots]).map((r) => asExpr(r, "toJS"));
   checkVariables(list, vars, "toJS");
-  const names = new Map<Expr, string>();
-  const lines: string[] = [];
-  for (const e of topoOrder(list)) {
-    const node = e.node;
-    if (node.kind === "var") names.set(e, `a${vars.indexOf(node.name)}`);
-    else if (node.kind === "const") names.set(e, jsNumber(node.value));
-    else {
-      const name = `t${lines.length}`;
-      lines.push(`  const ${name} = ${node.prim.code!(e.args.map((a) => names.get(a)!), node.params)};`);
-      names.set(e, name);
-    }
-  }
-  const out = list.map((r) => names.get(r)!);
-  lines.push(`  return ${Array.isArray(roots) ? `[${out.join(", ")}]` : out[0]};`);
-  return lines.join("\n");
+  const { program } = toProgram(list, vars);
+  const { bindings, results } = formatProgram(program, "js", vars.map((_, i) => `a${i}`));
+  return [...bindings.map((l) => `  ${l}`), `  return ${Array.isArray(roots) ? `[${results.join(", ")}]` : results[0]};`].join("\n");
 }
 
 function checkVariables(roots: Expr[], vars: string[], op: string): void {
