@@ -69,6 +69,10 @@ export interface Primitive<P = any> {
   accumulates?(input: Aval, outShape: Shape, params: P): boolean;
   /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
+  /** The output equals input 0 as a value and only derivatives differ (stopGradient): jit, which runs after differentiation, drops it. */
+  valueIdentity?: boolean;
+  /** The output is larger than its input for free (a broadcast): jit does not fold it into a constant, which would be large. */
+  expands?: boolean;
 }
 
 /** How a fused loop reads output element i of a view from its input. */

@@ -46,7 +46,7 @@ export function simplifyIdentities(p: Program): Program {
     const e = sub.eqn(e0);
     if (e.outs.length === 1) {
       const out = e.outs[0];
-      const k = e.prim.name === "stopGradient" ? 0 : identityOperand(e.prim, e.params, e.inputs.map((a) => ({ aval: a.aval, constant: constantOf(a) })), out.aval);
+      const k = e.prim.valueIdentity ? 0 : identityOperand(e.prim, e.params, e.inputs.map((a) => ({ aval: a.aval, constant: constantOf(a) })), out.aval);
       if (k !== null && sameAval(e.inputs[k], out)) {
         sub.set(out, e.inputs[k]);
         continue;
@@ -71,7 +71,7 @@ export function foldConstants(p: Program): Program {
     const small = e.outs.every((v) => v.aval.shape.reduce((s, d) => s * d, 1) <= FOLD_LIMIT);
     // a broadcast of a constant stays an equation: it costs nothing in a fused loop, while folding
     // it would make a large constant
-    if (concrete && small && e.prim.name !== "broadcastTo") {
+    if (concrete && small && !e.prim.expands) {
       const outs = e.prim.impl(e.inputs.map((a) => (a as Lit).value as ArrayTensor), e.params);
       e.outs.forEach((v, i) => sub.set(v, new Lit(outs[i])));
       continue;

@@ -56,6 +56,9 @@ export interface OpSpec<P> {
   load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
   accumulates?(input: Aval, outShape: Shape, params: P): boolean;
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
+  /** See Primitive.valueIdentity and expands. */
+  valueIdentity?: boolean;
+  expands?: boolean;
 }
 
 /**
@@ -103,6 +106,8 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
     load: spec.load,
     accumulates: spec.accumulates,
     place: spec.place,
+    valueIdentity: spec.valueIdentity,
+    expands: spec.expands,
   };
   if (spec.batch !== undefined) {
     const rule = spec.batch;

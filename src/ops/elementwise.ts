@@ -324,6 +324,7 @@ export const castP = defineOp<{ dtype: DType }>({
 /** Identity on values, zero derivative: the gradient does not flow through. */
 export const stopGradientP = defineOp({
   name: "stopGradient",
+  valueIdentity: true,
   print: named("stop_gradient"),
   code: ([a]) => a,
   impl: ([x]) => x,

@@ -33,6 +33,7 @@ export const reshapeP = defineOp<{ shape: number[] }>({
 
 export const broadcastToP = defineOp<{ shape: number[] }>({
   name: "broadcastTo",
+  expands: true,
   impl: ([x], { shape }) => broadcastArray(x, shape),
   shape([x], { shape }) {
     const res = broadcastShapes("broadcastTo", x.shape, shape);
