@@ -6,6 +6,7 @@
  */
 import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination, freshVarId } from "../core/ir.js";
 import { identityOperand } from "../core/identities.js";
+import { EXACT_RULES, type RewriteView } from "../ops/rewrites.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { avalEq } from "../core/tensor.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
@@ -186,24 +187,39 @@ export function exactRewrites(p: Program): Program {
     const fits = (ins: Atom[]) => shapeEq(broadcastShapes(prim.name, ...ins.map((a) => a.aval.shape)), outAval.shape);
     if (floatVar(out) && inputs.every((a) => a.aval.dtype === outAval.dtype)) {
       const [x, y] = inputs;
+      // the exact rewrites shared with the symbolic simplifier (ops/rewrites.ts)
+      const view: RewriteView<Atom> = {
+        def: (a) => {
+          const d = a instanceof Var ? def.get(a) : undefined;
+          return d ? { prim: d.prim, args: d.inputs } : null;
+        },
+        single: (a) => a instanceof Var && uses.get(a) === 1,
+        fits: (_p, args) => fits(args),
+      };
+      for (const rule of EXACT_RULES) {
+        const t = rule.apply(prim, inputs, view);
+        if (t === null) continue;
+        if (t instanceof Var || t instanceof Lit) {
+          if (!sameAval(t, out)) continue;
+          return sub.set(out, t);
+        }
+        const args = t.args.map((a): Atom => {
+          if (a instanceof Var || a instanceof Lit) return a;
+          const v = new Var(nextId++, outAval);
+          uses.set(v, 1);
+          emit(a.prim, a.args as Atom[], v);
+          return v;
+        });
+        return emit(t.prim, args, out);
+      }
+      // rules about constants (jit only: the symbolic simplifier keeps constants first, for reading)
       if (prim === negP) {
-        const inner = defOf(x, negP);
-        if (inner && sameAval(inner.inputs[0], out)) return sub.set(out, inner.inputs[0]);
         // (only when the product has no other use: otherwise it stays, and the negation may yet
         // be absorbed by its consumer)
         const s = uses.get(x as Var) === 1 ? scaled(defOf(x, mulP)) : null;
         if (s && fits([s[0], s[2]])) return emit(mulP, [s[0], constLit(-s[1], s[2])], out);
       }
       if (prim === mulP) {
-        for (const [a, b] of [[x, y], [y, x]]) {
-          const n = defOf(a, negP);
-          if (n && uses.get(a as Var) === 1 && fits([n.inputs[0], b])) {
-            const t = new Var(nextId++, outAval);
-            uses.set(t, 1);
-            emit(mulP, [n.inputs[0], b], t);
-            return emit(negP, [t], out);
-          }
-        }
         for (const [a, b] of [[x, y], [y, x]]) {
           const c1 = constantOf(b);
           const s = scaled(defOf(a, mulP));
@@ -213,15 +229,6 @@ export function exactRewrites(p: Program): Program {
             if (Number.isFinite(c) && constantOf(lit) === c && fits([s[0], lit])) return emit(mulP, [s[0], lit], out);
           }
         }
-      }
-      if (prim === addP) {
-        const nb = defOf(y, negP), na = defOf(x, negP);
-        if (nb && fits([x, nb.inputs[0]])) return emit(subP, [x, nb.inputs[0]], out);
-        if (na && fits([y, na.inputs[0]])) return emit(subP, [y, na.inputs[0]], out);
-      }
-      if (prim === subP) {
-        const nb = defOf(y, negP);
-        if (nb && fits([x, nb.inputs[0]])) return emit(addP, [x, nb.inputs[0]], out);
       }
     }
     const e: Eqn = { prim, inputs, params: {}, outs: [out] };

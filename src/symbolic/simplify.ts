@@ -7,7 +7,8 @@
  * shortcuts of `apply` (x·1, x+0) happen on every rebuilt node.
  */
 import * as E from "../ops/elementwise.js";
-import { type Expr, type ExprLike, apply, asExpr, constant, constValue, isConst, mapDag, rebuild } from "./expr.js";
+import { Expr, type ExprLike, apply, asExpr, constant, constValue, isConst, mapDag, rebuild } from "./expr.js";
+import { EXACT_RULES, type RewriteView, type Term } from "../ops/rewrites.js";
 
 const c = (v: number) => constant(v);
 const op = (e: Expr, name: string) => e.node.kind === "op" && e.node.prim.name === name;
@@ -97,15 +98,27 @@ export interface Rule {
   apply(e: Expr): Expr | null;
 }
 
+/** The exact (bit for bit) rewrites shared with jit's optimizer (ops/rewrites.ts), on expressions. */
+const exprView: RewriteView<Expr> = {
+  def: (e) => (e.node.kind === "op" ? { prim: e.node.prim, args: [...e.args] } : null),
+  single: () => true, // shared subexpressions stay shared by hash-consing
+  fits: () => true, // scalars
+};
+const build = (t: Term<Expr>): Expr => (t instanceof Expr ? t : apply(t.prim, t.args.map(build), {}));
+function exact(name: string): Rule {
+  const rule = EXACT_RULES.find((r) => r.name === name);
+  if (!rule) throw new Error(`wengert internal: no exact rewrite ${name}`);
+  return { name, apply: (e) => (e.node.kind === "op" ? ((t) => (t === null ? null : build(t)))(rule.apply(e.node.prim, [...e.args], exprView)) : null) };
+}
+
 export const RULES: Rule[] = [
   // Constant folding happens in `apply`: an op whose arguments are all constants is evaluated.
   // ---- additive identities ------------------------------------------------------------------
   { name: "0 − x → −x", apply: (e) => (op(e, "sub") && isConst(arg(e, 0), 0) ? neg(arg(e, 1)) : null) },
-  { name: "−(−x) → x", apply: (e) => (op(e, "neg") && op(arg(e, 0), "neg") ? arg(arg(e, 0), 0) : null) },
+  exact("−(−x) → x"),
   { name: "−(a − b) → b − a", apply: (e) => (op(e, "neg") && op(arg(e, 0), "sub") ? sub(arg(arg(e, 0), 1), arg(arg(e, 0), 0)) : null) },
-  { name: "x + (−y) → x − y", apply: (e) => (op(e, "add") && op(arg(e, 1), "neg") ? sub(arg(e, 0), arg(arg(e, 1), 0)) : null) },
-  { name: "(−x) + y → y − x", apply: (e) => (op(e, "add") && op(arg(e, 0), "neg") ? sub(arg(e, 1), arg(arg(e, 0), 0)) : null) },
-  { name: "x − (−y) → x + y", apply: (e) => (op(e, "sub") && op(arg(e, 1), "neg") ? add(arg(e, 0), arg(arg(e, 1), 0)) : null) },
+  exact("x + (−y) → x − y, (−x) + y → y − x"),
+  exact("x − (−y) → x + y"),
   { name: "x + c → x − |c| for c < 0", apply: (e) => (op(e, "add") && isNum(arg(e, 1)) && constValue(arg(e, 1)) < 0 ? sub(arg(e, 0), c(-constValue(arg(e, 1)))) : null) },
   { name: "x − c → x + |c| for c < 0", apply: (e) => (op(e, "sub") && isNum(arg(e, 1)) && constValue(arg(e, 1)) < 0 ? add(arg(e, 0), c(-constValue(arg(e, 1)))) : null) },
   {
@@ -145,8 +158,7 @@ export const RULES: Rule[] = [
   // ---- multiplicative identities ------------------------------------------------------------
   { name: "0·x → 0, x·0 → 0", apply: (e) => (op(e, "mul") && (isConst(arg(e, 0), 0) || isConst(arg(e, 1), 0)) ? c(0) : null) },
   { name: "(−1)·x → −x", apply: (e) => (op(e, "mul") && isConst(arg(e, 0), -1) ? neg(arg(e, 1)) : null) },
-  { name: "(−x)·y → −(x·y)", apply: (e) => (op(e, "mul") && op(arg(e, 0), "neg") ? neg(mul(arg(arg(e, 0), 0), arg(e, 1))) : null) },
-  { name: "x·(−y) → −(x·y)", apply: (e) => (op(e, "mul") && op(arg(e, 1), "neg") ? neg(mul(arg(e, 0), arg(arg(e, 1), 0))) : null) },
+  exact("(−x)·y → −(x·y), x·(−y) → −(x·y)"),
   { name: "x/1 → x", apply: (e) => (op(e, "div") && isConst(arg(e, 1), 1) ? arg(e, 0) : null) },
   { name: "0/x → 0", apply: (e) => (op(e, "div") && isConst(arg(e, 0), 0) ? c(0) : null) },
   { name: "x/x → 1", apply: (e) => (op(e, "div") && arg(e, 0) === arg(e, 1) ? c(1) : null) },
