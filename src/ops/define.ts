@@ -3,11 +3,10 @@
  * A forward rule lists, per input, the linear map from that input's tangent to the output's
  * (micrograd's "forward and backward side by side"); this turns it into the general Primitive form.
  */
-import { type Cotangent, type LinearIn, type LoadIndex, type Operand, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
+import { type Cotangent, type LinearIn, type Primitive, type Tangent, coreOps } from "../core/primitive.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import type { Piece, PrintContext } from "../core/print.js";
 import { bind, bind1 } from "../core/trace.js";
-import { type Affine, type Shape, shapeEq } from "../core/shape.js";
+import { type Shape, shapeEq } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor, zerosLike } from "../tensor/array.js";
 
@@ -25,7 +24,11 @@ export function unbroadcast(x: Tensor, shape: Shape): Tensor {
 
 export type Term = ((d: Tensor) => Tensor | null) | null;
 
-export interface OpSpec<P> {
+/** The rules an entry states as they are on `Primitive` (see there); defineOp copies them. */
+type SharedRules = "code" | "showParams" | "identity" | "print" | "load" | "accumulates" | "place" | "valueIdentity" | "expands";
+const SHARED: SharedRules[] = ["code", "showParams", "identity", "print", "load", "accumulates", "place", "valueIdentity", "expands"];
+
+export interface OpSpec<P> extends Pick<Primitive<P>, SharedRules> {
   name: string;
   impl(args: ArrayTensor[], params: P): ArrayTensor;
   shape(avals: Aval[], params: P): Aval;
@@ -40,25 +43,11 @@ export interface OpSpec<P> {
    */
   linear?: boolean;
   transpose: ((ct: Tensor, args: (Tensor | LinearIn)[], params: P) => Cotangent[]) | null;
-  /** See Primitive.code. */
-  code?(args: string[], params: P): string;
   /**
    * See Primitive.batch (single output). Ops with `code` (elementwise) get the broadcasting rule
    * by default: line the batched operands' axes up and apply the op once.
    */
   batch?: (args: Tensor[], batched: boolean[], params: P) => Tensor | null;
-  showParams?(params: P): string;
-  /** See Primitive.identity. */
-  identity?(args: Operand[], params: P): number | null;
-  /** See Primitive.print. */
-  print?(args: Piece[], params: P, c: PrintContext): Piece;
-  /** See Primitive.load, accumulates and place (fused loops in jit). */
-  load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
-  accumulates?(input: Aval, outShape: Shape, params: P): boolean;
-  place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
-  /** See Primitive.valueIdentity and expands. */
-  valueIdentity?: boolean;
-  expands?: boolean;
 }
 
 /**
@@ -99,16 +88,8 @@ export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
       return [dout];
     },
     transpose: spec.transpose === null ? null : (cts, args, params) => (cts[0] === null ? args.map(() => null) : spec.transpose!(cts[0], args, params)),
-    code: spec.code,
-    showParams: spec.showParams,
-    identity: spec.identity,
-    print: spec.print,
-    load: spec.load,
-    accumulates: spec.accumulates,
-    place: spec.place,
-    valueIdentity: spec.valueIdentity,
-    expands: spec.expands,
   };
+  for (const k of SHARED) if (spec[k] !== undefined) (prim as unknown as Record<string, unknown>)[k] = spec[k];
   if (spec.batch !== undefined) {
     const rule = spec.batch;
     prim.batch = (args, batched, params) => {

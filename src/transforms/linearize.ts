@@ -7,7 +7,7 @@
  */
 import type { Tensor } from "../core/tensor.js";
 import { type Cotangent, LinearIn, coreOps } from "../core/primitive.js";
-import { type Program, Var, Lit, evalProgram } from "../core/ir.js";
+import { type Atom, type Eqn, type Program, Var, Lit, evalProgram } from "../core/ir.js";
 import { isFloat } from "../core/dtype.js";
 import { TransformError, fmtShape } from "../core/errors.js";
 import { shapeEq } from "../core/shape.js";
@@ -40,30 +40,7 @@ export function linearizeFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]):
  * grad takes on every call; `transposePartial` handles programs with non-linear inputs too.
  */
 export function transposeProgram(program: Program, cts: Cotangent[]): Cotangent[] {
-  const ctEnv = new Map<Var, Tensor>();
-  const accum = (v: Var, ct: Tensor): void => {
-    const prev = ctEnv.get(v);
-    ctEnv.set(v, prev === undefined ? ct : coreOps.add(prev, ct));
-  };
-  program.outputs.forEach((a, i) => {
-    const ct = cts[i];
-    if (a instanceof Var && ct !== null && ct !== undefined) accum(a, ct);
-  });
-  for (let k = program.eqns.length - 1; k >= 0; k--) {
-    const eqn = program.eqns[k];
-    const outCts = eqn.outs.map((v) => ctEnv.get(v) ?? null);
-    if (outCts.every((c) => c === null)) continue;
-    eqn.outs.forEach((v) => ctEnv.delete(v));
-    if (eqn.prim.transpose === null) {
-      throw new TransformError(`${eqn.prim.name} has no transpose rule but appeared in a linear program; its forward rule is not linear in the tangents`);
-    }
-    const args = eqn.inputs.map((a) => (a instanceof Lit ? a.value : new LinearIn(a.aval)));
-    const inCts = eqn.prim.transpose(outCts, args, eqn.params);
-    eqn.inputs.forEach((a, i) => {
-      const ct = inCts[i];
-      if (a instanceof Var && ct !== null) accum(a, ct);
-    });
-  }
+  const ctEnv = pullBack(program.eqns, program.outputs, cts, (a) => (a instanceof Lit ? a.value : new LinearIn(a.aval)));
   return program.inputs.map((v) => ctEnv.get(v) ?? null);
 }
 
@@ -80,7 +57,7 @@ export function transposePartial(program: Program, linear: boolean[], fixed: Ten
   let k = 0;
   program.inputs.forEach((v, i) => (linear[i] ? isLinear.add(v) : env.set(v, fixed[k++])));
   const value = (a: Var | Lit): Tensor => (a instanceof Lit ? a.value : env.get(a)!);
-  const linearEqns: typeof program.eqns = [];
+  const linearEqns: Eqn[] = [];
   for (const eqn of program.eqns) {
     if (eqn.inputs.some((a) => a instanceof Var && isLinear.has(a))) {
       eqn.outs.forEach((v) => isLinear.add(v));
@@ -90,31 +67,40 @@ export function transposePartial(program: Program, linear: boolean[], fixed: Ten
       eqn.outs.forEach((v, i) => env.set(v, outs[i]));
     }
   }
+  const ctEnv = pullBack(linearEqns, program.outputs, cts, (a) => (a instanceof Var && isLinear.has(a) ? new LinearIn(a.aval) : value(a)));
+  return program.inputs.filter((_, i) => linear[i]).map((v) => ctEnv.get(v) ?? null);
+}
+
+/**
+ * The backward walk (seed 001: adjoints summed over every path): output cotangents are pulled
+ * back through `eqns` in reverse by each primitive's transpose rule; `argOf` gives a rule its
+ * arguments (a value, or LinearIn for a linear one). Returns the cotangent of every variable reached.
+ */
+function pullBack(eqns: readonly Eqn[], outputs: readonly (Atom | null)[], cts: Cotangent[], argOf: (a: Atom) => Tensor | LinearIn): Map<Var, Tensor> {
   const ctEnv = new Map<Var, Tensor>();
   const accum = (v: Var, ct: Tensor): void => {
     const prev = ctEnv.get(v);
     ctEnv.set(v, prev === undefined ? ct : coreOps.add(prev, ct));
   };
-  program.outputs.forEach((a, i) => {
+  outputs.forEach((a, i) => {
     const ct = cts[i];
     if (a instanceof Var && ct !== null && ct !== undefined) accum(a, ct);
   });
-  for (let j = linearEqns.length - 1; j >= 0; j--) {
-    const eqn = linearEqns[j];
+  for (let j = eqns.length - 1; j >= 0; j--) {
+    const eqn = eqns[j];
     const outCts = eqn.outs.map((v) => ctEnv.get(v) ?? null);
     if (outCts.every((c) => c === null)) continue;
     eqn.outs.forEach((v) => ctEnv.delete(v));
     if (eqn.prim.transpose === null) {
       throw new TransformError(`${eqn.prim.name} has no transpose rule but appeared in a linear program; its forward rule is not linear in the tangents`);
     }
-    const args = eqn.inputs.map((a) => (a instanceof Var && isLinear.has(a) ? new LinearIn(a.aval) : value(a)));
-    const inCts = eqn.prim.transpose(outCts, args, eqn.params);
+    const inCts = eqn.prim.transpose(outCts, eqn.inputs.map(argOf), eqn.params);
     eqn.inputs.forEach((a, i) => {
       const ct = inCts[i];
       if (a instanceof Var && ct !== null) accum(a, ct);
     });
   }
-  return program.inputs.filter((_, i) => linear[i]).map((v) => ctEnv.get(v) ?? null);
+  return ctEnv;
 }
 
 export function vjpFlat(f: (xs: Tensor[]) => Tensor[], primals: Tensor[]): { outs: Tensor[]; pullback: (cts: Cotangent[]) => Cotangent[] } {
