@@ -21,6 +21,8 @@ import { reduceMax } from "./reduce.js";
 import { broadcastTo, reshape, transpose } from "./shape-ops.js";
 import { stageClosed, jvpProgram, transposedProgram, batchedProgram, inAvals, outAvals } from "../transforms/subprogram.js";
 import { scalarTensor } from "../tensor/array.js";
+import { transposePartial, vjpFlat } from "../transforms/linearize.js";
+import { jvpFlat } from "../transforms/jvp.js";
 
 /** The batch size of a batching rule's arguments (the leading axis of any batched one). */
 const batchSize = (args: Tensor[], batched: boolean[]) => args[batched.indexOf(true)].shape[0];
@@ -304,36 +306,75 @@ export interface CheckpointParams {
   /** The checkpointed function, staged and closed (captured tracers are leading inputs). */
   body: Program;
   name: string;
+  /**
+   * Set on the equation a checkpoint's forward rule makes: it computes the tangent part of `body`
+   * (inputs [primals…, tangents of the float primals…], outputs the output tangents), whose program
+   * (`jvpProgram(body)`) is only built when something needs it as a program.
+   */
+  tangentOf?: boolean;
+}
+
+/** The program an equation computes (a tangent equation's program is derived once, on demand). */
+const tangentPrograms = new WeakMap<Program, Program>();
+function programOf({ body, tangentOf }: CheckpointParams): Program {
+  if (!tangentOf) return body;
+  let p = tangentPrograms.get(body);
+  if (!p) tangentPrograms.set(body, (p = jvpProgram(body)));
+  return p;
 }
 
 /**
  * `checkpoint(f)` as a call primitive (JAX's remat): one equation holding f's program. Its forward
  * rule is another checkpoint, of the program's tangent part, which recomputes f's primal inside;
  * so when reverse mode linearizes it, the linear program stores only the checkpoint's inputs, and
- * the transpose (a checkpoint of the transposed program) recomputes the intermediates during the
- * backward pass. The inputs are explicit, whatever their level, so every mix of modes composes.
+ * the transpose recomputes the intermediates during the backward pass: at once when every value is
+ * concrete (reverse mode of f's own vjp, with no program built), else as a checkpoint of the
+ * transposed program. The inputs are explicit, whatever their level, so every mix of modes composes.
  */
 export const checkpointP: Primitive<CheckpointParams> = {
   name: "checkpoint",
-  impl: (args, { body }) => evalProgram(body, args) as ArrayTensor[],
-  shape(avals, { body, name }) {
-    inAvals(body).forEach((a, i) => {
-      if (!avalEq(a, avals[i])) throw new ShapeError(`checkpoint(${name}): input ${i} is ${avals[i].dtype}${fmtShape(avals[i].shape)}, the program expects ${a.dtype}${fmtShape(a.shape)}`);
+  impl(args, p) {
+    if (!p.tangentOf) return evalProgram(p.body, args) as ArrayTensor[];
+    const n = p.body.inputs.length, floatIdx = inAvals(p.body).flatMap((a, i) => (isFloat(a.dtype) ? [i] : []));
+    const tangents: (Tensor | null)[] = p.body.inputs.map(() => null);
+    floatIdx.forEach((i, k) => (tangents[i] = args[n + k]));
+    const { touts } = jvpFlat((xs) => evalProgram(p.body, xs) as Tensor[], args.slice(0, n), tangents);
+    return touts.map((t, i) => t ?? zerosLike(outAvals(p.body)[i])) as ArrayTensor[];
+  },
+  shape(avals, p) {
+    const ins = p.tangentOf ? [...inAvals(p.body), ...inAvals(p.body).filter((a) => isFloat(a.dtype))] : inAvals(p.body);
+    ins.forEach((a, i) => {
+      if (!avalEq(a, avals[i])) throw new ShapeError(`checkpoint(${p.name}): input ${i} is ${avals[i].dtype}${fmtShape(avals[i].shape)}, the program expects ${a.dtype}${fmtShape(a.shape)}`);
     });
-    return outAvals(body);
+    return outAvals(p.body);
   },
-  jvp(primals, tangents, _outs, { body, name }) {
-    const floatIdx = primals.flatMap((p, i) => (isFloat(p.dtype) ? [i] : []));
+  jvp(primals, tangents, _outs, p) {
+    const floatIdx = primals.flatMap((x, i) => (isFloat(x.dtype) ? [i] : []));
     const t = floatIdx.map((i) => tangents[i] ?? zerosLike(primals[i]));
-    return bind(checkpointP, [...primals, ...t], { body: jvpProgram(body), name });
+    if (!p.tangentOf) return bind(checkpointP, [...primals, ...t], { body: p.body, name: p.name, tangentOf: true });
+    return bind(checkpointP, [...primals, ...t], { body: jvpProgram(programOf(p)), name: p.name });
   },
-  transpose(cts, args, { body, name }) {
+  transpose(cts, args, p) {
     const linear = args.map(isLin);
     const fixed = args.filter((a): a is Tensor => !isLin(a));
-    const res = bind(checkpointP, [...fixed, ...zerosFor(cts, outAvals(body))], { body: transposedProgram(body, linear), name });
+    const cs = zerosFor(cts, outAvals(p.body));
+    let res: (Tensor | null)[];
+    const concrete = [...fixed, ...cs].every((t) => t.isConcrete());
+    const n = p.body.inputs.length;
+    if (concrete && p.tangentOf && linear.every((l, i) => l === i >= n)) {
+      // the transpose of f's tangent map at concrete primals is f's vjp there: recompute f under
+      // reverse mode now (no program needed), as an eager checkpoint always has
+      const pull = vjpFlat((xs) => evalProgram(p.body, xs) as Tensor[], fixed).pullback(cs);
+      res = inAvals(p.body).flatMap((a, i) => (isFloat(a.dtype) ? [pull[i] ?? zerosLike(a)] : []));
+    } else {
+      const body = programOf(p);
+      res = concrete
+        ? transposePartial(body, linear, fixed, cs).map((c, k) => c ?? zerosLike(inAvals(body).filter((_, i) => linear[i])[k]))
+        : bind(checkpointP, [...fixed, ...cs], { body: transposedProgram(body, linear), name: p.name });
+    }
     let k = 0;
     return args.map((a) => (isLin(a) ? res[k++] : null));
   },
-  batch: (args, batched, { body, name }) => bind(checkpointP, args, { body: batchedProgram(body, batched, batchSize(args, batched)), name }),
-  showParams: (p) => `${p.name}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
+  batch: (args, batched, p) => bind(checkpointP, args, { body: batchedProgram(programOf(p), batched, batchSize(args, batched)), name: p.name }),
+  showParams: (p) => `${p.name}\n    body:\n      ${printProgram(programOf(p)).replace(/\n/g, "\n      ")}`,
 };
