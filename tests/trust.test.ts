@@ -400,3 +400,34 @@ describe("structures that would lose derivatives or crash", () => {
     expect(() => w.pad(tensor([1, 2]), [[1e10, 0]])).toThrow(ShapeError);
   });
 });
+
+describe("numeric and symbolic entry points: bounded work, typed errors", () => {
+  it("checkGrads bounds its order (2^order checks: 1e9 ran out of memory) and checks its options", () => {
+    const f = (a: Tensor) => w.sum(sin(a));
+    expect(() => w.checkGrads(f, [tensor([1, 2])], { order: 1e9 })).toThrow(/order must be an integer from 1 to 6/);
+    expect(() => w.checkGrads(f, [tensor([1, 2])], { order: 0 })).toThrow(InputError);
+    expect(() => w.checkGrads(f, [tensor([1, 2])], { modes: ["sideways" as never] })).toThrow(/modes/);
+    expect(() => w.checkGrads(f, tensor([1, 2]) as never)).toThrow(/array of f's arguments/);
+    expect(() => w.checkGrads(f, [tensor([1, 2])], { rtol: -1 })).toThrow(/rtol/);
+    w.checkGrads(f, [tensor([0.3, 0.7])], { order: 3 });
+  });
+
+  it("finite differences refuse non-positive steps and unknown methods; diff bounds its order", () => {
+    expect(() => w.derivative(Math.sin, 0, { h: 0 })).toThrow(/step h/);
+    expect(() => w.derivative(Math.sin, 0, { h: -1 })).toThrow(/step h/);
+    expect(() => w.numericalJvp((a: Tensor) => a, [tensor([1])], [tensor([1])], { method: "x" as never })).toThrow(/method/);
+    expect(() => w.numericalJacobian(3 as never)).toThrow(TransformError);
+    expect(() => diff(parse("x"), "x", 1e9)).toThrow(/order must be an integer from 0 to 200/);
+    expect(diff(parse("x"), "x", 200).toInfix()).toBe("0"); // a constant's derivatives stop at once
+    expect(diff(parse("3"), "x").toInfix()).toBe("0");
+    expect(() => w.gradient(parse("x*y"), "x" as never)).toThrow(/array/);
+  });
+
+  it("custom rules, residualBytes and formatTraceTable check their arguments when called", () => {
+    expect(() => w.customJvp(3 as never, () => [1, 1] as never)).toThrow(TransformError);
+    expect(() => w.customJvp((a: Tensor) => a, 5 as never)).toThrow(/its rule/);
+    expect(() => w.customVjp((a: Tensor) => a, 3 as never, 4 as never)).toThrow(/its fwd/);
+    expect(() => w.residualBytes(3 as never, tensor([1]))).toThrow(TransformError);
+    expect(() => w.formatTraceTable(null as never)).toThrow(InputError);
+  });
+});

@@ -330,6 +330,7 @@ export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string)
  * arguments: the constants of its linearized program (stored intermediates) and checkpoints' inputs.
  */
 export function residualBytes(f: (...xs: Tensor[]) => Tensor | Tensor[], ...args: (Tensor | number)[]): number {
+  checkFunction("residualBytes", f);
   const xs = args.map(leafTensor);
   const lin = linearizeFlat((a) => { const o = f(...a); return Array.isArray(o) ? o : [o]; }, xs);
   const seen = new Set<Tensor>(xs); // the inputs themselves are not extra memory

@@ -9,6 +9,7 @@ import { shapeEq } from "../core/shape.js";
 import { zerosLike } from "../ops/shape-ops.js";
 import { customVjpP } from "../ops/custom.js";
 import { type TensorLike, asTensor } from "./convert.js";
+import { checkFunction } from "../core/user-fn.js";
 
 type Out = Tensor | Tensor[];
 const toList = (o: Out, name: string): Tensor[] => {
@@ -52,6 +53,8 @@ function customFunction(name: string, f: (...xs: Tensor[]) => Out, jvp: (primals
  * @example const safeLog = customJvp((x) => log(x), ([x], [dx]) => [log(x), div(dx, x)])
  */
 export function customJvp(f: (...xs: Tensor[]) => Out, rule: (primals: Tensor[], tangents: Tensor[]) => [Out, Out], name = f.name || "customJvp") {
+  checkFunction("customJvp", f);
+  checkFunction("customJvp (its rule)", rule);
   return customFunction(name, f, (primals, tangents) => {
     const [o, t] = rule(primals, tangents.map((t, i) => t ?? zerosLike(primals[i])));
     const touts = toList(t, name);
@@ -71,6 +74,9 @@ export function customVjp<R>(
   bwd: (residuals: R, ct: Out) => (Tensor | null)[],
   name = f.name || "customVjp",
 ) {
+  checkFunction("customVjp", f);
+  checkFunction("customVjp (its fwd)", fwd);
+  checkFunction("customVjp (its bwd)", bwd);
   return customFunction(name, f, (primals, tangents) => {
     const [o, res] = fwd(...primals);
     const outs = toList(o, name);

@@ -6,7 +6,7 @@ import type { Tensor } from "../core/tensor.js";
 import { Var, Lit, type Program } from "../core/ir.js";
 import { bind } from "../core/trace.js";
 import { flatten } from "../core/pytree.js";
-import { TransformError } from "../core/errors.js";
+import { TransformError, InputError, fmtValue } from "../core/errors.js";
 import { scalarTensor, leafTensor } from "../tensor/array.js";
 import { makeProgram, jvp, grad } from "./autodiff.js";
 import { add } from "./ops.js";
@@ -73,6 +73,7 @@ function fmt(v: number, digits: number): string {
 
 /** Render a trace table as aligned text columns. */
 export function formatTraceTable(rows: TraceRow[]): string {
+  if (!Array.isArray(rows)) throw new InputError(`formatTraceTable: needs the rows traceTable returns; got ${fmtValue(rows)}`);
   const head = ["var", "operation", "value", "tangent v̇", "adjoint v̄"];
   const body = rows.map((r) => [r.name, r.expr, num(r.value), num(r.tangent), num(r.adjoint)]);
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));

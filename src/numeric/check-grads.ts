@@ -5,13 +5,17 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, type Leaf } from "../core/pytree.js";
-import { WengertError } from "../core/errors.js";
+import { InputError, WengertError, fmtValue } from "../core/errors.js";
+import { checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { jvp, vjp } from "../api/autodiff.js";
 import { numericalJvp, type FiniteDiffOptions } from "./finite-diff.js";
 
 export class GradCheckError extends WengertError {}
+
+/** The highest order checkGrads checks (each order doubles the number of checks). */
+export const MAX_CHECK_ORDER = 6;
 
 export type CheckMode = "fwd" | "rev";
 export interface CheckOptions extends FiniteDiffOptions {
@@ -85,8 +89,20 @@ function close(what: string, got: number, want: number, rtol: number, atol: numb
  * mode; throws GradCheckError naming the failed check. @example checkGrads(f, [x], { order: 2 })
  */
 export function checkGrads(f: (...args: any[]) => unknown, args: unknown[], opts: CheckOptions = {}): void {
+  checkFunction("checkGrads", f);
+  if (!Array.isArray(args)) throw new InputError(`checkGrads: args must be an array of f's arguments; got ${fmtValue(args)}`);
   const order = opts.order ?? 2;
+  // every order checks the derivative of the previous one in each mode: 2^order checks
+  if (typeof order !== "number" || !Number.isInteger(order) || order < 1 || order > MAX_CHECK_ORDER) {
+    throw new InputError(`checkGrads: order must be an integer from 1 to ${MAX_CHECK_ORDER} (each order doubles the checks); got ${fmtValue(order)}`);
+  }
   const modes = opts.modes ?? ["fwd", "rev"];
+  if (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => m === "fwd" || m === "rev")) {
+    throw new InputError(`checkGrads: modes must be a non-empty array of "fwd" and "rev"; got ${fmtValue(modes)}`);
+  }
+  for (const [k, v] of [["rtol", opts.rtol], ["atol", opts.atol], ["dotRtol", opts.dotRtol], ["h", opts.h]] as const) {
+    if (v !== undefined && !(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new InputError(`checkGrads: ${k} must be a non-negative finite number; got ${fmtValue(v)}`);
+  }
   const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-6;
   const next = rng(opts.seed ?? 0);
   const check = (g: (...a: any[]) => unknown, k: number): void => {

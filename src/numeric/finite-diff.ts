@@ -22,6 +22,11 @@ export interface FiniteDiffOptions {
 
 const EPS = 2 ** -52;
 
+/** A user-given step: a positive finite number (0, a negative or NaN step gives no derivative). */
+function checkStep(op: string, h: unknown): void {
+  if (h !== undefined && !(typeof h === "number" && h > 0 && Number.isFinite(h))) throw new InputError(`${op}: the step h must be a positive finite number; got ${fmtValue(h)}`);
+}
+
 export function defaultStep(method: DiffMethod, x: number): number {
   return (method === "central" ? Math.cbrt(EPS) : Math.sqrt(EPS)) * Math.max(1, Math.abs(x));
 }
@@ -37,6 +42,7 @@ export function derivative(f: (x: number) => unknown, x: number, opts: FiniteDif
   if (typeof f !== "function") throw new TransformError(`derivative: needs a function; got ${fmtValue(f)}`);
   if (typeof x !== "number") throw new InputError(`derivative: x must be a JS number; got ${fmtValue(x)}`);
   checkMethod("derivative", opts.method);
+  checkStep("derivative", opts.h);
   const method = opts.method ?? "central";
   const h = opts.h ?? defaultStep(method, x);
   const F = (v: number) => asNumber(f(v), "derivative");
@@ -66,6 +72,10 @@ function outData(out: unknown): { values: Float64Array[]; leaves: Leaf[]; def: R
  * counterpart of jvp, with f's output structure.
  */
 export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[], opts: FiniteDiffOptions = {}): any {
+  if (typeof f !== "function") throw new TransformError(`numericalJvp: needs a function; got ${fmtValue(f)}`);
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new InputError("numericalJvp: primals and tangents must be arrays of f's arguments");
+  checkMethod("numericalJvp", opts.method);
+  checkStep("numericalJvp", opts.h);
   const method = opts.method ?? "central";
   const P = leavesOf(primals), T = leavesOf(tangents);
   if (P.data.length !== T.data.length) throw new TransformError(`numericalJvp: ${T.data.length} tangent leaves for ${P.data.length} primal leaves`);
@@ -93,6 +103,7 @@ export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[],
 export function numericalGrad(f: (...args: any[]) => unknown, opts: FiniteDiffOptions & { argnums?: number | number[] } = {}) {
   if (typeof f !== "function") throw new TransformError(`numericalGrad: needs a function; got ${fmtValue(f)}`);
   checkMethod("numericalGrad", opts.method);
+  checkStep("numericalGrad", opts.h);
   return (...args: unknown[]): any => {
     const argnums = checkArgnums("numericalGrad", opts.argnums ?? 0, args.length);
     const method = opts.method ?? "central";
@@ -125,6 +136,9 @@ function checkMethod(op: string, method: unknown): void {
 
 /** Jacobian of a tensor function of one tensor argument by central differences: shape out.shape ++ in.shape. */
 export function numericalJacobian(f: (x: Tensor) => unknown, opts: FiniteDiffOptions = {}) {
+  if (typeof f !== "function") throw new TransformError(`numericalJacobian: needs a function; got ${fmtValue(f)}`);
+  checkMethod("numericalJacobian", opts.method);
+  checkStep("numericalJacobian", opts.h);
   return (x: unknown): Tensor => {
     const xt = arrayFrom(x, "float64");
     const n = xt.size;

@@ -23,11 +23,17 @@ function asVariable(v: Variable, op: string): Expr {
 const orZero = (t: Tensor | null): Expr => (t === null ? constant(0) : (t as Expr));
 
 /** d(expr)/d(wrt), `order` times (forward mode over the expression's DAG). */
+/** The highest order `diff` takes (expressions grow with every order; the CLI stops at 10). */
+export const MAX_DIFF_ORDER = 200;
+
 export function diff(expr: ExprLike, wrt: Variable, order = 1): Expr {
-  if (!Number.isInteger(order) || order < 0) throw new InputError(`diff: order must be a non-negative integer; got ${order}`);
+  if (typeof order !== "number" || !Number.isInteger(order) || order < 0 || order > MAX_DIFF_ORDER) {
+    throw new InputError(`diff: order must be an integer from 0 to ${MAX_DIFF_ORDER}; got ${String(order).slice(0, 20)}`);
+  }
   const x = asVariable(wrt, "diff");
   let e = asExpr(expr, "diff");
   for (let k = 0; k < order; k++) {
+    if (e.node.kind === "const") return constant(0); // a constant's derivatives are 0
     const root = e;
     const { touts } = jvpFlat(([xt]) => replay([root], new Map([[x, xt]])), [x], [constant(1)]);
     e = orZero(touts[0]);
@@ -38,6 +44,7 @@ export function diff(expr: ExprLike, wrt: Variable, order = 1): Expr {
 /** ∇expr with respect to `vars`, as expressions (reverse mode: one backward sweep for all of them). */
 export function gradient(expr: ExprLike, vars: Variable[]): Expr[] {
   const e = asExpr(expr, "gradient");
+  if (!Array.isArray(vars)) throw new InputError(`gradient: needs the variables as an array (gradient(e, ["x", "y"])); for one variable use diff`);
   const xs = vars.map((v) => asVariable(v, "gradient"));
   if (new Set(xs).size !== xs.length) throw new InputError(`gradient: a variable is listed twice in [${vars.map(String).join(", ")}]`);
   const { pullback } = vjpFlat((ts) => replay([e], new Map(xs.map((x, i) => [x, ts[i]]))), xs);
