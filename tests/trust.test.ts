@@ -431,3 +431,15 @@ describe("numeric and symbolic entry points: bounded work, typed errors", () => 
     expect(() => w.formatTraceTable(null as never)).toThrow(InputError);
   });
 });
+
+describe("control-flow options and results are checked", () => {
+  it("scan's checkpoint option, vmap's outAxes, fori's carry structure and whileLoop's condition", () => {
+    const x = tensor([1, 2, 3]);
+    expect(() => w.scan((c: Tensor, xi: Tensor) => [w.add(c, xi), c], tensor(0), x, { checkpoint: "bogus" as never })).toThrow(/"none" or "sqrt"/);
+    expect(() => vmap((a: Tensor) => a, { outAxes: "0" as never })(tensor([[1]]))).toThrow(/outAxes must be an integer/);
+    expect(() => w.fori(0, 2, () => "x" as never, tensor(0))).toThrow(/changes the carry's structure at step 0/);
+    expect(w.fori(0, 3, (_i: number, c: Tensor) => w.add(c, 1), tensor(0)).item()).toBe(3);
+    expect(() => w.whileLoop(() => 5 as never, (c: Tensor) => c, tensor(0))).toThrow(/cond must return a boolean or a scalar tensor/);
+    expect(() => w.whileLoop(() => tensor([true, false]), (c: Tensor) => c, tensor(0))).toThrow(/shape \[2\]/);
+  });
+});

@@ -8,7 +8,7 @@ import { Tensor, type Aval } from "../core/tensor.js";
 import { bind, traceDepth } from "../core/trace.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { type TreeDef, flatten, unflatten, treeMismatch, numberResult } from "../core/pytree.js";
-import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape } from "../core/errors.js";
+import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
 import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
@@ -119,6 +119,10 @@ export interface ScanOptions {
  * returns [final carry, ys stacked along a new leading axis]. Carry, x and y may be pytrees.
  */
 export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | null, opts: ScanOptions = {}): [C, Y] {
+  if (typeof f !== "function") throw new InputError(`scan: f must be a function (carry, x) => [carry, y]; got ${fmtValue(f)}`);
+  if (opts.checkpoint !== undefined && opts.checkpoint !== "none" && opts.checkpoint !== "sqrt") {
+    throw new InputError(`scan: checkpoint must be "none" or "sqrt"; got ${fmtValue(opts.checkpoint)}`);
+  }
   const [xLeaves, xDef] = flatten(xs ?? null);
   const xT = xLeaves.map(leafTensor);
   const length = opts.length ?? xT[0]?.shape[0];
@@ -246,9 +250,15 @@ function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[]
  */
 export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, init: C): C {
   if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new InputError(`fori: lo and hi must be integers (the number of steps is fixed); got ${lo} and ${hi}; use whileLoop for a traced bound`);
-  if (!flatten(init)[0].some(staged)) {
+  if (typeof body !== "function") throw new InputError(`fori: body must be a function (i, carry) => carry; got ${fmtValue(body)}`);
+  const [initLeaves, initDef] = flatten(init);
+  if (!initLeaves.some(staged)) {
     let c = init;
-    for (let i = lo; i < hi; i++) c = body(i, c);
+    for (let i = lo; i < hi; i++) {
+      c = body(i, c);
+      const m = treeMismatch(initDef, flatten(c)[1]);
+      if (m) throw new TransformError(`fori: body changes the carry's structure at step ${i} (${m}); it must return a carry like init`);
+    }
     return c;
   }
   if (hi <= lo) return init;
@@ -259,7 +269,11 @@ export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, i
 /** `whileLoop(cond, body, init)`: while cond(carry) is true, carry = body(carry). */
 export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carry: C) => C, init: C): C {
   const [leaves, def] = flatten(init);
-  const truth = (v: Tensor | boolean) => (typeof v === "boolean" ? v : v.item() !== 0);
+  const truth = (v: Tensor | boolean) => {
+    if (typeof v === "boolean") return v;
+    if (!(v instanceof Tensor) || v.size !== 1) throw new InputError(`whileLoop: cond must return a boolean or a scalar tensor; got ${v instanceof Tensor ? `shape ${fmtShape(v.shape)}` : fmtValue(v)}`);
+    return v.item() !== 0;
+  };
   if (!leaves.some(staged)) {
     let c = init;
     // a condition that becomes staged (it closes over a traced value) needs the staged loop

@@ -83,6 +83,7 @@ export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {
       size,
     );
     const out = opts.outAxes ?? 0;
+    if (typeof out !== "number" || !Number.isInteger(out)) throw new TransformError(`vmap: outAxes must be an integer; got ${fmtValue(out)}`);
     return unflatten(outDef, outs.map((o) => {
       const to = out < 0 ? out + o.ndim : out;
       if (!(Number.isInteger(to) && to >= 0 && to < o.ndim)) throw new ShapeError(`vmap: outAxes ${out} is out of range for an output of shape ${fmtShape(o.shape)} (batch first)`);
