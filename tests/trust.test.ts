@@ -443,3 +443,14 @@ describe("control-flow options and results are checked", () => {
     expect(() => w.whileLoop(() => tensor([true, false]), (c: Tensor) => c, tensor(0))).toThrow(/shape \[2\]/);
   });
 });
+
+describe("symbolic entry points check their arguments", () => {
+  it("toExpr, treeSize, format and evaluate give typed errors", () => {
+    expect(() => w.toExpr(3 as never, ["x"])).toThrow(InputError);
+    expect(() => w.toExpr((a: w.Expr) => a, "x" as never)).toThrow(/array/);
+    expect(() => w.treeSize({} as never)).toThrow(InputError);
+    expect(() => w.symbolic.format(parse("x"), "html" as never)).toThrow(/style/);
+    expect(() => w.symbolic.evaluate(parse("x"), null as never)).toThrow(/object or a Map/);
+    expect(w.dagSize(parse("x*y + x"))).toBe(4);
+  });
+});

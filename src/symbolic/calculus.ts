@@ -67,6 +67,8 @@ export function hessian(expr: ExprLike, vars: Variable[]): Expr[][] {
  * The function runs once on symbols; any op it uses on scalars is recorded.
  */
 export function toExpr(f: (...args: Expr[]) => unknown, names: string[]): Expr {
+  if (typeof f !== "function") throw new InputError(`toExpr: needs a function of scalars; got ${typeof f}`);
+  if (!Array.isArray(names)) throw new InputError(`toExpr: needs the parameter names as an array (toExpr(f, ["x", "y"]))`);
   const out = f(...names.map((n) => symbol(n)));
   return asExpr(out, "toExpr");
 }

@@ -200,19 +200,23 @@ export const rebuild = (e: Expr, args: Expr[]): Expr => (e.node.kind === "op" ? 
 // ---- walking the DAG ------------------------------------------------------------------------
 
 /** Number of distinct nodes (the size of the DAG, shared nodes counted once). */
+/** Roots given to the DAG walks must be expressions (numbers become constants). */
+const rootsOf = (op: string, roots: unknown[]): Expr[] => roots.map((r) => asExpr(r, op));
+
 export function dagSize(...roots: Expr[]): number {
-  return topoOrder(roots).length;
+  return topoOrder(rootsOf("dagSize", roots)).length;
 }
 
 /** Number of nodes of the fully expanded tree (shared nodes counted at every use); may be astronomically large. */
 export function treeSize(...roots: Expr[]): number {
+  roots = rootsOf("treeSize", roots);
   const m = mapDag<number>(roots, (_, args) => 1 + args.reduce((s, a) => s + a, 0));
   return roots.reduce((s, r) => s + m.get(r)!, 0);
 }
 
 /** Free variables, sorted by name. */
 export function variables(...roots: Expr[]): string[] {
-  const names = topoOrder(roots).flatMap((e) => (e.node.kind === "var" ? [e.node.name] : []));
+  const names = topoOrder(rootsOf("variables", roots)).flatMap((e) => (e.node.kind === "var" ? [e.node.name] : []));
   return [...new Set(names)].sort();
 }
 
@@ -225,6 +229,7 @@ function lookup(values: Record<string, number> | Map<string, number>, name: stri
 
 /** Interpret the DAG with the primitives' own impls (compile() is the fast path). */
 export function evaluate(expr: ExprLike, values: Record<string, number> | Map<string, number>): number {
+  if (values === null || typeof values !== "object") throw new InputError(`evaluate: needs the variables' values as an object or a Map ({ x: 2 }); got ${fmtValue(values)}`);
   const e = asExpr(expr, "evaluate");
   const m = mapDag<number>([e], (n, args) => {
     const node = n.node;

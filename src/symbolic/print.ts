@@ -6,6 +6,7 @@
  */
 import type { Expr } from "./expr.js";
 import { formatProgram } from "../core/format.js";
+import { InputError, fmtValue } from "../core/errors.js";
 import { toProgram } from "./program.js";
 
 export { formatNumber } from "../core/print.js";
@@ -14,6 +15,7 @@ export type Style = "infix" | "let" | "latex";
 
 /** Print several expressions together; with `let`, bindings shared between them are printed once. */
 export function formatAll(roots: readonly Expr[], style: Style): { bindings: string[]; results: string[] } {
+  if (style !== "infix" && style !== "let" && style !== "latex") throw new InputError(`format: style must be "infix", "let" or "latex"; got ${fmtValue(style)}`);
   const { program, names } = toProgram(roots);
   return formatProgram(program, style, names);
 }
