@@ -117,7 +117,7 @@ describe("hostile strings", () => {
     const batched: Record<string, unknown> = {};
     keys.forEach((k, i) => Object.defineProperty(batched, k, { value: tensor([i, i + 1]), enumerable: true }));
     const v = vmap((p: Record<string, Tensor>) => p.__proto__.add(p["constructor"] as unknown as Tensor))(batched as Record<string, Tensor>);
-    expect(v.toArray()).toEqual([9 + 10, 10 + 11].map((x) => x - 19 + 19));
+    expect(v.toArray()).toEqual([9 + 10, 10 + 11]); // __proto__ holds [9, 10], constructor [10, 11]
   });
 });
 

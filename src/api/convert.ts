@@ -16,13 +16,7 @@ export type TensorLike = Tensor | number | boolean | Nested | TypedArray | reado
  */
 export function tensor(data: TensorLike | readonly (Tensor | TensorLike)[], opts: { dtype?: DType } = {}): Tensor {
   if (opts.dtype !== undefined) checkDType(opts.dtype, "tensor");
-  if (Array.isArray(data)) {
-    const nd = nestedData(data, "tensor");
-    if (isConcrete(nd)) return arrayFromNested(nd, opts.dtype, "tensor"); // checks values against the dtype (1.5 is no int32)
-    const t = stackTraced(nd, "tensor");
-    return opts.dtype === undefined || t.dtype === opts.dtype ? t : cast(t, opts.dtype);
-  }
-  return arrayFrom(data, opts.dtype);
+  return Array.isArray(data) ? fromNested(data, "tensor", opts.dtype) : arrayFrom(data, opts.dtype);
 }
 
 export function asTensor(x: TensorLike, op: string): Tensor {
@@ -41,9 +35,11 @@ function notTensorLike(x: unknown, op: string): InputError {
  * grad, say) is stacked with ops, so derivatives flow through it; reading their values instead
  * would silently drop the derivative.
  */
-function fromNested(data: readonly unknown[], op: string): Tensor {
+function fromNested(data: readonly unknown[], op: string, dtype?: DType): Tensor {
   const nd = nestedData(data, op);
-  return isConcrete(nd) ? arrayFromNested(nd, undefined, op) : stackTraced(nd, op);
+  if (isConcrete(nd)) return arrayFromNested(nd, dtype, op); // checks values against the dtype (1.5 is no int32)
+  const t = stackTraced(nd, op);
+  return dtype === undefined || t.dtype === dtype ? t : cast(t, dtype);
 }
 
 const isConcrete = (nd: NestedData) => nd.leafShape === null || nd.leaves.every((l) => l instanceof ArrayTensor || !(l instanceof Tensor));

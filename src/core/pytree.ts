@@ -53,14 +53,14 @@ export function flatten(tree: unknown): [Leaf[], TreeDef] {
   const leaves: Leaf[] = [];
   const open = new Set<object>(); // the arrays and objects on the current path: a repeat is a cycle
   const rec = (t: unknown): TreeDef => {
-    if ((Array.isArray(t) || isPlainObject(t)) && (open.has(t) || open.size >= MAX_TREE_DEPTH)) {
-      throw new TransformError(
-        open.has(t)
-          ? "a structure passed to or returned from a transformed function contains itself (a cycle); pass the parts that hold tensors instead"
-          : `a structure passed to or returned from a transformed function is nested more than ${MAX_TREE_DEPTH} levels deep`,
-      );
-    }
     if (Array.isArray(t) || isPlainObject(t)) {
+      if (open.has(t) || open.size >= MAX_TREE_DEPTH) {
+        throw new TransformError(
+          open.has(t)
+            ? "a structure passed to or returned from a transformed function contains itself (a cycle); pass the parts that hold tensors instead"
+            : `a structure passed to or returned from a transformed function is nested more than ${MAX_TREE_DEPTH} levels deep`,
+        );
+      }
       open.add(t);
       try {
         return container(t);
@@ -160,7 +160,6 @@ export function unflattenGrad<T = unknown>(def: TreeDef, leaves: readonly unknow
     : d;
   return unflatten<T>(strip(def), leaves);
 }
-
 
 /** Describe the first difference between two tree structures, or null if they match. */
 export function treeMismatch(a: TreeDef, b: TreeDef, path = "root"): string | null {

@@ -94,7 +94,8 @@ function binary(name: string, f: Binary, code: (a: string, b: string) => string,
       jvp: args.jvp,
       transpose: args.transpose,
       linear: args.linear,
-      identity: args.rewrite,
+      // a two-sided identity value (x·1 = 1·x = x) is also the entry's identity rule
+      identity: args.rewrite ?? (args.identity === undefined ? undefined : (a: Operand[]) => (isConst(a, 1, args.identity!) ? 0 : isConst(a, 0, args.identity!) ? 1 : null)),
       print: args.print,
     });
 }
@@ -141,7 +142,6 @@ export const subP = binary("sub", (a, b) => a - b, (a, b) => `${a} - ${b}`, fals
 // ---- products -------------------------------------------------------------------------------
 
 export const mulP = binary("mul", (a, b) => a * b, (a, b) => `${a} * ${b}`, false)({
-  rewrite: (a) => (isConst(a, 1, 1) ? 0 : isConst(a, 0, 1) ? 1 : null), // x·1 = 1·x = x
   print: ([a, b], _p, c) => infix(a, b, " * ", " \\cdot ", 2, c, true),
   identity: 1, // x·1 = x exactly, also for ±0, ±∞ and NaN (x + 0 is not: −0 + 0 = +0)
   // d(x·y) = dx·y + x·dy
