@@ -25,7 +25,7 @@ import type { Fn, Argnums, GradOptions, GradFn, ValueAndGradFn, AcceptArgs, Acce
 export type { GradOptions };
 
 
-/** Validate `argnums` (an integer or an array of distinct integers, each < nargs) and return it as a list. */
+/** Validate `argnums` (an integer, or a non-empty array of integers, each < nargs) and return it as a list. */
 export function checkArgnums(op: string, argnums: unknown, nargs: number): number[] {
   const isInt = (a: unknown): a is number => typeof a === "number" && Number.isInteger(a);
   if (!(isInt(argnums) || (Array.isArray(argnums) && argnums.every(isInt)))) {
