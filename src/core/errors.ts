@@ -50,3 +50,24 @@ export function fmtValue(v: unknown, max = 60): string {
   s = s.replace(/[\u0000-\u001f\u2028\u2029\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return s.length > max + 2 ? s.slice(0, max) + "…" : s;
 }
+
+/** Characters of the offending line shown on each side of the caret in a located error. */
+const WINDOW = 60;
+
+/**
+ * Where `offset` is in `source`, for a located error message: its 1-based line and column, and two
+ * lines to print — a window of the offending line (a 1e6-character line is not repeated whole, and
+ * control and line-separator characters are shown as "·" so the caret lines up) and the caret.
+ */
+export function locate(source: string, offset: number): { line: number; column: number; excerpt: string } {
+  const before = source.slice(0, offset);
+  const line = before.split("\n").length;
+  const lineStart = before.lastIndexOf("\n") + 1;
+  const column = offset - lineStart + 1;
+  const lineEnd = source.indexOf("\n", offset);
+  const full = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  const from = Math.max(0, column - 1 - WINDOW), to = Math.min(full.length, column - 1 + WINDOW);
+  const text = (from > 0 ? "…" : "") + full.slice(from, to).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "·") + (to < full.length ? "…" : "");
+  const caretAt = column - 1 - from + (from > 0 ? 1 : 0);
+  return { line, column, excerpt: `  ${text}\n  ${" ".repeat(caretAt)}^` };
+}

@@ -4,7 +4,7 @@
  * everything else. Identifiers are data: they become variable names or are looked up in a Map of
  * known functions, never evaluated.
  */
-import { InputError, fmtValue } from "../core/errors.js";
+import { InputError, fmtValue, locate } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import * as ops from "../api/ops.js";
 import { UNARY_FUNCTIONS } from "../api/methods.js";
@@ -17,18 +17,8 @@ export class ParseError extends InputError {
     /** 0-based offset of the offending character. */
     readonly offset: number,
   ) {
-    const before = source.slice(0, offset);
-    const line = before.split("\n").length;
-    const lineStart = before.lastIndexOf("\n") + 1;
-    const column = offset - lineStart + 1;
-    const lineEnd = source.indexOf("\n", offset);
-    // Echo a window of the line around the offending character (a 1e6-character line is not
-    // repeated whole), with control and line-separator characters shown as "·" so the caret lines up.
-    const full = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
-    const from = Math.max(0, column - 1 - WINDOW), to = Math.min(full.length, column - 1 + WINDOW);
-    const text = (from > 0 ? "…" : "") + full.slice(from, to).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "·") + (to < full.length ? "…" : "");
-    const caretAt = column - 1 - from + (from > 0 ? 1 : 0);
-    super(`parse: ${reason} at line ${line}, column ${column}\n  ${text}\n  ${" ".repeat(caretAt)}^`);
+    const { line, column, excerpt } = locate(source, offset);
+    super(`parse: ${reason} at line ${line}, column ${column}\n${excerpt}`);
     this.line = line;
     this.column = column;
   }
@@ -38,9 +28,6 @@ export class ParseError extends InputError {
 
 /** The longest source text parse accepts. */
 export const MAX_SOURCE = 10_000_000;
-
-/** Characters of the offending line shown on each side of the caret in a ParseError. */
-const WINDOW = 60;
 
 /**
  * The deepest nesting the parser accepts (parentheses, unary signs, calls, right-nested powers).

@@ -1,0 +1,829 @@
+/**
+ * @file Source transformation, second half: from a normalised function (source/normalize.ts) to
+ * the derivative's syntax tree. Forward mode puts a tangent statement before each active
+ * assignment. Reverse mode emits a forward sweep (the original statements, pushing overwritten
+ * values, branch decisions and loop trip counts on a typed-array tape) and then a reverse sweep
+ * (the statements backwards: restore the overwritten value, then add the partial derivatives times
+ * the adjoint into the operands' adjoints). Counted `for` loops run backwards without a tape.
+ *
+ * The partial derivatives are not written here: each statement's right-hand side is replayed on
+ * symbolic values (wengert ops on `Expr`s), differentiated by the catalogue's rules
+ * (symbolic/calculus.ts), simplified, and turned back into a tree through the primitives' code
+ * templates (source/ast.ts). There is no second derivative table.
+ */
+import * as ops from "../api/ops.js";
+import type { Tensor } from "../core/tensor.js";
+import { Expr, constant, symbol } from "../symbolic/expr.js";
+import { gradient } from "../symbolic/calculus.js";
+import { simplifyAll } from "../symbolic/simplify.js";
+import { type Node, assign, bin, block, call, clone, declare, exprToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
+import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk } from "./normalize.js";
+
+// ---- which values carry derivatives ---------------------------------------------------------
+
+const PIECEWISE_CONSTANT = new Set(["floor", "ceil", "round", "trunc", "sign"]);
+const BOOLEAN_OPS = new Set(["<", "<=", ">", ">=", "==", "===", "!=", "!==", "&&", "||", "!"]);
+const INTEGER_OPS = new Set(["|", "&", "^", "<<", ">>", ">>>", "~"]);
+
+/** The variables whose values an expression's value depends on differentiably (indices, lengths, conditions excluded). */
+export function diffReads(n: Node, out = new Set<string>()): Set<string> {
+  switch (n.type) {
+    case "Identifier":
+      out.add(n.name);
+      break;
+    case "MemberExpression": {
+      if (!n.computed && n.property.name === "length") break;
+      if (n.object.type === "Identifier" && n.object.name === "Math") break;
+      const r = rootOf(n);
+      if (r) out.add(r.name);
+      break;
+    }
+    case "BinaryExpression":
+    case "LogicalExpression":
+      if (BOOLEAN_OPS.has(n.operator) || INTEGER_OPS.has(n.operator)) break;
+      diffReads(n.left, out);
+      diffReads(n.right, out);
+      break;
+    case "UnaryExpression":
+      if (n.operator === "-" || n.operator === "+") diffReads(n.argument, out);
+      break;
+    case "ConditionalExpression":
+      diffReads(n.consequent, out);
+      diffReads(n.alternate, out);
+      break;
+    case "CallExpression":
+      if (PIECEWISE_CONSTANT.has(n.callee.property.name)) break;
+      for (const a of n.arguments) diffReads(a, out);
+      break;
+    case "ArrayExpression":
+      for (const e of n.elements) diffReads(e, out);
+      break;
+    case "ObjectExpression":
+      for (const p of n.properties) diffReads(p.value, out);
+      break;
+  }
+  return out;
+}
+
+const targetBase = (t: Target): string => (t.kind === "var" ? t.name : t.base);
+
+interface Analysis {
+  active: Set<string>;
+  /** Variables assigned more than once, or inside a loop: their old values go on the tape. */
+  overwritten: Set<string>;
+  canonical: Map<Stmt, { v: string; start: Node; up: boolean }>;
+}
+
+function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analysis {
+  // assignments as (target, reads) pairs
+  const edges: [string, Set<string>][] = [];
+  const canonical = new Map<Stmt, { v: string; start: Node; up: boolean }>();
+  const visit = (ss: Stmt[]) => {
+    for (const s of ss) {
+      if (s.k === "assign") edges.push([targetBase(s.target), diffReads(s.expr)]);
+      else if (s.k === "alloc" && s.elems) edges.push([s.name, diffReads({ type: "ArrayExpression", elements: s.elems })]);
+      else if (s.k === "if") visit(s.then), visit(s.else);
+      else if (s.k === "loop") {
+        const c = canonicalLoop(s);
+        if (c) canonical.set(s, c);
+        visit(s.init), visit(s.update), visit(s.body);
+      }
+    }
+  };
+  visit(body);
+  // how often a variable may be assigned on one run (a parameter's binding counts; loops count as many)
+  const MANY = 2;
+  const counts = (ss: Stmt[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    const add = (k: string, c: number) => m.set(k, Math.min(MANY, (m.get(k) ?? 0) + c));
+    for (const s of ss) {
+      if (s.k === "assign" && s.target.kind === "var") add(s.target.name, 1);
+      else if (s.k === "if") {
+        const a = counts(s.then), b = counts(s.else);
+        for (const k of new Set([...a.keys(), ...b.keys()])) add(k, Math.max(a.get(k) ?? 0, b.get(k) ?? 0));
+      } else if (s.k === "loop") {
+        for (const [k, c] of counts(s.init)) add(k, c);
+        const c = canonical.get(s);
+        for (const k of counts([...(c ? [] : s.update), ...s.body]).keys()) add(k, MANY);
+      }
+    }
+    return m;
+  };
+  const count = counts(body);
+  for (const p of fn.params) count.set(p.name, Math.min(MANY, (count.get(p.name) ?? 0) + 1));
+  const varied = new Set(wrt);
+  const useful = new Set<string>();
+  for (const o of outputs) diffReads(o, useful);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [t, reads] of edges) {
+      if (!varied.has(t) && [...reads].some((r) => varied.has(r))) varied.add(t), (changed = true);
+      if (useful.has(t)) for (const r of reads) if (!useful.has(r)) useful.add(r), (changed = true);
+    }
+  }
+  const active = new Set([...varied].filter((v) => useful.has(v)));
+  const overwritten = new Set([...count].filter(([, c]) => c > 1).map(([v]) => v));
+  return { active, overwritten, canonical };
+}
+
+/** `for (let i = A; i < B; i++)` (or <=, >, >= with ++/--), i and A's variables not assigned in the body, no jumps. */
+function canonicalLoop(s: Stmt & { k: "loop" }): { v: string; start: Node; up: boolean } | null {
+  if (s.doWhile || s.init.length !== 1 || s.update.length !== 1 || !s.test) return null;
+  const init = s.init[0], upd = s.update[0], test = s.test;
+  if (init.k !== "assign" || init.target.kind !== "var" || upd.k !== "assign" || upd.target.kind !== "var") return null;
+  const v = init.target.name;
+  if (upd.target.name !== v || test.type !== "BinaryExpression" || test.left.type !== "Identifier" || test.left.name !== v) return null;
+  const e = upd.expr;
+  if (e.type !== "BinaryExpression" || e.left.type !== "Identifier" || e.left.name !== v || e.right.type !== "Literal" || e.right.value !== 1) return null;
+  const up = e.operator === "+";
+  if (!(up ? ["<", "<="] : [">", ">="]).includes(test.operator) || (e.operator !== "+" && e.operator !== "-")) return null;
+  const startVars = new Set<string>();
+  walk(init.expr, (n) => void (n.type === "Identifier" && startVars.add(n.name)));
+  let ok = true;
+  const check = (ss: Stmt[]) => {
+    for (const b of ss) {
+      if (b.k === "assign" && b.target.kind === "var" && (b.target.name === v || startVars.has(b.target.name))) ok = false;
+      if (b.k === "break" || b.k === "return") ok = false;
+      if (b.k === "if") check(b.then), check(b.else);
+      if (b.k === "loop") check(b.init), check(b.update), check(b.body);
+    }
+  };
+  check(s.body);
+  return ok ? { v, start: init.expr, up } : null;
+}
+
+// ---- statements' partial derivatives --------------------------------------------------------
+
+interface Slot {
+  key: string;
+  /** The operand as read (a variable, an array element). */
+  node: Node;
+  sym: Expr;
+}
+
+type Ops = Record<string, (...a: Tensor[]) => Tensor>;
+const O = ops as unknown as Ops;
+
+/** Math functions as wengert ops (compositions for those without a primitive). */
+function mathOp(name: string, a: Tensor[]): Tensor {
+  const [x, y] = a;
+  switch (name) {
+    case "max":
+      return a.reduce((p, q) => ops.maximum(p, q));
+    case "min":
+      return a.reduce((p, q) => ops.minimum(p, q));
+    case "hypot":
+      return ops.sqrt(a.map((t) => ops.square(t)).reduce((p, q) => ops.add(p, q)));
+    case "cbrt":
+      return ops.mul(ops.sign(x), ops.pow(ops.abs(x), 1 / 3));
+    case "log10":
+      return ops.div(ops.log(x), Math.LN10);
+    case "log2":
+      return ops.div(ops.log(x), Math.LN2);
+    case "asinh":
+      return ops.mul(ops.sign(x), ops.log(ops.add(ops.abs(x), ops.sqrt(ops.add(ops.square(x), 1)))));
+    case "acosh":
+      return ops.log(ops.add(x, ops.sqrt(ops.mul(ops.sub(x, 1), ops.add(x, 1)))));
+    case "atanh":
+      return ops.mul(ops.sub(ops.log1p(x), ops.log1p(ops.neg(x))), 0.5);
+    case "fround":
+      return x;
+    case "atan2":
+    case "pow":
+      return O[name](x, y);
+    default:
+      return O[name](x);
+  }
+}
+
+class Partials {
+  readonly slots: Slot[] = [];
+  private readonly bySlot = new Map<string, Slot>();
+  /** Trees for the opaque leaves (inactive subexpressions, kept as written). */
+  readonly leaves = new Map<string, Node>();
+  private opaque = 0;
+
+  constructor(
+    private readonly active: Set<string>,
+    private readonly fail: (n: Node, reason: string) => never,
+  ) {}
+
+  private isActive(n: Node): boolean {
+    for (const r of diffReads(n)) if (this.active.has(r)) return true;
+    return false;
+  }
+
+  private leaf(n: Node): Expr {
+    const name = `$o${this.opaque++}`;
+    this.leaves.set(name, n);
+    return symbol(name);
+  }
+
+  private slot(n: Node): Expr {
+    const key = keyOf(n);
+    let s = this.bySlot.get(key);
+    if (!s) {
+      const name = `$s${this.slots.length}`;
+      s = { key, node: n, sym: symbol(name) };
+      this.slots.push(s);
+      this.bySlot.set(key, s);
+      this.leaves.set(name, n);
+    }
+    return s.sym;
+  }
+
+  /** The expression as a symbolic value: active operands are slots, inactive subtrees opaque leaves. */
+  interpret(n: Node): Tensor {
+    if (!this.isActive(n)) return n.type === "Literal" && typeof n.value === "number" ? constant(n.value) : this.leaf(n);
+    switch (n.type) {
+      case "Identifier":
+      case "MemberExpression":
+        return this.slot(n);
+      case "BinaryExpression": {
+        const a = this.interpret(n.left), b = this.interpret(n.right);
+        const map: Record<string, (x: Tensor, y: Tensor) => Tensor> = { "+": ops.add, "-": ops.sub, "*": ops.mul, "/": ops.div, "**": ops.pow };
+        const f = map[n.operator];
+        if (!f) this.fail(n, `the operator ${n.operator} is not differentiable; it is supported only on values that do not depend on the inputs`);
+        return f(a, b);
+      }
+      case "UnaryExpression":
+        return n.operator === "-" ? ops.neg(this.interpret(n.argument)) : this.interpret(n.argument);
+      case "ConditionalExpression": {
+        const test = this.condition(n.test);
+        return ops.where(test, this.interpret(n.consequent), this.interpret(n.alternate));
+      }
+      case "CallExpression":
+        return mathOp(n.callee.property.name, n.arguments.map((a: Node) => this.interpret(a)));
+      default:
+        return this.fail(n, `this expression cannot be differentiated`);
+    }
+  }
+
+  /** A condition (never differentiated): kept as written, as a boolean. */
+  private condition(n: Node): Tensor {
+    const leaf = this.leaf(isBooleanNode(n) ? n : unary("!", unary("!", n)));
+    return ops.ne(leaf, 0);
+  }
+
+  /** ∂(expr)/∂(slot) for every slot, simplified, as trees. */
+  partials(root: Tensor): (Node | null)[] {
+    if (this.slots.length === 0) return [];
+    const gs = simplifyAll(gradient(root, this.slots.map((s) => s.sym)));
+    return gs.map((g) => (g.node.kind === "const" && g.node.value === 0 ? null : tidy(exprToAst(g, this.leaves))));
+  }
+
+  /** The tangent Σ ∂expr/∂slotₖ · tₖ, simplified, as a tree (`tangents` gives each slot's tangent tree, or null for zero). */
+  tangent(root: Tensor, tangents: (Node | null)[]): Node | null {
+    const gs = this.slots.length === 0 ? [] : gradient(root, this.slots.map((s) => s.sym));
+    let sum: Tensor = constant(0);
+    this.slots.forEach((s, k) => {
+      const t = tangents[k];
+      if (t === null) return;
+      const name = `$t${k}`;
+      this.leaves.set(name, t);
+      sum = ops.add(sum, ops.mul(gs[k], symbol(name)));
+    });
+    const [e] = simplifyAll([sum as Expr]);
+    return e.node.kind === "const" && e.node.value === 0 ? null : tidy(exprToAst(e, this.leaves));
+  }
+}
+
+/** Readability of template output: `+(a < b) ? p : q` → `a < b ? p : q`, `+(c !== 0) ? …` for a boolean c → `c ? …`. */
+function tidy(n: Node): Node {
+  if (!n || typeof n !== "object") return n;
+  for (const [k, v] of Object.entries(n)) {
+    if (Array.isArray(v)) n[k] = v.map((c) => (c && typeof c === "object" ? tidy(c) : c));
+    else if (v && typeof v === "object" && typeof v.type === "string") n[k] = tidy(v);
+  }
+  if (n.type === "ConditionalExpression") {
+    let t = n.test;
+    if (t.type === "UnaryExpression" && t.operator === "+") t = t.argument;
+    if (t.type === "BinaryExpression" && t.operator === "!==" && t.right.type === "Literal" && t.right.value === 0 && isBooleanNode(t.left)) t = t.left;
+    n.test = t;
+  }
+  return n;
+}
+
+const isBooleanNode = (n: Node): boolean => (n.type === "BinaryExpression" && BOOLEAN_OPS.has(n.operator)) || n.type === "LogicalExpression" || (n.type === "UnaryExpression" && (n.operator === "!" || (n.operator === "+" && isBooleanNode(n.argument)))) || (n.type === "Literal" && typeof n.value === "boolean");
+
+const isLiteral = (n: Node, v: number): boolean => (n.type === "Literal" && n.value === v) || (v < 0 && n.type === "UnaryExpression" && n.operator === "-" && isLiteral(n.argument, -v));
+
+// ---- emission -------------------------------------------------------------------------------
+
+export interface Options {
+  /** The parameters to differentiate, by position. */
+  argnums: number[];
+  op: string;
+}
+
+class Emitter {
+  readonly adjoints = new Map<string, string>();
+  usesTape = false;
+  usesTemp = false;
+  readonly counters: string[] = [];
+  /** Each taped loop's trip counter. */
+  readonly loopCounter = new Map<Stmt, string>();
+  /** The variables the reverse sweep reads (only their overwritten values are kept); null: not known yet, keep all. */
+  needed: Set<string> | null = null;
+  tapeName: string;
+  tempName: string;
+  a!: Analysis;
+
+  constructor(
+    readonly fn: Fn,
+    readonly o: Options,
+  ) {
+    this.tapeName = this.fresh("_tape");
+    this.tempName = this.fresh("_g");
+  }
+
+  fresh(base: string): string {
+    let n = base;
+    for (let k = 2; this.fn.taken.has(n); k++) n = `${base}${k}`;
+    this.fn.taken.add(n);
+    return n;
+  }
+
+  fail(n: Node, reason: string): never {
+    throw new SourceError(this.o.op, reason, this.fn.source, typeof n.start === "number" ? n.start : 0);
+  }
+
+  adj(name: string): string {
+    let a = this.adjoints.get(name);
+    if (!a) {
+      a = this.fresh(`d${name}`);
+      this.adjoints.set(name, a);
+    }
+    return a;
+  }
+
+  /** The adjoint (or tangent) of an operand: `x` → `dx`, `a[i]` → `da[i]`, `p.w[i]` → `dp.w[i]`. */
+  adjOf(n: Node): Node {
+    if (n.type === "Identifier") return id(this.adj(n.name));
+    const c = clone(n);
+    let m = c;
+    while (m.object.type === "MemberExpression") m = m.object;
+    m.object = id(this.adj(m.object.name));
+    return c;
+  }
+
+  isActive(t: Target): boolean {
+    return this.a.active.has(targetBase(t));
+  }
+
+  partials(expr: Node): { p: Partials; root: Tensor } {
+    const p = new Partials(this.a.active, (n, r) => this.fail(n, r));
+    return { p, root: p.interpret(expr) };
+  }
+
+  push(v: Node): Node {
+    this.usesTape = true;
+    return exprStmt(method(this.tapeName, "push", [v]));
+  }
+
+  pop(): Node {
+    this.usesTape = true;
+    return method(this.tapeName, "pop", []);
+  }
+}
+
+/** `adj += g · p` with the literal cases written plainly. */
+function accumulate(adj: Node, g: Node, p: Node): Node {
+  if (isLiteral(p, 1)) return assign(adj, clone(g), "+=");
+  if (isLiteral(p, -1)) return assign(adj, clone(g), "-=");
+  return assign(adj, bin("*", clone(g), p), "+=");
+}
+
+/** Reverse mode: the vector-Jacobian product as one function `(…args, dout) => [value, [d arg…]]`. */
+export function reverseMode(fn: Fn, o: Options): Node {
+  const e = new Emitter(fn, o);
+  const out = e.fresh("out");
+  fn.locals.set(out, "scalar");
+  const body = eliminateJumps(fn.body, { returnTo: out, fresh: (b) => e.fresh(b), locals: fn.locals, structured: true });
+  // the outputs: one scalar `out`, or the elements of a final array/object literal, or a local array
+  const last = body[body.length - 1];
+  let outputs: { node: Node; seed: Node }[];
+  const dout = e.fresh("dout");
+  let result: Node;
+  const seedStmts: Node[] = [];
+  if (last?.k === "return") {
+    body.pop();
+    const lit = last.value;
+    const items: [Node, Node][] = lit.type === "ArrayExpression" ? lit.elements.map((el: Node, k: number) => [el, member(id(dout), num(k))]) : lit.properties.map((p: Node) => [p.value, member(id(dout), { type: "Literal", value: p.key.value })]);
+    outputs = [];
+    const names: Node[] = [];
+    items.forEach(([value, seed], k) => {
+      const name = e.fresh(`${out}${k}`);
+      fn.locals.set(name, "scalar");
+      body.push({ k: "assign", target: { kind: "var", name }, expr: value, text: k === 0 ? last.text : "" });
+      outputs.push({ node: id(name), seed });
+      names.push(id(name));
+    });
+    result = lit.type === "ArrayExpression" ? { type: "ArrayExpression", elements: names } : { type: "ObjectExpression", properties: lit.properties.map((p: Node, k: number) => ({ ...p, value: names[k] })) };
+  } else {
+    // `return s` of a local: s itself is the output
+    const final = body[body.length - 1];
+    let assigns = 0;
+    walkAssigns(body, (t) => void (t.kind === "var" && t.name === out && assigns++));
+    const v = final?.k === "assign" && final.target.kind === "var" && final.target.name === out && assigns === 1 && final.expr.type === "Identifier" && fn.locals.has(final.expr.name) ? (final.expr.name as string) : null;
+    if (v !== null) {
+      body.pop();
+      fn.locals.delete(out);
+    }
+    result = id(v ?? out);
+    outputs = [{ node: id(v ?? out), seed: id(dout) }];
+  }
+  const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
+  e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
+  // seeds: the outputs' adjoints start as the cotangent
+  const seedInit = new Map<string, Node>();
+  for (const { node, seed } of outputs) {
+    if (!e.a.active.has(node.name)) continue;
+    if (fn.locals.get(node.name) === "array") {
+      const k = e.fresh("k");
+      seedStmts.push({
+        type: "ForStatement",
+        init: declare("let", [[k, num(0)]]),
+        test: bin("<", id(k), member(id(node.name), id("length"), false)),
+        update: update(k, "++"),
+        body: block([assign(member(id(e.adj(node.name)), id(k)), member(clone(seed), id(k)), "+=")]),
+      });
+    } else if (node.name === out) e.adjoints.set(out, dout);
+    else seedInit.set(node.name, seed);
+  }
+
+  // two passes: the first shows which variables the reverse sweep reads; only those are restored
+  forwardSweep(e, body, false);
+  e.needed = readsOf(reverseSweep(e, body, false));
+  e.usesTape = e.usesTemp = false;
+  e.counters.length = 0;
+  const fwd = forwardSweep(e, body, false);
+  const rev = reverseSweep(e, body, false);
+  // declarations: locals, then adjoints of the differentiated parameters and active scalars
+  const hoisted = [...fn.locals.keys()].filter((n) => !fn.params.some((p) => p.name === n));
+  const stmts: Node[] = [];
+  const lets = [...hoisted, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
+  if (lets.length > 0) stmts.push(declare("let", lets.map((n) => [n, null])));
+  if (e.usesTape) stmts.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
+  if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);
+  stmts.push(...fwd);
+  const adjDecls: [string, Node][] = [];
+  for (const i of o.argnums) {
+    const p = fn.params[i];
+    adjDecls.push([e.adj(p.name), p.kind === "scalar" ? num(0) : call(id("zerosOf"), [id(p.name)])]);
+  }
+  for (const [name, kind] of fn.locals) if (kind === "scalar" && e.a.active.has(name) && e.adjoints.get(name) !== dout) adjDecls.push([e.adj(name), seedInit.get(name) ?? num(0)]);
+  const decl = declare("let", adjDecls);
+  withComment(decl, "reverse sweep", true);
+  stmts.push(decl, ...seedStmts, ...rev);
+  stmts.push({ type: "ReturnStatement", argument: { type: "ArrayExpression", elements: [result, { type: "ArrayExpression", elements: o.argnums.map((i) => id(e.adj(fn.params[i].name))) }] } });
+  const name = `${fn.name}_vjp`;
+  const node: Node = {
+    type: "FunctionDeclaration",
+    id: id(name),
+    params: [...fn.params.map((p) => id(p.name)), id(dout)],
+    body: block(stmts),
+    generator: false,
+    async: false,
+  };
+  const wrtNames = o.argnums.map((i) => fn.params[i].name);
+  withComment(node, `Reverse mode of ${fn.name} with respect to ${wrtNames.join(", ")} (generated by wengert from the source).`);
+  withComment(node, `${name}(${[...fn.params.map((p) => p.name), dout].join(", ")}) returns [${fn.name}(${fn.params.map((p) => p.name).join(", ")}), [${wrtNames.map((n) => e.adj(n)).join(", ")}]]: the output and ${dout} times its derivatives.`);
+  if (e.usesTape) withComment(node, `Overwritten values, branch decisions and loop trip counts go on the tape (Tape and zerosOf come from wengert).`);
+  else if (o.argnums.some((i) => fn.params[i].kind !== "scalar")) withComment(node, `zerosOf comes from wengert.`);
+  return node;
+}
+
+/** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
+function keepsOld(e: Emitter, s: Stmt & { k: "assign" }, inLoop: boolean): boolean {
+  if (e.needed !== null && !e.needed.has(targetBase(s.target))) return false;
+  if (s.target.kind === "elem") return true;
+  return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
+}
+
+function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
+  const out: Node[] = [];
+  for (const s of ss) {
+    switch (s.k) {
+      case "declare":
+        break;
+      case "assign": {
+        const stmts: Node[] = [];
+        if (keepsOld(e, s, inLoop)) stmts.push(e.push(targetNode(s.target)));
+        stmts.push(assignment(targetNode(s.target), clone(s.expr)));
+        if (s.text) withComment(stmts[0], s.text);
+        out.push(...stmts);
+        break;
+      }
+      case "alloc": {
+        const a = assign(id(s.name), clone(s.init));
+        out.push(s.text ? withComment(a, s.text) : a);
+        if (e.a.active.has(s.name)) out.push(assign(id(e.adj(s.name)), { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] }));
+        break;
+      }
+      case "if": {
+        const needs = needsReverse(e, s, inLoop);
+        const then = forwardSweep(e, s.then, inLoop), els = forwardSweep(e, s.else, inLoop);
+        if (needs) {
+          then.push(e.push(num(1)));
+          els.push(e.push(num(0)));
+        }
+        const node = ifStmt(clone(s.test), then, els.length > 0 ? els : undefined);
+        out.push(s.text ? withComment(node, s.text) : node);
+        break;
+      }
+      case "loop": {
+        const c = e.a.canonical.get(s);
+        const init = forwardSweep(e, s.init, inLoop);
+        if (c) {
+          // for (i = A; i < B; i++): no tape, the reverse loop counts down
+          const lastInit = init[init.length - 1];
+          const initExpr = lastInit?.type === "ExpressionStatement" && lastInit.expression.type === "AssignmentExpression" ? lastInit.expression : null;
+          const body = forwardSweep(e, s.body, true);
+          const node = { type: "ForStatement", init: initExpr, test: clone(s.test), update: update(c.v, c.up ? "++" : "--"), body: block(body) };
+          const before = initExpr ? init.slice(0, -1) : init;
+          if (before.length > 0) delete before[0].comments;
+          out.push(...before);
+          out.push(withComment(node, s.text));
+          break;
+        }
+        const needs = needsReverse(e, s, inLoop);
+        out.push(...init);
+        const body = [...forwardSweep(e, s.body, true), ...forwardSweep(e, s.update, true)];
+        let counter: string | null = null;
+        if (needs) {
+          counter = e.loopCounter.get(s) ?? e.fresh("_n");
+          e.counters.push(counter);
+          e.loopCounter.set(s, counter);
+          out.push(assign(id(counter), num(0)));
+          body.push(exprStmt(update(counter, "++")));
+        }
+        const test = s.test ? clone(s.test) : { type: "Literal", value: true, raw: "true" };
+        const node = s.doWhile ? { type: "DoWhileStatement", body: block(body), test } : { type: "WhileStatement", test, body: block(body) };
+        out.push(s.text ? withComment(node, s.text) : node);
+        if (counter) out.push(e.push(id(counter)));
+        break;
+      }
+      default:
+        throw new Error(`wengert internal: ${s.k} left after jump elimination`);
+    }
+  }
+  return out;
+}
+
+/** Whether a statement leaves anything for the reverse sweep to do (restore values, propagate adjoints). */
+function needsReverse(e: Emitter, s: Stmt, inLoop: boolean): boolean {
+  switch (s.k) {
+    case "assign":
+      return keepsOld(e, s, inLoop) || e.isActive(s.target);
+    case "alloc":
+      return s.elems !== null && e.a.active.has(s.name);
+    case "if":
+      return s.then.some((x) => needsReverse(e, x, inLoop)) || s.else.some((x) => needsReverse(e, x, inLoop));
+    case "loop":
+      return s.init.some((x) => needsReverse(e, x, inLoop)) || [...(e.a.canonical.has(s) ? [] : s.update), ...s.body].some((x) => needsReverse(e, x, true));
+    default:
+      return false;
+  }
+}
+
+function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
+  const out: Node[] = [];
+  for (let i = ss.length - 1; i >= 0; i--) {
+    const s = ss[i];
+    if (!needsReverse(e, s, inLoop)) continue;
+    switch (s.k) {
+      case "assign": {
+        const stmts: Node[] = [];
+        const old = keepsOld(e, s, inLoop);
+        if (old) stmts.push(assign(targetNode(s.target), e.pop()));
+        if (e.isActive(s.target)) stmts.push(...adjointOf(e, s.target, s.expr, s.target.kind === "var" && !!s.declare && !inLoop));
+        if (stmts.length > 0 && s.text) withComment(stmts[0], s.text);
+        out.push(...stmts);
+        break;
+      }
+      case "alloc": {
+        const stmts: Node[] = [];
+        for (let k = s.elems!.length - 1; k >= 0; k--) stmts.push(...adjointOf(e, { kind: "elem", base: s.name, node: member(id(s.name), num(k)) }, s.elems![k], true));
+        if (stmts.length > 0) withComment(stmts[0], s.text);
+        out.push(...stmts);
+        break;
+      }
+      case "if": {
+        const node = ifStmt(e.pop(), reverseSweep(e, s.then, inLoop), reverseSweep(e, s.else, inLoop));
+        out.push(s.text ? withComment(node, s.text) : node);
+        break;
+      }
+      case "loop": {
+        const c = e.a.canonical.get(s);
+        const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...reverseSweep(e, s.body, true)];
+        if (c) {
+          // the counter ends one step past the last iteration: step back, and run down to the start
+          const node = {
+            type: "ForStatement",
+            init: { type: "AssignmentExpression", operator: "=", left: id(c.v), right: bin(c.up ? "-" : "+", id(c.v), num(1)) },
+            test: bin(c.up ? ">=" : "<=", id(c.v), clone(c.start)),
+            update: update(c.v, c.up ? "--" : "++"),
+            body: block(body),
+          };
+          out.push(withComment(node, s.text));
+        } else {
+          const counter = e.loopCounter.get(s)!;
+          const node = {
+            type: "ForStatement",
+            init: { type: "AssignmentExpression", operator: "=", left: id(counter), right: e.pop() },
+            test: bin(">", id(counter), num(0)),
+            update: update(counter, "--"),
+            body: block(body),
+          };
+          out.push(s.text ? withComment(node, s.text) : node);
+        }
+        out.push(...reverseSweep(e, s.init, inLoop));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The adjoint statements of `target = expr`, run after target's old value is restored. */
+function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[] {
+  const { p, root } = e.partials(expr);
+  const parts = p.partials(root);
+  const tgt = targetNode(target);
+  const tgtAdj = e.adjOf(tgt);
+  const selfKey = keyOf(tgt);
+  const selfIndex = p.slots.findIndex((s) => s.key === selfKey);
+  const out: Node[] = [];
+  const others = p.slots.map((s, k) => [s, parts[k]] as const).filter(([s, part]) => part !== null && s.key !== selfKey);
+  if (target.kind === "var" && (selfIndex < 0 || (parts[selfIndex] !== null && isLiteral(parts[selfIndex]!, 1)))) {
+    for (const [s, part] of others) out.push(accumulate(e.adjOf(s.node), tgtAdj, part!));
+    // an overwritten variable's earlier value gets no share of this adjoint (a first assignment has no earlier value)
+    if (selfIndex < 0 && e.a.overwritten.has(target.name) && !fresh) out.push(assign(clone(tgtAdj), num(0)));
+    return out;
+  }
+  if (fresh && selfIndex < 0) {
+    for (const [s, part] of others) out.push(accumulate(e.adjOf(s.node), tgtAdj, part!));
+    return out;
+  }
+  e.usesTemp = true;
+  const g = id(e.tempName);
+  out.push(assign(g, clone(tgtAdj)), assign(clone(tgtAdj), num(0)));
+  for (const [s, part] of p.slots.map((s, k) => [s, parts[k]] as const)) if (part !== null) out.push(accumulate(e.adjOf(s.node), g, part));
+  return out;
+}
+
+/** Variables read by generated statements (assignment targets and the arrays written into excluded; their indices included). */
+function readsOf(nodes: Node[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: Node): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    if (n.type === "Identifier") return void out.add(n.name);
+    if (n.type === "AssignmentExpression") {
+      let t = n.left;
+      while (t.type === "MemberExpression") visit(t.property), (t = t.object);
+      return visit(n.right);
+    }
+    if (n.type === "MemberExpression" && !n.computed) return visit(n.object);
+    for (const [k, v] of Object.entries(n)) if (k !== "comments" && v && typeof v === "object") visit(v);
+  };
+  nodes.forEach(visit);
+  return out;
+}
+
+/** Visit every assignment target of a statement list. */
+function walkAssigns(ss: Stmt[], f: (t: Target) => void): void {
+  for (const s of ss) {
+    if (s.k === "assign") f(s.target);
+    else if (s.k === "if") walkAssigns(s.then, f), walkAssigns(s.else, f);
+    else if (s.k === "loop") walkAssigns(s.init, f), walkAssigns(s.update, f), walkAssigns(s.body, f);
+  }
+}
+
+// ---- forward mode ---------------------------------------------------------------------------
+
+/** Forward mode: `(…args, …tangents of the argnums) => [value, tangent]`, a tangent statement before each active assignment. */
+export function forwardMode(fn: Fn, o: Options): Node {
+  const e = new Emitter(fn, o);
+  const outputs: Node[] = [];
+  const collect = (ss: Stmt[]) => {
+    for (const s of ss) {
+      if (s.k === "return") outputs.push(s.value);
+      else if (s.k === "if") collect(s.then), collect(s.else);
+      else if (s.k === "loop") collect(s.body);
+    }
+  };
+  collect(fn.body);
+  const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
+  e.a = analyze(fn, fn.body, wrt, outputs);
+  const body = tangentSweep(e, fn.body);
+  const name = `${fn.name}_${o.argnums.length === 0 ? "value" : "jvp"}`;
+  const params = [...fn.params.map((p) => p.name), ...o.argnums.map((i) => e.adj(fn.params[i].name))];
+  const node: Node = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body), generator: false, async: false };
+  if (o.argnums.length > 0) {
+    withComment(node, `Forward mode of ${fn.name} with respect to ${o.argnums.map((i) => fn.params[i].name).join(", ")} (generated by wengert from the source).`);
+    withComment(node, `${name}(${params.join(", ")}) returns [${fn.name}(${fn.params.map((p) => p.name).join(", ")}), its derivative along the tangents].`);
+  }
+  return node;
+}
+
+/** The tangent of an expression (null when it is zero). */
+function tangentOf(e: Emitter, expr: Node): Node | null {
+  const { p, root } = e.partials(expr);
+  return p.tangent(
+    root,
+    p.slots.map((s) => {
+      const r = rootOf(s.node);
+      return r && e.a.active.has(r.name) ? e.adjOf(s.node) : null;
+    }),
+  );
+}
+
+function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
+  const out: Node[] = [];
+  const note = (nodes: Node[], text: string) => {
+    if (nodes.length > 0 && text) withComment(nodes[0], text);
+    out.push(...nodes);
+  };
+  for (const s of ss) {
+    switch (s.k) {
+      case "declare":
+        note([declare("let", [[s.name, null]]), ...(e.a.active.has(s.name) ? [declare("let", [[e.adj(s.name), num(0)]])] : [])], s.text);
+        break;
+      case "assign": {
+        const nodes: Node[] = [];
+        if (e.isActive(s.target)) {
+          const t = tangentOf(e, s.expr) ?? num(0);
+          const tgt = e.adjOf(targetNode(s.target));
+          nodes.push(s.declare ? declare(s.declare, [[tgt.name, t]]) : assignment(tgt, t));
+        }
+        nodes.push(s.declare ? declare(s.declare, [[(s.target as { name: string }).name, clone(s.expr)]]) : assignment(targetNode(s.target), clone(s.expr)));
+        note(nodes, s.text);
+        break;
+      }
+      case "alloc": {
+        const nodes = [declare("const", [[s.name, clone(s.init)]])];
+        if (e.a.active.has(s.name)) {
+          const init = s.elems ? { type: "ArrayExpression", elements: s.elems.map((x) => tangentOf(e, x) ?? num(0)) } : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] };
+          nodes.push(declare("const", [[e.adj(s.name), init]]));
+        }
+        note(nodes, s.text);
+        break;
+      }
+      case "if":
+        note([ifStmt(clone(s.test), tangentSweep(e, s.then), tangentSweep(e, s.else))], s.text);
+        break;
+      case "loop": {
+        const init = tangentSweep(e, s.init);
+        const update = tangentSweep(e, s.update);
+        const body = block(tangentSweep(e, s.body));
+        let node: Node;
+        if (s.doWhile) node = { type: "DoWhileStatement", body, test: clone(s.test!) };
+        else if (init.length === 0 && update.length === 0 && s.test) node = { type: "WhileStatement", test: clone(s.test), body };
+        else {
+          const decls = init.every((n) => n.type === "VariableDeclaration" && n.kind === "let");
+          const initNode = init.length === 0 ? null : decls ? { type: "VariableDeclaration", kind: "let", declarations: init.flatMap((n) => n.declarations) } : init.length === 1 ? init[0].expression : { type: "SequenceExpression", expressions: init.map((n) => n.expression) };
+          const updateNode = update.length === 0 ? null : update.length === 1 ? update[0].expression : { type: "SequenceExpression", expressions: update.map((n) => n.expression) };
+          if (!decls && init.some((n) => n.type !== "ExpressionStatement")) {
+            out.push(...init);
+            node = { type: "ForStatement", init: null, test: s.test ? clone(s.test) : null, update: updateNode, body };
+          } else node = { type: "ForStatement", init: initNode, test: s.test ? clone(s.test) : null, update: updateNode, body };
+        }
+        note([node], s.text);
+        break;
+      }
+      case "break":
+        out.push({ type: "BreakStatement", label: null });
+        break;
+      case "continue":
+        out.push({ type: "ContinueStatement", label: null });
+        break;
+      case "return": {
+        if (e.o.argnums.length === 0) {
+          note([{ type: "ReturnStatement", argument: clone(s.value) }], s.text);
+          break;
+        }
+        const v = s.value;
+        let t: Node;
+        if (v.type === "ArrayExpression") t = { type: "ArrayExpression", elements: v.elements.map((x: Node) => tangentOf(e, x) ?? num(0)) };
+        else if (v.type === "ObjectExpression") t = { type: "ObjectExpression", properties: v.properties.map((p: Node) => ({ ...p, value: tangentOf(e, p.value) ?? num(0) })) };
+        else if (v.type === "Identifier" && e.fn.locals.get(v.name) === "array") t = e.a.active.has(v.name) ? id(e.adj(v.name)) : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(v.name), id("length"), false)] };
+        else t = tangentOf(e, v) ?? num(0);
+        note([{ type: "ReturnStatement", argument: { type: "ArrayExpression", elements: [clone(v), t] } }], s.text);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** `t = e`, written as a person would: `s += x`, `i++`. */
+export function assignment(target: Node, value: Node): Node {
+  const k = keyOf(target);
+  if (value.type === "BinaryExpression" && ["+", "-", "*", "/"].includes(value.operator) && keyOf(value.left) === k) {
+    if (target.type === "Identifier" && (value.operator === "+" || value.operator === "-") && isLiteral(value.right, 1) && value.right.type === "Literal") return exprStmt({ type: "UpdateExpression", operator: value.operator === "+" ? "++" : "--", prefix: false, argument: target });
+    return assign(target, value.right, `${value.operator}=`);
+  }
+  return assign(target, value);
+}

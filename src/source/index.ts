@@ -1,0 +1,222 @@
+/**
+ * @file Source transformation, the user's side: `sourceGrad`, `sourceValueAndGrad`, `sourceJvp` and
+ * `sourceVjp` take an ordinary JavaScript function (or a source text and a function's name) and
+ * return ordinary functions on numbers and arrays whose `.source` is the derivative's code.
+ * Pipeline: parse → check → normalise (normalize.ts) → derive (derive.ts) → simplify → print.
+ */
+import { InputError, TransformError, fmtValue } from "../core/errors.js";
+import { compileJS } from "../core/codegen.js";
+import { type Node, print } from "./ast.js";
+import { type Fn, normalize } from "./normalize.js";
+import { forwardMode, reverseMode } from "./derive.js";
+import { Tape, zerosOf } from "./runtime.js";
+import { interpret } from "./interpret.js";
+
+export { SourceError } from "./normalize.js";
+export { Tape, zerosOf } from "./runtime.js";
+
+export interface SourceOptions {
+  /** Which arguments to differentiate (default 0). */
+  argnums?: number | number[];
+  /** With a source text: the name of the function in it to differentiate. */
+  name?: string;
+}
+
+export interface SourceGradOptions extends SourceOptions {
+  /** Reverse mode (one sweep for the whole gradient; the default) or forward mode (one pass per input number). */
+  mode?: "reverse" | "forward";
+}
+
+/** A derivative function, with the code it runs. */
+export type SourceFn<F> = F & { readonly source: string };
+
+interface Compiled {
+  fn: Fn;
+  argnums: number[];
+  source: string;
+  call: (args: unknown[]) => unknown;
+}
+
+function checkArgnums(op: string, argnums: unknown, n: number): number[] {
+  const list = argnums === undefined ? [0] : typeof argnums === "number" ? [argnums] : argnums;
+  if (!Array.isArray(list) || list.length === 0) throw new InputError(`${op}: argnums must be a parameter index or a non-empty array of them; got ${fmtValue(argnums)}`);
+  for (const a of list) {
+    if (typeof a !== "number" || !Number.isInteger(a) || a < 0 || a >= n) throw new InputError(`${op}: argnums ${fmtValue(a)} is not a parameter index of a function of ${n} parameter${n === 1 ? "" : "s"}`);
+  }
+  if (new Set(list).size !== list.length) throw new InputError(`${op}: argnums lists a parameter twice (${list.join(", ")})`);
+  return list as number[];
+}
+
+function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new InputError(`${op}: options must be an object ({ argnums: 0 }); got ${fmtValue(opts)}`);
+  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new InputError(`${op}: unknown option ${fmtValue(k)}; the options are ${allowed.join(", ")}`);
+  return opts as Record<string, unknown>;
+}
+
+/** Compile a derivative tree: with `new Function` where allowed, otherwise through the interpreter. */
+function build(tree: Node, fn: Fn, argnums: number[]): Compiled {
+  const source = print(tree);
+  const name = tree.id.name as string;
+  const f = compileJS<(...a: unknown[]) => unknown>(["Tape", "zerosOf"], `${source}\nreturn ${name};`, [Tape, zerosOf], `source transformation of ${fn.name}`);
+  const call = f ? (args: unknown[]) => f(...args) : (args: unknown[]) => interpret(tree, args, { Tape, zerosOf });
+  return { fn, argnums, source, call };
+}
+
+/** Check the arguments against how the function uses its parameters. */
+function checkArgs(op: string, fn: Fn, args: unknown[]): void {
+  if (args.length !== fn.params.length) throw new InputError(`${op}: ${fn.name} takes ${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}; got ${args.length}`);
+  fn.params.forEach((p, i) => {
+    const a = args[i];
+    if (p.kind === "scalar" && typeof a !== "number") throw new InputError(`${op}: ${fn.name} uses its parameter ${p.name} as a number; got ${fmtValue(a)}`);
+    if (p.kind === "array" && !(Array.isArray(a) || a instanceof Float64Array || a instanceof Float32Array)) throw new InputError(`${op}: ${fn.name} indexes its parameter ${p.name}, so pass an array or a Float64Array/Float32Array; got ${fmtValue(a)}`);
+    if (p.kind === "object" && (a === null || typeof a !== "object")) throw new InputError(`${op}: ${fn.name} reads fields of its parameter ${p.name}, so pass an object; got ${fmtValue(a)}`);
+    checkNumeric(op, p.name, a, 0);
+  });
+}
+
+function checkNumeric(op: string, name: string, a: unknown, depth: number): void {
+  if (depth > 64) throw new InputError(`${op}: the argument ${name} nests more than 64 deep`);
+  if (typeof a === "number" || a instanceof Float64Array || a instanceof Float32Array) return;
+  if (Array.isArray(a)) {
+    for (const v of a) checkNumeric(op, name, v, depth + 1);
+    return;
+  }
+  if (a !== null && typeof a === "object" && (Object.getPrototypeOf(a) === Object.prototype || Object.getPrototypeOf(a) === null)) {
+    for (const v of Object.values(a)) checkNumeric(op, name, v, depth + 1);
+    return;
+  }
+  throw new InputError(`${op}: the argument ${name} holds ${fmtValue(a)}; arguments are numbers, arrays, Float64Array/Float32Array and plain objects of these`);
+}
+
+function reverse(op: string, f: unknown, opts: SourceOptions): Compiled {
+  const fn = normalize(op, f, opts.name);
+  const argnums = checkArgnums(op, opts.argnums, fn.params.length);
+  return build(reverseMode(fn, { argnums, op }), fn, argnums);
+}
+
+function forward(op: string, f: unknown, opts: SourceOptions): Compiled {
+  const fn = normalize(op, f, opts.name);
+  const argnums = checkArgnums(op, opts.argnums, fn.params.length);
+  return build(forwardMode(fn, { argnums, op }), fn, argnums);
+}
+
+function scalarOut(op: string, fn: Fn, v: unknown): number {
+  if (typeof v !== "number") throw new TransformError(`${op}: ${fn.name} must return a number to have a gradient; it returned ${fmtValue(v)} (use sourceVjp for arrays)`);
+  return v;
+}
+
+const attach = <F>(f: F, source: string): SourceFn<F> => Object.defineProperty(f, "source", { value: source, enumerable: true }) as SourceFn<F>;
+
+/**
+ * Value and gradient of a function of numbers and arrays, by source transformation:
+ * `sourceValueAndGrad(f)(x)` is `[f(x), ∇f(x)]`; the gradient has the argument's structure.
+ */
+export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
+  const op = "sourceValueAndGrad";
+  const opts = checkOptions(op, options, ["argnums", "name", "mode"]) as SourceGradOptions;
+  if (opts.mode !== undefined && opts.mode !== "reverse" && opts.mode !== "forward") throw new InputError(`${op}: mode is "reverse" or "forward"; got ${fmtValue(opts.mode)}`);
+  const single = opts.argnums === undefined || typeof opts.argnums === "number";
+  if (opts.mode === "forward") {
+    const c = forward(op, f, opts);
+    const primal = lazyPrimal(op, f, opts);
+    return attach((...args: unknown[]) => {
+      checkArgs(op, c.fn, args);
+      let value: number | null = null;
+      // one forward pass per number of the differentiated arguments
+      const grads = c.argnums.map((i) => {
+        let g = zerosOf(args[i]);
+        for (const slot of numberSlots(g)) {
+          const tangents = c.argnums.map((j) => (j === i ? setSlot(zerosOf(args[i]), slot, 1) : zerosOf(args[j])));
+          const [v, t] = c.call([...args, ...tangents]) as [unknown, unknown];
+          value = scalarOut(op, c.fn, v);
+          g = setSlot(g, slot, scalarOut(op, c.fn, t));
+        }
+        return g;
+      });
+      return [value ?? scalarOut(op, c.fn, primal().call(args)), single ? grads[0] : grads];
+    }, c.source);
+  }
+  const c = reverse(op, f, opts);
+  return attach((...args: unknown[]) => {
+    checkArgs(op, c.fn, args);
+    const [v, grads] = c.call([...args, 1]) as [unknown, unknown[]];
+    return [scalarOut(op, c.fn, v), single ? grads[0] : grads];
+  }, c.source);
+}
+
+/** The gradient of a function of numbers and arrays, by source transformation. `.source` is its code. */
+export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => unknown> {
+  const vg = sourceValueAndGrad(f, options);
+  return attach((...args: unknown[]) => vg(...args)[1], vg.source);
+}
+
+/**
+ * Forward mode: `sourceJvp(f)(primals, tangents)` is `[f(primals), J·tangents]`, tangents given for
+ * the `argnums` arguments.
+ */
+export function sourceJvp(f: unknown, options?: SourceOptions): SourceFn<(primals: unknown[], tangents: unknown[]) => [unknown, unknown]> {
+  const op = "sourceJvp";
+  const opts = checkOptions(op, options, ["argnums", "name"]) as SourceOptions;
+  const c = forward(op, f, opts);
+  return attach((primals: unknown[], tangents: unknown[]) => {
+    if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new InputError(`${op}: call it as jvp(primals, tangents) with two arrays of arguments`);
+    checkArgs(op, c.fn, primals);
+    if (tangents.length !== c.argnums.length) throw new InputError(`${op}: needs ${c.argnums.length} tangent${c.argnums.length === 1 ? "" : "s"} (one per argnum); got ${tangents.length}`);
+    tangents.forEach((t, k) => sameStructure(op, primals[c.argnums[k]], t, `tangent ${k}`));
+    return c.call([...primals, ...tangents]) as [unknown, unknown];
+  }, c.source);
+}
+
+/**
+ * Reverse mode: `sourceVjp(f)(...args)` is `[f(args), pullback]`, and `pullback(ct)` gives the
+ * cotangents of the `argnums` arguments (a list). The pullback runs the derivative code, forward
+ * sweep included: the tape is not kept between calls.
+ */
+export function sourceVjp(f: unknown, options?: SourceOptions): SourceFn<(...args: unknown[]) => [unknown, (ct: unknown) => unknown[]]> {
+  const op = "sourceVjp";
+  const opts = checkOptions(op, options, ["argnums", "name"]) as SourceOptions;
+  const c = reverse(op, f, opts);
+  const primal = lazyPrimal(op, f, opts);
+  return attach((...args: unknown[]) => {
+    checkArgs(op, c.fn, args);
+    const frozen = args.slice();
+    const value = primal().call(frozen);
+    const pullback = (ct: unknown) => {
+      sameStructure(op, value, ct, "the cotangent");
+      return (c.call([...frozen, ct]) as [unknown, unknown[]])[1];
+    };
+    return [value, pullback];
+  }, c.source);
+}
+
+/** The function itself, compiled from its normalised form (for a source text there is no other). */
+function lazyPrimal(op: string, f: unknown, opts: SourceOptions): () => Compiled {
+  let c: Compiled | null = null;
+  return () => (c ??= ((fn) => build(forwardMode(fn, { argnums: [], op }), fn, []))(normalize(op, f, opts.name)));
+}
+
+function sameStructure(op: string, like: unknown, t: unknown, what: string): void {
+  const kind = (v: unknown) => (typeof v === "number" ? "number" : Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array ? `array of length ${(v as ArrayLike<unknown>).length}` : v !== null && typeof v === "object" ? "object" : typeof v);
+  if (kind(like) !== kind(t)) throw new InputError(`${op}: ${what} must have the structure of its value (${kind(like)}); got ${fmtValue(t)}`);
+  if (typeof like === "object" && like !== null && !ArrayBuffer.isView(like)) {
+    for (const [k, v] of Object.entries(like)) sameStructure(op, v, (t as Record<string, unknown>)[k], what);
+  }
+}
+
+/** Paths to the numbers of a structure (for forward mode's one pass per input number). */
+function numberSlots(x: unknown, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (typeof x === "number") out.push(path);
+  else if (x instanceof Float64Array || x instanceof Float32Array) for (let i = 0; i < x.length; i++) out.push([...path, i]);
+  else if (Array.isArray(x)) x.forEach((v, i) => numberSlots(v, [...path, i], out));
+  else if (x !== null && typeof x === "object") for (const [k, v] of Object.entries(x)) numberSlots(v, [...path, k], out);
+  return out;
+}
+
+function setSlot(x: unknown, path: (string | number)[], v: number): unknown {
+  if (path.length === 0) return v;
+  let o = x as Record<string | number, unknown>;
+  for (const p of path.slice(0, -1)) o = o[p] as Record<string | number, unknown>;
+  o[path[path.length - 1]] = v;
+  return x;
+}

@@ -1,0 +1,48 @@
+/**
+ * @file What derivative source code calls at run time: the tape (a growable Float64Array stack for
+ * overwritten values, branch decisions and loop trip counts) and `zerosOf` (an adjoint shaped like
+ * an argument). Generated code receives both as parameters; standalone, import them from wengert.
+ */
+import { InputError, fmtValue } from "../core/errors.js";
+
+/** A stack of numbers in one typed array that doubles when full: no object per entry. */
+export class Tape {
+  private buf = new Float64Array(256);
+  private n = 0;
+  /** The most entries held at once, for reporting memory. */
+  peak = 0;
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const bigger = new Float64Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.n++] = v;
+    if (this.n > this.peak) this.peak = this.n;
+  }
+  pop(): number {
+    return this.buf[--this.n];
+  }
+  get length(): number {
+    return this.n;
+  }
+  /** Bytes of tape entries at the peak. */
+  get peakBytes(): number {
+    return this.peak * 8;
+  }
+}
+
+/** Zeros with the structure of `x`: 0 for a number, the same kind of array, an object with the same keys. */
+export function zerosOf(x: unknown, depth = 0): unknown {
+  if (depth > 64) throw new InputError(`zerosOf: the argument nests more than 64 deep`);
+  if (typeof x === "number") return 0;
+  if (x instanceof Float64Array) return new Float64Array(x.length);
+  if (x instanceof Float32Array) return new Float32Array(x.length);
+  if (Array.isArray(x)) return x.map((v) => zerosOf(v, depth + 1));
+  if (x !== null && typeof x === "object" && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(x)) Object.defineProperty(out, k, { value: zerosOf((x as Record<string, unknown>)[k], depth + 1), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  throw new InputError(`zerosOf: arguments are numbers, arrays, Float64Array/Float32Array and plain objects of these; got ${fmtValue(x)}`);
+}
