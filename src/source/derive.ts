@@ -132,11 +132,11 @@ function canonicalLoop(s: Stmt & { k: "loop" }): { v: string; start: Node; up: b
   const init = s.init[0], upd = s.update[0], test = s.test;
   if (init.k !== "assign" || init.target.kind !== "var" || upd.k !== "assign" || upd.target.kind !== "var") return null;
   const v = init.target.name;
-  if (upd.target.name !== v || test.type !== "BinaryExpression" || test.left.type !== "Identifier" || test.left.name !== v) return null;
+  if (upd.target.name !== v) return null;
   const e = upd.expr;
-  if (e.type !== "BinaryExpression" || e.left.type !== "Identifier" || e.left.name !== v || e.right.type !== "Literal" || e.right.value !== 1) return null;
+  if (e.type !== "BinaryExpression" || e.left.type !== "Identifier" || e.left.name !== v || e.right.type !== "Literal" || e.right.value !== 1 || (e.operator !== "+" && e.operator !== "-")) return null;
   const up = e.operator === "+";
-  if (!(up ? ["<", "<="] : [">", ">="]).includes(test.operator) || (e.operator !== "+" && e.operator !== "-")) return null;
+  void test; // any condition: the counter's value at exit says how many steps ran
   const startVars = new Set<string>();
   walk(init.expr, (n) => void (n.type === "Identifier" && startVars.add(n.name)));
   let ok = true;
@@ -345,7 +345,7 @@ class Emitter {
   }
 
   fail(n: Node, reason: string): never {
-    throw new SourceError(this.o.op, reason, this.fn.source, typeof n.start === "number" ? n.start : 0);
+    throw new SourceError(this.o.op, reason, this.fn.source, typeof n.start === "number" ? n.start - this.fn.shift : 0);
   }
 
   adj(name: string): string {
@@ -459,10 +459,18 @@ export function reverseMode(fn: Fn, o: Options): Node {
   e.counters.length = 0;
   const fwd = forwardSweep(e, body, false);
   const rev = reverseSweep(e, body, false);
+  // the reverse sweep restores overwritten values: keep the output as it was
+  if (result.type === "Identifier" && result.name !== out && e.needed!.has(result.name) && (e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) {
+    const kept = e.fresh("value");
+    fn.locals.set(kept, "scalar");
+    fwd.push(assign(id(kept), fn.locals.get(result.name) === "array" ? method(result.name, "slice", []) : id(result.name)));
+    result = id(kept);
+  }
   // declarations: locals, then adjoints of the differentiated parameters and active scalars
   const hoisted = [...fn.locals.keys()].filter((n) => !fn.params.some((p) => p.name === n));
   const stmts: Node[] = [];
-  const lets = [...hoisted, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
+  const arrayAdjoints = [...fn.locals].filter(([n, k]) => k === "array" && e.a.active.has(n)).map(([n]) => e.adj(n));
+  const lets = [...hoisted, ...arrayAdjoints, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
   if (lets.length > 0) stmts.push(declare("let", lets.map((n) => [n, null])));
   if (e.usesTape) stmts.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
   if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);

@@ -48,6 +48,8 @@ export interface Fn {
   taken: Set<string>;
   /** The text errors point into. */
   source: string;
+  /** Subtract from a node's `start` to point into `source`. */
+  shift: number;
 }
 
 /** Math functions of the subset: derivative rules come from the catalogue (source/derive.ts). */
@@ -262,13 +264,13 @@ class Normalizer {
     }
     let body: Stmt[];
     if (fn.body.type === "BlockStatement") body = this.block(fn.body.body);
-    else body = this.withPending(() => [{ k: "return", value: this.expr(fn.body), text: this.text(fn.body) }] as Stmt[]);
+    else body = this.withPending(() => [{ k: "return", value: this.returnValue(fn.body), text: this.text(fn.body) }] as Stmt[]);
     this.scopes.pop();
     if (!endsInReturn(body)) this.fail(fn, `${fnName(fn)} must end with a return statement of the value to differentiate`);
     const used = new Set<string>();
     walkStmts(body, (n) => void (n.type === "Identifier" && used.add(n.name)));
     for (const p of params) if (!used.has(p.name)) p.kind = "unused";
-    return { name: fnName(fn), params, body, locals: this.locals, taken: this.taken, source: this.src.text.slice(this.src.shift) };
+    return { name: fnName(fn), params, body, locals: this.locals, taken: this.taken, source: this.src.text.slice(this.src.shift), shift: this.src.shift };
   }
 
   private checkFunctionNode(fn: Node, what: string): void {
@@ -405,7 +407,7 @@ class Normalizer {
         continue;
       }
       if (init.type === "ArrayExpression" || init.type === "ObjectExpression") this.fail(init, `only arrays of numbers are supported as local data`);
-      const value = this.expr(init);
+      const value = this.lift(this.expr(init));
       const u = this.declareLocal(d, name, "scalar", s.kind === "const");
       out.push({ k: "assign", target: { kind: "var", name: u }, expr: value, declare: s.kind, text });
     }
@@ -461,7 +463,7 @@ class Normalizer {
       const binary: Record<string, string> = { "+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**", "%=": "%" };
       if (op !== "=" && !(op in binary)) this.fail(e, `the assignment operator ${op} is not supported`);
       const target = this.target(unwrapTS(e.left));
-      const right = this.expr(e.right);
+      const right = this.lift(this.expr(e.right));
       const expr = op === "=" ? right : bin(binary[op], targetNode(target), right);
       return [{ k: "assign", target, expr, text }];
     }
@@ -498,21 +500,61 @@ class Normalizer {
     return this.fail(n, `only local variables and elements of local arrays can be assigned`);
   }
 
+  /**
+   * A conditional expression whose branches read variables becomes an if statement before the
+   * statement (`_sel` holds its value): the branch not taken is then never evaluated or
+   * differentiated, as in the original (its operands may not even exist, like x[i − 1] at i = 0).
+   */
+  private lift(n: Node): Node {
+    const { pre, value } = this.liftInto(n);
+    if (pre.length > 0 && this.noLift) this.fail(n, `a conditional expression (?:) is not supported in a loop update; move it into the loop body`);
+    this.pending.push(...pre);
+    return value;
+  }
+
+  private noLift = false;
+
+  private liftInto(n: Node): { pre: Stmt[]; value: Node } {
+    const reads = (x: Node) => {
+      let r = false;
+      walk(x, (c) => void (c.type === "Identifier" && !["Math", "Infinity", "NaN"].includes(c.name) && (r = true)));
+      return r;
+    };
+    if (n.type === "ConditionalExpression" && (reads(n.consequent) || reads(n.alternate))) {
+      const a = this.liftInto(n.consequent), b = this.liftInto(n.alternate);
+      const t = this.fresh("_sel");
+      this.locals.set(t, "scalar");
+      const set = (v: Node): Stmt => ({ k: "assign", target: { kind: "var", name: t }, expr: v, text: "" });
+      return { pre: [{ k: "if", test: n.test, then: [...a.pre, set(a.value)], else: [...b.pre, set(b.value)], text: "" }], value: { ...id(t), start: n.start } };
+    }
+    const pre: Stmt[] = [];
+    const sub = (c: Node) => {
+      const r = this.liftInto(c);
+      pre.push(...r.pre);
+      return r.value;
+    };
+    if (n.type === "BinaryExpression") return { pre, value: { ...n, left: sub(n.left), right: sub(n.right) } };
+    if (n.type === "UnaryExpression") return { pre, value: { ...n, argument: sub(n.argument) } };
+    if (n.type === "CallExpression") return { pre, value: { ...n, arguments: n.arguments.map(sub) } };
+    if (n.type === "ConditionalExpression") return { pre, value: n };
+    return { pre, value: n };
+  }
+
   /** What a return statement gives back: a number, an array literal or object literal of numbers, or a local array. */
   private returnValue(n: Node): Node {
     n = unwrapTS(n);
-    if (n.type === "ArrayExpression") return { type: "ArrayExpression", elements: (n.elements as Node[]).map((e) => (e && e.type !== "SpreadElement" ? this.expr(e) : this.fail(n, `return arrays as [a, b, …] without holes or spreads`))) };
+    if (n.type === "ArrayExpression") return { type: "ArrayExpression", elements: (n.elements as Node[]).map((e) => (e && e.type !== "SpreadElement" ? this.lift(this.expr(e)) : this.fail(n, `return arrays as [a, b, …] without holes or spreads`))) };
     if (n.type === "ObjectExpression") {
       return {
         type: "ObjectExpression",
         properties: (n.properties as Node[]).map((p) => {
           if (p.type !== "Property" || p.computed || p.kind !== "init" || p.method) this.fail(p, `return objects as { key: value, … } with plain keys`);
           const key = p.key.type === "Identifier" ? p.key.name : p.key.type === "Literal" ? String(p.key.value) : this.fail(p.key, `keys must be names or literals`);
-          return { type: "Property", key: { type: "Literal", value: key }, value: this.expr(p.value), kind: "init", computed: false, method: false, shorthand: false };
+          return { type: "Property", key: { type: "Literal", value: key }, value: this.lift(this.expr(p.value)), kind: "init", computed: false, method: false, shorthand: false };
         }),
       };
     }
-    return this.expr(n);
+    return this.lift(this.expr(n));
   }
 
   private forStatement(s: Node): Stmt[] {
@@ -526,7 +568,9 @@ class Normalizer {
     if (s.test) this.noCallsIn(s.test, "a loop condition");
     if (s.update) this.noCallsIn(s.update, "a loop update");
     const test = s.test ? this.expr(s.test) : null;
+    this.noLift = true;
     const update = s.update ? this.expressionStatement({ type: "ExpressionStatement", expression: s.update, start: s.update.start, end: s.update.end }) : [];
+    this.noLift = false;
     this.loopDepth++;
     const body = this.body(s.body);
     this.loopDepth--;
@@ -569,8 +613,14 @@ class Normalizer {
     });
   }
 
-  /** Check and rename an expression; calls to helpers are inlined into `pending`. */
+  /** Check and rename an expression; calls to helpers are inlined into `pending`. Keeps the position for later errors. */
   expr(n: Node, inBranch = false): Node {
+    const out = this.exprInner(n, inBranch);
+    if (typeof out.start !== "number" && typeof n.start === "number") out.start = n.start;
+    return out;
+  }
+
+  private exprInner(n: Node, inBranch: boolean): Node {
     n = unwrapTS(n);
     switch (n.type) {
       case "Literal":

@@ -1,0 +1,367 @@
+/**
+ * @file Source transformation: golden files of printed derivatives (tests/source/golden, rewritten
+ * with UPDATE_GOLDEN=1), every example checked against central differences and between modes,
+ * randomly generated programs inside the subset (reverse vs forward vs central differences, the
+ * dot-product test, agreement with eager grad), rejection of every construct outside the subset
+ * with its line and column, the interpreter used when new Function is refused, and hostile names.
+ */
+import { describe, it, expect } from "vitest";
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { parse as babelParse } from "@babel/parser";
+import { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, grad, tensor, symbolic, Tensor } from "../src/index.js";
+import * as w from "../src/index.js";
+import { SOURCE_EXAMPLES } from "../src/source/examples.js";
+import { interpret } from "../src/source/interpret.js";
+import { normalize } from "../src/source/normalize.js";
+import { reverseMode } from "../src/source/derive.js";
+import { Tape, zerosOf } from "../src/source/runtime.js";
+import { toNums } from "./helpers.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const goldenDir = join(here, "source", "golden");
+
+type Nested = number | number[] | Nested[] | Float64Array | { [k: string]: Nested };
+
+/** The numbers of a structure, in order. */
+function leaves(x: unknown): number[] {
+  if (typeof x === "number") return [x];
+  if (ArrayBuffer.isView(x)) return Array.from(x as Float64Array);
+  if (Array.isArray(x)) return x.flatMap(leaves);
+  if (x && typeof x === "object") return Object.values(x).flatMap(leaves);
+  throw new Error(`not numeric: ${String(x)}`);
+}
+
+/** `x` with its numbers replaced, in order, by `vals`. */
+function rebuild(x: unknown, vals: number[], at = { i: 0 }): unknown {
+  if (typeof x === "number") return vals[at.i++];
+  if (x instanceof Float64Array) return Float64Array.from(x, () => vals[at.i++]);
+  if (Array.isArray(x)) return x.map((v) => rebuild(v, vals, at));
+  return Object.fromEntries(Object.entries(x as object).map(([k, v]) => [k, rebuild(v, vals, at)]));
+}
+
+/** Central differences of a scalar function of args, for the args in argnums. */
+function centralGrad(f: (...a: unknown[]) => number, args: unknown[], argnums: number[], h = 1e-6): number[][] {
+  return argnums.map((i) => {
+    const base = leaves(args[i]);
+    return base.map((_, k) => {
+      const at = (d: number) => {
+        const v = base.slice();
+        v[k] += d;
+        const a = args.slice();
+        a[i] = rebuild(args[i], v);
+        return f(...a);
+      };
+      return (at(h) - at(-h)) / (2 * h);
+    });
+  });
+}
+
+/** One-sided differences (x + h − x) / h for each number of the two arguments [x, y]. */
+function oneSided(f: (...a: unknown[]) => number, [x, y]: unknown[], h: number): number[] {
+  const f0 = f(x, y);
+  const xs = x as number[];
+  return [...xs.map((_, k) => (f(xs.map((v, j) => (j === k ? v + h : v)), y) - f0) / h), (f(x, (y as number) + h) - f0) / h];
+}
+
+function close(a: number[], b: number[], tol: number): boolean {
+  return a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol * (1 + Math.abs(b[i])));
+}
+
+/** The example's own function, run as plain JavaScript. */
+function plain(source: string, name: string): (...a: unknown[]) => number {
+  return new Function(`${source}\nreturn ${name};`)() as (...a: unknown[]) => number;
+}
+
+describe("source transformation: examples", () => {
+  for (const ex of SOURCE_EXAMPLES) {
+    it(`${ex.name}: reverse = forward = central differences, value = the function's`, () => {
+      const f = plain(ex.source, ex.fn);
+      const [v, g] = sourceValueAndGrad(ex.source, { name: ex.fn, argnums: ex.argnums })(...ex.args);
+      const gf = sourceGrad(ex.source, { name: ex.fn, argnums: ex.argnums, mode: "forward" })(...ex.args);
+      expect(v).toBe(f(...ex.args));
+      const fd = centralGrad(f, ex.args, ex.argnums);
+      const rev = (g as unknown[]).map(leaves), fwd = (gf as unknown[]).map(leaves);
+      rev.forEach((r, k) => {
+        expect(close(r, fwd[k], 1e-12)).toBe(true);
+        expect(close(r, fd[k], 1e-6)).toBe(true);
+      });
+      // the gradient has each argument's structure
+      ex.argnums.forEach((i, k) => expect(JSON.stringify(rebuild(ex.args[i], rev[k].map(() => 0)))).toBe(JSON.stringify(rebuild((g as unknown[])[k], rev[k].map(() => 0)))));
+    });
+
+    it(`${ex.name}: printed derivative matches the golden file and parses`, () => {
+      const rev = sourceGrad(ex.source, { name: ex.fn, argnums: ex.argnums }).source;
+      const fwd = sourceJvp(ex.source, { name: ex.fn, argnums: ex.argnums }).source;
+      const text = `// ${ex.name}: reverse mode\n${rev}\n// ${ex.name}: forward mode\n${fwd}`;
+      babelParse(rev, { sourceType: "script" });
+      babelParse(fwd, { sourceType: "script" });
+      const file = join(goldenDir, `${ex.name}.js`);
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+        mkdirSync(goldenDir, { recursive: true });
+        writeFileSync(file, text);
+      }
+      expect(text).toBe(readFileSync(file, "utf8"));
+    });
+  }
+
+  it("the seed example gives the seeds' numbers", () => {
+    const f = (x1: number, x2: number) => Math.log(x1) + x1 * x2 - Math.sin(x2);
+    const [v, [d1, d2]] = sourceValueAndGrad(f, { argnums: [0, 1] })(2, 5) as [number, number[]];
+    expect(v).toBeCloseTo(11.652071, 6);
+    expect(d1).toBeCloseTo(5.5, 12);
+    expect(d2).toBeCloseTo(2 - Math.cos(5), 12);
+    const [, t] = sourceJvp(f, { argnums: [0, 1] })([2, 5], [1, 0]);
+    expect(t).toBeCloseTo(5.5, 12);
+  });
+
+  it("the logistic map's derivative code does not grow with k (the symbolic derivative's tree does)", () => {
+    const ex = SOURCE_EXAMPLES.find((e) => e.name === "logistic-map")!;
+    const g = sourceGrad(ex.source, { name: ex.fn });
+    const lines = g.source.split("\n").length;
+    expect(lines).toBeLessThan(40);
+    for (const k of [1, 5, 10]) {
+      const f = plain(ex.source, ex.fn);
+      const fd = centralGrad(f, [0.3, k], [0], 1e-7)[0][0];
+      expect(Math.abs((g(0.3, k) as number) - fd)).toBeLessThan(1e-4 * (1 + Math.abs(fd)));
+    }
+    let l: symbolic.Expr = symbolic.symbol("l");
+    for (let i = 0; i < 10; i++) l = l.mul(4).mul(l.neg().add(1));
+    expect(symbolic.treeSize(symbolic.diff(l, "l"))).toBeGreaterThan(100 * lines);
+  });
+
+  it("Float64Array and Float32Array in, the same type out; objects keep their keys", () => {
+    const g = sourceGrad(SOURCE_EXAMPLES[1].source, { name: "sumOfSquares" });
+    const a = g(new Float64Array([1, 2, 3]));
+    expect(a).toBeInstanceOf(Float64Array);
+    expect(Array.from(a as Float64Array)).toEqual([2, 4, 6]);
+    const b = g(new Float32Array([1, 2, 3]));
+    expect(b).toBeInstanceOf(Float32Array);
+    const p = sourceGrad(`function f(p) { let s = p.b * p.b; for (let i = 0; i < p.w.length; i++) s += p.w[i] * p.b; return s; }`, { name: "f" })({ w: [1, 2], b: 3 });
+    expect(p).toEqual({ w: [3, 3], b: 9 });
+  });
+
+  it("sourceVjp of an array-valued function: pullback = transposed forward mode (dot-product test)", () => {
+    const src = `function f(x, y) {
+      const out = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) out[i] = Math.sin(x[i]) * y + (i > 0 ? x[i - 1] * x[i] : 0);
+      return out;
+    }`;
+    const x = [0.3, -1.2, 0.7], y = 1.5;
+    const [value, back] = sourceVjp(src, { name: "f", argnums: [0, 1] })(x, y);
+    expect(Array.from(value as Float64Array)).toEqual(Array.from(plain(src, "f")(x, y) as unknown as Float64Array));
+    const u = [0.1, 0.2, -0.3], ct = [1, -2, 0.5], vy = 0.7;
+    const [, jv] = sourceJvp(src, { name: "f", argnums: [0, 1] })([x, y], [u, vy]);
+    const [gx, gy] = back(ct) as [number[], number];
+    const lhs = leaves(jv).reduce((s, t, i) => s + t * ct[i], 0);
+    const rhs = leaves(gx).reduce((s, t, i) => s + t * u[i], 0) + gy * vy;
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-12);
+    // literal array and object outputs
+    const [v2, back2] = sourceVjp(`function g(a) { return [a * a, Math.exp(a)]; }`, { name: "g" })(2);
+    expect(v2).toEqual([4, Math.exp(2)]);
+    expect(back2([1, 1])[0]).toBeCloseTo(4 + Math.exp(2), 12);
+    const [v3, back3] = sourceVjp(`function g(a) { return { sq: a * a, cube: a * a * a }; }`, { name: "g" })(2);
+    expect(v3).toEqual({ sq: 4, cube: 8 });
+    expect(back3({ sq: 1, cube: 0.5 })[0]).toBeCloseTo(4 + 6, 12);
+  });
+
+  it("break, continue and early return inside loops", () => {
+    const src = `function f(x, n) {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] < 0) continue;
+        if (s > n) break;
+        s += x[i] * x[i];
+        let j = 0;
+        while (true) { j++; if (j > 2) break; s += Math.sin(s) * 0.1; }
+      }
+      for (const v of x) { if (v > 10) return v * s; }
+      return s * 2;
+    }`;
+    const f = plain(src, "f");
+    for (const [x, n] of [[[0.5, -1, 2, 0.25, 3], 4], [[0.5, -1, 2, 0.25, 30], 100], [[1, 2, 3], 0.5]] as [number[], number][]) {
+      const g = sourceGrad(src, { name: "f" })(x, n) as number[];
+      const gf = sourceGrad(src, { name: "f", mode: "forward" })(x, n) as number[];
+      expect(close(g, gf, 1e-12)).toBe(true);
+      expect(close(g, centralGrad(f, [x, n], [0])[0], 1e-6)).toBe(true);
+    }
+  });
+
+  it("arrow functions, TypeScript sources, method shorthand and constants", () => {
+    expect(sourceGrad((x: number) => x * x * x)(2)).toBe(12);
+    const ts = `const SCALE = 3;
+      interface P { w: number[] }
+      export function f(x: number[], k: number): number { let s: number = 0; for (const v of x) s += (v as number) ** 2 * SCALE; return s * k!; }`;
+    expect(sourceGrad(ts, { name: "f" })([1, 2], 2)).toEqual([12, 24]);
+    const obj = { m(x: number) { return Math.exp(x); } };
+    expect(sourceGrad(obj.m)(0)).toBe(1);
+  });
+
+  it("without new Function the derivative runs through the interpreter, with the same results", () => {
+    for (const ex of SOURCE_EXAMPLES) {
+      const fn = normalize("test", ex.source, ex.fn);
+      const tree = reverseMode(fn, { argnums: ex.argnums, op: "test" });
+      const compiled = sourceValueAndGrad(ex.source, { name: ex.fn, argnums: ex.argnums })(...ex.args);
+      const [v, g] = interpret(tree, [...ex.args, 1], { Tape, zerosOf }) as [number, unknown[]];
+      expect(v).toBe(compiled[0]);
+      expect(leaves(g)).toEqual(leaves(compiled[1]));
+    }
+  });
+});
+
+describe("source transformation: random programs", () => {
+  // A program: statements over scalars s0..s2, the scalar argument y, the array argument x (length 3)
+  // and a local array a (length 3). Expressions are smooth (no kinks where differences are taken).
+  const V = ["s0", "s1", "s2", "y"];
+  const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
+    e: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.constantFrom(...V, "x[0]", "x[2]", "a[1]", "0.5", "2"),
+      fc.tuple(tie("e"), fc.constantFrom("+", "-", "*"), tie("e")).map(([a, o, b]) => `(${a} ${o} ${b})`),
+      fc.tuple(tie("e"), tie("e")).map(([a, b]) => `(${a} / (1 + ${b} * ${b}))`),
+      fc.tuple(fc.constantFrom("Math.sin", "Math.cos", "Math.tanh", "Math.atan"), tie("e")).map(([f, a]) => `${f}(${a})`),
+      tie("e").map((a) => `Math.sqrt(1 + ${a} * ${a})`),
+      tie("e").map((a) => `Math.exp(0.1 * Math.tanh(${a}))`),
+      fc.tuple(tie("e"), tie("e"), tie("e")).map(([c, a, b]) => `(${c} > 0.3 ? ${a} : ${b})`),
+    ),
+  })).e as fc.Arbitrary<string>;
+  const target = fc.constantFrom("s0", "s1", "s2", "a[0]", "a[1]", "a[2]");
+  const stmt: fc.Arbitrary<string> = fc.letrec((tie) => ({
+    s: fc.oneof(
+      { depthSize: "small" },
+      fc.tuple(target, fc.constantFrom("=", "+=", "*="), expr).map(([t, o, e]) => `${t} ${o} ${e};`),
+      fc.tuple(expr, fc.array(tie("s"), { maxLength: 3 }), fc.array(tie("s"), { maxLength: 2 })).map(([c, a, b]) => `if (${c} > 0) { ${a.join(" ")} } else { ${b.join(" ")} }`),
+      fc.tuple(fc.array(tie("s"), { maxLength: 3 }), expr).map(([b, e]) => `for (let i = 0; i < x.length; i++) { a[i] += x[i] * ${e}; ${b.join(" ")} }`),
+      fc.tuple(fc.array(tie("s"), { maxLength: 2 }), expr).map(([b, e]) => `{ let k = 0; while (k < 3 && ${e} < 5) { ${b.join(" ")} k++; } }`),
+      fc.tuple(fc.array(tie("s"), { maxLength: 2 }), fc.integer({ min: 0, max: 2 })).map(([b, m]) => `for (const v of x) { if (v > ${m}) break; s1 += v * s0; ${b.join(" ")} }`),
+    ),
+  })).s as fc.Arbitrary<string>;
+  const program = fc.array(stmt, { minLength: 1, maxLength: 6 }).map(
+    (ss) => `function f(x, y) {
+  let s0 = y, s1 = 0.5, s2 = x[1];
+  const a = new Float64Array(3);
+  ${ss.join("\n  ")}
+  return s0 + s1 * s2 + a[0] - a[1] * a[2];
+}`,
+  );
+
+  it("reverse = forward = central differences; the dot-product test holds", () => {
+    fc.assert(
+      fc.property(program, fc.array(fc.integer({ min: -100, max: 100 }).map((k) => k / 67 + 0.00731), { minLength: 4, maxLength: 4 }), (src, p) => {
+        const f = plain(src, "f");
+        const args = [p.slice(0, 3), p[3]];
+        if (!Number.isFinite(f(...args)) || Math.abs(f(...args)) > 1e4) return;
+        const [g0, g1] = sourceGrad(src, { name: "f", argnums: [0, 1] })(...args) as [number[], number];
+        const [h0, h1] = sourceGrad(src, { name: "f", argnums: [0, 1], mode: "forward" })(...args) as [number[], number];
+        expect(close([...g0, g1], [...h0, h1], 1e-9)).toBe(true);
+        // central differences
+        const fd = centralGrad(f, args, [0, 1], 1e-6).flat();
+        const ahead = oneSided(f, args, 1e-6), behind = oneSided(f, args, -1e-6);
+        // at a kink the derivative taken is one side's: accept either one-sided difference there
+        const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
+        [...g0, g1].forEach((g, k) => expect(near(g, fd[k], 1e-3) || near(g, ahead[k], 1e-2) || near(g, behind[k], 1e-2)).toBe(true));
+        // dot-product test: ⟨J·u, 1⟩ = ⟨u, Jᵀ·1⟩
+        const u = [0.3, -0.2, 0.5], uy = -0.4;
+        const [, t] = sourceJvp(src, { name: "f", argnums: [0, 1] })(args, [u, uy]);
+        expect(Math.abs((t as number) - (g0[0] * u[0] + g0[1] * u[1] + g0[2] * u[2] + g1 * uy))).toBeLessThan(1e-9 * (1 + Math.abs(t as number)));
+      }),
+      { numRuns: 100, seed: 20261126 },
+    );
+  });
+
+  it("agrees with eager grad on the same computation written with wengert ops", () => {
+    // straight-line code and counted loops: the same statements, once as JS numbers, once as tensors
+    const body = (m: typeof Math | Record<string, (...a: Tensor[]) => Tensor>, x: (i: number) => unknown, y: unknown) => {
+      const M = m as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const add = (a: unknown, b: unknown) => (typeof a === "number" && typeof b === "number" ? a + b : w.add(a as Tensor, b as Tensor));
+      const mul = (a: unknown, b: unknown) => (typeof a === "number" && typeof b === "number" ? a * b : w.mul(a as Tensor, b as Tensor));
+      let s: unknown = y;
+      for (let i = 0; i < 3; i++) s = add(mul(M.sin(mul(s, x(i))), M.tanh(x(i))), mul(M.exp(mul(0.1, x(i))), s));
+      return s;
+    };
+    const src = `function f(x, y) { let s = y; for (let i = 0; i < 3; i++) s = Math.sin(s * x[i]) * Math.tanh(x[i]) + Math.exp(0.1 * x[i]) * s; return s; }`;
+    const args: [number[], number] = [[0.4, -0.8, 1.1], 0.9];
+    const [gx, gy] = sourceGrad(src, { name: "f", argnums: [0, 1] })(...args) as [number[], number];
+    const [ex, ey] = grad((x: Tensor, y: Tensor) => body(w as never, (i) => w.take(x, i), y) as Tensor, { argnums: [0, 1] })(tensor(args[0]), tensor(args[1]));
+    expect(close(gx, toNums(ex), 1e-12)).toBe(true);
+    expect(Math.abs(gy - toNums(ey)[0])).toBeLessThan(1e-12);
+  });
+});
+
+describe("source transformation: rejections with line and column", () => {
+  const cases: [string, string, RegExp, number, number][] = [
+    ["this", `function f(x) {\n  return this.k * x;\n}`, /this is not supported/, 2, 10],
+    ["class", `function f(x) {\n  class A {}\n  return x;\n}`, /classes are not supported/, 2, 3],
+    ["try", `function f(x) {\n  try { x = 1; } catch (e) {}\n  return x;\n}`, /try is not supported/, 2, 3],
+    ["generator", `function* f(x) {\n  yield x;\n}`, /generator/, 1, 1],
+    ["async", `async function f(x) {\n  return x;\n}`, /async/, 1, 1],
+    ["eval", `function f(x) {\n  return eval("x");\n}`, /unknown function eval/, 2, 10],
+    ["with", `function f(x) {\n  with (Math) { x = sin(x); }\n  return x;\n}`, /cannot parse|with is not supported/, 2, 3],
+    ["getter", `function f(x) {\n  const o = { get v() { return x; } };\n  return o.v;\n}`, /only arrays of numbers|not supported/, 2, 13],
+    ["closure", `function f(x) {\n  const g = (y) => y * x;\n  return g(x);\n}`, /closures\) are not supported/, 2, 13],
+    ["outer variable", `function f(x) {\n  return x * scale;\n}`, /unknown name scale/, 2, 14],
+    ["argument mutation", `function f(x) {\n  x[0] = 1;\n  return x[0];\n}`, /arguments are read-only/, 2, 3],
+    ["unknown function", `function f(x) {\n  return foo(x);\n}`, /unknown function foo/, 2, 10],
+    ["Math.random", `function f(x) {\n  return x * Math.random();\n}`, /Math.random is not differentiable/, 2, 14],
+    ["recursion", `function f(x) {\n  return x < 1 ? x : f(x / 2);\n}`, /calls inside \?:|recursive/, 2, 22],
+    ["switch", `function f(x) {\n  switch (x) { case 1: return 1; }\n  return x;\n}`, /switch is not supported/, 2, 3],
+    ["var", `function f(x) {\n  var y = x;\n  return y;\n}`, /use let or const/, 2, 3],
+    ["string", `function f(x) {\n  return x + "a";\n}`, /strings/, 2, 14],
+    ["array in loop", `function f(x) {\n  let s = 0;\n  for (let i = 0; i < 3; i++) {\n    const t = new Float64Array(2);\n    s += t[0];\n  }\n  return s;\n}`, /allocated before any loop/, 4, 11],
+    ["modulo of a differentiated value", `function f(x) {\n  return x % 2;\n}`, /operator % is not differentiable/, 2, 10],
+    ["no return", `function f(x) {\n  let y = x;\n}`, /must end with a return/, 1, 1],
+    ["labelled break", `function f(x) {\n  outer: for (let i = 0; i < 2; i++) { break outer; }\n  return x;\n}`, /labels are not supported/, 2, 3],
+    ["parse error", `function f(x) {\n  return x + ;\n}`, /cannot parse/, 2, 14],
+    ["destructuring", `function f({ a }) {\n  return a;\n}`, /destructuring parameters/, 1, 12],
+    ["delete", `function f(x) {\n  return delete x;\n}`, /cannot parse the source: Deleting/, 2, 10],
+  ];
+  for (const [what, src, msg, line, column] of cases) {
+    it(what, () => {
+      let err: unknown;
+      try {
+        sourceGrad(src, { name: "f" })(1);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SourceError);
+      const e = err as SourceError;
+      expect(e.message).toMatch(msg);
+      expect([e.line, e.column]).toEqual([line, column]);
+      expect(e.message).toMatch(/\n {2}.*\n {2} *\^/);
+    });
+  }
+
+  it("bad calls and options are typed errors", () => {
+    expect(() => sourceGrad(Math.sin)).toThrow(/built in or bound/);
+    expect(() => sourceGrad("function f(x) { return x; }")).toThrow(/give the name/);
+    expect(() => sourceGrad("function f(x) { return x; }", { name: "g" })).toThrow(/no function named "g"; it has f/);
+    expect(() => sourceGrad((x: number) => x, { argnums: 2 })).toThrow(/argnums 2/);
+    expect(() => sourceGrad((x: number) => x, { mode: "sideways" } as never)).toThrow(/mode/);
+    expect(() => sourceGrad((x: number) => x, { nope: 1 } as never)).toThrow(/unknown option/);
+    const g = sourceGrad((x: number[]) => x[0] * 2);
+    expect(() => g(3)).toThrow(/indexes its parameter x/);
+    expect(() => g(["a"])).toThrow(/holds "a"/);
+    expect(() => sourceGrad((x: number) => [x, x])(1)).toThrow(/must return a number/);
+  });
+});
+
+describe("source transformation: generated code is printed from trees", () => {
+  it("user comments and strange names cannot break out of the generated comments", () => {
+    const src = "function f(x) {\n  const y = x /* \u2028 alert(1) \n */ * 2; // */ alert(2)\n  return y * y;\n}";
+    const g = sourceGrad(src, { name: "f" });
+    expect(g(3)).toBe(24);
+    expect(g.source).not.toMatch(/alert/);
+    const names = "function f($x, _, ɵ, x\u200c) { const \u0275\u0275 = $x * _ + ɵ * x\u200c; return \u0275\u0275 * \u0275\u0275; }";
+    const h = sourceGrad(names, { name: "f", argnums: [0, 1, 2, 3] });
+    const out = h(1, 2, 3, 4) as number[];
+    expect(out).toEqual(centralGrad(plain(names, "f"), [1, 2, 3, 4], [0, 1, 2, 3], 1e-6).map((r) => Number(r[0].toFixed(0))));
+  });
+
+  it("user names that collide with generated ones are kept apart", () => {
+    const src = `function f(x, dx, _tape, out, dout) { const d = x * dx + _tape * out; return d * dout; }`;
+    const g = sourceGrad(src, { name: "f", argnums: [0, 1, 2, 3, 4] })(1, 2, 3, 4, 5) as number[];
+    expect(g).toEqual(centralGrad(plain(src, "f"), [1, 2, 3, 4, 5], [0, 1, 2, 3, 4]).map((r) => Math.round(r[0] * 1e6) / 1e6));
+  });
+});
