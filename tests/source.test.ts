@@ -23,7 +23,6 @@ import { toNums } from "./helpers.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const goldenDir = join(here, "source", "golden");
 
-type Nested = number | number[] | Nested[] | Float64Array | { [k: string]: Nested };
 
 /** The numbers of a structure, in order. */
 function leaves(x: unknown): number[] {

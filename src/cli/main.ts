@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { tour } from "./tour.js";
 import { diffCommand, diffUsage } from "./diff.js";
+import { gradCommand, gradUsage } from "./grad.js";
 import { WengertError, fmtValue } from "../core/errors.js";
 
 const usage = `wengert — automatic differentiation for TypeScript and JavaScript
@@ -12,6 +13,9 @@ usage:
   ${diffUsage}
                      a symbolic derivative; with --at, its value beside AD and finite differences
                      (wengert diff --help for the details)
+  ${gradUsage}
+                     the derivative of a function in a source file, as source code
+                     (wengert grad --help for the details)
   wengert help       this text
   wengert --version  the version
 `;
@@ -44,6 +48,18 @@ function main(argv: string[]): number {
           return 1;
         }
         process.stderr.write(`wengert ${e.message.startsWith("diff: ") ? "" : "diff: "}${e.message}\n`);
+        return 2;
+      }
+    case "grad":
+      try {
+        gradCommand(argv.slice(1), (s) => process.stdout.write(s + "\n"));
+        return 0;
+      } catch (e) {
+        if (!(e instanceof WengertError)) {
+          process.stderr.write(`wengert grad: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+          return 1;
+        }
+        process.stderr.write(`wengert ${/^(grad|sourceGrad|sourceValueAndGrad|sourceJvp): /.test(e.message) ? e.message.replace(/^[a-zA-Z]+: /, "grad: ") : `grad: ${e.message}`}\n`);
         return 2;
       }
     case "help":

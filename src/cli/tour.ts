@@ -1,4 +1,6 @@
 /** @file `npm start`: a short tour of wengert on the seeds' worked example. */
+import { sourceGrad } from "../source/index.js";
+import { SOURCE_EXAMPLES } from "../source/examples.js";
 import {
   type Tensor, tensor, grad, valueAndGrad, jacfwd, jacrev, hessian, makeProgram,
   log, mul, sin, sub, add, square, sum, stack, exp, derivative,
@@ -53,4 +55,14 @@ export function tour(out: (s: string) => void = console.log, color = false): voi
   out(title("5. Higher order: d⁴/dx⁴ (x·eˣ) = (x + 4)·eˣ"));
   const xe = (t: Tensor) => mul(t, exp(t));
   out(`grad(grad(grad(grad(x·eˣ))))(1) = ${grad(grad(grad(grad(xe))))(1)}   [exact: ${5 * Math.E}]`);
+
+  out(title("6. Source transformation: the derivative as a program you can read (seed 004)"));
+  const seed = SOURCE_EXAMPLES.find((e) => e.name === "seed")!;
+  const loop = SOURCE_EXAMPLES.find((e) => e.name === "sum-of-squares")!;
+  out(seed.source);
+  const dSeed = sourceGrad(seed.source, { name: seed.fn, argnums: seed.argnums });
+  out(`\nsourceGrad reads it and prints (∇f(2, 5) = ${JSON.stringify(dSeed(2, 5))}):\n`);
+  out(dSeed.source);
+  out(`\nA loop: the reverse sweep runs it backwards.\n\n${loop.source}\n`);
+  out(sourceGrad(loop.source, { name: loop.fn }).source);
 }

@@ -9,26 +9,21 @@ import { InputError, fmtValue } from "../core/errors.js";
 export class Tape {
   private buf = new Float64Array(256);
   private n = 0;
-  /** The most entries held at once, for reporting memory. */
-  peak = 0;
   push(v: number): void {
-    if (this.n === this.buf.length) {
-      const bigger = new Float64Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    if (this.n === this.buf.length) this.grow();
     this.buf[this.n++] = v;
-    if (this.n > this.peak) this.peak = this.n;
   }
   pop(): number {
     return this.buf[--this.n];
   }
+  /** Entries held now. */
   get length(): number {
     return this.n;
   }
-  /** Bytes of tape entries at the peak. */
-  get peakBytes(): number {
-    return this.peak * 8;
+  private grow(): void {
+    const bigger = new Float64Array(this.buf.length * 2);
+    bigger.set(this.buf);
+    this.buf = bigger;
   }
 }
 
