@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import * as w from "./lib.js";
 import { valueAndGrad, tensor, rng, type Tensor, sourceValueAndGrad, Tape } from "./lib.js";
 import { timeRounds, medianRatio, median, opaque } from "./timing.js";
+import { SOURCE_EXAMPLES } from "../src/source/examples.js";
 
 const lines: string[] = [];
 const out = (s = "") => {
@@ -24,15 +25,8 @@ out("");
 out("Interleaved medians; a ratio is the median over rounds of the two times measured side by side in that round. Inputs are read through opaque() so no loop is specialised to one constant array.");
 out("");
 
-const rosenbrock = `function rosenbrock(x) {
-  let s = 0;
-  for (let i = 0; i + 1 < x.length; i++) {
-    const a = x[i + 1] - x[i] * x[i];
-    const b = 1 - x[i];
-    s += 100 * a * a + b * b;
-  }
-  return s;
-}`;
+// the example the tests keep a golden derivative of (src/source/examples.ts)
+const rosenbrock = SOURCE_EXAMPLES.find((e) => e.name === "rosenbrock")!.source;
 const plain = new Function(`${rosenbrock}\nreturn rosenbrock;`)() as (x: Float64Array) => number;
 const handVG = (x: Float64Array): [number, Float64Array] => {
   const g = new Float64Array(x.length);

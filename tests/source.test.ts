@@ -314,6 +314,10 @@ describe("source transformation: rejections with line and column", () => {
     ["labelled break", `function f(x) {\n  outer: for (let i = 0; i < 2; i++) { break outer; }\n  return x;\n}`, /labels are not supported/, 2, 3],
     ["parse error", `function f(x) {\n  return x + ;\n}`, /cannot parse/, 2, 14],
     ["destructuring", `function f({ a }) {\n  return a;\n}`, /destructuring parameters/, 1, 12],
+    ["array returned early", `function f(x) {\n  if (x > 0) return [x, 1];\n  return [0, x];\n}`, /returned only by the function's last statement/, 2, 21],
+    ["argument returned", `function f(x) {\n  let s = x[0];\n  return x;\n}`, /copy it into a local array/, 3, 10],
+    ["fill with a variable", `function f(x) {\n  const a = new Array(3).fill(x);\n  return a[0];\n}`, /fill the new array with a number/, 2, 13],
+    ["shadowing a name the derivative uses", `function f(x, Tape) {\n  return x * Tape;\n}`, /Tape cannot be a variable name here/, 1, 15],
     ["delete", `function f(x) {\n  return delete x;\n}`, /cannot parse the source: Deleting/, 2, 10],
   ];
   for (const [what, src, msg, line, column] of cases) {

@@ -126,17 +126,20 @@ function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analy
   return { active, overwritten, canonical };
 }
 
-/** `for (let i = A; i < B; i++)` (or <=, >, >= with ++/--), i and A's variables not assigned in the body, no jumps. */
+/**
+ * A counted loop: `for (let i = A; <any condition>; i++)` (or i--), with i and A's variables not
+ * assigned in the body and no break or return. Its reverse runs i from its final value back to A,
+ * so it needs no tape: the counter's value at exit says how many steps ran.
+ */
 function canonicalLoop(s: Stmt & { k: "loop" }): { v: string; start: Node; up: boolean } | null {
   if (s.doWhile || s.init.length !== 1 || s.update.length !== 1 || !s.test) return null;
-  const init = s.init[0], upd = s.update[0], test = s.test;
+  const init = s.init[0], upd = s.update[0];
   if (init.k !== "assign" || init.target.kind !== "var" || upd.k !== "assign" || upd.target.kind !== "var") return null;
   const v = init.target.name;
   if (upd.target.name !== v) return null;
   const e = upd.expr;
   if (e.type !== "BinaryExpression" || e.left.type !== "Identifier" || e.left.name !== v || e.right.type !== "Literal" || e.right.value !== 1 || (e.operator !== "+" && e.operator !== "-")) return null;
   const up = e.operator === "+";
-  void test; // any condition: the counter's value at exit says how many steps ran
   const startVars = new Set<string>();
   walk(init.expr, (n) => void (n.type === "Identifier" && startVars.add(n.name)));
   let ok = true;
@@ -399,7 +402,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   const e = new Emitter(fn, o);
   const out = e.fresh("out");
   fn.locals.set(out, "scalar");
-  const body = eliminateJumps(fn.body, { returnTo: out, fresh: (b) => e.fresh(b), locals: fn.locals, structured: true });
+  const body = eliminateJumps(fn.body, { returnTo: out, fresh: (b) => e.fresh(b), locals: fn.locals });
   // the outputs: one scalar `out`, or the elements of a final array/object literal, or a local array
   const last = body[body.length - 1];
   let outputs: { node: Node; seed: Node }[];

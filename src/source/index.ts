@@ -6,6 +6,7 @@
  */
 import { InputError, TransformError, fmtValue } from "../core/errors.js";
 import { compileJS } from "../core/codegen.js";
+import { checkArgnums } from "../api/autodiff.js";
 import { type Node, print } from "./ast.js";
 import { type Fn, normalize } from "./normalize.js";
 import { forwardMode, reverseMode } from "./derive.js";
@@ -37,14 +38,11 @@ interface Compiled {
   call: (args: unknown[]) => unknown;
 }
 
-function checkArgnums(op: string, argnums: unknown, n: number): number[] {
-  const list = argnums === undefined ? [0] : typeof argnums === "number" ? [argnums] : argnums;
-  if (!Array.isArray(list) || list.length === 0) throw new InputError(`${op}: argnums must be a parameter index or a non-empty array of them; got ${fmtValue(argnums)}`);
-  for (const a of list) {
-    if (typeof a !== "number" || !Number.isInteger(a) || a < 0 || a >= n) throw new InputError(`${op}: argnums ${fmtValue(a)} is not a parameter index of a function of ${n} parameter${n === 1 ? "" : "s"}`);
-  }
+/** The shared argnums check, and no parameter twice (its derivative variable would be declared twice). */
+function sourceArgnums(op: string, argnums: unknown, n: number): number[] {
+  const list = checkArgnums(op, argnums ?? 0, n);
   if (new Set(list).size !== list.length) throw new InputError(`${op}: argnums lists a parameter twice (${list.join(", ")})`);
-  return list as number[];
+  return list;
 }
 
 function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
@@ -91,13 +89,13 @@ function checkNumeric(op: string, name: string, a: unknown, depth: number): void
 
 function reverse(op: string, f: unknown, opts: SourceOptions): Compiled {
   const fn = normalize(op, f, opts.name);
-  const argnums = checkArgnums(op, opts.argnums, fn.params.length);
+  const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
   return build(reverseMode(fn, { argnums, op }), fn, argnums);
 }
 
 function forward(op: string, f: unknown, opts: SourceOptions): Compiled {
   const fn = normalize(op, f, opts.name);
-  const argnums = checkArgnums(op, opts.argnums, fn.params.length);
+  const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
   return build(forwardMode(fn, { argnums, op }), fn, argnums);
 }
 

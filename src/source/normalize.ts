@@ -60,6 +60,8 @@ export const MATH_FUNCTIONS = new Set([
 const MATH_CONSTANTS = new Set(["PI", "E", "LN2", "LN10", "LOG2E", "LOG10E", "SQRT2", "SQRT1_2"]);
 const ARRAY_CTORS = new Set(["Float64Array", "Float32Array", "Array"]);
 const MAX_INLINE_DEPTH = 50;
+/** Names the derivative code refers to (or JavaScript forbids rebinding): user variables may not shadow them. */
+const RESERVED = new Set(["arguments", "eval", "undefined", "NaN", "Infinity", "Math", "Tape", "zerosOf", "Float64Array", "Float32Array", "Array"]);
 
 interface Source {
   text: string;
@@ -232,7 +234,7 @@ class Normalizer {
   private bind(node: Node, name: string, b: Binding): void {
     const scope = this.scopes[this.scopes.length - 1];
     if (scope.has(name)) this.fail(node, `${name} is declared twice in one block`);
-    if (name === "arguments" || name === "eval" || name === "undefined" || name === "NaN" || name === "Infinity" || name === "Math") this.fail(node, `${name} cannot be a variable name here; rename it`);
+    if (RESERVED.has(name)) this.fail(node, `${name} cannot be a variable name here (the derivative code uses it); rename it`);
     scope.set(name, b);
   }
 
@@ -344,6 +346,7 @@ class Normalizer {
         return [{ k: s.type === "BreakStatement" ? "break" : "continue" }];
       case "ReturnStatement":
         if (!s.argument) this.fail(s, `return needs a value (the function's output)`);
+        this.checkReturnShape(s.argument, rest);
         return [{ k: "return", value: this.returnValue(s.argument), text: this.text(s) }];
       case "FunctionDeclaration":
         return this.fail(s, `nested functions are not supported; define helpers at the top level of the source`);
@@ -427,7 +430,7 @@ class Normalizer {
     if (n.type === "CallExpression" && n.callee.type === "MemberExpression" && !n.callee.computed && n.callee.property.name === "fill") {
       const inner = n.callee.object;
       if ((inner.type === "NewExpression" || inner.type === "CallExpression") && inner.callee.type === "Identifier" && inner.callee.name === "Array" && inner.arguments.length === 1) {
-        if (n.arguments.length !== 1) this.fail(n, `fill the new array with one number: new Array(n).fill(0)`);
+        if (n.arguments.length !== 1 || !isNumberLiteral(n.arguments[0])) this.fail(n, `fill the new array with a number: new Array(n).fill(0) (then assign its elements)`);
         return { length: inner.arguments[0] };
       }
     }
@@ -538,6 +541,20 @@ class Normalizer {
     if (n.type === "CallExpression") return { pre, value: { ...n, arguments: n.arguments.map(sub) } };
     if (n.type === "ConditionalExpression") return { pre, value: n };
     return { pre, value: n };
+  }
+
+  /**
+   * Arrays and objects are returned only by the function's last statement (reverse mode seeds them
+   * once, after everything ran); helpers and early returns give numbers. Arguments are not outputs.
+   */
+  private checkReturnShape(arg: Node, rest: Node[]): void {
+    const n = unwrapTS(arg);
+    const b = n.type === "Identifier" ? this.lookup(n.name) : undefined;
+    if (b?.kind === "param" && (this.arrayNames.has(n.name) || this.objectNames.has(n.name))) this.fail(n, `returning the argument ${n.name} itself is not supported; copy it into a local array and return that`);
+    if (b?.kind === "alias") this.fail(n, `returning a row of an argument is not supported; copy it into a local array and return that`);
+    const structured = n.type === "ArrayExpression" || n.type === "ObjectExpression" || b?.kind === "array";
+    const last = this.inlining.length === 0 && this.scopes.length <= 2 && rest.every((r) => r.type === "EmptyStatement" || r.type.startsWith("TS"));
+    if (structured && !last) this.fail(n, `${this.inlining.length > 0 ? "helpers return numbers" : "an array or object can be returned only by the function's last statement"}; return numbers elsewhere`);
   }
 
   /** What a return statement gives back: a number, an array literal or object literal of numbers, or a local array. */
@@ -704,16 +721,10 @@ class Normalizer {
     const object = this.expr(obj, inBranch);
     if (!isPath(object)) this.fail(n, `only arrays and objects held in variables can be read from`);
     const root = rootOf(object);
-    const b = root?.type === "Identifier" ? this.lookupUnique(root.name) : undefined;
     if (prop === "length") return { type: "MemberExpression", object, property: id("length"), computed: false, optional: false };
-    if (b?.kind !== "param") this.fail(n, `.${prop}: only fields of object parameters (and .length of arrays) can be read`);
+    if (!(root?.type === "Identifier" && this.paramNames.has(root.name))) this.fail(n, `.${prop}: only fields of object parameters (and .length of arrays) can be read`);
     if (prop === "__proto__" || prop === "constructor" || prop === "prototype") this.fail(n, `.${prop} is not data`);
     return { type: "MemberExpression", object, property: id(prop), computed: false, optional: false };
-  }
-
-  private lookupUnique(unique: string): Binding | undefined {
-    if (this.paramNames.has(unique)) return { kind: "param", name: unique };
-    return undefined;
   }
 
   private callExpr(n: Node, inBranch: boolean): Node {
@@ -775,7 +786,7 @@ class Normalizer {
       else body = this.withPending(() => [{ k: "return", value: this.expr(h.body), text: this.text(h.body) }] as Stmt[]);
       if (!endsInReturn(body)) this.fail(h, `${name} must end with a return statement`);
       labelReturns(body, name);
-      const inlined = eliminateJumps([...pre, ...body], { returnTo: result, fresh: (b) => this.fresh(b), locals: this.locals, structured: false });
+      const inlined = eliminateJumps([...pre, ...body], { returnTo: result, fresh: (b) => this.fresh(b), locals: this.locals });
       this.pending.push(...inlined);
     } finally {
       this.inlining.pop();
@@ -810,9 +821,7 @@ function endsInReturn(body: Stmt[]): boolean {
 
 function rebuildAllocation(init: Node, size: Node): Node {
   if (init.type === "NewExpression") return { type: "NewExpression", callee: id(init.callee.name), arguments: [size] };
-  const fill = init.arguments[0];
-  const value = fill.type === "Literal" && typeof fill.value === "number" ? num(fill.value) : isNumberLiteral(fill) ? clone(fill) : null;
-  if (value === null) throw new Error("fill value"); // checked by the caller's expr pass
+  const value = clone(init.arguments[0]); // a number literal (checked by allocation)
   return { type: "CallExpression", callee: { type: "MemberExpression", object: { type: "NewExpression", callee: id("Array"), arguments: [size] }, property: id("fill"), computed: false, optional: false }, arguments: [value], optional: false };
 }
 
@@ -911,8 +920,6 @@ export interface JumpOptions {
   returnTo: string;
   fresh: (base: string) => string;
   locals: Map<string, "scalar" | "array">;
-  /** Whether a return may give an array or object literal (only the final top-level return may). */
-  structured: boolean;
 }
 
 /**
@@ -990,8 +997,7 @@ export function eliminateJumps(stmts: Stmt[], o: JumpOptions): Stmt[] {
   if (last?.k === "return") {
     const final: Stmt = { k: "assign", target: { kind: "var", name: o.returnTo }, expr: last.value, text: last.text };
     if (last.value.type === "ArrayExpression" || last.value.type === "ObjectExpression") {
-      if (!o.structured) throw new Error("structured return");
-      if (sets.size > 0) throw new Error("structured early return");
+      // only the main function's last statement (checked by Normalizer.checkReturnShape), after which nothing can jump
       return [...result, { k: "return", value: last.value, text: last.text }];
     }
     if (sets.size > 0) result.push({ k: "if", test: not([...sets]), then: [final], else: [], text: "" });
