@@ -17,7 +17,7 @@ import { Expr, constant, symbol } from "../symbolic/expr.js";
 import { gradient } from "../symbolic/calculus.js";
 import { simplifyAll } from "../symbolic/simplify.js";
 import { type Node, assign, bin, block, call, clone, declare, exprToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
-import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk } from "./normalize.js";
+import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk, walkStmts } from "./normalize.js";
 
 // ---- which values carry derivatives ---------------------------------------------------------
 
@@ -72,6 +72,9 @@ interface Analysis {
   /** Variables assigned more than once, or inside a loop: their old values go on the tape. */
   overwritten: Set<string>;
   canonical: Map<Stmt, { v: string; start: Node; up: boolean }>;
+  /** Per loop, the body's assignments recomputed at the start of each reverse iteration instead of taped. */
+  recompute: Map<Stmt, (Stmt & { k: "assign" })[]>;
+  recomputed: Set<Stmt>;
 }
 
 function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analysis {
@@ -123,7 +126,60 @@ function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analy
   }
   const active = new Set([...varied].filter((v) => useful.has(v)));
   const overwritten = new Set([...count].filter(([, c]) => c > 1).map(([v]) => v));
-  return { active, overwritten, canonical };
+  const { recompute, recomputed } = recomputable(body, canonical);
+  return { active, overwritten, canonical, recompute, recomputed };
+}
+
+/** Every identifier an expression or statement list reads or writes. */
+function namesIn(x: Stmt[] | Node): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: Node) => void (n.type === "Identifier" && out.add(n.name));
+  if (Array.isArray(x)) walkStmts(x, visit);
+  else walk(x, visit);
+  return out;
+}
+
+/**
+ * Assignments a loop's reverse sweep can recompute instead of keeping on the tape: `v = e` at the
+ * top level of the body, v assigned nowhere else and not read before it in the iteration (nor by
+ * the loop's condition or update), and e reading only values that stay fixed during the loop
+ * (parameters, the counter, variables and arrays the loop does not write) or such variables
+ * computed earlier in the same iteration. Re-running them at the start of each reverse iteration
+ * gives the values that iteration saw: what Tapenade calls recomputation instead of storage.
+ */
+function recomputable(body: Stmt[], canonical: Map<Stmt, { v: string }>): { recompute: Map<Stmt, (Stmt & { k: "assign" })[]>; recomputed: Set<Stmt> } {
+  const recompute = new Map<Stmt, (Stmt & { k: "assign" })[]>();
+  const recomputed = new Set<Stmt>();
+  const assignsIn = new Map<string, number>();
+  walkAssigns(body, (t) => void (t.kind === "var" && assignsIn.set(t.name, (assignsIn.get(t.name) ?? 0) + 1)));
+  const visit = (ss: Stmt[]) => {
+    for (const s of ss) {
+      if (s.k === "if") visit(s.then), visit(s.else);
+      if (s.k !== "loop") continue;
+      visit(s.body);
+      // what the loop writes (its counter is fixed within one reverse iteration)
+      const written = new Set<string>();
+      walkAssigns([...s.body, ...s.update], (t) => void written.add(t.kind === "var" ? t.name : t.base));
+      const counter = canonical.get(s)?.v;
+      if (counter === undefined && s.update.length > 0) continue; // a generic loop's update is undone after the recomputation would run
+      const loopReads = namesIn([...(s.test ? [{ k: "return", value: s.test, text: "" } as Stmt] : []), ...s.update]);
+      const fixed = new Set<string>();
+      const list: (Stmt & { k: "assign" })[] = [];
+      s.body.forEach((b, k) => {
+        if (b.k !== "assign" || b.target.kind !== "var") return;
+        const v = b.target.name;
+        if (assignsIn.get(v) !== 1 || loopReads.has(v) || namesIn(s.body.slice(0, k)).has(v)) return;
+        const ok = [...namesIn(b.expr)].every((n) => n === counter || fixed.has(n) || !written.has(n));
+        if (!ok) return;
+        fixed.add(v);
+        list.push(b);
+        recomputed.add(b);
+      });
+      if (list.length > 0) recompute.set(s, list);
+    }
+  };
+  visit(body);
+  return { recompute, recomputed };
 }
 
 /**
@@ -508,6 +564,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
 /** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
 function keepsOld(e: Emitter, s: Stmt & { k: "assign" }, inLoop: boolean): boolean {
   if (e.needed !== null && !e.needed.has(targetBase(s.target))) return false;
+  if (e.a.recomputed.has(s)) return false;
   if (s.target.kind === "elem") return true;
   return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
 }
@@ -627,7 +684,13 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       }
       case "loop": {
         const c = e.a.canonical.get(s);
-        const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...reverseSweep(e, s.body, true)];
+        // values recomputed rather than taped come first: this iteration's, as the forward sweep had them
+        const again = (e.a.recompute.get(s) ?? []).filter((r) => e.needed === null || e.needed.has((r.target as { name: string }).name));
+        const redo = again.map((r, k) => {
+          const node = assignment(targetNode(r.target), clone(r.expr));
+          return k === 0 ? withComment(node, `recomputed, not taped: ${again.map((x) => (x.target as { name: string }).name).join(", ")}`) : node;
+        });
+        const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...redo, ...reverseSweep(e, s.body, true)];
         if (c) {
           // the counter ends one step past the last iteration: step back, and run down to the start
           const node = {

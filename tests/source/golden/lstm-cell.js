@@ -38,37 +38,28 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
   // for (let j = 0; j < H; j++)
   for (j = 0; j < H; j++) {
     // sigmoid: z = gates[j]
-    _tape.push(z2);
     z2 = gates[j];
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out = 1 / (1 + Math.exp(-z2));
     // const input = sigmoid(gates[j])
-    _tape.push(input);
     input = sigmoid_out;
     // sigmoid: z = gates[H + j]
-    _tape.push(z3);
     z3 = gates[H + j];
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out2 = 1 / (1 + Math.exp(-z3));
     // const forget = sigmoid(gates[H + j])
-    _tape.push(forget);
     forget = sigmoid_out2;
     // sigmoid: z = gates[2 * H + j]
-    _tape.push(z4);
     z4 = gates[2 * H + j];
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out3 = 1 / (1 + Math.exp(-z4));
     // const output = sigmoid(gates[2 * H + j])
-    _tape.push(output);
     output = sigmoid_out3;
     // const change = Math.tanh(gates[3 * H + j])
-    _tape.push(change);
     change = Math.tanh(gates[3 * H + j]);
     // const cNew = forget * c[j] + input * change
-    _tape.push(cNew);
     cNew = forget * c[j] + input * change;
     // const hNew = output * Math.tanh(cNew)
-    _tape.push(hNew);
     hNew = output * Math.tanh(cNew);
     // loss += hNew * hNew + cNew * cNew
     loss += hNew * hNew + cNew * cNew;
@@ -77,56 +68,60 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
   let dW = zerosOf(W), db = zerosOf(b), dx = zerosOf(x), dh = zerosOf(h), dc = zerosOf(c), dz = 0, dloss = dout, dsigmoid_out = 0, dz2 = 0, dinput = 0, dsigmoid_out2 = 0, dz3 = 0, dforget = 0, dsigmoid_out3 = 0, dz4 = 0, doutput = 0, dchange = 0, dcNew = 0, dhNew = 0;
   // for (let j = 0; j < H; j++)
   for (j = j - 1; j >= 0; j--) {
+    // recomputed, not taped: z2, sigmoid_out, input, z3, sigmoid_out2, forget, z4, sigmoid_out3, output, change, …
+    z2 = gates[j];
+    sigmoid_out = 1 / (1 + Math.exp(-z2));
+    input = sigmoid_out;
+    z3 = gates[H + j];
+    sigmoid_out2 = 1 / (1 + Math.exp(-z3));
+    forget = sigmoid_out2;
+    z4 = gates[2 * H + j];
+    sigmoid_out3 = 1 / (1 + Math.exp(-z4));
+    output = sigmoid_out3;
+    change = Math.tanh(gates[3 * H + j]);
+    cNew = forget * c[j] + input * change;
+    hNew = output * Math.tanh(cNew);
     // loss += hNew * hNew + cNew * cNew
     dhNew += dloss * (2 * hNew);
     dcNew += dloss * (2 * cNew);
     // const hNew = output * Math.tanh(cNew)
-    hNew = _tape.pop();
     doutput += dhNew * Math.tanh(cNew);
     dcNew += dhNew * (output * (1 - Math.tanh(cNew) * Math.tanh(cNew)));
     dhNew = 0;
     // const cNew = forget * c[j] + input * change
-    cNew = _tape.pop();
     dforget += dcNew * c[j];
     dc[j] += dcNew * forget;
     dinput += dcNew * change;
     dchange += dcNew * input;
     dcNew = 0;
     // const change = Math.tanh(gates[3 * H + j])
-    change = _tape.pop();
     dgates[3 * H + j] += dchange * (1 - Math.tanh(gates[3 * H + j]) * Math.tanh(gates[3 * H + j]));
     dchange = 0;
     // const output = sigmoid(gates[2 * H + j])
-    output = _tape.pop();
     dsigmoid_out3 += doutput;
     doutput = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     dz4 += dsigmoid_out3 * (1 / (Math.exp(-z4) + 1) / (Math.exp(-z4) + 1) * Math.exp(-z4));
     dsigmoid_out3 = 0;
     // sigmoid: z = gates[2 * H + j]
-    z4 = _tape.pop();
     dgates[2 * H + j] += dz4;
     dz4 = 0;
     // const forget = sigmoid(gates[H + j])
-    forget = _tape.pop();
     dsigmoid_out2 += dforget;
     dforget = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     dz3 += dsigmoid_out2 * (1 / (Math.exp(-z3) + 1) / (Math.exp(-z3) + 1) * Math.exp(-z3));
     dsigmoid_out2 = 0;
     // sigmoid: z = gates[H + j]
-    z3 = _tape.pop();
     dgates[H + j] += dz3;
     dz3 = 0;
     // const input = sigmoid(gates[j])
-    input = _tape.pop();
     dsigmoid_out += dinput;
     dinput = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     dz2 += dsigmoid_out * (1 / (Math.exp(-z2) + 1) / (Math.exp(-z2) + 1) * Math.exp(-z2));
     dsigmoid_out = 0;
     // sigmoid: z = gates[j]
-    z2 = _tape.pop();
     dgates[j] += dz2;
     dz2 = 0;
   }
