@@ -198,6 +198,7 @@ function canonicalLoop(s: Stmt & { k: "loop" }): { v: string; start: Node; up: b
   const up = e.operator === "+";
   const startVars = new Set<string>();
   walk(init.expr, (n) => void (n.type === "Identifier" && startVars.add(n.name)));
+  if (startVars.has(v)) return null; // the start is evaluated again at the end: it may not read the counter
   let ok = true;
   const check = (ss: Stmt[]) => {
     for (const b of ss) {

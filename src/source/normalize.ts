@@ -174,6 +174,8 @@ class Normalizer {
   private scopes: Map<string, Binding>[] = [];
   private inlining: string[] = [];
   private loopDepth = 0;
+  /** Loops and branches around the current statement, the caller's included while inlining a helper. */
+  private nested = 0;
   /** Statements a call in the current expression needs first (the inlined helper's body). */
   private pending: Stmt[] = [];
   /** Per function: names used as arrays (`x[i]`, `x.length`, `for (… of x)`) and as objects (`p.w`). */
@@ -319,7 +321,12 @@ class Normalizer {
         return this.expressionStatement(s);
       case "IfStatement": {
         const test = this.expr(s.test);
-        return [{ k: "if", test, then: this.body(s.consequent), else: s.alternate ? this.body(s.alternate) : [], text: `if (${this.text(s.test)})` }];
+        this.nested++;
+        try {
+          return [{ k: "if", test, then: this.body(s.consequent), else: s.alternate ? this.body(s.alternate) : [], text: `if (${this.text(s.test)})` }];
+        } finally {
+          this.nested--;
+        }
       }
       case "BlockStatement":
         return this.block(s.body);
@@ -333,9 +340,9 @@ class Normalizer {
       case "DoWhileStatement": {
         this.noCallsIn(s.test, "a loop condition");
         const test = this.expr(s.test);
-        this.loopDepth++;
+        this.loopDepth++, this.nested++;
         const body = this.body(s.body);
-        this.loopDepth--;
+        this.loopDepth--, this.nested--;
         const text = s.type === "WhileStatement" ? `while (${this.text(s.test)})` : `do … while (${this.text(s.test)})`;
         return [{ k: "loop", init: [], test, update: [], body, doWhile: s.type === "DoWhileStatement", text }];
       }
@@ -392,7 +399,7 @@ class Normalizer {
       const init = unwrapTS(d.init);
       const alloc = this.allocation(init);
       if (alloc) {
-        if (this.loopDepth > 0) this.fail(d, `arrays must be allocated before any loop (here one is allocated inside a loop); allocate it once and overwrite its elements`);
+        if (this.nested > 0) this.fail(d, `arrays must be allocated at the top level of the function, before any loop or if (here one is allocated inside ${this.loopDepth > 0 || this.inlining.length > 0 ? "a loop or a helper called there" : "an if"}); allocate it once and overwrite its elements`);
         const elems = init.type === "ArrayExpression" ? (init.elements as Node[]).map((e) => this.expr(e)) : null;
         const size = alloc.length === null ? null : this.expr(alloc.length);
         const u = this.declareLocal(d, name, "array", true);
@@ -588,9 +595,9 @@ class Normalizer {
     this.noLift = true;
     const update = s.update ? this.expressionStatement({ type: "ExpressionStatement", expression: s.update, start: s.update.start, end: s.update.end }) : [];
     this.noLift = false;
-    this.loopDepth++;
+    this.loopDepth++, this.nested++;
     const body = this.body(s.body);
-    this.loopDepth--;
+    this.loopDepth--, this.nested--;
     this.scopes.pop();
     return [{ k: "loop", init, test, update, body, doWhile: false, text: this.header(s) }];
   }
@@ -609,7 +616,7 @@ class Normalizer {
     const init: Stmt[] = [{ k: "assign", target: { kind: "var", name: counter }, expr: num(0), declare: "let", text: "" }];
     const test = bin("<", id(counter), { type: "MemberExpression", object: clone(arr), property: id("length"), computed: false, optional: false });
     const update: Stmt[] = [{ k: "assign", target: { kind: "var", name: counter }, expr: bin("+", id(counter), num(1)), text: "" }];
-    this.loopDepth++;
+    this.loopDepth++, this.nested++;
     this.scopes.push(new Map());
     let head: Stmt[] = [];
     if (this.arrayNames.has(name)) this.bind(s.left, name, { kind: "alias", path: elem, assigned: new Set([counter]) });
@@ -619,7 +626,7 @@ class Normalizer {
     }
     const body = [...head, ...this.body(s.body)];
     this.scopes.pop();
-    this.loopDepth--;
+    this.loopDepth--, this.nested--;
     this.scopes.pop();
     return [{ k: "loop", init, test, update, body, doWhile: false, text: this.header(s) }];
   }
