@@ -84,7 +84,7 @@ export function substitute(n: Node, env: Map<string, Node>): Node {
 
 /** Structural key of an expression (ignoring positions): equal keys, equal computations. */
 export function keyOf(n: Node): string {
-  return generate(clone(n));
+  return generate(n); // positions and comments are not printed (comments only with the option)
 }
 
 // ---- symbolic expressions to trees ----------------------------------------------------------

@@ -16,6 +16,7 @@ import type { Tensor } from "../core/tensor.js";
 import { Expr, constant, symbol } from "../symbolic/expr.js";
 import { gradient } from "../symbolic/calculus.js";
 import { simplifyAll } from "../symbolic/simplify.js";
+import { TransformError } from "../core/errors.js";
 import { type Node, assign, bin, block, call, clone, declare, exprToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
 import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk, walkStmts } from "./normalize.js";
 
@@ -84,6 +85,8 @@ function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analy
   const visit = (ss: Stmt[]) => {
     for (const s of ss) {
       if (s.k === "assign") edges.push([targetBase(s.target), diffReads(s.expr)]);
+      else if (s.k === "push") edges.push([s.tape, diffReads(s.expr)]);
+      else if (s.k === "pop") edges.push([targetBase(s.target), new Set([s.tape])]);
       else if (s.k === "alloc" && s.elems) edges.push([s.name, diffReads({ type: "ArrayExpression", elements: s.elems })]);
       else if (s.k === "if") visit(s.then), visit(s.else);
       else if (s.k === "loop") {
@@ -100,7 +103,7 @@ function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analy
     const m = new Map<string, number>();
     const add = (k: string, c: number) => m.set(k, Math.min(MANY, (m.get(k) ?? 0) + c));
     for (const s of ss) {
-      if (s.k === "assign" && s.target.kind === "var") add(s.target.name, 1);
+      if ((s.k === "assign" || s.k === "pop") && s.target.kind === "var") add(s.target.name, 1);
       else if (s.k === "if") {
         const a = counts(s.then), b = counts(s.else);
         for (const k of new Set([...a.keys(), ...b.keys()])) add(k, Math.max(a.get(k) ?? 0, b.get(k) ?? 0));
@@ -373,6 +376,8 @@ const isLiteral = (n: Node, v: number): boolean => (n.type === "Literal" && n.va
 export interface Options {
   /** The parameters to differentiate, by position. */
   argnums: number[];
+  /** Reverse mode without the output and the cotangent: `(…args) => gradient` with the seed 1, code that can be differentiated again. */
+  gradientOnly?: boolean;
   op: string;
 }
 
@@ -459,7 +464,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   const e = new Emitter(fn, o);
   const out = e.fresh("out");
   fn.locals.set(out, "scalar");
-  const body = eliminateJumps(fn.body, { returnTo: out, fresh: (b) => e.fresh(b), locals: fn.locals });
+  let body = eliminateJumps(fn.body, { returnTo: out, fresh: (b) => e.fresh(b), locals: fn.locals });
   // the outputs: one scalar `out`, or the elements of a final array/object literal, or a local array
   const last = body[body.length - 1];
   let outputs: { node: Node; seed: Node }[];
@@ -494,11 +499,15 @@ export function reverseMode(fn: Fn, o: Options): Node {
     outputs = [{ node: id(v ?? out), seed: id(dout) }];
   }
   const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
+  body = removeDead(body, new Set([...outputs.map((x) => x.node.name as string), ...(result.type === "Identifier" ? [result.name as string] : [])]));
   e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
   // seeds: the outputs' adjoints start as the cotangent
   const seedInit = new Map<string, Node>();
   for (const { node, seed } of outputs) {
     if (!e.a.active.has(node.name)) continue;
+    if (fn.locals.get(node.name) === "struct") {
+      throw new TransformError(`${o.op}: ${fn.name} returns a derivative structure (${node.name}); its reverse mode is not supported — use sourceJvp for Hessian-vector products`);
+    }
     if (fn.locals.get(node.name) === "array") {
       const k = e.fresh("k");
       seedStmts.push({
@@ -520,17 +529,19 @@ export function reverseMode(fn: Fn, o: Options): Node {
   const fwd = forwardSweep(e, body, false);
   const rev = reverseSweep(e, body, false);
   // the reverse sweep restores overwritten values: keep the output as it was
-  if (result.type === "Identifier" && result.name !== out && e.needed!.has(result.name) && (e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) {
+  if (!o.gradientOnly && result.type === "Identifier" && result.name !== out && e.needed!.has(result.name) && (e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) {
     const kept = e.fresh("value");
     fn.locals.set(kept, "scalar");
     fwd.push(assign(id(kept), fn.locals.get(result.name) === "array" ? method(result.name, "slice", []) : id(result.name)));
     result = id(kept);
   }
   // declarations: locals, then adjoints of the differentiated parameters and active scalars
-  const hoisted = [...fn.locals.keys()].filter((n) => !fn.params.some((p) => p.name === n));
+  // scalars are declared first (the reverse sweep sees them); arrays, tapes and zeros where they are made
+  const assigned = new Set<string>();
+  walkAssigns(body, (t) => void (t.kind === "var" && assigned.add(t.name)));
+  const hoisted = [...fn.locals].filter(([n, k]) => k === "scalar" && assigned.has(n) && !fn.params.some((p) => p.name === n)).map(([n]) => n);
   const stmts: Node[] = [];
-  const arrayAdjoints = [...fn.locals].filter(([n, k]) => k === "array" && e.a.active.has(n)).map(([n]) => e.adj(n));
-  const lets = [...hoisted, ...arrayAdjoints, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
+  const lets = [...hoisted, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
   if (lets.length > 0) stmts.push(declare("let", lets.map((n) => [n, null])));
   if (e.usesTape) stmts.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
   if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);
@@ -541,20 +552,27 @@ export function reverseMode(fn: Fn, o: Options): Node {
     adjDecls.push([e.adj(p.name), p.kind === "scalar" ? num(0) : call(id("zerosOf"), [id(p.name)])]);
   }
   for (const [name, kind] of fn.locals) if (kind === "scalar" && e.a.active.has(name) && e.adjoints.get(name) !== dout) adjDecls.push([e.adj(name), seedInit.get(name) ?? num(0)]);
+  if (o.gradientOnly) adjDecls.unshift([dout, num(1)]);
   const decl = declare("let", adjDecls);
   withComment(decl, "reverse sweep", true);
   stmts.push(decl, ...seedStmts, ...rev);
-  stmts.push({ type: "ReturnStatement", argument: { type: "ArrayExpression", elements: [result, { type: "ArrayExpression", elements: o.argnums.map((i) => id(e.adj(fn.params[i].name))) }] } });
-  const name = `${fn.name}_vjp`;
+  const grads = o.argnums.map((i) => id(e.adj(fn.params[i].name)));
+  const gradient = o.argnums.length === 1 && o.gradientOnly ? grads[0] : { type: "ArrayExpression", elements: grads };
+  stmts.push({ type: "ReturnStatement", argument: o.gradientOnly ? gradient : { type: "ArrayExpression", elements: [result, gradient] } });
+  const name = `${fn.name}_${o.gradientOnly ? "grad" : "vjp"}`;
   const node: Node = {
     type: "FunctionDeclaration",
     id: id(name),
-    params: [...fn.params.map((p) => id(p.name)), id(dout)],
+    params: [...fn.params.map((p) => id(p.name)), ...(o.gradientOnly ? [] : [id(dout)])],
     body: block(stmts),
     generator: false,
     async: false,
   };
   const wrtNames = o.argnums.map((i) => fn.params[i].name);
+  if (o.gradientOnly) {
+    withComment(node, `Gradient of ${fn.name} with respect to ${wrtNames.join(", ")} by reverse mode (wengert); it can be differentiated again.`);
+    return node;
+  }
   withComment(node, `Reverse mode of ${fn.name} with respect to ${wrtNames.join(", ")} (generated by wengert from the source).`);
   withComment(node, `${name}(${[...fn.params.map((p) => p.name), dout].join(", ")}) returns [${fn.name}(${fn.params.map((p) => p.name).join(", ")}), [${wrtNames.map((n) => e.adj(n)).join(", ")}]]: the output and ${dout} times its derivatives.`);
   if (e.usesTape) withComment(node, `The tape keeps overwritten values, branch decisions and loop trip counts (Tape, zerosOf: from wengert).`);
@@ -563,9 +581,9 @@ export function reverseMode(fn: Fn, o: Options): Node {
 }
 
 /** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
-function keepsOld(e: Emitter, s: Stmt & { k: "assign" }, inLoop: boolean): boolean {
+function keepsOld(e: Emitter, s: Stmt & { k: "assign" | "pop" }, inLoop: boolean): boolean {
   if (e.needed !== null && !e.needed.has(targetBase(s.target))) return false;
-  if (e.a.recomputed.has(s)) return false;
+  if (e.a.recomputed.has(s as Stmt)) return false;
   if (s.target.kind === "elem") return true;
   return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
 }
@@ -585,9 +603,26 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         break;
       }
       case "alloc": {
-        const a = assign(id(s.name), clone(s.init));
+        const a = declare("const", [[s.name, clone(s.init)]]);
         out.push(s.text ? withComment(a, s.text) : a);
-        if (e.a.active.has(s.name)) out.push(assign(id(e.adj(s.name)), { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] }));
+        if (e.a.active.has(s.name)) out.push(declare("const", [[e.adj(s.name), { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] }]]));
+        break;
+      }
+      case "tape":
+      case "zeros":
+        out.push(...madeLocal(e, s));
+        break;
+      case "push": {
+        const node = exprStmt(method(s.tape, "push", [clone(s.expr)]));
+        out.push(s.text ? withComment(node, s.text) : node);
+        break;
+      }
+      case "pop": {
+        const stmts: Node[] = [];
+        if (keepsOld(e, s, inLoop)) stmts.push(e.push(targetNode(s.target)));
+        stmts.push(assign(targetNode(s.target), method(s.tape, "pop", [])));
+        if (s.text) withComment(stmts[0], s.text);
+        out.push(...stmts);
         break;
       }
       case "if": {
@@ -640,6 +675,15 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
   return out;
 }
 
+/** `const t = new Tape()` / `const dx = zerosOf(x)`, with the derivative's own tape or zeros beside it when active. */
+function madeLocal(e: Emitter, s: Stmt & { k: "tape" | "zeros" }): Node[] {
+  const make = (): Node => (s.k === "tape" ? { type: "NewExpression", callee: id("Tape"), arguments: [] } : call(id("zerosOf"), [id(s.of)]));
+  const nodes = [declare("const", [[s.name, make()]])];
+  if (e.a.active.has(s.name)) nodes.push(declare("const", [[e.adj(s.name), make()]]));
+  if (s.text) withComment(nodes[0], s.text);
+  return nodes;
+}
+
 /** Whether a statement leaves anything for the reverse sweep to do (restore values, propagate adjoints). */
 function needsReverse(e: Emitter, s: Stmt, inLoop: boolean): boolean {
   switch (s.k) {
@@ -647,6 +691,10 @@ function needsReverse(e: Emitter, s: Stmt, inLoop: boolean): boolean {
       return keepsOld(e, s, inLoop) || e.isActive(s.target);
     case "alloc":
       return s.elems !== null && e.a.active.has(s.name);
+    case "push":
+      return e.a.active.has(s.tape);
+    case "pop":
+      return keepsOld(e, s, inLoop) || e.a.active.has(s.tape);
     case "if":
       return s.then.some((x) => needsReverse(e, x, inLoop)) || s.else.some((x) => needsReverse(e, x, inLoop));
     case "loop":
@@ -675,6 +723,34 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         const stmts: Node[] = [];
         for (let k = s.elems!.length - 1; k >= 0; k--) stmts.push(...adjointOf(e, { kind: "elem", base: s.name, node: member(id(s.name), num(k)) }, s.elems![k], true));
         if (stmts.length > 0) withComment(stmts[0], s.text);
+        out.push(...stmts);
+        break;
+      }
+      case "push": {
+        // the value pushed gets the adjoint its pop left on the adjoint tape
+        const seed = method(e.adj(s.tape), "pop", []);
+        const { p, root } = e.partials(s.expr);
+        const parts = p.partials(root).map((part, k) => [p.slots[k], part] as const).filter(([, part]) => part !== null);
+        let stmts: Node[];
+        if (parts.length === 0) stmts = [exprStmt(seed)];
+        else {
+          e.usesTemp = true;
+          const g = id(e.tempName);
+          stmts = [assign(g, seed), ...parts.map(([slot, part]) => accumulate(e.adjOf(slot.node), g, part!))];
+        }
+        if (s.text) withComment(stmts[0], s.text);
+        out.push(...stmts);
+        break;
+      }
+      case "pop": {
+        const stmts: Node[] = [];
+        if (keepsOld(e, s, inLoop)) stmts.push(assign(targetNode(s.target), e.pop()));
+        if (e.a.active.has(s.tape)) {
+          const active = e.isActive(s.target);
+          stmts.push(exprStmt(method(e.adj(s.tape), "push", [active ? e.adjOf(targetNode(s.target)) : num(0)])));
+          if (active) stmts.push(assign(e.adjOf(targetNode(s.target)), num(0)));
+        }
+        if (stmts.length > 0 && s.text) withComment(stmts[0], s.text);
         out.push(...stmts);
         break;
       }
@@ -767,10 +843,49 @@ function readsOf(nodes: Node[]): Set<string> {
   return out;
 }
 
+/**
+ * Drop assignments whose value nothing reads (repeatedly: dropping one may free others), such as a
+ * gradient function's unused value when it is differentiated again. Tape operations stay (they keep
+ * the tape aligned); expressions of the subset have no side effects, so nothing else changes.
+ */
+function removeDead(body: Stmt[], outputs: Set<string>): Stmt[] {
+  for (;;) {
+    const read = new Set(outputs);
+    const reads = (n: Node) => walk(n, (c) => void (c.type === "Identifier" && read.add(c.name)));
+    const visit = (ss: Stmt[]) => {
+      for (const s of ss) {
+        if (s.k === "assign") {
+          reads(s.expr);
+          // writing a[i] reads i, not a
+          for (let m = s.target.kind === "elem" ? s.target.node : null; m?.type === "MemberExpression"; m = m.object) if (m.computed) reads(m.property);
+        } else if (s.k === "push") reads(s.expr);
+        else if (s.k === "alloc") s.elems?.forEach(reads);
+        else if (s.k === "return") reads(s.value);
+        else if (s.k === "if") reads(s.test), visit(s.then), visit(s.else);
+        else if (s.k === "loop") {
+          if (s.test) reads(s.test);
+          visit(s.init), visit(s.update), visit(s.body);
+        }
+      }
+    };
+    visit(body);
+    let dropped = false;
+    const keep = (ss: Stmt[]): Stmt[] =>
+      ss.flatMap((s): Stmt[] => {
+        if (s.k === "assign" && !read.has(targetBase(s.target))) return (dropped = true), [];
+        if (s.k === "if") return [{ ...s, then: keep(s.then), else: keep(s.else) }];
+        if (s.k === "loop") return [{ ...s, init: keep(s.init), update: keep(s.update), body: keep(s.body) }];
+        return [s];
+      });
+    body = keep(body);
+    if (!dropped) return body;
+  }
+}
+
 /** Visit every assignment target of a statement list. */
 function walkAssigns(ss: Stmt[], f: (t: Target) => void): void {
   for (const s of ss) {
-    if (s.k === "assign") f(s.target);
+    if (s.k === "assign" || s.k === "pop") f(s.target);
     else if (s.k === "if") walkAssigns(s.then, f), walkAssigns(s.else, f);
     else if (s.k === "loop") walkAssigns(s.init, f), walkAssigns(s.update, f), walkAssigns(s.body, f);
   }
@@ -791,8 +906,9 @@ export function forwardMode(fn: Fn, o: Options): Node {
   };
   collect(fn.body);
   const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
-  e.a = analyze(fn, fn.body, wrt, outputs);
-  const body = tangentSweep(e, fn.body);
+  const live = removeDead(fn.body, new Set());
+  e.a = analyze(fn, live, wrt, outputs);
+  const body = tangentSweep(e, live);
   const name = `${fn.name}_${o.argnums.length === 0 ? "value" : "jvp"}`;
   const params = [...fn.params.map((p) => p.name), ...o.argnums.map((i) => e.adj(fn.params[i].name))];
   const node: Node = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body), generator: false, async: false };
@@ -849,6 +965,27 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
       case "if":
         note([ifStmt(clone(s.test), tangentSweep(e, s.then), tangentSweep(e, s.else))], s.text);
         break;
+      case "tape":
+      case "zeros":
+        out.push(...madeLocal(e, s));
+        break;
+      case "push": {
+        const nodes = [exprStmt(method(s.tape, "push", [clone(s.expr)]))];
+        if (e.a.active.has(s.tape)) nodes.push(exprStmt(method(e.adj(s.tape), "push", [tangentOf(e, s.expr) ?? num(0)])));
+        note(nodes, s.text);
+        break;
+      }
+      case "pop": {
+        const target = targetNode(s.target);
+        const nodes = [s.declare ? declare(s.declare, [[target.name, method(s.tape, "pop", [])]]) : assign(target, method(s.tape, "pop", []))];
+        if (e.a.active.has(s.tape)) {
+          const t = method(e.adj(s.tape), "pop", []);
+          if (!e.isActive(s.target)) nodes.push(exprStmt(t));
+          else nodes.push(s.declare ? declare(s.declare, [[e.adj(target.name), t]]) : assign(e.adjOf(target), t));
+        }
+        note(nodes, s.text);
+        break;
+      }
       case "loop": {
         const init = tangentSweep(e, s.init);
         const update = tangentSweep(e, s.update);
@@ -881,9 +1018,16 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
         }
         const v = s.value;
         let t: Node;
-        if (v.type === "ArrayExpression") t = { type: "ArrayExpression", elements: v.elements.map((x: Node) => tangentOf(e, x) ?? num(0)) };
+        const localTangent = (x: Node): Node | null => {
+          if (x.type !== "Identifier") return null;
+          const kind = e.fn.locals.get(x.name);
+          if (kind === "struct") return e.a.active.has(x.name) ? id(e.adj(x.name)) : call(id("zerosOf"), [id(e.fn.locals.has(x.name) ? structOf(e.fn, x.name) : x.name)]);
+          if (kind === "array") return e.a.active.has(x.name) ? id(e.adj(x.name)) : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(x.name), id("length"), false)] };
+          return null;
+        };
+        if (v.type === "ArrayExpression") t = { type: "ArrayExpression", elements: v.elements.map((x: Node) => localTangent(x) ?? tangentOf(e, x) ?? num(0)) };
+        else if (localTangent(v)) t = localTangent(v)!;
         else if (v.type === "ObjectExpression") t = { type: "ObjectExpression", properties: v.properties.map((p: Node) => ({ ...p, value: tangentOf(e, p.value) ?? num(0) })) };
-        else if (v.type === "Identifier" && e.fn.locals.get(v.name) === "array") t = e.a.active.has(v.name) ? id(e.adj(v.name)) : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(v.name), id("length"), false)] };
         else t = tangentOf(e, v) ?? num(0);
         note([{ type: "ReturnStatement", argument: { type: "ArrayExpression", elements: [clone(v), t] } }], s.text);
         break;
@@ -891,6 +1035,14 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
     }
   }
   return out;
+}
+
+/** The argument a struct local was made as zeros of. */
+function structOf(fn: Fn, name: string): string {
+  let of = name;
+  const find = (ss: Stmt[]) => ss.forEach((s) => (s.k === "zeros" && s.name === name ? (of = s.of) : s.k === "if" ? (find(s.then), find(s.else)) : undefined));
+  find(fn.body);
+  return of;
 }
 
 /** `t = e`, written as a person would: `s += x`, `i++`. */

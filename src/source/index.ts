@@ -8,7 +8,7 @@ import { InputError, TransformError, fmtValue } from "../core/errors.js";
 import { compileJS } from "../core/codegen.js";
 import { checkArgnums } from "../api/autodiff.js";
 import { type Node, print } from "./ast.js";
-import { type Fn, normalize } from "./normalize.js";
+import { type Fn, DIFFERENTIABLE_SOURCE, normalize } from "./normalize.js";
 import { forwardMode, reverseMode } from "./derive.js";
 import { Tape, zerosOf } from "./runtime.js";
 import { interpret } from "./interpret.js";
@@ -143,10 +143,20 @@ export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): Sou
   }, c.source);
 }
 
-/** The gradient of a function of numbers and arrays, by source transformation. `.source` is its code. */
+/**
+ * The gradient of a function of numbers and arrays, by source transformation. `.source` is its
+ * code. The result can be transformed again: `sourceGrad(sourceGrad(f))` for a function of one
+ * number, `sourceJvp(sourceGrad(f))` for Hessian-vector products.
+ */
 export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => unknown> {
   const vg = sourceValueAndGrad(f, options);
-  return attach((...args: unknown[]) => vg(...args)[1], vg.source);
+  const g = attach((...args: unknown[]) => vg(...args)[1], vg.source);
+  // the same gradient as code inside the subset (reverse mode, seed 1, the gradient returned)
+  const opts = (options ?? {}) as SourceGradOptions;
+  const fn = normalize("sourceGrad", f, opts.name);
+  const tree = reverseMode(fn, { argnums: sourceArgnums("sourceGrad", opts.argnums, fn.params.length), op: "sourceGrad", gradientOnly: true });
+  Object.defineProperty(g, DIFFERENTIABLE_SOURCE, { value: { source: print(tree), name: tree.id.name as string } });
+  return g;
 }
 
 /**

@@ -33,7 +33,14 @@ export type Stmt =
   | { k: "loop"; init: Stmt[]; test: Node | null; update: Stmt[]; body: Stmt[]; doWhile: boolean; text: string }
   | { k: "break" }
   | { k: "continue" }
-  | { k: "return"; value: Node; text: string };
+  | { k: "return"; value: Node; text: string }
+  // the vocabulary of derivative code itself, so that derivatives can be differentiated again
+  | { k: "tape"; name: string; text: string }
+  | { k: "push"; tape: string; expr: Node; text: string }
+  | { k: "pop"; tape: string; target: Target; declare?: "let" | "const"; text: string }
+  | { k: "zeros"; name: string; of: string; text: string };
+
+export type LocalKind = "scalar" | "array" | "tape" | "struct";
 
 export type ParamKind = "scalar" | "array" | "object" | "unused";
 
@@ -42,8 +49,11 @@ export interface Fn {
   name: string;
   params: { name: string; kind: ParamKind }[];
   body: Stmt[];
-  /** Locals by unique name: scalars and arrays (arrays are allocated once, never reassigned). */
-  locals: Map<string, "scalar" | "array">;
+  /**
+   * Locals by unique name: scalars; arrays (allocated once, never reassigned); tapes; and
+   * "struct" locals, zeros shaped like an argument (`zerosOf(x)`, derivative code's adjoints).
+   */
+  locals: Map<string, LocalKind>;
   /** Every identifier of the source and every name given out: generated names avoid them all. */
   taken: Set<string>;
   /** The text errors point into. */
@@ -87,8 +97,16 @@ function parseProgram(op: string, text: string, shift: number, ts: boolean): Nod
 
 const isFunctionNode = (n: Node | null | undefined): n is Node => !!n && (n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression" || n.type === "FunctionDeclaration");
 
+/**
+ * On a derivative function made by source transformation: the source of a function computing it
+ * within the subset (a gradient function), so that it can be differentiated again.
+ */
+export const DIFFERENTIABLE_SOURCE = Symbol("wengert.differentiableSource");
+
 /** The function to differentiate, from a JS function (its text) or from a source text and a name. */
 export function loadSource(op: string, f: unknown, name: string | undefined): Source {
+  const again = typeof f === "function" ? (f as { [DIFFERENTIABLE_SOURCE]?: { source: string; name: string } })[DIFFERENTIABLE_SOURCE] : undefined;
+  if (again) return loadSource(op, again.source, again.name);
   if (typeof f === "function") {
     const text = Function.prototype.toString.call(f);
     if (/\{\s*\[native code\]\s*\}\s*$/.test(text)) {
@@ -166,10 +184,14 @@ function unwrapTS(n: Node): Node {
 
 // ---- normalisation --------------------------------------------------------------------------
 
-type Binding = { kind: "scalar"; name: string; constant: boolean } | { kind: "array"; name: string } | { kind: "param"; name: string } | { kind: "alias"; path: Node; assigned: Set<string> };
+type Binding =
+  | { kind: "scalar"; name: string; constant: boolean }
+  | { kind: "array" | "tape" | "struct"; name: string }
+  | { kind: "param"; name: string }
+  | { kind: "alias"; path: Node; assigned: Set<string> };
 
 class Normalizer {
-  readonly locals = new Map<string, "scalar" | "array">();
+  readonly locals = new Map<string, LocalKind>();
   readonly taken = new Set<string>();
   private scopes: Map<string, Binding>[] = [];
   private inlining: string[] = [];
@@ -241,11 +263,11 @@ class Normalizer {
   }
 
   /** A unique name for a new local called `name` in the source. */
-  private declareLocal(node: Node, name: string, kind: "scalar" | "array", constant: boolean): string {
+  private declareLocal(node: Node, name: string, kind: LocalKind, constant: boolean): string {
     const unique = this.locals.has(name) || this.isParamName(name) ? this.fresh(name) : name;
     this.taken.add(unique);
     this.locals.set(unique, kind);
-    this.bind(node, name, kind === "array" ? { kind: "array", name: unique } : { kind: "scalar", name: unique, constant });
+    this.bind(node, name, kind === "scalar" ? { kind: "scalar", name: unique, constant } : { kind, name: unique });
     return unique;
   }
 
@@ -320,10 +342,19 @@ class Normalizer {
       case "ExpressionStatement":
         return this.expressionStatement(s);
       case "IfStatement": {
-        const test = this.expr(s.test);
+        const pre: Stmt[] = [];
+        let test: Node;
+        const tape = this.tapeOf(unwrapTS(s.test), "pop");
+        if (tape) {
+          // if (tape.pop()): the decision is read into a variable first
+          const c = this.fresh("_decision");
+          this.locals.set(c, "scalar");
+          pre.push({ k: "pop", tape, target: { kind: "var", name: c }, text: "" });
+          test = id(c);
+        } else test = this.expr(s.test);
         this.nested++;
         try {
-          return [{ k: "if", test, then: this.body(s.consequent), else: s.alternate ? this.body(s.alternate) : [], text: `if (${this.text(s.test)})` }];
+          return [...pre, { k: "if", test, then: this.body(s.consequent), else: s.alternate ? this.body(s.alternate) : [], text: `if (${this.text(s.test)})` }];
         } finally {
           this.nested--;
         }
@@ -397,6 +428,11 @@ class Normalizer {
         continue;
       }
       const init = unwrapTS(d.init);
+      const special = this.specialDeclaration(d, name, init, s.kind, text);
+      if (special) {
+        out.push(special);
+        continue;
+      }
       const alloc = this.allocation(init);
       if (alloc) {
         if (this.nested > 0) this.fail(d, `arrays must be allocated at the top level of the function, before any loop or if (here one is allocated inside ${this.loopDepth > 0 || this.inlining.length > 0 ? "a loop or a helper called there" : "an if"}); allocate it once and overwrite its elements`);
@@ -422,6 +458,35 @@ class Normalizer {
       out.push({ k: "assign", target: { kind: "var", name: u }, expr: value, declare: s.kind, text });
     }
     return out;
+  }
+
+  /** The tape a call `t.push(…)` / `t.pop()` is made on, or null. */
+  private tapeOf(n: Node, method: "push" | "pop"): string | null {
+    if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression" || n.callee.computed || n.callee.property.name !== method || n.callee.object.type !== "Identifier") return null;
+    const b = this.lookup(n.callee.object.name);
+    if (b?.kind !== "tape") return null;
+    if (n.arguments.length !== (method === "push" ? 1 : 0)) this.fail(n, `${method} takes ${method === "push" ? "one value" : "no arguments"}`);
+    return b.name;
+  }
+
+  /** Derivative code's own declarations: `const t = new Tape()`, `const dx = zerosOf(x)`, `const v = t.pop()`. */
+  private specialDeclaration(d: Node, name: string, init: Node, kind: "let" | "const", text: string): Stmt | null {
+    const top = () => this.nested > 0 && this.fail(d, `tapes and zerosOf(…) adjoints are created at the top level of the function`);
+    if (init.type === "NewExpression" && init.callee.type === "Identifier" && init.callee.name === "Tape") {
+      top();
+      if (init.arguments.length > 0) this.fail(init, `new Tape() takes no arguments`);
+      return { k: "tape", name: this.declareLocal(d, name, "tape", true), text };
+    }
+    if (init.type === "CallExpression" && init.callee.type === "Identifier" && init.callee.name === "zerosOf") {
+      top();
+      const arg = init.arguments[0];
+      const b = arg?.type === "Identifier" ? this.lookup(arg.name) : undefined;
+      if (init.arguments.length !== 1 || b?.kind !== "param") this.fail(init, `zerosOf takes one argument of the function`);
+      return { k: "zeros", name: this.declareLocal(d, name, "struct", true), of: b.name, text };
+    }
+    const tape = this.tapeOf(init, "pop");
+    if (tape) return { k: "pop", tape, target: { kind: "var", name: this.declareLocal(d, name, "scalar", kind === "const") }, declare: kind, text };
+    return null;
   }
 
   /** `new Float64Array(n)`, `new Float32Array(n)`, `new Array(n).fill(c)`, `Array(n).fill(c)`, `[a, b, c]`. */
@@ -473,6 +538,11 @@ class Normalizer {
       const binary: Record<string, string> = { "+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**", "%=": "%" };
       if (op !== "=" && !(op in binary)) this.fail(e, `the assignment operator ${op} is not supported`);
       const target = this.target(unwrapTS(e.left));
+      const tape = this.tapeOf(unwrapTS(e.right), "pop");
+      if (tape) {
+        if (op !== "=") this.fail(e, `assign a tape's pop() with =`);
+        return [{ k: "pop", tape, target, text }];
+      }
       const right = this.lift(this.expr(e.right));
       const expr = op === "=" ? right : bin(binary[op], targetNode(target), right);
       return [{ k: "assign", target, expr, text }];
@@ -482,6 +552,14 @@ class Normalizer {
       return [{ k: "assign", target, expr: bin(e.operator === "++" ? "+" : "-", targetNode(target), num(1)), text }];
     }
     if (e.type === "SequenceExpression") return e.expressions.flatMap((x: Node) => this.expressionStatement({ ...s, expression: x, start: x.start, end: x.end }));
+    const pushed = this.tapeOf(e, "push");
+    if (pushed) return [{ k: "push", tape: pushed, expr: this.lift(this.expr(e.arguments[0])), text }];
+    const popped = this.tapeOf(e, "pop");
+    if (popped) {
+      const sink = this.fresh("_dropped");
+      this.locals.set(sink, "scalar");
+      return [{ k: "pop", tape: popped, target: { kind: "var", name: sink }, text }];
+    }
     if (e.type === "CallExpression") this.fail(e, `a call whose result is unused does nothing here (functions of the subset have no side effects)`);
     return this.fail(e, `${describe(e)} as a statement does nothing; assign its value to a variable`);
   }
@@ -492,10 +570,13 @@ class Normalizer {
       if (!b) this.fail(n, `${n.name} is not declared here; declare it with let`);
       if (b.kind === "param" && (this.arrayNames.has(n.name) || this.objectNames.has(n.name))) this.fail(n, `${n.name} is an array or object argument; it cannot be reassigned`);
       if (b.kind === "param") return { kind: "var", name: b.name };
-      if (b.kind === "array" || b.kind === "alias") this.fail(n, `arrays cannot be reassigned; overwrite their elements instead`);
+      if (b.kind !== "scalar") this.fail(n, `arrays cannot be reassigned; overwrite their elements instead`);
       if (b.constant) this.fail(n, `${n.name} is a const`);
       return { kind: "var", name: b.name };
     }
+    const root = n.type === "MemberExpression" ? rootOf(n) : null;
+    const rb = root ? this.lookup(root.name) : undefined;
+    if (rb?.kind === "struct") return { kind: "elem", base: rb.name, node: this.expr(n) };
     if (n.type === "MemberExpression" && n.computed) {
       const base = rootOf(n);
       if (base?.type === "Identifier") {
@@ -559,7 +640,7 @@ class Normalizer {
     const b = n.type === "Identifier" ? this.lookup(n.name) : undefined;
     if (b?.kind === "param" && (this.arrayNames.has(n.name) || this.objectNames.has(n.name))) this.fail(n, `returning the argument ${n.name} itself is not supported; copy it into a local array and return that`);
     if (b?.kind === "alias") this.fail(n, `returning a row of an argument is not supported; copy it into a local array and return that`);
-    const structured = n.type === "ArrayExpression" || n.type === "ObjectExpression" || b?.kind === "array";
+    const structured = n.type === "ArrayExpression" || n.type === "ObjectExpression" || b?.kind === "array" || b?.kind === "struct";
     const last = this.inlining.length === 0 && this.scopes.length <= 2 && rest.every((r) => r.type === "EmptyStatement" || r.type.startsWith("TS"));
     if (structured && !last) this.fail(n, `${this.inlining.length > 0 ? "helpers return numbers" : "an array or object can be returned only by the function's last statement"}; return numbers elsewhere`);
   }
@@ -729,7 +810,7 @@ class Normalizer {
     if (!isPath(object)) this.fail(n, `only arrays and objects held in variables can be read from`);
     const root = rootOf(object);
     if (prop === "length") return { type: "MemberExpression", object, property: id("length"), computed: false, optional: false };
-    if (!(root?.type === "Identifier" && this.paramNames.has(root.name))) this.fail(n, `.${prop}: only fields of object parameters (and .length of arrays) can be read`);
+    if (!(root?.type === "Identifier" && (this.paramNames.has(root.name) || this.locals.get(root.name) === "struct"))) this.fail(n, `.${prop}: only fields of object parameters (and .length of arrays) can be read`);
     if (prop === "__proto__" || prop === "constructor" || prop === "prototype") this.fail(n, `.${prop} is not data`);
     return { type: "MemberExpression", object, property: id(prop), computed: false, optional: false };
   }
@@ -916,6 +997,15 @@ export function walkStmts(stmts: Stmt[], f: (n: Node) => void): void {
       case "return":
         walk(s.value, f);
         break;
+      case "push":
+        walk(s.expr, f);
+        break;
+      case "pop":
+        f(id(s.target.kind === "var" ? s.target.name : s.target.base));
+        break;
+      case "zeros":
+        f(id(s.of));
+        break;
     }
   }
 }
@@ -926,7 +1016,7 @@ export interface JumpOptions {
   /** Where a return's value goes. */
   returnTo: string;
   fresh: (base: string) => string;
-  locals: Map<string, "scalar" | "array">;
+  locals: Map<string, LocalKind>;
 }
 
 /**

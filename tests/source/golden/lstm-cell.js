@@ -3,7 +3,7 @@
 // lstmCell_vjp(W, b, x, h, c, dout) returns [lstmCell(W, b, x, h, c), [dW, db, dx, dh, dc]]: the output and d…
 // The tape keeps overwritten values, branch decisions and loop trip counts (Tape, zerosOf: from wengert).
 function lstmCell_vjp(W, b, x, h, c, dout) {
-  let H, X, gates, r, z, k, k2, loss, j, sigmoid_out, z2, input, sigmoid_out2, z3, forget, sigmoid_out3, z4, output, change, cNew, hNew, dgates, _g;
+  let H, X, r, z, k, k2, loss, j, sigmoid_out, z2, input, sigmoid_out2, z3, forget, sigmoid_out3, z4, output, change, cNew, hNew, _g;
   const _tape = new Tape();
   // forward sweep
   // const H = h.length
@@ -11,8 +11,8 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
   // const X = x.length
   X = x.length;
   // const gates = new Float64Array(4 * H)
-  gates = new Float64Array(4 * H);
-  dgates = new Float64Array(gates.length);
+  const gates = new Float64Array(4 * H);
+  const dgates = new Float64Array(gates.length);
   // for (let r = 0; r < 4 * H; r++)
   for (r = 0; r < 4 * H; r++) {
     // let z = b[r]
