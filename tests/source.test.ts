@@ -131,6 +131,19 @@ describe("source transformation: examples", () => {
     expect(symbolic.treeSize(symbolic.diff(l, "l"))).toBeGreaterThan(100 * lines);
   });
 
+  it("shared subexpressions of a derivative are computed once into temporaries (no expression swell)", () => {
+    let e = "x";
+    for (let k = 0; k < 10; k++) e = `Math.sqrt(1 + ${e} * ${e} / 4)`;
+    const src = `function f(x) {\n  return ${e};\n}`;
+    const g = sourceGrad(src, { name: "f" });
+    expect(g.source.length).toBeLessThan(3 * src.length);
+    expect(g.source).toMatch(/const _t\d* = /);
+    const fd = centralGrad(plain(src, "f"), [0.7], [0])[0][0];
+    expect(Math.abs((g(0.7) as number) - fd)).toBeLessThan(1e-7);
+    const [, t] = sourceJvp(src, { name: "f" })([0.7], [1]);
+    expect(Math.abs((t as number) - fd)).toBeLessThan(1e-7);
+  });
+
   it("Float64Array and Float32Array in, the same type out; objects keep their keys", () => {
     const g = sourceGrad(SOURCE_EXAMPLES[1].source, { name: "sumOfSquares" });
     const a = g(new Float64Array([1, 2, 3]));

@@ -9,7 +9,7 @@
 import { parseExpression } from "@babel/parser";
 import { generate } from "astring";
 import type { Expr } from "../symbolic/expr.js";
-import { mapDag } from "../symbolic/dag.js";
+import { topoOrder } from "../symbolic/dag.js";
 
 /** An ESTree node (the shapes are ESTree's; fields are read loosely). */
 export interface Node {
@@ -104,22 +104,43 @@ function template(e: Expr): Node {
   return t;
 }
 
+/** A shared subexpression at least this large (in nodes, as written) is computed once into a temporary. */
+const SHARED_SIZE = 10;
+
 /**
- * A symbolic expression as a JavaScript expression tree. Variables are looked up in `leaves` (each
- * stands for a user subtree: a variable, an array element); constants become literals.
+ * Symbolic expressions as JavaScript expression trees. Variables are looked up in `leaves` (each
+ * stands for a user subtree: a variable, an array element); constants become literals. A
+ * derivative is a DAG: written out as a tree, shared subexpressions would repeat (exponentially
+ * often when they nest), so each large one used twice or more is handed to `bind` (which declares
+ * a temporary and returns its name) and written once.
  */
-export function exprToAst(root: Expr, leaves: Map<string, Node>): Node {
-  const m = mapDag<Node>([root], (e, args) => {
+export function exprsToAst(roots: readonly Expr[], leaves: Map<string, Node>, bind?: (tree: Node) => Node): Node[] {
+  const order = topoOrder(roots);
+  const uses = new Map<Expr, number>();
+  for (const e of [...order.flatMap((e) => e.args), ...roots]) uses.set(e, (uses.get(e) ?? 0) + 1);
+  const tree = new Map<Expr, Node>();
+  const size = new Map<Expr, number>();
+  for (const e of order) {
     const node = e.node;
+    let t: Node;
+    let n = 1;
     if (node.kind === "var") {
       const leaf = leaves.get(node.name);
       if (leaf === undefined) throw new Error(`wengert internal: no tree for the symbol ${node.name}`);
-      return clone(leaf);
+      t = clone(leaf);
+    } else if (node.kind === "const") t = num(node.value);
+    else {
+      t = substitute(template(e), new Map(e.args.map((a, i) => [`$${i}`, tree.get(a)!])));
+      n = 1 + e.args.reduce((acc, a) => acc + size.get(a)!, 0);
+      if (bind && (uses.get(e) ?? 0) >= 2 && n >= SHARED_SIZE) {
+        t = bind(t);
+        n = 1;
+      }
     }
-    if (node.kind === "const") return num(node.value);
-    return substitute(template(e), new Map(args.map((a, i) => [`$${i}`, a])));
-  });
-  return m.get(root)!;
+    tree.set(e, t);
+    size.set(e, n);
+  }
+  return roots.map((r) => clone(tree.get(r)!));
 }
 
 /** Print a program tree as formatted JavaScript (with the comments attached to its nodes). */

@@ -17,7 +17,7 @@ import { Expr, constant, symbol } from "../symbolic/expr.js";
 import { gradient } from "../symbolic/calculus.js";
 import { simplifyAll } from "../symbolic/simplify.js";
 import { TransformError } from "../core/errors.js";
-import { type Node, assign, bin, block, call, clone, declare, exprToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
+import { type Node, assign, bin, block, call, clone, declare, exprsToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
 import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk, walkStmts } from "./normalize.js";
 
 // ---- which values carry derivatives ---------------------------------------------------------
@@ -269,6 +269,8 @@ class Partials {
   constructor(
     private readonly active: Set<string>,
     private readonly fail: (n: Node, reason: string) => never,
+    /** Declares a temporary for a large shared subexpression and returns its name (absent: write everything inline). */
+    private readonly bind?: (tree: Node) => Node,
   ) {}
 
   private isActive(n: Node): boolean {
@@ -328,11 +330,13 @@ class Partials {
     return ops.ne(leaf, 0);
   }
 
-  /** ∂(expr)/∂(slot) for every slot, simplified, as trees. */
+  /** ∂(expr)/∂(slot) for every slot, simplified, as trees (large shared parts go to `bind`). */
   partials(root: Tensor): (Node | null)[] {
     if (this.slots.length === 0) return [];
     const gs = simplifyAll(gradient(root, this.slots.map((s) => s.sym)));
-    return gs.map((g) => (g.node.kind === "const" && g.node.value === 0 ? null : tidy(exprToAst(g, this.leaves))));
+    const nonzero = gs.filter((g) => !(g.node.kind === "const" && g.node.value === 0));
+    const trees = exprsToAst(nonzero, this.leaves, this.bind).map(tidy);
+    return gs.map((g) => (nonzero.includes(g) ? trees[nonzero.indexOf(g)] : null));
   }
 
   /** The tangent Σ ∂expr/∂slotₖ · tₖ, simplified, as a tree (`tangents` gives each slot's tangent tree, or null for zero). */
@@ -347,7 +351,7 @@ class Partials {
       sum = ops.add(sum, ops.mul(gs[k], symbol(name)));
     });
     const [e] = simplifyAll([sum as Expr]);
-    return e.node.kind === "const" && e.node.value === 0 ? null : tidy(exprToAst(e, this.leaves));
+    return e.node.kind === "const" && e.node.value === 0 ? null : tidy(exprsToAst([e], this.leaves, this.bind)[0]);
   }
 }
 
@@ -388,6 +392,24 @@ class Emitter {
   readonly counters: string[] = [];
   /** Each taped loop's trip counter. */
   readonly loopCounter = new Map<Stmt, string>();
+  /** Declarations of temporaries for shared subexpressions, waiting to go before the statement that uses them. */
+  private temps: Node[] = [];
+  /** Inside a for loop's header no statement can go: everything is written inline there. */
+  noTemps = false;
+
+  bindTemp(tree: Node): Node {
+    const name = this.fresh("_t");
+    this.temps.push(declare("const", [[name, tidy(tree)]]));
+    return id(name);
+  }
+
+  /** The temporaries declared since the last call, to put before the statements using them. */
+  takeTemps(): Node[] {
+    const t = this.temps;
+    this.temps = [];
+    return t;
+  }
+
   /** The variables the reverse sweep reads (only their overwritten values are kept); null: not known yet, keep all. */
   needed: Set<string> | null = null;
   tapeName: string;
@@ -437,7 +459,7 @@ class Emitter {
   }
 
   partials(expr: Node): { p: Partials; root: Tensor } {
-    const p = new Partials(this.a.active, (n, r) => this.fail(n, r));
+    const p = new Partials(this.a.active, (n, r) => this.fail(n, r), this.noTemps ? undefined : (t) => this.bindTemp(t));
     return { p, root: p.interpret(expr) };
   }
 
@@ -736,7 +758,7 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         else {
           e.usesTemp = true;
           const g = id(e.tempName);
-          stmts = [assign(g, seed), ...parts.map(([slot, part]) => accumulate(e.adjOf(slot.node), g, part!))];
+          stmts = [...e.takeTemps(), assign(g, seed), ...parts.map(([slot, part]) => accumulate(e.adjOf(slot.node), g, part!))];
         }
         if (s.text) withComment(stmts[0], s.text);
         out.push(...stmts);
@@ -801,11 +823,12 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
 function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[] {
   const { p, root } = e.partials(expr);
   const parts = p.partials(root);
+  const temps = e.takeTemps();
   const tgt = targetNode(target);
   const tgtAdj = e.adjOf(tgt);
   const selfKey = keyOf(tgt);
   const selfIndex = p.slots.findIndex((s) => s.key === selfKey);
-  const out: Node[] = [];
+  const out: Node[] = [...temps];
   const others = p.slots.map((s, k) => [s, parts[k]] as const).filter(([s, part]) => part !== null && s.key !== selfKey);
   if (target.kind === "var" && (selfIndex < 0 || (parts[selfIndex] !== null && isLiteral(parts[selfIndex]!, 1)))) {
     for (const [s, part] of others) out.push(accumulate(e.adjOf(s.node), tgtAdj, part!));
@@ -934,6 +957,7 @@ function tangentOf(e: Emitter, expr: Node): Node | null {
 function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
   const out: Node[] = [];
   const note = (nodes: Node[], text: string) => {
+    nodes = [...e.takeTemps(), ...nodes];
     if (nodes.length > 0 && text) withComment(nodes[0], text);
     out.push(...nodes);
   };
@@ -988,7 +1012,9 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
       }
       case "loop": {
         const init = tangentSweep(e, s.init);
+        e.noTemps = true;
         const update = tangentSweep(e, s.update);
+        e.noTemps = false;
         const body = block(tangentSweep(e, s.body));
         let node: Node;
         if (s.doWhile) node = { type: "DoWhileStatement", body, test: clone(s.test!) };
