@@ -268,6 +268,61 @@ describe("source transformation: second order (derivative code is inside the sub
   });
 });
 
+describe("source transformation: √T checkpointing of loops", () => {
+  it("gives the same gradients, bit for bit, for every example and for loops with arrays, branches and inner loops", () => {
+    const extra = {
+      name: "arrays",
+      fn: "f",
+      source: `function f(x, n) {
+        const a = new Float64Array(x.length);
+        let s = 0;
+        for (let t = 0; t < n; t++) {
+          for (let i = 0; i < x.length; i++) a[i] = Math.sin(a[i] + x[i] * s);
+          if (a[0] > 0) s += a[1] * a[2]; else s -= 0.5 * a[0];
+          let k = 0;
+          while (k < 2 && s < 10) { s = s * 0.9 + 0.1; k++; }
+        }
+        return s + a[0] * a[1];
+      }`,
+      argnums: [0],
+      args: [[0.3, -0.7, 1.1], 13],
+    };
+    for (const ex of [...SOURCE_EXAMPLES, extra]) {
+      const plainGrad = sourceValueAndGrad(ex.source, { name: ex.fn, argnums: ex.argnums })(...ex.args);
+      const ck = sourceValueAndGrad(ex.source, { name: ex.fn, argnums: ex.argnums, checkpoint: true });
+      expect(leaves(ck(...ex.args))).toEqual(leaves(plainGrad));
+      if (["logistic-map", "arrays"].includes(ex.name)) expect(ck.source).toMatch(/checkpointed/);
+    }
+  });
+
+  it("keeps about 2√T tape entries instead of T, and its code can be differentiated again", () => {
+    const ex = SOURCE_EXAMPLES.find((e) => e.name === "logistic-map")!;
+    const peakOf = (f: (...a: unknown[]) => unknown, ...args: unknown[]) => {
+      const push = Tape.prototype.push;
+      let peak = 0;
+      Tape.prototype.push = function (this: Tape, v: number) {
+        push.call(this, v);
+        peak = Math.max(peak, this.length);
+      };
+      try {
+        f(...args);
+      } finally {
+        Tape.prototype.push = push;
+      }
+      return peak;
+    };
+    const T = 10_000;
+    expect(peakOf(sourceGrad(ex.source, { name: ex.fn }), 0.3, T)).toBe(T);
+    const ckPeak = peakOf(sourceGrad(ex.source, { name: ex.fn, checkpoint: true }), 0.3, T);
+    expect(ckPeak).toBeLessThanOrEqual(3 * 100 + 2);
+    expect(ckPeak).toBeGreaterThanOrEqual(100);
+    const g = sourceGrad(ex.source, { name: ex.fn, checkpoint: true });
+    const [, hv] = sourceJvp(g)([0.3, 5], [1]);
+    expect(hv).toBeCloseTo(sourceGrad(sourceGrad(ex.source, { name: ex.fn }))(0.3, 5) as number, 6);
+    expect(() => sourceGrad(ex.source, { name: ex.fn, checkpoint: true, mode: "forward" })).toThrow(/checkpoint applies to reverse mode/);
+  });
+});
+
 describe("source transformation: random programs", () => {
   // A program: statements over scalars s0..s2, the scalar argument y, the array argument x (length 3)
   // and a local array a (length 3). Expressions are smooth (no kinks where differences are taken).
@@ -315,6 +370,8 @@ describe("source transformation: random programs", () => {
         const [g0, g1] = sourceGrad(src, { name: "f", argnums: [0, 1] })(...args) as [number[], number];
         const [h0, h1] = sourceGrad(src, { name: "f", argnums: [0, 1], mode: "forward" })(...args) as [number[], number];
         expect(close([...g0, g1], [...h0, h1], 1e-9)).toBe(true);
+        const [c0, c1] = sourceGrad(src, { name: "f", argnums: [0, 1], checkpoint: true })(...args) as [number[], number];
+        expect([...c0, c1]).toEqual([...g0, g1]);
         // central differences at three steps (an ill-conditioned program needs a small one)
         const fds = [1e-6, 1e-7, 1e-8].map((h) => centralGrad(f, args, [0, 1], h).flat());
         const ahead = oneSided(f, args, 1e-6), behind = oneSided(f, args, -1e-6);

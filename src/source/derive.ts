@@ -380,6 +380,8 @@ const isLiteral = (n: Node, v: number): boolean => (n.type === "Literal" && n.va
 export interface Options {
   /** The parameters to differentiate, by position. */
   argnums: number[];
+  /** √T checkpointing of top-level counted loops (reverse mode): snapshots every √T steps, each segment re-run with the tape. */
+  checkpoint?: boolean;
   /** Reverse mode without the output and the cotangent: `(…args) => gradient` with the seed 1, code that can be differentiated again. */
   gradientOnly?: boolean;
   op: string;
@@ -394,8 +396,27 @@ class Emitter {
   readonly loopCounter = new Map<Stmt, string>();
   /** Declarations of temporaries for shared subexpressions, waiting to go before the statement that uses them. */
   private temps: Node[] = [];
+  /** False while writing a checkpointed loop's plain forward run: nothing goes on the tape. */
+  taping = true;
   /** Inside a for loop's header no statement can go: everything is written inline there. */
   noTemps = false;
+
+  private names = new WeakMap<Stmt, Map<string, string>>();
+  /** A generated name belonging to a statement: the same in both passes. */
+  nameFor(s: Stmt, base: string): string {
+    let m = this.names.get(s);
+    if (!m) this.names.set(s, (m = new Map()));
+    let n = m.get(base);
+    if (!n) m.set(base, (n = this.fresh(base)));
+    return n;
+  }
+
+  /** A hoisted variable of checkpointing (declared with the loop counters). */
+  checkpointName(s: Stmt, base: string): string {
+    const n = this.nameFor(s, base);
+    if (!this.counters.includes(n)) this.counters.push(n);
+    return n;
+  }
 
   bindTemp(tree: Node): Node {
     const name = this.fresh("_t");
@@ -550,10 +571,12 @@ export function reverseMode(fn: Fn, o: Options): Node {
   e.counters.length = 0;
   const fwd = forwardSweep(e, body, false);
   const rev = reverseSweep(e, body, false);
+  const keptNames: string[] = [];
   // the reverse sweep restores overwritten values: keep the output as it was
   if (!o.gradientOnly && result.type === "Identifier" && result.name !== out && e.needed!.has(result.name) && (e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) {
     const kept = e.fresh("value");
     fn.locals.set(kept, "scalar");
+    keptNames.push(kept);
     fwd.push(assign(id(kept), fn.locals.get(result.name) === "array" ? method(result.name, "slice", []) : id(result.name)));
     result = id(kept);
   }
@@ -563,7 +586,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   walkAssigns(body, (t) => void (t.kind === "var" && assigned.add(t.name)));
   const hoisted = [...fn.locals].filter(([n, k]) => k === "scalar" && assigned.has(n) && !fn.params.some((p) => p.name === n)).map(([n]) => n);
   const stmts: Node[] = [];
-  const lets = [...hoisted, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
+  const lets = [...hoisted, ...keptNames, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
   if (lets.length > 0) stmts.push(declare("let", lets.map((n) => [n, null])));
   if (e.usesTape) stmts.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
   if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);
@@ -604,6 +627,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
 
 /** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
 function keepsOld(e: Emitter, s: Stmt & { k: "assign" | "pop" }, inLoop: boolean): boolean {
+  if (!e.taping) return false;
   if (e.needed !== null && !e.needed.has(targetBase(s.target))) return false;
   if (e.a.recomputed.has(s as Stmt)) return false;
   if (s.target.kind === "elem") return true;
@@ -648,7 +672,7 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         break;
       }
       case "if": {
-        const needs = needsReverse(e, s, inLoop);
+        const needs = e.taping && needsReverse(e, s, inLoop);
         const then = forwardSweep(e, s.then, inLoop), els = forwardSweep(e, s.else, inLoop);
         if (needs) {
           then.push(e.push(num(1)));
@@ -661,6 +685,11 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       case "loop": {
         const c = e.a.canonical.get(s);
         const init = forwardSweep(e, s.init, inLoop);
+        const ck = !inLoop && e.o.checkpoint ? checkpointPlan(e, s) : null;
+        if (ck) {
+          out.push(...init.slice(0, -1), ...checkpointedForward(e, s, ck));
+          break;
+        }
         if (c) {
           // for (i = A; i < B; i++): no tape, the reverse loop counts down
           const lastInit = init[init.length - 1];
@@ -673,13 +702,13 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
           out.push(withComment(node, s.text));
           break;
         }
-        const needs = needsReverse(e, s, inLoop);
+        const needs = e.taping && needsReverse(e, s, inLoop);
         out.push(...init);
         const body = [...forwardSweep(e, s.body, true), ...forwardSweep(e, s.update, true)];
         let counter: string | null = null;
         if (needs) {
           counter = e.loopCounter.get(s) ?? e.fresh("_n");
-          e.counters.push(counter);
+          if (!e.counters.includes(counter)) e.counters.push(counter);
           e.loopCounter.set(s, counter);
           out.push(assign(id(counter), num(0)));
           body.push(exprStmt(update(counter, "++")));
@@ -695,6 +724,101 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
     }
   }
   return out;
+}
+
+/** A reverse loop iteration starts by recomputing the values that were not taped: this iteration's, as the forward sweep had them. */
+function recomputed(e: Emitter, s: Stmt): Node[] {
+  const again = (e.a.recompute.get(s) ?? []).filter((r) => e.needed === null || e.needed.has((r.target as { name: string }).name));
+  return again.map((r, k) => {
+    const node = assignment(targetNode(r.target), clone(r.expr));
+    return k === 0 ? withComment(node, `recomputed, not taped: ${again.map((x) => (x.target as { name: string }).name).join(", ")}`) : node;
+  });
+}
+
+// ---- √T checkpointing ------------------------------------------------------------------------
+
+interface CheckpointPlan {
+  v: string;
+  start: Node;
+  /** Number of steps, from the loop's bound (computed before the loop runs). */
+  steps: Node;
+  /** What the loop changes: its scalars and the local arrays it writes into. */
+  scalars: string[];
+  arrays: string[];
+}
+
+/**
+ * Whether a top-level loop can be checkpointed: counted upwards (`for (let i = A; i < B; i++)`,
+ * or `<=`) with a bound the loop does not change, something to tape, and no tapes or adjoints of
+ * its own inside. Other loops are taped as usual.
+ */
+function checkpointPlan(e: Emitter, s: Stmt & { k: "loop" }): CheckpointPlan | null {
+  const c = e.a.canonical.get(s);
+  const t = s.test;
+  if (!c || !c.up || !t || t.type !== "BinaryExpression" || (t.operator !== "<" && t.operator !== "<=") || t.left.type !== "Identifier" || t.left.name !== c.v) return null;
+  if (![...s.body].some((b) => needsReverse(e, b, true))) return null;
+  const scalars = new Set<string>(), arrays = new Set<string>();
+  walkAssigns(s.body, (tg) => void (tg.kind === "var" ? scalars.add(tg.name) : arrays.add(tg.base)));
+  let plain = true;
+  const visit = (ss: Stmt[]) => ss.forEach((b) => (b.k === "push" || b.k === "pop" || b.k === "tape" || b.k === "zeros" ? (plain = false) : b.k === "if" ? (visit(b.then), visit(b.else)) : b.k === "loop" ? (visit(b.init), visit(b.update), visit(b.body)) : undefined));
+  visit(s.body);
+  if (!plain || [...arrays].some((a) => e.fn.locals.get(a) !== "array") || [...namesIn(t.right)].some((n) => scalars.has(n) || arrays.has(n))) return null;
+  scalars.delete(c.v);
+  const span = minus(clone(t.right), clone(c.start));
+  return { v: c.v, start: c.start, steps: t.operator === "<=" ? bin("+", span, num(1)) : span, scalars: [...scalars], arrays: [...arrays] };
+}
+
+/** a − b, or a when b is the literal 0. */
+const minus = (a: Node, b: Node): Node => (isLiteral(b, 0) ? a : bin("-", a, b));
+
+/** `for (let j = 0; j < a.length; j++) body(j)` (or downwards), with a fresh index. */
+function overElements(e: Emitter, s: Stmt, a: string, down: boolean, body: (j: Node) => Node): Node {
+  const j = e.nameFor(s, `_j`);
+  const len = member(id(a), id("length"), false);
+  return {
+    type: "ForStatement",
+    init: declare("let", [[j, down ? bin("-", len, num(1)) : num(0)]]),
+    test: down ? bin(">=", id(j), num(0)) : bin("<", id(j), len),
+    update: update(j, down ? "--" : "++"),
+    body: block([body(id(j))]),
+  };
+}
+
+/** The forward sweep of a checkpointed loop: run plainly, snapshotting its state every ⌈√T⌉ steps. */
+function checkpointedForward(e: Emitter, s: Stmt & { k: "loop" }, ck: CheckpointPlan): Node[] {
+  const K = e.checkpointName(s, "_stride");
+  e.usesTape = true;
+  const snapshot = [e.push(id(ck.v)), ...ck.scalars.map((n) => e.push(id(n))), ...ck.arrays.map((a) => overElements(e, s, a, false, (j) => e.push(member(id(a), j))))];
+  e.taping = false;
+  const body = forwardSweep(e, s.body, true);
+  e.taping = true;
+  const stride = assign(id(K), call(member(id("Math"), id("max"), false), [num(1), call(member(id("Math"), id("ceil"), false), [call(member(id("Math"), id("sqrt"), false), [clone(ck.steps)])])]));
+  withComment(stride, `checkpointed: a snapshot of ${[ck.v, ...ck.scalars, ...ck.arrays].join(", ")} every ${K} steps, ${K} ≈ √(steps)`);
+  const loop = {
+    type: "ForStatement",
+    init: { type: "AssignmentExpression", operator: "=", left: id(ck.v), right: clone(ck.start) },
+    test: clone(s.test),
+    update: update(ck.v, "++"),
+    body: block([ifStmt(bin("===", bin("%", minus(id(ck.v), clone(ck.start)), id(K)), num(0)), snapshot), ...body]),
+  };
+  return [stride, withComment(loop, s.text), e.push(id(ck.v))];
+}
+
+/** The reverse sweep of a checkpointed loop: segment by segment from the last, restore, re-run with the tape, run backwards. */
+function checkpointedReverse(e: Emitter, s: Stmt & { k: "loop" }, ck: CheckpointPlan): Node[] {
+  const end = e.checkpointName(s, "_segEnd"), begin = e.checkpointName(s, "_segStart");
+  const restore = [...ck.arrays.slice().reverse().map((a) => overElements(e, s, a, true, (j) => assign(member(id(a), j), e.pop()))), ...ck.scalars.slice().reverse().map((n) => assign(id(n), e.pop())), assign(id(ck.v), e.pop()), assign(id(begin), id(ck.v))];
+  withComment(restore[0], "restore the segment's snapshot, run it again with the tape, then backwards");
+  const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)) };
+  const back = {
+    type: "ForStatement",
+    init: { type: "AssignmentExpression", operator: "=", left: id(ck.v), right: bin("-", id(ck.v), num(1)) },
+    test: bin(">=", id(ck.v), id(begin)),
+    update: update(ck.v, "--"),
+    body: block([...recomputed(e, s), ...reverseSweep(e, s.body, true)]),
+  };
+  const segments = { type: "WhileStatement", test: bin(">", id(end), clone(ck.start)), body: block([...restore, again, back, assign(id(end), id(begin))]) };
+  return [withComment(assign(id(end), e.pop()), `${s.text} (checkpointed)`), segments];
 }
 
 /** `const t = new Tape()` / `const dx = zerosOf(x)`, with the derivative's own tape or zeros beside it when active. */
@@ -783,13 +907,12 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       }
       case "loop": {
         const c = e.a.canonical.get(s);
-        // values recomputed rather than taped come first: this iteration's, as the forward sweep had them
-        const again = (e.a.recompute.get(s) ?? []).filter((r) => e.needed === null || e.needed.has((r.target as { name: string }).name));
-        const redo = again.map((r, k) => {
-          const node = assignment(targetNode(r.target), clone(r.expr));
-          return k === 0 ? withComment(node, `recomputed, not taped: ${again.map((x) => (x.target as { name: string }).name).join(", ")}`) : node;
-        });
-        const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...redo, ...reverseSweep(e, s.body, true)];
+        const ck = !inLoop && e.o.checkpoint ? checkpointPlan(e, s) : null;
+        if (ck) {
+          out.push(...checkpointedReverse(e, s, ck), ...reverseSweep(e, s.init, inLoop));
+          break;
+        }
+        const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...recomputed(e, s), ...reverseSweep(e, s.body, true)];
         if (c) {
           // the counter ends one step past the last iteration: step back, and run down to the start
           const node = {
@@ -932,6 +1055,21 @@ export function forwardMode(fn: Fn, o: Options): Node {
   const live = removeDead(fn.body, new Set());
   e.a = analyze(fn, live, wrt, outputs);
   const body = tangentSweep(e, live);
+  // variables the normalisation introduced without a declaration (helper results, lifted
+  // conditionals, flags) are declared first, with their tangents
+  const declared = new Set<string>(fn.params.map((p) => p.name));
+  const visit = (ss: Stmt[]) => {
+    for (const st of ss) {
+      if ((st.k === "assign" || st.k === "pop") && st.declare && st.target.kind === "var") declared.add(st.target.name);
+      else if (st.k === "declare" || st.k === "alloc" || st.k === "tape" || st.k === "zeros") declared.add(st.name);
+      else if (st.k === "if") visit(st.then), visit(st.else);
+      else if (st.k === "loop") visit(st.init), visit(st.update), visit(st.body);
+    }
+  };
+  visit(live);
+  const undeclared: string[] = [];
+  walkAssigns(live, (t) => void (t.kind === "var" && !declared.has(t.name) && !undeclared.includes(t.name) && undeclared.push(t.name)));
+  if (undeclared.length > 0) body.unshift(declare("let", undeclared.flatMap((n): [string, Node | null][] => (e.a.active.has(n) ? [[n, null], [e.adj(n), num(0)]] : [[n, null]]))));
   const name = `${fn.name}_${o.argnums.length === 0 ? "value" : "jvp"}`;
   const params = [...fn.params.map((p) => p.name), ...o.argnums.map((i) => e.adj(fn.params[i].name))];
   const node: Node = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body), generator: false, async: false };

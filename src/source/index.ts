@@ -24,6 +24,12 @@ export interface SourceOptions {
 }
 
 export interface SourceGradOptions extends SourceOptions {
+  /**
+   * Reverse mode: checkpoint top-level counted loops (`for (let i = A; i < B; i++)` with a bound
+   * the loop does not change) — a snapshot every ⌈√steps⌉ steps instead of a tape entry per step,
+   * each segment re-run once in the reverse sweep: √T memory for about one more forward run.
+   */
+  checkpoint?: boolean;
   /** Reverse mode (one sweep for the whole gradient; the default) or forward mode (one pass per input number). */
   mode?: "reverse" | "forward";
 }
@@ -56,7 +62,7 @@ function checkOptions(op: string, opts: unknown, allowed: string[]): Record<stri
 function build(tree: Node, fn: Fn, argnums: number[]): Compiled {
   const source = print(tree);
   const name = tree.id.name as string;
-  const f = compileJS<(...a: unknown[]) => unknown>(["Tape", "zerosOf"], `${source}\nreturn ${name};`, [Tape, zerosOf], `source transformation of ${fn.name}`);
+  const f = compileJS<(...a: unknown[]) => unknown>(["Tape", "zerosOf"], `"use strict";\n${source}\nreturn ${name};`, [Tape, zerosOf], `source transformation of ${fn.name}`);
   const call = f ? (args: unknown[]) => f(...args) : (args: unknown[]) => interpret(tree, args, { Tape, zerosOf });
   return { fn, argnums, source, call };
 }
@@ -87,10 +93,16 @@ function checkNumeric(op: string, name: string, a: unknown, depth: number): void
   throw new InputError(`${op}: the argument ${name} holds ${fmtValue(a)}; arguments are numbers, arrays, Float64Array/Float32Array and plain objects of these`);
 }
 
-function reverse(op: string, f: unknown, opts: SourceOptions): Compiled {
+function reverse(op: string, f: unknown, opts: SourceGradOptions): Compiled {
   const fn = normalize(op, f, opts.name);
   const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
-  return build(reverseMode(fn, { argnums, op }), fn, argnums);
+  return build(reverseMode(fn, { argnums, op, checkpoint: checkpointOption(op, opts) }), fn, argnums);
+}
+
+function checkpointOption(op: string, opts: SourceGradOptions): boolean {
+  if (opts.checkpoint !== undefined && typeof opts.checkpoint !== "boolean") throw new InputError(`${op}: checkpoint is true or false; got ${fmtValue(opts.checkpoint)}`);
+  if (opts.checkpoint && opts.mode === "forward") throw new InputError(`${op}: checkpoint applies to reverse mode; forward mode keeps no tape`);
+  return opts.checkpoint === true;
 }
 
 function forward(op: string, f: unknown, opts: SourceOptions): Compiled {
@@ -112,7 +124,7 @@ const attach = <F>(f: F, source: string): SourceFn<F> => Object.defineProperty(f
  */
 export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
   const op = "sourceValueAndGrad";
-  const opts = checkOptions(op, options, ["argnums", "name", "mode"]) as SourceGradOptions;
+  const opts = checkOptions(op, options, ["argnums", "name", "mode", "checkpoint"]) as SourceGradOptions;
   if (opts.mode !== undefined && opts.mode !== "reverse" && opts.mode !== "forward") throw new InputError(`${op}: mode is "reverse" or "forward"; got ${fmtValue(opts.mode)}`);
   const single = opts.argnums === undefined || typeof opts.argnums === "number";
   if (opts.mode === "forward") {
@@ -154,7 +166,7 @@ export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceFn<(.
   // the same gradient as code inside the subset (reverse mode, seed 1, the gradient returned)
   const opts = (options ?? {}) as SourceGradOptions;
   const fn = normalize("sourceGrad", f, opts.name);
-  const tree = reverseMode(fn, { argnums: sourceArgnums("sourceGrad", opts.argnums, fn.params.length), op: "sourceGrad", gradientOnly: true });
+  const tree = reverseMode(fn, { argnums: sourceArgnums("sourceGrad", opts.argnums, fn.params.length), op: "sourceGrad", gradientOnly: true, checkpoint: checkpointOption("sourceGrad", opts) });
   Object.defineProperty(g, DIFFERENTIABLE_SOURCE, { value: { source: print(tree), name: tree.id.name as string } });
   return g;
 }
@@ -181,9 +193,9 @@ export function sourceJvp(f: unknown, options?: SourceOptions): SourceFn<(primal
  * cotangents of the `argnums` arguments (a list). The pullback runs the derivative code, forward
  * sweep included: the tape is not kept between calls.
  */
-export function sourceVjp(f: unknown, options?: SourceOptions): SourceFn<(...args: unknown[]) => [unknown, (ct: unknown) => unknown[]]> {
+export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: boolean }): SourceFn<(...args: unknown[]) => [unknown, (ct: unknown) => unknown[]]> {
   const op = "sourceVjp";
-  const opts = checkOptions(op, options, ["argnums", "name"]) as SourceOptions;
+  const opts = checkOptions(op, options, ["argnums", "name", "checkpoint"]) as SourceGradOptions;
   const c = reverse(op, f, opts);
   const primal = lazyPrimal(op, f, opts);
   return attach((...args: unknown[]) => {

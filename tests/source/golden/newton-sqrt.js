@@ -3,7 +3,7 @@
 // newtonSqrt_vjp(a, dout) returns [newtonSqrt(a), [da]]: the output and dout times its derivatives.
 // The tape keeps overwritten values, branch decisions and loop trip counts (Tape, zerosOf: from wengert).
 function newtonSqrt_vjp(a, dout) {
-  let x, _n, _g;
+  let x, value, _n, _g;
   const _tape = new Tape();
   // forward sweep
   // let x = a
