@@ -18,7 +18,7 @@ import { gradient } from "../symbolic/calculus.js";
 import { simplifyAll } from "../symbolic/simplify.js";
 import { TransformError } from "../core/errors.js";
 import { type Node, assign, bin, block, call, clone, declare, exprsToAst, exprStmt, id, ifStmt, keyOf, member, method, num, unary, update, withComment } from "./ast.js";
-import { type Fn, type Stmt, type Target, SourceError, eliminateJumps, rootOf, targetNode, walk, walkStmts } from "./normalize.js";
+import { type Fn, type Stmt, type Target, SourceError, eachStmt, eliminateJumps, ownExpressions, rootOf, targetNode, walk, walkStmts } from "./normalize.js";
 
 // ---- which values carry derivatives ---------------------------------------------------------
 
@@ -82,21 +82,16 @@ function analyze(fn: Fn, body: Stmt[], wrt: Set<string>, outputs: Node[]): Analy
   // assignments as (target, reads) pairs
   const edges: [string, Set<string>][] = [];
   const canonical = new Map<Stmt, { v: string; start: Node; up: boolean }>();
-  const visit = (ss: Stmt[]) => {
-    for (const s of ss) {
-      if (s.k === "assign") edges.push([targetBase(s.target), diffReads(s.expr)]);
-      else if (s.k === "push") edges.push([s.tape, diffReads(s.expr)]);
-      else if (s.k === "pop") edges.push([targetBase(s.target), new Set([s.tape])]);
-      else if (s.k === "alloc" && s.elems) edges.push([s.name, diffReads({ type: "ArrayExpression", elements: s.elems })]);
-      else if (s.k === "if") visit(s.then), visit(s.else);
-      else if (s.k === "loop") {
-        const c = canonicalLoop(s);
-        if (c) canonical.set(s, c);
-        visit(s.init), visit(s.update), visit(s.body);
-      }
+  eachStmt(body, (s) => {
+    if (s.k === "assign") edges.push([targetBase(s.target), diffReads(s.expr)]);
+    else if (s.k === "push") edges.push([s.tape, diffReads(s.expr)]);
+    else if (s.k === "pop") edges.push([targetBase(s.target), new Set([s.tape])]);
+    else if (s.k === "alloc" && s.elems) edges.push([s.name, diffReads({ type: "ArrayExpression", elements: s.elems })]);
+    else if (s.k === "loop") {
+      const c = canonicalLoop(s);
+      if (c) canonical.set(s, c);
     }
-  };
-  visit(body);
+  });
   // how often a variable may be assigned on one run (a parameter's binding counts; loops count as many)
   const MANY = 2;
   const counts = (ss: Stmt[]): Map<string, number> => {
@@ -165,7 +160,7 @@ function recomputable(body: Stmt[], canonical: Map<Stmt, { v: string }>): { reco
       walkAssigns([...s.body, ...s.update], (t) => void written.add(t.kind === "var" ? t.name : t.base));
       const counter = canonical.get(s)?.v;
       if (counter === undefined && s.update.length > 0) continue; // a generic loop's update is undone after the recomputation would run
-      const loopReads = namesIn([...(s.test ? [{ k: "return", value: s.test, text: "" } as Stmt] : []), ...s.update]);
+      const loopReads = new Set([...(s.test ? namesIn(s.test) : []), ...namesIn(s.update)]);
       const fixed = new Set<string>();
       const list: (Stmt & { k: "assign" })[] = [];
       s.body.forEach((b, k) => {
@@ -760,8 +755,7 @@ function checkpointPlan(e: Emitter, s: Stmt & { k: "loop" }): CheckpointPlan | n
   const scalars = new Set<string>(), arrays = new Set<string>();
   walkAssigns(s.body, (tg) => void (tg.kind === "var" ? scalars.add(tg.name) : arrays.add(tg.base)));
   let plain = true;
-  const visit = (ss: Stmt[]) => ss.forEach((b) => (b.k === "push" || b.k === "pop" || b.k === "tape" || b.k === "zeros" ? (plain = false) : b.k === "if" ? (visit(b.then), visit(b.else)) : b.k === "loop" ? (visit(b.init), visit(b.update), visit(b.body)) : undefined));
-  visit(s.body);
+  eachStmt(s.body, (b) => void ((b.k === "push" || b.k === "pop" || b.k === "tape" || b.k === "zeros") && (plain = false)));
   if (!plain || [...arrays].some((a) => e.fn.locals.get(a) !== "array") || [...namesIn(t.right)].some((n) => scalars.has(n) || arrays.has(n))) return null;
   scalars.delete(c.v);
   const span = minus(clone(t.right), clone(c.start));
@@ -998,23 +992,14 @@ function removeDead(body: Stmt[], outputs: Set<string>): Stmt[] {
   for (;;) {
     const read = new Set(outputs);
     const reads = (n: Node) => walk(n, (c) => void (c.type === "Identifier" && read.add(c.name)));
-    const visit = (ss: Stmt[]) => {
-      for (const s of ss) {
-        if (s.k === "assign") {
-          reads(s.expr);
-          // writing a[i] reads i, not a
-          for (let m = s.target.kind === "elem" ? s.target.node : null; m?.type === "MemberExpression"; m = m.object) if (m.computed) reads(m.property);
-        } else if (s.k === "push") reads(s.expr);
-        else if (s.k === "alloc") s.elems?.forEach(reads);
-        else if (s.k === "return") reads(s.value);
-        else if (s.k === "if") reads(s.test), visit(s.then), visit(s.else);
-        else if (s.k === "loop") {
-          if (s.test) reads(s.test);
-          visit(s.init), visit(s.update), visit(s.body);
-        }
-      }
-    };
-    visit(body);
+    eachStmt(body, (s) => {
+      if (s.k === "assign") {
+        reads(s.expr);
+        // writing a[i] reads i, not a
+        for (let m = s.target.kind === "elem" ? s.target.node : null; m?.type === "MemberExpression"; m = m.object) if (m.computed) reads(m.property);
+      } else if (s.k === "alloc") s.elems?.forEach(reads);
+      else if (s.k === "push" || s.k === "return" || s.k === "if" || s.k === "loop") ownExpressions(s).forEach(reads);
+    });
     let dropped = false;
     const keep = (ss: Stmt[]): Stmt[] =>
       ss.flatMap((s): Stmt[] => {
@@ -1030,11 +1015,7 @@ function removeDead(body: Stmt[], outputs: Set<string>): Stmt[] {
 
 /** Visit every assignment target of a statement list. */
 function walkAssigns(ss: Stmt[], f: (t: Target) => void): void {
-  for (const s of ss) {
-    if (s.k === "assign" || s.k === "pop") f(s.target);
-    else if (s.k === "if") walkAssigns(s.then, f), walkAssigns(s.else, f);
-    else if (s.k === "loop") walkAssigns(s.init, f), walkAssigns(s.update, f), walkAssigns(s.body, f);
-  }
+  eachStmt(ss, (s) => void ((s.k === "assign" || s.k === "pop") && f(s.target)));
 }
 
 // ---- forward mode ---------------------------------------------------------------------------
@@ -1043,14 +1024,7 @@ function walkAssigns(ss: Stmt[], f: (t: Target) => void): void {
 export function forwardMode(fn: Fn, o: Options): Node {
   const e = new Emitter(fn, o);
   const outputs: Node[] = [];
-  const collect = (ss: Stmt[]) => {
-    for (const s of ss) {
-      if (s.k === "return") outputs.push(s.value);
-      else if (s.k === "if") collect(s.then), collect(s.else);
-      else if (s.k === "loop") collect(s.body);
-    }
-  };
-  collect(fn.body);
+  eachStmt(fn.body, (s) => void (s.k === "return" && outputs.push(s.value)));
   const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
   const live = removeDead(fn.body, new Set());
   e.a = analyze(fn, live, wrt, outputs);
@@ -1058,15 +1032,10 @@ export function forwardMode(fn: Fn, o: Options): Node {
   // variables the normalisation introduced without a declaration (helper results, lifted
   // conditionals, flags) are declared first, with their tangents
   const declared = new Set<string>(fn.params.map((p) => p.name));
-  const visit = (ss: Stmt[]) => {
-    for (const st of ss) {
-      if ((st.k === "assign" || st.k === "pop") && st.declare && st.target.kind === "var") declared.add(st.target.name);
-      else if (st.k === "declare" || st.k === "alloc" || st.k === "tape" || st.k === "zeros") declared.add(st.name);
-      else if (st.k === "if") visit(st.then), visit(st.else);
-      else if (st.k === "loop") visit(st.init), visit(st.update), visit(st.body);
-    }
-  };
-  visit(live);
+  eachStmt(live, (st) => {
+    if ((st.k === "assign" || st.k === "pop") && st.declare && st.target.kind === "var") declared.add(st.target.name);
+    else if (st.k === "declare" || st.k === "alloc" || st.k === "tape" || st.k === "zeros") declared.add(st.name);
+  });
   const undeclared: string[] = [];
   walkAssigns(live, (t) => void (t.kind === "var" && !declared.has(t.name) && !undeclared.includes(t.name) && undeclared.push(t.name)));
   if (undeclared.length > 0) body.unshift(declare("let", undeclared.flatMap((n): [string, Node | null][] => (e.a.active.has(n) ? [[n, null], [e.adj(n), num(0)]] : [[n, null]]))));
@@ -1204,8 +1173,7 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
 /** The argument a struct local was made as zeros of. */
 function structOf(fn: Fn, name: string): string {
   let of = name;
-  const find = (ss: Stmt[]) => ss.forEach((s) => (s.k === "zeros" && s.name === name ? (of = s.of) : s.k === "if" ? (find(s.then), find(s.else)) : undefined));
-  find(fn.body);
+  eachStmt(fn.body, (s) => void (s.k === "zeros" && s.name === name && (of = s.of)));
   return of;
 }
 

@@ -888,11 +888,7 @@ class Normalizer {
 
 /** Comments of an inlined helper's returns name the helper. */
 function labelReturns(ss: Stmt[], name: string): void {
-  for (const s of ss) {
-    if (s.k === "return") s.text = `${name}: ${s.text}`;
-    else if (s.k === "if") labelReturns(s.then, name), labelReturns(s.else, name);
-    else if (s.k === "loop") labelReturns(s.body, name);
-  }
+  eachStmt(ss, (s) => void (s.k === "return" && (s.text = `${name}: ${s.text}`)));
 }
 
 function fnName(fn: Node): string {
@@ -971,43 +967,42 @@ function collectNames(root: Node, into: Set<string>): void {
   walk(root, (n) => void (n.type === "Identifier" && into.add(n.name)));
 }
 
+/** Visit every statement of an IR statement list, nested ones (branches, loop parts) included, parents first. */
+export function eachStmt(stmts: Stmt[], f: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    f(s);
+    if (s.k === "if") eachStmt(s.then, f), eachStmt(s.else, f);
+    else if (s.k === "loop") eachStmt(s.init, f), eachStmt(s.update, f), eachStmt(s.body, f);
+  }
+}
+
+/** The expressions a statement itself holds (not those of nested statements). */
+export function ownExpressions(s: Stmt): Node[] {
+  switch (s.k) {
+    case "assign":
+      return [s.target.kind === "elem" ? s.target.node : id(s.target.name), s.expr];
+    case "alloc":
+      return [s.init];
+    case "if":
+      return [s.test];
+    case "loop":
+      return s.test ? [s.test] : [];
+    case "return":
+      return [s.value];
+    case "push":
+      return [s.expr];
+    case "pop":
+      return [s.target.kind === "elem" ? s.target.node : id(s.target.name)];
+    case "zeros":
+      return [id(s.of)];
+    default:
+      return [];
+  }
+}
+
 /** Visit every expression node of an IR statement list. */
 export function walkStmts(stmts: Stmt[], f: (n: Node) => void): void {
-  for (const s of stmts) {
-    switch (s.k) {
-      case "assign":
-        if (s.target.kind === "elem") walk(s.target.node, f);
-        else f(id(s.target.name));
-        walk(s.expr, f);
-        break;
-      case "alloc":
-        walk(s.init, f);
-        break;
-      case "if":
-        walk(s.test, f);
-        walkStmts(s.then, f);
-        walkStmts(s.else, f);
-        break;
-      case "loop":
-        walkStmts(s.init, f);
-        if (s.test) walk(s.test, f);
-        walkStmts(s.update, f);
-        walkStmts(s.body, f);
-        break;
-      case "return":
-        walk(s.value, f);
-        break;
-      case "push":
-        walk(s.expr, f);
-        break;
-      case "pop":
-        f(id(s.target.kind === "var" ? s.target.name : s.target.base));
-        break;
-      case "zeros":
-        f(id(s.of));
-        break;
-    }
-  }
+  eachStmt(stmts, (s) => ownExpressions(s).forEach((n) => walk(n, f)));
 }
 
 // ---- jumps to flags -------------------------------------------------------------------------
