@@ -366,6 +366,66 @@ const detEval: Eval = {
   },
 };
 
+/** The LSTM loss, written here independently of the tool (flat parameter vector: main rows, then extra rows). */
+function lstmRef(flat: number[], l: number, b: number, state: number[][], seq: number[][]): number {
+  const W = (layer: number, gate: number, j: number) => flat[layer * 8 * b + gate * b + j];
+  const B = (layer: number, gate: number, j: number) => flat[layer * 8 * b + 4 * b + gate * b + j];
+  const E = (row: number, j: number) => flat[8 * l * b + row * b + j];
+  const sig = (z: number) => 1 / (1 + Math.exp(-z));
+  const hs = state.filter((_, r) => r % 2 === 0).map((r) => r.slice()), cs = state.filter((_, r) => r % 2 === 1).map((r) => r.slice());
+  let total = 0;
+  for (let t = 0; t < seq.length - 1; t++) {
+    let input = seq[t].map((v, j) => v * E(0, j));
+    for (let layer = 0; layer < l; layer++) {
+      const h = hs[layer], c = cs[layer];
+      for (let j = 0; j < b; j++) {
+        const f = sig(input[j] * W(layer, 0, j) + B(layer, 0, j)), i = sig(h[j] * W(layer, 1, j) + B(layer, 1, j));
+        const o = sig(input[j] * W(layer, 2, j) + B(layer, 2, j)), g = Math.tanh(h[j] * W(layer, 3, j) + B(layer, 3, j));
+        c[j] = c[j] * f + i * g;
+        h[j] = o * Math.tanh(c[j]);
+      }
+      input = h;
+    }
+    const y = input.map((v, j) => v * E(1, j) + E(2, j));
+    const lse = Math.log(y.reduce((acc, v) => acc + Math.exp(v), 0) + 2);
+    total += seq[t + 1].reduce((acc, v, j) => acc + v * (y[j] - lse), 0);
+  }
+  return -total / ((seq.length - 1) * b);
+}
+
+/** Any text does (GradBench's eval takes the first c characters of a book): a deterministic one here. */
+function lstmText(c: number): string {
+  const words = ["the", "derivative", "of", "a", "program", "is", "itself", "a", "program,", "and", "Wengert", "wrote", "it", "down", "in", "1964."];
+  const r = rng(1964);
+  let text = "";
+  while (text.length < c) text += words[Math.floor(r() * words.length)] + " ";
+  return text.slice(0, c);
+}
+
+const lstmEval: Eval = {
+  name: "lstm",
+  published: { "C++": 8.6, Tapenade: 3.2, Enzyme: 2.8, PyTorch: 2.7 },
+  *workloads(small) {
+    const sizes = small ? [[2, 16], [3, 64]] : [2, 4, 6].flatMap((l) => [1024, 4096, 8192].map((c) => [l, c]));
+    for (const [l, c] of sizes.sort((a, p) => a[0] * a[1] - p[0] * p[1])) {
+      const text = lstmText(c);
+      const b = Math.ceil(Math.log2(Math.max(...[...text].map((ch) => ch.charCodeAt(0)))));
+      const sequence = [...text].map((ch) => ch.charCodeAt(0).toString(2).padStart(b, "0").split("").map(Number));
+      const r = rng(l * 100003 + c);
+      const rows = (n: number, m: number) => Array.from({ length: n }, () => Array.from({ length: m }, r));
+      const main_params = rows(2 * l, 4 * b), extra_params = rows(3, b), state = rows(2 * l, b);
+      const flat = [...main_params.flat(), ...extra_params.flat()];
+      const f = (p: number[]) => lstmRef(p, l, b, state, sequence);
+      yield {
+        label: `l=${l},c=${c}`,
+        input: { main_params, extra_params, state, sequence },
+        functions: ["objective", "jacobian"],
+        check: (fn, out) => (fn === "objective" ? maxErr(out, f(flat)) : Array.isArray(out) && out.length === flat.length ? directionalCheck(f, flat, out) : Infinity),
+      };
+    }
+  },
+};
+
 const VARIANTS = ["ff", "fr", "rf", "rr"];
 const particleEval: Eval = {
   name: "particle",
@@ -382,7 +442,7 @@ const saddleEval: Eval = {
   },
 };
 
-export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, particleEval, saddleEval];
+export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, lstmEval, particleEval, saddleEval];
 
 // ---- running ---------------------------------------------------------------------------------------
 export interface Row {

@@ -4,7 +4,7 @@
  * { prepare(input) → prepared data (untimed), run(prepared) → result (timed), output(result) → JSON }.
  */
 import * as w from "wengert";
-import { type Tensor, tensor, jit, grad, jvp } from "wengert";
+import { type Tensor, tensor, jit, grad, jvp, sourceGrad } from "wengert";
 
 export interface Fn<P = any, R = any> {
   prepare(input: any): P;
@@ -267,4 +267,54 @@ const variants = <A>(make: (o: Mode, i: Mode) => (a: Tensor) => Tensor, prepare:
 const particleModule = variants(particle, (i: { w: number }) => tensor([i.w]), (r) => r.slice(0).item());
 const saddleModule = variants(saddle, (i: { start: number[] }) => tensor(i.start), nums);
 
-export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, particle: particleModule, saddle: saddleModule };
+// ---- lstm: plain loop code, differentiated by source transformation ----------------------------
+/**
+ * The GradBench "diagonal" LSTM as a user would write it in plain JavaScript: loops over numbers
+ * and arrays, the state copied into local arrays. `sourceGrad` turns it into a reverse-mode loop
+ * program (the reference C++ is the same loops).
+ */
+export const LSTM_SOURCE = `function sigmoid(z) {
+  return 1 / (1 + Math.exp(-z));
+}
+function lstmObjective(main, extra, state, seq) {
+  const L = main.length / 2, b = extra[0].length, C = seq.length;
+  const h = new Float64Array(L * b), c = new Float64Array(L * b), x = new Float64Array(b);
+  for (let l = 0; l < L; l++) {
+    for (let j = 0; j < b; j++) {
+      h[l * b + j] = state[2 * l][j];
+      c[l * b + j] = state[2 * l + 1][j];
+    }
+  }
+  let total = 0;
+  for (let t = 0; t < C - 1; t++) {
+    for (let j = 0; j < b; j++) x[j] = seq[t][j] * extra[0][j];
+    for (let l = 0; l < L; l++) {
+      const W = main[2 * l], B = main[2 * l + 1];
+      for (let j = 0; j < b; j++) {
+        const k = l * b + j;
+        const forget = sigmoid(x[j] * W[j] + B[j]);
+        const ingate = sigmoid(h[k] * W[b + j] + B[b + j]);
+        const outgate = sigmoid(x[j] * W[2 * b + j] + B[2 * b + j]);
+        const change = Math.tanh(h[k] * W[3 * b + j] + B[3 * b + j]);
+        c[k] = c[k] * forget + ingate * change;
+        h[k] = outgate * Math.tanh(c[k]);
+        x[j] = h[k];
+      }
+    }
+    let sum = 0;
+    for (let j = 0; j < b; j++) sum += Math.exp(x[j] * extra[1][j] + extra[2][j]);
+    const lse = Math.log(sum + 2);
+    for (let j = 0; j < b; j++) total += seq[t + 1][j] * (x[j] * extra[1][j] + extra[2][j] - lse);
+  }
+  return -total / ((C - 1) * b);
+}`;
+interface LstmInput { main_params: number[][]; extra_params: number[][]; state: number[][]; sequence: number[][] }
+const lstmArgs = (i: LstmInput) => [i.main_params, i.extra_params, i.state, i.sequence];
+const lstmPrimal = new Function(`"use strict";\n${LSTM_SOURCE}\nreturn lstmObjective;`)() as (...a: unknown[]) => number;
+const lstmGrad = sourceGrad(LSTM_SOURCE, { name: "lstmObjective", argnums: [0, 1], checkpoint: true });
+const lstm: Module = {
+  objective: { prepare: lstmArgs, run: (a: unknown[]) => lstmPrimal(...a), output: (v: number) => v },
+  jacobian: { prepare: lstmArgs, run: (a: unknown[]) => lstmGrad(...a), output: ([dm, de]: number[][][]) => [...dm.flat(), ...de.flat()] },
+};
+
+export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, lstm, particle: particleModule, saddle: saddleModule };
