@@ -23,4 +23,4 @@ export * as symbolic from "./symbolic/index.js";
 export { Expr, symbol, parse, ParseError, diff, gradient, jacobian, simplify, compile, toExpr, dagSize, treeSize } from "./symbolic/index.js";
 export { jit, type Jitted, type JitOptions, type Lowered } from "./jit/jit.js";
 export { cond, switchCase, fori, scan, whileLoop, checkpoint, residualBytes, type ScanOptions } from "./api/control.js";
-export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape, zerosOf, type SourceOptions, type SourceGradOptions, type SourceFn } from "./source/index.js";
+export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape, zerosOf, type SourceOptions, type SourceGradOptions, type SourceFn, type SourceGradFn } from "./source/index.js";

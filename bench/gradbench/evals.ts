@@ -4,7 +4,7 @@
  * { prepare(input) → prepared data (untimed), run(prepared) → result (timed), output(result) → JSON }.
  */
 import * as w from "wengert";
-import { type Tensor, tensor, jit, grad, jvp, sourceGrad } from "wengert";
+import { type Tensor, tensor, jit, grad, jvp, sourceGrad, Tape, zerosOf } from "wengert";
 
 export interface Fn<P = any, R = any> {
   prepare(input: any): P;
@@ -202,70 +202,122 @@ const det: Module = {
   gradient: { prepare: detData, run: (d: DetData) => detGrad(d.A, d.ell, d.tables), output: nums },
 };
 
-// ---- nested AD: particle and saddle ----------------------------------------------------------------
-// Both letters of a variant pick a mode: the first for the outer derivative, the second for the inner.
+// ---- nested AD: particle and saddle, by source transformation -------------------------------------
+// Both letters of a variant pick a mode: the first for the outer derivative, the second for the
+// inner one. The inner derivative is made first (sourceGrad, forward or reverse) and its code —
+// inside the subset — is pasted into the outer program as a helper; the outer derivative then
+// differentiates through it, loops and data-dependent stopping rules included. No tensor is made.
 type Mode = "f" | "r";
-/** ∇f of a scalar function of one vector, in forward mode (one JVP per input) or reverse mode. */
-const gradient = (mode: Mode, f: (x: Tensor) => Tensor) => (mode === "f" ? w.jacfwd(f) : grad(f)) as (x: Tensor) => Tensor;
+type NumFn = (...a: number[]) => number;
 
-/** The gradient-descent argmin both evals use; comparisons read numbers, so outer AD flows through. */
-function argmin(f: (x: Tensor) => Tensor, g: (x: Tensor) => Tensor, x0: Tensor): Tensor {
+/** The code of ∂f/∂(argument k) of the function `name` in `src`, renamed `as`, in the given mode. */
+function innerDerivative(src: string, name: string, k: number, mode: Mode, as: string): string {
+  const d = sourceGrad(src, { name, argnums: k, mode: mode === "f" ? "forward" : "reverse" }).differentiable;
+  return `${d.source.replace(`function ${d.name}(`, `function ${as}(`)}\n`;
+}
+const compiled = (src: string, name: string) => new Function("Tape", "zerosOf", `"use strict";\n${src}\nreturn ${name};`)(Tape, zerosOf) as NumFn;
+
+/** The gradient-descent argmin both evals use, on plain numbers. */
+function argmin(f: (x: number[]) => number, g: (x: number[]) => number[], x0: number[]): number[] {
+  const norm = (v: number[]) => Math.sqrt(v.reduce((acc, t) => acc + t * t, 0));
   let eta = 1e-5, i = 0, x = x0, fx = f(x), gx = g(x);
   for (;;) {
-    if (w.norm(gx).item() <= 1e-5) return x;
+    if (norm(gx) <= 1e-5) return x;
     if (i === 10) {
       eta *= 2, i = 0;
       continue;
     }
-    const x2 = x.sub(gx.mul(eta));
-    if (w.norm(x.sub(x2)).item() <= 1e-5) return x;
+    const x2 = x.map((v, j) => v - eta * gx[j]);
+    if (norm(x.map((v, j) => v - x2[j])) <= 1e-5) return x;
     const fx2 = f(x2);
-    if (fx2.item() < fx.item()) (x = x2), (fx = fx2), (gx = g(x)), i++;
+    if (fx2 < fx) (x = x2), (fx = fx2), (gx = g(x)), i++;
     else (eta /= 2), (i = 0);
   }
 }
-const neg = (f: (x: Tensor) => Tensor) => (x: Tensor) => w.neg(f(x));
-function argmax(mode: Mode, f: (x: Tensor) => Tensor, x0: Tensor): Tensor {
-  return argmin(neg(f), gradient(mode, neg(f)), x0);
-}
 
-function particleCost(inner: Mode, wv: Tensor): Tensor {
-  const c1 = w.stack([10, w.sub(10, wv.slice(0))]), c2 = tensor([10, 0]);
-  const potential = (x: Tensor) => w.reciprocal(w.norm(x.sub(c1))).add(w.reciprocal(w.norm(x.sub(c2))));
-  const force = gradient(inner, potential);
-  const dt = 0.1;
-  let x = tensor([0, 8]), v: Tensor = tensor([0.75, 0]);
-  for (;;) {
-    const acc = w.neg(force(x));
-    const xNew = x.add(v.mul(dt));
-    if (xNew.slice(1).item() <= 0) break;
-    x = xNew;
-    v = v.add(acc.mul(dt));
+const POTENTIAL = `function potential(x0, x1, w) {
+  return 1 / Math.sqrt((x0 - 10) * (x0 - 10) + (x1 - (10 - w)) * (x1 - (10 - w))) + 1 / Math.sqrt((x0 - 10) * (x0 - 10) + x1 * x1);
+}`;
+/** The particle's flight with the force −∇ₓp from the inner derivative; the cost is where it lands, squared. */
+const PARTICLE = `function cost(w) {
+  let x0 = 0, x1 = 8, v0 = 0.75, v1 = 0;
+  while (true) {
+    const a0 = -force0(x0, x1, w), a1 = -force1(x0, x1, w);
+    const n0 = x0 + v0 * 0.1, n1 = x1 + v1 * 0.1;
+    if (n1 <= 0) break;
+    x0 = n0;
+    x1 = n1;
+    v0 += a0 * 0.1;
+    v1 += a1 * 0.1;
   }
-  const dtf = w.neg(x.slice(1)).div(v.slice(1));
-  return w.square(x.add(v.mul(dtf)).slice(0));
-}
+  const t = -x1 / v1;
+  const xf = x0 + v0 * t;
+  return xf * xf;
+}`;
 function particle(outer: Mode, inner: Mode) {
-  return (w0: Tensor) => {
-    const cost = (wv: Tensor) => particleCost(inner, wv);
-    return argmin(cost, gradient(outer, cost), w0);
-  };
+  const src = innerDerivative(POTENTIAL, "potential", 0, inner, "force0") + innerDerivative(POTENTIAL, "potential", 1, inner, "force1") + PARTICLE;
+  const f = compiled(src, "cost");
+  const g = sourceGrad(src, { name: "cost", mode: outer === "f" ? "forward" : "reverse" }) as (w: number) => number;
+  return (w0: number) => argmin(([wv]) => f(wv), ([wv]) => [g(wv)], [w0])[0];
 }
 
-/** f((x1, y1), (x2, y2)) = (x1² + y1²) − (x2² + y2²): the first player minimizes, the second maximizes. */
-const saddleF = (p1: Tensor, p2: Tensor) => w.sum(w.square(p1)).sub(w.sum(w.square(p2)));
+const SADDLE_F = `function saddleF(x1, x2, y1, y2) {
+  return x1 * x1 + x2 * x2 - (y1 * y1 + y2 * y2);
+}
+function negF(x1, x2, y1, y2) {
+  return -saddleF(x1, x2, y1, y2);
+}`;
+/** max over y of f(x, y), by the same gradient descent on −f from the start, in the subset (the outer derivative goes through it). */
+const SADDLE = `function maxOverY(x1, x2, s1, s2) {
+  let y1 = s1, y2 = s2, eta = 1e-5, i = 0;
+  let fy = negF(x1, x2, y1, y2);
+  let g1 = dneg1(x1, x2, y1, y2), g2 = dneg2(x1, x2, y1, y2);
+  while (true) {
+    if (Math.sqrt(g1 * g1 + g2 * g2) <= 1e-5) break;
+    if (i === 10) {
+      eta *= 2;
+      i = 0;
+      continue;
+    }
+    const n1 = y1 - eta * g1, n2 = y2 - eta * g2;
+    if (Math.sqrt((y1 - n1) * (y1 - n1) + (y2 - n2) * (y2 - n2)) <= 1e-5) break;
+    const fn = negF(x1, x2, n1, n2);
+    if (fn < fy) {
+      y1 = n1;
+      y2 = n2;
+      fy = fn;
+      g1 = dneg1(x1, x2, y1, y2);
+      g2 = dneg2(x1, x2, y1, y2);
+      i++;
+    } else {
+      eta /= 2;
+      i = 0;
+    }
+  }
+  return saddleF(x1, x2, y1, y2);
+}`;
 function saddle(outer: Mode, inner: Mode) {
-  return (start: Tensor) => {
-    const maxOverY = (x: Tensor) => saddleF(x, argmax(inner, (y) => saddleF(x, y), start));
-    const r1 = argmin(maxOverY, gradient(outer, maxOverY), start);
-    const r2 = argmax(inner, (y) => saddleF(r1, y), start);
-    return w.concat([r1, r2]);
+  const helpers = innerDerivative(SADDLE_F, "negF", 2, inner, "dneg1") + innerDerivative(SADDLE_F, "negF", 3, inner, "dneg2");
+  const src = SADDLE_F + "\n" + helpers + SADDLE;
+  const maxOverY = compiled(src, "maxOverY");
+  const g = sourceGrad(src, { name: "maxOverY", argnums: [0, 1], mode: outer === "f" ? "forward" : "reverse" }) as (...a: number[]) => number[];
+  const negF = compiled(SADDLE_F, "negF"), dy1 = compiled(src, "dneg1"), dy2 = compiled(src, "dneg2");
+  return ([s1, s2]: number[]) => {
+    const r1 = argmin(([x1, x2]) => maxOverY(x1, x2, s1, s2), ([x1, x2]) => g(x1, x2, s1, s2), [s1, s2]);
+    const r2 = argmin(([y1, y2]) => negF(r1[0], r1[1], y1, y2), ([y1, y2]) => [dy1(r1[0], r1[1], y1, y2), dy2(r1[0], r1[1], y1, y2)], [s1, s2]);
+    return [...r1, ...r2];
   };
 }
-const variants = <A>(make: (o: Mode, i: Mode) => (a: Tensor) => Tensor, prepare: (input: A) => Tensor, output: (r: Tensor) => unknown): Module =>
-  Object.fromEntries((["ff", "fr", "rf", "rr"] as const).map((v) => [v, { prepare, run: make(v[0] as Mode, v[1] as Mode), output }]));
-const particleModule = variants(particle, (i: { w: number }) => tensor([i.w]), (r) => r.slice(0).item());
-const saddleModule = variants(saddle, (i: { start: number[] }) => tensor(i.start), nums);
+const variants = <A, R>(make: (o: Mode, i: Mode) => (a: A) => R): Module =>
+  Object.fromEntries((["ff", "fr", "rf", "rr"] as const).map((v) => [v, { prepare: (x: unknown) => x, run: make(v[0] as Mode, v[1] as Mode), output: (r: unknown) => r }]));
+const particleModule = variants((o, i) => {
+  const run = particle(o, i);
+  return (input: { w: number }) => run(input.w);
+});
+const saddleModule = variants((o, i) => {
+  const run = saddle(o, i);
+  return (input: { start: number[] }) => run(input.start);
+});
 
 // ---- lstm: plain loop code, differentiated by source transformation ----------------------------
 /**

@@ -379,6 +379,8 @@ export interface Options {
   checkpoint?: boolean;
   /** Reverse mode without the output and the cotangent: `(…args) => gradient` with the seed 1, code that can be differentiated again. */
   gradientOnly?: boolean;
+  /** Forward mode along the one (number) argnum with tangent 1, returning the derivative only: a derivative that can be differentiated again. */
+  tangentOnly?: boolean;
   op: string;
 }
 
@@ -1039,6 +1041,13 @@ export function forwardMode(fn: Fn, o: Options): Node {
   const undeclared: string[] = [];
   walkAssigns(live, (t) => void (t.kind === "var" && !declared.has(t.name) && !undeclared.includes(t.name) && undeclared.push(t.name)));
   if (undeclared.length > 0) body.unshift(declare("let", undeclared.flatMap((n): [string, Node | null][] => (e.a.active.has(n) ? [[n, null], [e.adj(n), num(0)]] : [[n, null]]))));
+  if (o.tangentOnly) {
+    // d/dx along the one number argument: its tangent starts at 1, the derivative is returned alone
+    body.unshift(declare("let", [[e.adj(fn.params[o.argnums[0]].name), num(1)]]));
+    const name = `${fn.name}_d${fn.params[o.argnums[0]].name}`;
+    const node: Node = { type: "FunctionDeclaration", id: id(name), params: fn.params.map((p) => id(p.name)), body: block(body), generator: false, async: false };
+    return withComment(node, `∂${fn.name}/∂${fn.params[o.argnums[0]].name} by forward mode (wengert); it can be differentiated again.`);
+  }
   const name = `${fn.name}_${o.argnums.length === 0 ? "value" : "jvp"}`;
   const params = [...fn.params.map((p) => p.name), ...o.argnums.map((i) => e.adj(fn.params[i].name))];
   const node: Node = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body), generator: false, async: false };
@@ -1162,7 +1171,7 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
         else if (localTangent(v)) t = localTangent(v)!;
         else if (v.type === "ObjectExpression") t = { type: "ObjectExpression", properties: v.properties.map((p: Node) => ({ ...p, value: tangentOf(e, p.value) ?? num(0) })) };
         else t = tangentOf(e, v) ?? num(0);
-        note([{ type: "ReturnStatement", argument: { type: "ArrayExpression", elements: [clone(v), t] } }], s.text);
+        note([{ type: "ReturnStatement", argument: e.o.tangentOnly ? t : { type: "ArrayExpression", elements: [clone(v), t] } }], s.text);
         break;
       }
     }

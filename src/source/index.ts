@@ -37,6 +37,13 @@ export interface SourceGradOptions extends SourceOptions {
 /** A derivative function, with the code it runs. */
 export type SourceFn<F> = F & { readonly source: string };
 
+/**
+ * A gradient function. `differentiable` is the same gradient as code inside the subset (a function
+ * `name` in `source`): paste it into another source to call it from transformed code, or transform
+ * it again (sourceGrad(sourceGrad(f)) does).
+ */
+export type SourceGradFn = SourceFn<(...args: unknown[]) => unknown> & { readonly differentiable: { readonly source: string; readonly name: string } };
+
 interface Compiled {
   fn: Fn;
   argnums: number[];
@@ -160,15 +167,20 @@ export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): Sou
  * code. The result can be transformed again: `sourceGrad(sourceGrad(f))` for a function of one
  * number, `sourceJvp(sourceGrad(f))` for Hessian-vector products.
  */
-export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => unknown> {
+export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradFn {
   const vg = sourceValueAndGrad(f, options);
   const g = attach((...args: unknown[]) => vg(...args)[1], vg.source);
   // the same gradient as code inside the subset (reverse mode, seed 1, the gradient returned)
   const opts = (options ?? {}) as SourceGradOptions;
   const fn = normalize("sourceGrad", f, opts.name);
-  const tree = reverseMode(fn, { argnums: sourceArgnums("sourceGrad", opts.argnums, fn.params.length), op: "sourceGrad", gradientOnly: true, checkpoint: checkpointOption("sourceGrad", opts) });
-  Object.defineProperty(g, DIFFERENTIABLE_SOURCE, { value: { source: print(tree), name: tree.id.name as string } });
-  return g;
+  const argnums = sourceArgnums("sourceGrad", opts.argnums, fn.params.length);
+  // in forward mode, a derivative along one number is kept as forward-mode code
+  const tangent = opts.mode === "forward" && argnums.length === 1 && fn.params[argnums[0]].kind === "scalar";
+  const tree = tangent ? forwardMode(fn, { argnums, op: "sourceGrad", tangentOnly: true }) : reverseMode(fn, { argnums, op: "sourceGrad", gradientOnly: true, checkpoint: checkpointOption("sourceGrad", opts) });
+  const differentiable = { source: print(tree), name: tree.id.name as string };
+  Object.defineProperty(g, DIFFERENTIABLE_SOURCE, { value: differentiable });
+  Object.defineProperty(g, "differentiable", { value: differentiable, enumerable: true });
+  return g as SourceGradFn;
 }
 
 /**
