@@ -265,6 +265,13 @@ describe("source transformation: second order (derivative code is inside the sub
     const cubic = sourceGrad(sourceGrad(sourceGrad((x: number) => x * x * x * x + Math.sin(x))));
     expect(cubic(0.7)).toBeCloseTo(24 * 0.7 - Math.cos(0.7), 10);
     expect(() => sourceGrad(sourceGrad((x: number[]) => x[0] * x[1]))).toThrow(/use sourceJvp for Hessian-vector products/);
+    // forward over forward, and a derivative's code pasted into another program
+    const fwd = sourceGrad((x: number, y: number) => Math.sin(x * y), { mode: "forward" });
+    expect(fwd.differentiable.source).toMatch(/by forward mode/);
+    expect(sourceGrad(fwd, { mode: "forward" })(0.5, 2) as number).toBeCloseTo(-4 * Math.sin(1), 12);
+    const d = sourceGrad((x: number) => x * x * x).differentiable;
+    const outer = `${d.source}\nfunction g(x) {\n  return ${d.name}(x) * x;\n}`;
+    expect(sourceGrad(outer, { name: "g" })(2) as number).toBeCloseTo(9 * 4, 12); // d/dx 3x³ = 9x²
   });
 });
 
