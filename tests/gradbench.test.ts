@@ -65,6 +65,9 @@ describe("GradBench tool (protocol over stdin/stdout)", () => {
     const m = Math.max(...x), lse = m + Math.log(x.reduce((s, v) => s + Math.exp(v - m), 0));
     expect(ok(r[2].output, lse)).toBe(true);
     expect(r[2].timings.filter((t: any) => t.name === "evaluate").length).toBeGreaterThanOrEqual(2);
+    // the input's conversion and the first (compiling) run are reported apart from the timed runs
+    expect(r[2].timings.slice(0, 2).map((t: any) => t.name)).toEqual(["prepare", "compile"]);
+    expect(r[4].timings.slice(0, 2).map((t: any) => t.name)).toEqual(["prepare", "warmup"]);
     r[3].output.forEach((g: number, i: number) => expect(ok(g, Math.exp(x[i] - lse))).toBe(true));
     expect(r[4].output).toBe(6);
     // llsq gradient: −Σ_i r_i t_i^j with r_i = s_i − Σ_j x_j t_i^j
