@@ -132,6 +132,7 @@ const attach = <F>(f: F, source: string): SourceFn<F> => Object.defineProperty(f
 export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
   const op = "sourceValueAndGrad";
   const opts = checkOptions(op, options, ["argnums", "name", "mode", "checkpoint"]) as SourceGradOptions;
+  checkpointOption(op, opts);
   if (opts.mode !== undefined && opts.mode !== "reverse" && opts.mode !== "forward") throw new InputError(`${op}: mode is "reverse" or "forward"; got ${fmtValue(opts.mode)}`);
   const single = opts.argnums === undefined || typeof opts.argnums === "number";
   if (opts.mode === "forward") {
