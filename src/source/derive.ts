@@ -648,7 +648,7 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       case "alloc": {
         const a = declare("const", [[s.name, clone(s.init)]]);
         out.push(s.text ? withComment(a, s.text) : a);
-        if (e.a.active.has(s.name)) out.push(declare("const", [[e.adj(s.name), { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] }]]));
+        if (e.a.active.has(s.name)) out.push(declare("const", [[e.adj(s.name), zerosArrayLike(s.name)]]));
         break;
       }
       case "tape":
@@ -763,6 +763,9 @@ function checkpointPlan(e: Emitter, s: Stmt & { k: "loop" }): CheckpointPlan | n
   const span = minus(clone(t.right), clone(c.start));
   return { v: c.v, start: c.start, steps: t.operator === "<=" ? bin("+", span, num(1)) : span, scalars: [...scalars], arrays: [...arrays] };
 }
+
+/** `new Float64Array(a.length)`: an adjoint or tangent for the local array `a`. */
+const zerosArrayLike = (a: string): Node => ({ type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(a), id("length"), false)] });
 
 /** a − b, or a when b is the literal 0. */
 const minus = (a: Node, b: Node): Node => (isLiteral(b, 0) ? a : bin("-", a, b));
@@ -1096,7 +1099,7 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
       case "alloc": {
         const nodes = [declare("const", [[s.name, clone(s.init)]])];
         if (e.a.active.has(s.name)) {
-          const init = s.elems ? { type: "ArrayExpression", elements: s.elems.map((x) => tangentOf(e, x) ?? num(0)) } : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(s.name), id("length"), false)] };
+          const init = s.elems ? { type: "ArrayExpression", elements: s.elems.map((x) => tangentOf(e, x) ?? num(0)) } : zerosArrayLike(s.name);
           nodes.push(declare("const", [[e.adj(s.name), init]]));
         }
         note(nodes, s.text);
@@ -1164,7 +1167,7 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
           if (x.type !== "Identifier") return null;
           const kind = e.fn.locals.get(x.name);
           if (kind === "struct") return e.a.active.has(x.name) ? id(e.adj(x.name)) : call(id("zerosOf"), [id(e.fn.locals.has(x.name) ? structOf(e.fn, x.name) : x.name)]);
-          if (kind === "array") return e.a.active.has(x.name) ? id(e.adj(x.name)) : { type: "NewExpression", callee: id("Float64Array"), arguments: [member(id(x.name), id("length"), false)] };
+          if (kind === "array") return e.a.active.has(x.name) ? id(e.adj(x.name)) : zerosArrayLike(x.name);
           return null;
         };
         if (v.type === "ArrayExpression") t = { type: "ArrayExpression", elements: v.elements.map((x: Node) => localTangent(x) ?? tangentOf(e, x) ?? num(0)) };
