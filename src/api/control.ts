@@ -132,9 +132,8 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
   }
   const [cLeaves] = flatten(init);
   const isStaged = [...cLeaves, ...xT].some(staged);
-  if (!isStaged) return eagerScan(f, init, xT, xDef, length, opts);
-
-  if (opts.checkpoint === "sqrt" && length > 3) return sqrtScan(f, init, xs ?? null, length, opts.reverse ?? false);
+  if (opts.checkpoint === "sqrt" && length > 3) return sqrtScan(f, init, xs ?? null, length, opts.reverse ?? false, !isStaged);
+  if (!isStaged) return eagerScan(f, init, xT, xDef, length, opts.reverse ?? false);
 
   const [initLeaves, cDef] = flatten(init);
   const carry = initLeaves.map(leafTensor);
@@ -164,12 +163,15 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
 }
 
 /**
- * A staged scan with √T memory in reverse mode: an outer scan over ⌊T/s⌋ segments (s = ⌈√T⌉) whose
- * step is an inner scan of s steps, plus a scan over the remaining steps. Reverse mode through a
- * staged scan stores each step's carry and recomputes the step, so the outer scan stores one carry
- * per segment and each segment's inner carries exist only while that segment is pulled back.
+ * A scan with √T memory in reverse mode, eager or staged: an outer scan over ⌊T/s⌋ segments
+ * (s = ⌈√T⌉) whose step is an inner scan of s steps, plus a scan over the remaining steps. Reverse
+ * mode through a staged scan stores each step's carry and recomputes the step, so the outer scan
+ * stores one carry per segment and each segment's inner carries exist only while that segment is
+ * pulled back. An eager scan keeps every step's intermediates instead, so there each segment (and
+ * the remainder) runs under `checkpoint`: its inner scan is staged, and reverse mode keeps the
+ * segment's input carry and xs.
  */
-function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null, length: number, reverse: boolean): [C, Y] {
+function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null, length: number, reverse: boolean, eager: boolean): [C, Y] {
   const seg = Math.ceil(Math.sqrt(length)), nseg = Math.floor(length / seg), main = nseg * seg;
   const [xLeaves, xDef] = flatten(xs);
   const xT = xLeaves.map(leafTensor);
@@ -177,9 +179,11 @@ function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null,
   const xsMain = unflatten<X>(xDef, part(0, main).map((x) => x.reshape([nseg, seg, ...x.shape.slice(1)])));
   const xsRest = unflatten<X>(xDef, part(main, length));
   const hasXs = xT.length > 0;
-  const runMain = (c: C): [C, Y] =>
-    scan((cc: C, xseg: X) => scan(f, cc, hasXs ? xseg : null, { length: seg, reverse }), c, hasXs ? xsMain : null, { length: nseg, reverse });
-  const runRest = (c: C): [C, Y] | null => (main < length ? scan(f, c, hasXs ? xsRest : null, { length: length - main, reverse }) : null);
+  const wrap = <G extends (c: C, x: X) => [C, Y]>(g: G): G => (eager ? checkpoint(g, "scan segment") : g);
+  const segment = wrap((cc: C, xseg: X) => scan(f, cc, hasXs ? xseg : null, { length: seg, reverse }));
+  const rest = wrap((cc: C, xr: X) => scan(f, cc, hasXs ? xr : null, { length: length - main, reverse }));
+  const runMain = (c: C): [C, Y] => scan(segment, c, hasXs ? xsMain : null, { length: nseg, reverse });
+  const runRest = (c: C): [C, Y] | null => (main < length ? rest(c, xsRest) : null);
   // in reverse the remainder (the last steps) runs first
   let carry: C, mainYs: Y, restYs: Y | null = null;
   if (reverse) {
@@ -201,43 +205,14 @@ function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null,
   return [carry, unflatten<Y>(yDef, ys)];
 }
 
-function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[], xDef: TreeDef, length: number, opts: ScanOptions): [C, Y] {
-  const order = Array.from({ length }, (_, s) => (opts.reverse ? length - 1 - s : s));
-  const step = (c: C, k: number): [C, Y] => f(c, unflatten<X>(xDef, xT.map((x) => slice(x, k))));
+function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[], xDef: TreeDef, length: number, reverse: boolean): [C, Y] {
+  if (length === 0) throw new InputError("scan: a scan of length 0 has no ys to stack; call f once yourself to get their shapes");
   const ys: Y[] = new Array(length);
   let carry = init;
-  if (opts.checkpoint === "sqrt" && length > 1) {
-    // √T segments: each segment runs under checkpoint, so reverse mode keeps only its input carry
-    const seg = Math.ceil(Math.sqrt(length));
-    for (let s0 = 0; s0 < length; s0 += seg) {
-      const ks = order.slice(s0, s0 + seg);
-      const [cLeaves, cDef] = flatten(carry);
-      let yDef: TreeDef | null = null;
-      // the segment's xs are explicit inputs: a value the checkpointed function closes over would be
-      // differentiated outside it, keeping its intermediates
-      const xSeg = ks.map((k) => xT.map((x) => slice(x, k)));
-      const nc = cLeaves.length;
-      const segment = checkpoint((...ins: Tensor[]) => {
-        let c = unflatten<C>(cDef, ins.slice(0, nc));
-        const outs: Tensor[] = [];
-        ks.forEach((_k, j) => {
-          const [c2, y] = f(c, unflatten<X>(xDef, ins.slice(nc + j * xT.length, nc + (j + 1) * xT.length)));
-          c = c2;
-          const [yl, yd] = flatten(y);
-          yDef = yd;
-          outs.push(...yl.map(leafTensor));
-        });
-        return [...flatten(c)[0].map(leafTensor), ...outs];
-      });
-      const res = segment(...cLeaves.map(leafTensor), ...xSeg.flat()) as Tensor[];
-      carry = unflatten<C>(cDef, res.slice(0, cLeaves.length));
-      const per = (res.length - cLeaves.length) / ks.length;
-      ks.forEach((k, j) => (ys[k] = unflatten<Y>(yDef!, res.slice(cLeaves.length + j * per, cLeaves.length + (j + 1) * per))));
-    }
-  } else {
-    for (const k of order) [carry, ys[k]] = step(carry, k);
+  for (let s = 0; s < length; s++) {
+    const k = reverse ? length - 1 - s : s;
+    [carry, ys[k]] = f(carry, unflatten<X>(xDef, xT.map((x) => slice(x, k))));
   }
-  if (length === 0) throw new InputError("scan: a scan of length 0 has no ys to stack; call f once yourself to get their shapes");
   const [, yDef] = flatten(ys[0]);
   const cols = ys.map((y) => flatten(y)[0].map(leafTensor));
   const stacked = cols[0].map((_, j) => stack(cols.map((c) => c[j]), 0));
