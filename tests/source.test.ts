@@ -401,6 +401,42 @@ describe("source transformation: random programs", () => {
     );
   }, 240_000);
 
+  it("a sum over a loop runs both sweeps in one loop when its reverse iterations commute, with the same derivatives", () => {
+    // loop bodies of local values and accumulations (joined), or with a branch or a running value (two sweeps)
+    const term = fc.letrec((tie) => ({
+      e: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom("x[i]", "x[i + 1]", "y", "t", "0.5"),
+        fc.tuple(tie("e"), fc.constantFrom("+", "-", "*"), tie("e")).map(([a, o, b]) => `(${a} ${o} ${b})`),
+        fc.tuple(fc.constantFrom("Math.sin", "Math.tanh", "Math.atan"), tie("e")).map(([f, a]) => `${f}(${a})`),
+      ),
+    })).e as fc.Arbitrary<string>;
+    const kind = fc.constantFrom("joined", "joined", "branch", "running");
+    const program = fc.tuple(kind, term, term, term, fc.constantFrom("s", "0.5 * s", "s + y * y", "s * y + y", "Math.sqrt(1 + s * s)")).map(([k, a, b, c, r]) => {
+      const extra = k === "branch" ? `if (x[i] > 0.2) s += ${c} * x[i]; else s -= 0.5 * ${c};` : k === "running" ? `q = q * 0.9 + x[i]; s += q * ${c};` : `s += ${c};`;
+      return { k, r, src: `function f(x, y) {\n  let s = 0, q = 0.1;\n  for (let i = 0; i + 1 < x.length; i++) {\n    const t = ${a.replace(/\bt\b/g, "y")} * x[i];\n    s += ${b} * x[i + 1];\n    ${extra}\n  }\n  return ${r};\n}` };
+    });
+    fc.assert(
+      fc.property(program, fc.array(fc.integer({ min: -100, max: 100 }).map((v) => v / 71 + 0.0093), { minLength: 6, maxLength: 6 }), ({ k, r, src }, p) => {
+        const args = [p.slice(0, 5), p[5]];
+        if (!Number.isFinite(plain(src, "f")(...args))) return;
+        const vg = sourceValueAndGrad(src, { name: "f", argnums: [0, 1] });
+        const [v, [g0, g1]] = vg(...args) as [number, [number[], number]];
+        expect(v).toBe(plain(src, "f")(...args));
+        const [h0, h1] = sourceGrad(src, { name: "f", argnums: [0, 1], mode: "forward" })(...args) as [number[], number];
+        expect(close([...g0, g1], [...h0, h1], 1e-10)).toBe(true);
+        // joined when the loop's reverse commutes and the reverse of what follows reads no value the loop makes
+        expect(/both sweeps in one loop/.test(vg.source)).toBe(k === "joined" && ["s", "0.5 * s", "s + y * y"].includes(r));
+        // checkpointing yields to joining (the same code), and second order still agrees
+        expect(leaves(sourceValueAndGrad(src, { name: "f", argnums: [0, 1], checkpoint: true })(...args))).toEqual(leaves([v, [g0, g1]]));
+        const hv = sourceJvp(sourceGrad(src, { name: "f", argnums: [0] }))(args, [[0.1, -0.2, 0.3, 0.05, -0.4]])[1] as number[];
+        const hf = sourceJvp(sourceGrad(src, { name: "f", argnums: [0], mode: "forward" }))(args, [[0.1, -0.2, 0.3, 0.05, -0.4]])[1] as number[];
+        expect(close(hv, hf, 1e-9)).toBe(true);
+      }),
+      { numRuns: 60, seed: 20261126 },
+    );
+  }, 120_000);
+
   it("agrees with eager grad on the same computation written with wengert ops", () => {
     // straight-line code and counted loops: the same statements, once as JS numbers, once as tensors
     const body = (m: typeof Math | Record<string, (...a: Tensor[]) => Tensor>, x: (i: number) => unknown, y: unknown) => {

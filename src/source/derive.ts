@@ -397,6 +397,8 @@ class Emitter {
   taping = true;
   /** Inside a for loop's header no statement can go: everything is written inline there. */
   noTemps = false;
+  /** A loop written without checkpointing (to try joining its sweeps, see joinable). */
+  plainLoop: Stmt | null = null;
 
   private names = new WeakMap<Stmt, Map<string, string>>();
   /** A generated name belonging to a statement: the same in both passes. */
@@ -564,30 +566,42 @@ export function reverseMode(fn: Fn, o: Options): Node {
   // two passes: the first shows which variables the reverse sweep reads; only those are restored
   forwardSweep(e, body, false);
   e.needed = readsOf(reverseSweep(e, body, false));
-  e.usesTape = e.usesTemp = false;
-  e.counters.length = 0;
-  const fwd = forwardSweep(e, body, false);
-  const rev = reverseSweep(e, body, false);
+  const restart = () => {
+    e.usesTape = e.usesTemp = false;
+    e.counters.length = 0;
+    e.takeTemps();
+  };
+  restart();
+  // the last top-level loop may run its reverse iterations forwards, inside its own loop (see joinable)
+  const j = body.map((x) => x.k).lastIndexOf("loop");
+  const loop = j >= 0 && seedStmts.length === 0 ? (body[j] as Stmt & { k: "loop" }) : null;
+  const c = loop ? e.a.canonical.get(loop) : undefined;
+  const sections = loop && c && needsReverse(e, loop, false) ? sweepSections(e, body, j) : null;
+  let fwd: Node[], rev: Node[];
+  if (sections && !sections.plain) {
+    fwd = [...sections.fwdBefore, ...sections.fwdLoop, ...sections.fwdAfter];
+    rev = [...sections.revAfter, countedDown(loop!, c!, [...sections.recomputed, ...sections.revBody]), ...sections.revInit, ...sections.revBefore];
+  } else {
+    fwd = forwardSweep(e, body, false);
+    rev = reverseSweep(e, body, false);
+  }
   const keptNames: string[] = [];
-  // the reverse sweep restores overwritten values: keep the output as it was
-  if (!o.gradientOnly && result.type === "Identifier" && result.name !== out && e.needed!.has(result.name) && (e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) {
+  const keepValue = (): Node | null => {
+    // the reverse sweep restores overwritten values: keep the output as it was
+    if (o.gradientOnly || result.type !== "Identifier" || result.name === out || !e.needed!.has(result.name) || !(e.a.overwritten.has(result.name) || fn.locals.get(result.name) === "array")) return null;
     const kept = e.fresh("value");
     fn.locals.set(kept, "scalar");
     keptNames.push(kept);
-    fwd.push(assign(id(kept), fn.locals.get(result.name) === "array" ? method(result.name, "slice", []) : id(result.name)));
+    const node = assign(id(kept), fn.locals.get(result.name) === "array" ? method(result.name, "slice", []) : id(result.name));
     result = id(kept);
-  }
+    return node;
+  };
   // declarations: locals, then adjoints of the differentiated parameters and active scalars
   // scalars are declared first (the reverse sweep sees them); arrays, tapes and zeros where they are made
   const assigned = new Set<string>();
   walkAssigns(body, (t) => void (t.kind === "var" && assigned.add(t.name)));
   const hoisted = [...fn.locals].filter(([n, k]) => k === "scalar" && assigned.has(n) && !fn.params.some((p) => p.name === n)).map(([n]) => n);
   const stmts: Node[] = [];
-  const lets = [...hoisted, ...keptNames, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
-  if (lets.length > 0) stmts.push(declare("let", lets.map((n) => [n, null])));
-  if (e.usesTape) stmts.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
-  if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);
-  stmts.push(...fwd);
   const adjDecls: [string, Node][] = [];
   for (const i of o.argnums) {
     const p = fn.params[i];
@@ -596,8 +610,36 @@ export function reverseMode(fn: Fn, o: Options): Node {
   for (const [name, kind] of fn.locals) if (kind === "scalar" && e.a.active.has(name) && e.adjoints.get(name) !== dout) adjDecls.push([e.adj(name), seedInit.get(name) ?? num(0)]);
   if (o.gradientOnly) adjDecls.unshift([dout, num(1)]);
   const decl = declare("let", adjDecls);
-  withComment(decl, "reverse sweep", true);
-  stmts.push(decl, ...seedStmts, ...rev);
+  const joined = sections ? joinable(e, sections, loop!, body.slice(j + 1), new Map(adjDecls)) : null;
+  if (!joined && sections?.plain) {
+    // the loop was written without checkpointing to try joining it: write everything again
+    restart();
+    fwd = forwardSweep(e, body, false);
+    rev = reverseSweep(e, body, false);
+  }
+  if (joined) {
+    // forward sweep up to the loop; adjoints; the reverse of what follows the loop (linear, so it
+    // needs no value the loop makes); the joined loop; the rest of the forward sweep; the reverse
+    // of what precedes the loop
+    const { fwdBefore, fwdAfter, revAfter, revBefore } = sections!;
+    const kept = keepValue();
+    if (kept) fwdAfter.push(kept);
+    if (fwdBefore.length > 0) withComment(fwdBefore[0], "forward sweep", true);
+    withComment(decl, "adjoints", true);
+    if (revBefore.length > 0) withComment(revBefore[0], "reverse sweep", true);
+    stmts.push(...fwdBefore, decl, ...revAfter, joined, ...fwdAfter, ...revBefore);
+  } else {
+    const kept = keepValue();
+    if (kept) fwd.push(kept);
+    if (fwd.length > 0) withComment(fwd[0], "forward sweep", true);
+    withComment(decl, "reverse sweep", true);
+    stmts.push(...fwd, decl, ...seedStmts, ...rev);
+  }
+  const lets = [...hoisted, ...keptNames, ...e.counters, ...(e.usesTemp ? [e.tempName] : [])];
+  const head: Node[] = [];
+  if (lets.length > 0) head.push(declare("let", lets.map((n) => [n, null])));
+  if (e.usesTape) head.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
+  stmts.unshift(...head);
   const grads = o.argnums.map((i) => id(e.adj(fn.params[i].name)));
   const gradient = o.argnums.length === 1 && o.gradientOnly ? grads[0] : { type: "ArrayExpression", elements: grads };
   stmts.push({ type: "ReturnStatement", argument: o.gradientOnly ? gradient : { type: "ArrayExpression", elements: [result, gradient] } });
@@ -682,7 +724,7 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       case "loop": {
         const c = e.a.canonical.get(s);
         const init = forwardSweep(e, s.init, inLoop);
-        const ck = !inLoop && e.o.checkpoint ? checkpointPlan(e, s) : null;
+        const ck = !inLoop && e.o.checkpoint && s !== e.plainLoop ? checkpointPlan(e, s) : null;
         if (ck) {
           out.push(...init.slice(0, -1), ...checkpointedForward(e, s, ck));
           break;
@@ -906,22 +948,14 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       }
       case "loop": {
         const c = e.a.canonical.get(s);
-        const ck = !inLoop && e.o.checkpoint ? checkpointPlan(e, s) : null;
+        const ck = !inLoop && e.o.checkpoint && s !== e.plainLoop ? checkpointPlan(e, s) : null;
         if (ck) {
           out.push(...checkpointedReverse(e, s, ck), ...reverseSweep(e, s.init, inLoop));
           break;
         }
         const body = [...(c ? [] : reverseSweep(e, s.update, true)), ...recomputed(e, s), ...reverseSweep(e, s.body, true)];
         if (c) {
-          // the counter ends one step past the last iteration: step back, and run down to the start
-          const node = {
-            type: "ForStatement",
-            init: { type: "AssignmentExpression", operator: "=", left: id(c.v), right: bin(c.up ? "-" : "+", id(c.v), num(1)) },
-            test: bin(c.up ? ">=" : "<=", id(c.v), clone(c.start)),
-            update: update(c.v, c.up ? "--" : "++"),
-            body: block(body),
-          };
-          out.push(withComment(node, s.text));
+          out.push(countedDown(s, c, body));
         } else {
           const counter = e.loopCounter.get(s)!;
           const node = {
@@ -939,6 +973,179 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
     }
   }
   return out;
+}
+
+// ---- joined sweeps ---------------------------------------------------------------------------
+
+/** Both sweeps of a body written in parts around its top-level loop body[j] (in the order whole sweeps are written, so names agree). */
+interface Sections {
+  /** The loop was written without checkpointing (which it would otherwise have had). */
+  plain: boolean;
+  fwdBefore: Node[];
+  fwdLoop: Node[];
+  fwdAfter: Node[];
+  revAfter: Node[];
+  recomputed: Node[];
+  revBody: Node[];
+  revInit: Node[];
+  revBefore: Node[];
+}
+
+function sweepSections(e: Emitter, body: Stmt[], j: number): Sections {
+  const loop = body[j] as Stmt & { k: "loop" };
+  const plain = !!e.o.checkpoint && checkpointPlan(e, loop) !== null;
+  const before = body.slice(0, j), after = body.slice(j + 1);
+  e.plainLoop = loop;
+  const fwdBefore = forwardSweep(e, before, false), fwdLoop = forwardSweep(e, [loop], false), fwdAfter = forwardSweep(e, after, false);
+  const revAfter = reverseSweep(e, after, false), rec = recomputed(e, loop), revBody = reverseSweep(e, loop.body, true);
+  const revInit = reverseSweep(e, loop.init, false), revBefore = reverseSweep(e, before, false);
+  e.plainLoop = null;
+  return { plain, fwdBefore, fwdLoop, fwdAfter, revAfter, recomputed: rec, revBody, revInit, revBefore };
+}
+
+/**
+ * One loop doing both sweeps, when a counted loop's reverse iterations can run forwards, each right
+ * after its forward iteration (as for a sum of terms: Rosenbrock's loop): then nothing is taped or
+ * recomputed, and memory is read once. Returns that loop, or null. The conditions:
+ * - no tape anywhere in the loop or after it (so every value a reverse iteration reads is the one
+ *   its forward iteration left, and nothing after the loop needs restoring);
+ * - the reverse of what follows the loop reads no value the loop or its followers assign (it is
+ *   linear in them, as `return s` or `return 0.5 * s`), so it can run before the loop;
+ * - the reverse iterations commute: each adjoint the reverse body writes is only incremented and
+ *   never read there (dx[i] += …), or is the iteration's own (plainly assigned first, or zero at
+ *   the start of the loop and set to 0 at the end of every iteration); adjoints read and not
+ *   written (the accumulator's ds) stay as they were. The reverse body is straight-line code.
+ * Adjoints then sum in another order than the two-sweep code's (the last bits may differ).
+ */
+function joinable(e: Emitter, sec: Sections, loop: Stmt & { k: "loop" }, after: Stmt[], adjInit: Map<string, Node>): Node | null {
+  const { fwdLoop, fwdAfter, revAfter, revBody, revInit } = sec;
+  const forNode = fwdLoop[fwdLoop.length - 1];
+  if (forNode?.type !== "ForStatement" || revInit.length > 0) return null;
+  if ([fwdLoop, fwdAfter, revAfter, revBody].some(usesStack)) return null;
+  const primal = new Set<string>([...e.fn.params.map((p) => p.name), ...e.fn.locals.keys()]);
+  const assigned = new Set<string>();
+  walkAssigns([loop, ...after], (t) => void assigned.add(targetBase(t)));
+  if ([...readsOf(revAfter)].some((n) => assigned.has(n))) return null;
+  const writtenAfter = new Set<string>();
+  for (const n of revAfter) walk(n, (x) => void (x.type === "AssignmentExpression" && writtenAfter.add(baseName(x.left))));
+  // the reverse body, statement by statement: how each adjoint is first touched and last written
+  const first = new Map<string, "read" | "set" | "inc">(), lastWrite = new Map<string, Node>(), incOnly = new Map<string, boolean>(), read = new Set<string>(), local = new Set<string>();
+  for (const st of revBody) {
+    if (st.type === "VariableDeclaration" && st.kind === "const") {
+      for (const d of st.declarations) {
+        for (const r of readsOf([d.init])) {
+          read.add(r);
+          if (!first.has(r)) first.set(r, "read");
+        }
+        local.add(d.id.name);
+      }
+      continue;
+    }
+    if (st.type !== "ExpressionStatement" || st.expression.type !== "AssignmentExpression") return null;
+    const a = st.expression;
+    const w = baseName(a.left);
+    for (const r of readsOf([st])) {
+      read.add(r);
+      if (!first.has(r)) first.set(r, "read");
+    }
+    if (primal.has(w)) return null; // only recomputation writes primal values, and it is dropped here
+    const inc = a.operator === "+=" || a.operator === "-=";
+    if (!inc && a.operator !== "=") return null;
+    if (!first.has(w)) first.set(w, inc ? "inc" : "set");
+    incOnly.set(w, (incOnly.get(w) ?? true) && inc);
+    lastWrite.set(w, a);
+  }
+  for (const [w, last] of lastWrite) {
+    if (local.has(w)) continue;
+    if (incOnly.get(w) && !read.has(w)) continue; // an accumulation
+    const zeroAtEnd = last.operator === "=" && last.left.type === "Identifier" && isLiteral(last.right, 0);
+    if (first.get(w) === "set" && (zeroAtEnd || w === e.tempName)) continue;
+    const init = adjInit.get(w);
+    if (first.get(w) === "inc" && zeroAtEnd && init !== undefined && isLiteral(init, 0) && !writtenAfter.has(w)) continue;
+    return null;
+  }
+  const fwdBody: Node[] = forNode.body.body;
+  const loads = loadOnce(e, loop, [...fwdBody, ...revBody]);
+  if (revBody.length > 0) withComment(revBody[0], "this iteration's reverse", true);
+  if (loads.length > 0) withComment(loads[0], "elements read, loaded once", true);
+  const node = { ...forNode, body: block([...loads, ...fwdBody, ...revBody]) };
+  return withComment(node, "both sweeps in one loop: the reverse iterations commute, so each runs after its forward one", true);
+}
+
+/**
+ * The elements of arrays the loop does not write that a joined iteration reads, each loaded once
+ * into a constant at its start (and `body` rewritten to use them): the engine must otherwise load
+ * x[i] again after every store into an adjoint array, which might be x itself. Only elements of
+ * parameter or local arrays read as numbers, with indices the iteration does not change (reading
+ * such an element early has no effect even where the code reads it conditionally). Returns the
+ * declarations.
+ */
+function loadOnce(e: Emitter, loop: Stmt & { k: "loop" }, body: Node[]): Node[] {
+  const written = new Set<string>();
+  walkAssigns(loop.body, (t) => void written.add(targetBase(t)));
+  for (const n of body) walk(n, (x) => void (x.type === "AssignmentExpression" && written.add(baseName(x.left))));
+  const arrays = new Set([...e.fn.params.filter((p) => p.kind === "array").map((p) => p.name), ...[...e.fn.locals].filter(([, k]) => k === "array").map(([n]) => n)]);
+  const loads = new Map<string, string>(), decls: Node[] = [];
+  const fixed = (idx: Node) => {
+    let ok = true;
+    walk(idx, (x) => void ((x.type === "Identifier" && written.has(x.name)) || x.type === "MemberExpression" || x.type === "CallExpression" ? (ok = false) : 0));
+    return ok;
+  };
+  const visit = (n: Node): Node => {
+    if (!n || typeof n !== "object") return n;
+    if (n.type === "MemberExpression" && n.computed && n.object.type === "Identifier" && arrays.has(n.object.name) && !written.has(n.object.name) && fixed(n.property)) {
+      const key = keyOf(n);
+      let name = loads.get(key);
+      if (!name) {
+        name = e.fresh(`${n.object.name}_${keyOf(n.property).replace(/[^A-Za-z0-9]/g, "")}`);
+        loads.set(key, name);
+        decls.push(declare("const", [[name, clone(n)]]));
+      }
+      return id(name);
+    }
+    if (n.type === "MemberExpression") return indices(n); // x[i] of x[i][j] is an array: only indices are looked into
+    if (n.type === "AssignmentExpression") {
+      if (n.left.type === "MemberExpression") indices(n.left);
+      n.right = visit(n.right);
+      return n;
+    }
+    for (const [k, v] of Object.entries(n)) {
+      if (k === "comments") continue;
+      if (Array.isArray(v)) n[k] = v.map(visit);
+      else if (v && typeof v === "object" && typeof v.type === "string") n[k] = visit(v);
+    }
+    return n;
+  };
+  const indices = (m: Node): Node => {
+    for (let x = m; x.type === "MemberExpression"; x = x.object) if (x.computed) x.property = visit(x.property);
+    return m;
+  };
+  body.forEach(visit);
+  return decls;
+}
+
+/** Whether the code pushes on or pops from a stack (the tape, or a tape of the differentiated code). */
+function usesStack(ns: Node[]): boolean {
+  let found = false;
+  for (const n of ns) walk(n, (x) => void (x.type === "CallExpression" && x.callee.type === "MemberExpression" && ["push", "pop"].includes(x.callee.property.name) && (found = true)));
+  return found;
+}
+
+const baseName = (n: Node): string => {
+  while (n.type === "MemberExpression") n = n.object;
+  return n.name;
+};
+
+/** A counted loop's reverse: the counter ends one step past the last iteration, so step back and run down to the start. */
+function countedDown(s: Stmt & { k: "loop" }, c: { v: string; start: Node; up: boolean }, body: Node[]): Node {
+  const node = {
+    type: "ForStatement",
+    init: { type: "AssignmentExpression", operator: "=", left: id(c.v), right: bin(c.up ? "-" : "+", id(c.v), num(1)) },
+    test: bin(c.up ? ">=" : "<=", id(c.v), clone(c.start)),
+    update: update(c.v, c.up ? "--" : "++"),
+    body: block(body),
+  };
+  return withComment(node, s.text);
 }
 
 /** The adjoint statements of `target = expr`, run after target's old value is restored. */

@@ -7,12 +7,20 @@ function energy_vjp(x, rest, dout) {
   // forward sweep
   // let e = 0
   e = 0;
+  // adjoints
+  let dx = zerosOf(x), de = 0, dspring_out = 0, da = 0, db = 0, dsquare_out = 0, dx2 = 0;
+  // return 0.5 * e
+  de += dout * 0.5;
+  // both sweeps in one loop: the reverse iterations commute, so each runs after its forward one
   // for (let i = 0; i + 1 < x.length; i++)
   for (i = 0; i + 1 < x.length; i++) {
+    // elements read, loaded once
+    const x_i = x[i];
+    const x_i1 = x[i + 1];
     // spring: a = x[i]
-    a = x[i];
+    a = x_i;
     // spring: b = x[i + 1]
-    b = x[i + 1];
+    b = x_i1;
     // spring: rest = rest
     rest2 = rest;
     // square: x = Math.abs(a - b) - rest
@@ -23,21 +31,7 @@ function energy_vjp(x, rest, dout) {
     spring_out = square_out;
     // e += spring(x[i], x[i + 1], rest)
     e += spring_out;
-  }
-  // return 0.5 * e
-  out = 0.5 * e;
-  // reverse sweep
-  let dx = zerosOf(x), de = 0, dspring_out = 0, da = 0, db = 0, dsquare_out = 0, dx2 = 0;
-  // return 0.5 * e
-  de += dout * 0.5;
-  // for (let i = 0; i + 1 < x.length; i++)
-  for (i = i - 1; i >= 0; i--) {
-    // recomputed, not taped: a, b, rest2, x2, square_out
-    a = x[i];
-    b = x[i + 1];
-    rest2 = rest;
-    x2 = Math.abs(a - b) - rest2;
-    square_out = x2 * x2;
+    // this iteration's reverse
     // e += spring(x[i], x[i + 1], rest)
     dspring_out += de;
     // spring: return square(Math.abs(a - b) - rest)
@@ -57,6 +51,8 @@ function energy_vjp(x, rest, dout) {
     dx[i] += da;
     da = 0;
   }
+  // return 0.5 * e
+  out = 0.5 * e;
   return [out, [dx]];
 }
 

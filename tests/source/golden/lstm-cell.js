@@ -35,52 +35,44 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
   }
   // let loss = 0
   loss = 0;
+  // adjoints
+  let dW = zerosOf(W), db = zerosOf(b), dx = zerosOf(x), dh = zerosOf(h), dc = zerosOf(c), dz = 0, dloss = dout, dsigmoid_out = 0, dz2 = 0, dinput = 0, dsigmoid_out2 = 0, dz3 = 0, dforget = 0, dsigmoid_out3 = 0, dz4 = 0, doutput = 0, dchange = 0, dcNew = 0, dhNew = 0;
+  // both sweeps in one loop: the reverse iterations commute, so each runs after its forward one
   // for (let j = 0; j < H; j++)
   for (j = 0; j < H; j++) {
+    // elements read, loaded once
+    const gates_j = gates[j];
+    const gates_Hj = gates[H + j];
+    const gates_2Hj = gates[2 * H + j];
+    const gates_3Hj = gates[3 * H + j];
+    const c_j = c[j];
     // sigmoid: z = gates[j]
-    z2 = gates[j];
+    z2 = gates_j;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out = 1 / (1 + Math.exp(-z2));
     // const input = sigmoid(gates[j])
     input = sigmoid_out;
     // sigmoid: z = gates[H + j]
-    z3 = gates[H + j];
+    z3 = gates_Hj;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out2 = 1 / (1 + Math.exp(-z3));
     // const forget = sigmoid(gates[H + j])
     forget = sigmoid_out2;
     // sigmoid: z = gates[2 * H + j]
-    z4 = gates[2 * H + j];
+    z4 = gates_2Hj;
     // sigmoid: return 1 / (1 + Math.exp(-z))
     sigmoid_out3 = 1 / (1 + Math.exp(-z4));
     // const output = sigmoid(gates[2 * H + j])
     output = sigmoid_out3;
     // const change = Math.tanh(gates[3 * H + j])
-    change = Math.tanh(gates[3 * H + j]);
+    change = Math.tanh(gates_3Hj);
     // const cNew = forget * c[j] + input * change
-    cNew = forget * c[j] + input * change;
+    cNew = forget * c_j + input * change;
     // const hNew = output * Math.tanh(cNew)
     hNew = output * Math.tanh(cNew);
     // loss += hNew * hNew + cNew * cNew
     loss += hNew * hNew + cNew * cNew;
-  }
-  // reverse sweep
-  let dW = zerosOf(W), db = zerosOf(b), dx = zerosOf(x), dh = zerosOf(h), dc = zerosOf(c), dz = 0, dloss = dout, dsigmoid_out = 0, dz2 = 0, dinput = 0, dsigmoid_out2 = 0, dz3 = 0, dforget = 0, dsigmoid_out3 = 0, dz4 = 0, doutput = 0, dchange = 0, dcNew = 0, dhNew = 0;
-  // for (let j = 0; j < H; j++)
-  for (j = j - 1; j >= 0; j--) {
-    // recomputed, not taped: z2, sigmoid_out, input, z3, sigmoid_out2, forget, z4, sigmoid_out3, output, change, …
-    z2 = gates[j];
-    sigmoid_out = 1 / (1 + Math.exp(-z2));
-    input = sigmoid_out;
-    z3 = gates[H + j];
-    sigmoid_out2 = 1 / (1 + Math.exp(-z3));
-    forget = sigmoid_out2;
-    z4 = gates[2 * H + j];
-    sigmoid_out3 = 1 / (1 + Math.exp(-z4));
-    output = sigmoid_out3;
-    change = Math.tanh(gates[3 * H + j]);
-    cNew = forget * c[j] + input * change;
-    hNew = output * Math.tanh(cNew);
+    // this iteration's reverse
     // loss += hNew * hNew + cNew * cNew
     dhNew += dloss * (2 * hNew);
     dcNew += dloss * (2 * cNew);
@@ -89,13 +81,13 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dcNew += dhNew * (output * (1 - Math.tanh(cNew) * Math.tanh(cNew)));
     dhNew = 0;
     // const cNew = forget * c[j] + input * change
-    dforget += dcNew * c[j];
+    dforget += dcNew * c_j;
     dc[j] += dcNew * forget;
     dinput += dcNew * change;
     dchange += dcNew * input;
     dcNew = 0;
     // const change = Math.tanh(gates[3 * H + j])
-    dgates[3 * H + j] += dchange * (1 - Math.tanh(gates[3 * H + j]) * Math.tanh(gates[3 * H + j]));
+    dgates[3 * H + j] += dchange * (1 - Math.tanh(gates_3Hj) * Math.tanh(gates_3Hj));
     dchange = 0;
     // const output = sigmoid(gates[2 * H + j])
     dsigmoid_out3 += doutput;
@@ -125,6 +117,7 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dgates[j] += dz2;
     dz2 = 0;
   }
+  // reverse sweep
   // for (let r = 0; r < 4 * H; r++)
   for (r = r - 1; r >= 0; r--) {
     // gates[r] = z

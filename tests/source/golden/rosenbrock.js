@@ -7,22 +7,21 @@ function rosenbrock_vjp(x, dout) {
   // forward sweep
   // let s = 0
   s = 0;
+  // adjoints
+  let dx = zerosOf(x), ds = dout, da = 0, db = 0;
+  // both sweeps in one loop: the reverse iterations commute, so each runs after its forward one
   // for (let i = 0; i + 1 < x.length; i++)
   for (i = 0; i + 1 < x.length; i++) {
+    // elements read, loaded once
+    const x_i1 = x[i + 1];
+    const x_i = x[i];
     // const a = x[i + 1] - x[i] * x[i]
-    a = x[i + 1] - x[i] * x[i];
+    a = x_i1 - x_i * x_i;
     // const b = 1 - x[i]
-    b = 1 - x[i];
+    b = 1 - x_i;
     // s += 100 * a * a + b * b
     s += 100 * a * a + b * b;
-  }
-  // reverse sweep
-  let dx = zerosOf(x), ds = dout, da = 0, db = 0;
-  // for (let i = 0; i + 1 < x.length; i++)
-  for (i = i - 1; i >= 0; i--) {
-    // recomputed, not taped: a, b
-    a = x[i + 1] - x[i] * x[i];
-    b = 1 - x[i];
+    // this iteration's reverse
     // s += 100 * a * a + b * b
     da += ds * (200 * a);
     db += ds * (2 * b);
@@ -31,7 +30,7 @@ function rosenbrock_vjp(x, dout) {
     db = 0;
     // const a = x[i + 1] - x[i] * x[i]
     dx[i + 1] += da;
-    dx[i] += da * (-2 * x[i]);
+    dx[i] += da * (-2 * x_i);
     da = 0;
   }
   return [s, [dx]];

@@ -7,17 +7,18 @@ function sumOfSquares_vjp(x, dout) {
   // forward sweep
   // let s = 0
   s = 0;
+  // adjoints
+  let dx = zerosOf(x), ds = dout;
+  // both sweeps in one loop: the reverse iterations commute, so each runs after its forward one
   // for (let i = 0; i < x.length; i++)
   for (i = 0; i < x.length; i++) {
+    // elements read, loaded once
+    const x_i = x[i];
     // s += x[i] * x[i]
-    s += x[i] * x[i];
-  }
-  // reverse sweep
-  let dx = zerosOf(x), ds = dout;
-  // for (let i = 0; i < x.length; i++)
-  for (i = i - 1; i >= 0; i--) {
+    s += x_i * x_i;
+    // this iteration's reverse
     // s += x[i] * x[i]
-    dx[i] += ds * (2 * x[i]);
+    dx[i] += ds * (2 * x_i);
   }
   return [s, [dx]];
 }
