@@ -464,6 +464,8 @@ describe("source transformation: rejections with line and column", () => {
     ["generator", `function* f(x) {\n  yield x;\n}`, /generator/, 1, 1],
     ["async", `async function f(x) {\n  return x;\n}`, /async/, 1, 1],
     ["eval", `function f(x) {\n  return eval("x");\n}`, /unknown function eval/, 2, 10],
+    ["push", `function f(x) {\n  const a = [];\n  a.push(x * x);\n  return a[0];\n}`, /arrays do not grow here \(\.push is not supported\): allocate the array at its final length/, 3, 3],
+    ["map", `function f(x) {\n  const a = [x, x].map((v) => v * v);\n  return a[0];\n}`, /method calls are not supported .*fill them in a loop/, 2, 13],
     ["with", `function f(x) {\n  with (Math) { x = sin(x); }\n  return x;\n}`, /cannot parse|with is not supported/, 2, 3],
     ["getter", `function f(x) {\n  const o = { get v() { return x; } };\n  return o.v;\n}`, /only arrays of numbers|not supported/, 2, 13],
     ["closure", `function f(x) {\n  const g = (y) => y * x;\n  return g(x);\n}`, /closures\) are not supported/, 2, 13],
@@ -511,6 +513,9 @@ describe("source transformation: rejections with line and column", () => {
     expect(() => sourceGrad((x: number) => x, { argnums: 2 })).toThrow(/argnums 2/);
     expect(() => sourceGrad((x: number) => x, { mode: "sideways" } as never)).toThrow(/mode/);
     expect(() => sourceGrad((x: number) => x, { nope: 1 } as never)).toThrow(/unknown option/);
+    // each error names the function called
+    expect(() => sourceGrad("function f(x) { return this.k; }", { name: "f" })).toThrow(/^sourceGrad: /);
+    expect(() => sourceValueAndGrad("function f(x) { return this.k; }", { name: "f" })).toThrow(/^sourceValueAndGrad: /);
     const g = sourceGrad((x: number[]) => x[0] * 2);
     expect(() => g(3)).toThrow(/indexes its parameter x/);
     expect(() => g(["a"])).toThrow(/holds "a"/);

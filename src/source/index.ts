@@ -130,7 +130,11 @@ const attach = <F>(f: F, source: string): SourceFn<F> => Object.defineProperty(f
  * `sourceValueAndGrad(f)(x)` is `[f(x), ∇f(x)]`; the gradient has the argument's structure.
  */
 export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
-  const op = "sourceValueAndGrad";
+  return valueAndGradAs("sourceValueAndGrad", f, options);
+}
+
+/** sourceValueAndGrad, its errors naming the function the user called. */
+function valueAndGradAs(op: string, f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
   const opts = checkOptions(op, options, ["argnums", "name", "mode", "checkpoint"]) as SourceGradOptions;
   checkpointOption(op, opts);
   if (opts.mode !== undefined && opts.mode !== "reverse" && opts.mode !== "forward") throw new InputError(`${op}: mode is "reverse" or "forward"; got ${fmtValue(opts.mode)}`);
@@ -169,7 +173,7 @@ export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): Sou
  * number, `sourceJvp(sourceGrad(f))` for Hessian-vector products.
  */
 export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradFn {
-  const vg = sourceValueAndGrad(f, options);
+  const vg = valueAndGradAs("sourceGrad", f, options);
   const g = attach((...args: unknown[]) => vg(...args)[1], vg.source);
   // the same gradient as code inside the subset (reverse mode, seed 1, the gradient returned)
   const opts = (options ?? {}) as SourceGradOptions;

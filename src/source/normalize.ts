@@ -560,7 +560,11 @@ class Normalizer {
       this.locals.set(sink, "scalar");
       return [{ k: "pop", tape: popped, target: { kind: "var", name: sink }, text }];
     }
-    if (e.type === "CallExpression") this.fail(e, `a call whose result is unused does nothing here (functions of the subset have no side effects)`);
+    if (e.type === "CallExpression") {
+      const m = e.callee.type === "MemberExpression" && !e.callee.computed ? e.callee.property.name : null;
+      if (m === "push" || m === "unshift" || m === "splice") this.fail(e, `arrays do not grow here (.${m} is not supported): allocate the array at its final length at the top (new Float64Array(n)) and write a[i]`);
+      this.fail(e, `a call whose result is unused does nothing here (functions of the subset have no side effects)`);
+    }
     return this.fail(e, `${describe(e)} as a statement does nothing; assign its value to a variable`);
   }
 
@@ -835,7 +839,7 @@ class Normalizer {
     if (callee.type === "Identifier") {
       return this.fail(n, `unknown function ${callee.name}: only Math functions and functions of the same source can be called${this.src.helpers.size === 0 ? " (pass the whole source text and the function's name to differentiate code with helpers)" : ""}`);
     }
-    if (callee.type === "MemberExpression") return this.fail(n, `method calls are not supported (only Math functions)`);
+    if (callee.type === "MemberExpression") return this.fail(n, `method calls are not supported (only Math functions; allocate arrays with new Float64Array(n), new Array(n).fill(0) or a literal, and fill them in a loop)`);
     return this.fail(n, `this call is not supported`);
   }
 
