@@ -437,6 +437,37 @@ describe("source transformation: random programs", () => {
     );
   }, 120_000);
 
+  it("random programs agree with eager grad of the same computation written with wengert ops", () => {
+    // one random expression tree, printed twice: as plain JS and as wengert ops on tensors
+    type E = { js: string; w: string };
+    const leaf = (js: string, wv: string): E => ({ js, w: wv });
+    const ex: fc.Arbitrary<E> = fc.letrec((tie) => ({
+      e: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom(leaf("s", "s"), leaf("t", "t"), leaf("y", "y"), leaf("x[i]", "w.take(x, i)"), leaf("0.5", "0.5")),
+        fc.tuple(tie("e") as fc.Arbitrary<E>, fc.constantFrom(["+", "add"], ["-", "sub"], ["*", "mul"]), tie("e") as fc.Arbitrary<E>).map(([a, [o, f], b]) => ({ js: `(${a.js} ${o} ${b.js})`, w: `w.${f}(${a.w}, ${b.w})` })),
+        fc.tuple(fc.constantFrom("sin", "cos", "tanh", "atan", "exp"), tie("e") as fc.Arbitrary<E>).map(([f, a]) =>
+          f === "exp" ? { js: `Math.exp(0.2 * Math.tanh(${a.js}))`, w: `w.exp(w.mul(0.2, w.tanh(${a.w})))` } : { js: `Math.${f}(${a.js})`, w: `w.${f}(${a.w})` },
+        ),
+        (tie("e") as fc.Arbitrary<E>).map((a) => ({ js: `Math.sqrt(1 + ${a.js} * ${a.js})`, w: `w.sqrt(w.add(1, w.mul(${a.w}, ${a.w})))` })),
+      ),
+    })).e as fc.Arbitrary<E>;
+    const prog = fc.tuple(ex, ex, ex).map(([a, b, c]) => ({
+      js: `function f(x, y) {\n  let s = y, t = 0.3;\n  for (let i = 0; i < x.length; i++) {\n    t = ${a.js};\n    s = ${b.js};\n  }\n  return ${c.js.replace(/x\[i\]/g, "x[0]")};\n}`,
+      w: `let s = y, t = 0.3;\nfor (let i = 0; i < 3; i++) {\n  t = ${a.w};\n  s = ${b.w};\n}\nconst i = 0;\nreturn ${c.w};`,
+    }));
+    fc.assert(
+      fc.property(prog, fc.array(fc.integer({ min: -100, max: 100 }).map((v) => v / 83 + 0.0071), { minLength: 4, maxLength: 4 }), ({ js, w: wsrc }, p) => {
+        const args: [number[], number] = [p.slice(0, 3), p[3]];
+        const eagerF = new Function("w", "x", "y", wsrc) as (ww: typeof w, x: Tensor, y: Tensor) => Tensor;
+        const [ex0, ey] = grad((x: Tensor, y: Tensor) => eagerF(w, x, y), { argnums: [0, 1] })(tensor(args[0]), tensor(args[1]));
+        const [gx, gy] = sourceGrad(js, { name: "f", argnums: [0, 1] })(...args) as [number[], number];
+        expect(close([...gx, gy], [...toNums(ex0), toNums(ey)[0]], 1e-10)).toBe(true);
+      }),
+      { numRuns: 40, seed: 20261126 },
+    );
+  });
+
   it("agrees with eager grad on the same computation written with wengert ops", () => {
     // straight-line code and counted loops: the same statements, once as JS numbers, once as tensors
     const body = (m: typeof Math | Record<string, (...a: Tensor[]) => Tensor>, x: (i: number) => unknown, y: unknown) => {
