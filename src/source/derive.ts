@@ -410,8 +410,8 @@ class Emitter {
     return n;
   }
 
-  /** A hoisted variable of checkpointing (declared with the loop counters). */
-  checkpointName(s: Stmt, base: string): string {
+  /** A hoisted variable belonging to a statement (declared with the loop counters): checkpointing's, a branch decision. */
+  hoisted(s: Stmt, base: string): string {
     const n = this.nameFor(s, base);
     if (!this.counters.includes(n)) this.counters.push(n);
     return n;
@@ -714,8 +714,9 @@ function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         const needs = e.taping && needsReverse(e, s, inLoop);
         const then = forwardSweep(e, s.then, inLoop), els = forwardSweep(e, s.else, inLoop);
         if (needs) {
-          then.push(e.push(num(1)));
-          els.push(e.push(num(0)));
+          // the decision: on the tape inside a loop; outside loops an if runs once, and a local keeps it
+          then.push(inLoop ? e.push(num(1)) : assign(id(e.hoisted(s, "_b")), num(1)));
+          els.push(inLoop ? e.push(num(0)) : assign(id(e.hoisted(s, "_b")), num(0)));
         }
         const node = ifStmt(clone(s.test), then, els.length > 0 ? els : undefined);
         out.push(s.text ? withComment(node, s.text) : node);
@@ -827,7 +828,7 @@ function overElements(e: Emitter, s: Stmt, a: string, down: boolean, body: (j: N
 
 /** The forward sweep of a checkpointed loop: run plainly, snapshotting its state every ⌈√T⌉ steps. */
 function checkpointedForward(e: Emitter, s: Stmt & { k: "loop" }, ck: CheckpointPlan): Node[] {
-  const K = e.checkpointName(s, "_stride");
+  const K = e.hoisted(s, "_stride");
   e.usesTape = true;
   const snapshot = [e.push(id(ck.v)), ...ck.scalars.map((n) => e.push(id(n))), ...ck.arrays.map((a) => overElements(e, s, a, false, (j) => e.push(member(id(a), j))))];
   e.taping = false;
@@ -847,7 +848,7 @@ function checkpointedForward(e: Emitter, s: Stmt & { k: "loop" }, ck: Checkpoint
 
 /** The reverse sweep of a checkpointed loop: segment by segment from the last, restore, re-run with the tape, run backwards. */
 function checkpointedReverse(e: Emitter, s: Stmt & { k: "loop" }, ck: CheckpointPlan): Node[] {
-  const end = e.checkpointName(s, "_segEnd"), begin = e.checkpointName(s, "_segStart");
+  const end = e.hoisted(s, "_segEnd"), begin = e.hoisted(s, "_segStart");
   const restore = [...ck.arrays.slice().reverse().map((a) => overElements(e, s, a, true, (j) => assign(member(id(a), j), e.pop()))), ...ck.scalars.slice().reverse().map((n) => assign(id(n), e.pop())), assign(id(ck.v), e.pop()), assign(id(begin), id(ck.v))];
   withComment(restore[0], "restore the segment's snapshot, run it again with the tape, then backwards");
   const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)) };
@@ -942,7 +943,7 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         break;
       }
       case "if": {
-        const node = ifStmt(e.pop(), reverseSweep(e, s.then, inLoop), reverseSweep(e, s.else, inLoop));
+        const node = ifStmt(inLoop ? e.pop() : id(e.hoisted(s, "_b")), reverseSweep(e, s.then, inLoop), reverseSweep(e, s.else, inLoop));
         out.push(s.text ? withComment(node, s.text) : node);
         break;
       }
