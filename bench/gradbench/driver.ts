@@ -10,7 +10,7 @@
  *   npm run bench:gradbench -- --evals gmm,det
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { rng } from "wengert";
@@ -426,6 +426,69 @@ const lstmEval: Eval = {
   },
 };
 
+/** One observation's residuals, written independently of the tool's code: the rotation as the matrix I + sin θ·K + (1 − cos θ)·K². */
+function baRef(v: number[], feat: number[]): number[] {
+  const [r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2, w] = v;
+  const th = Math.hypot(r0, r1, r2);
+  const K = th === 0 ? [[0, -r2, r1], [r2, 0, -r0], [-r1, r0, 0]] : [[0, -r2 / th, r1 / th], [r2 / th, 0, -r0 / th], [-r1 / th, r0 / th, 0]];
+  const K2 = K.map((row, i) => row.map((_, j) => K[i][0] * K[0][j] + K[i][1] * K[1][j] + K[i][2] * K[2][j]));
+  const [s, c] = th === 0 ? [1, 1] : [Math.sin(th), Math.cos(th)]; // θ = 0: the first-order rotation I + K
+  const R = K.map((row, i) => row.map((kij, j) => (i === j ? 1 : 0) + s * kij + (th === 0 ? 0 : (1 - c) * K2[i][j])));
+  const d = [x0 - c0, x1 - c1, x2 - c2];
+  const [X, Y, Z] = R.map((row) => row[0] * d[0] + row[1] * d[1] + row[2] * d[2]);
+  const u = X / Z, vv = Y / Z, rho = u * u + vv * vv, L = 1 + k1 * rho + k2 * rho * rho;
+  return [w * (u * L * f + u0 - feat[0]), w * (vv * L * f + v0 - feat[1])];
+}
+function readBa(path: string) {
+  const lines = readFileSync(path, "utf8").split("\n");
+  const [n, m, p] = lines[0].trim().split(/\s+/).map(Number);
+  const nums = (k: number) => lines[k].trim().split(/\s+/).map(Number);
+  return { n, m, p, cam: nums(1), x: nums(2), w: nums(3)[0], feat: nums(4) };
+}
+const baEval: Eval = {
+  name: "ba",
+  published: { "C++": 7.7, Tapenade: 14, Enzyme: 9.7 },
+  *workloads(small) {
+    const names = small ? ["test.txt"] : Array.from({ length: 14 }, (_, k) => `ba${k + 1}_`);
+    const files = existsSync(dataDir + "ba") ? readdirSync(dataDir + "ba") : [];
+    if (files.length === 0) console.warn(`ba: skipping the ADBench instances: ${dataDir}ba is not there (the shared data sits beside the checkout)`);
+    for (const name of names) {
+      const file = files.find((f) => (name.endsWith(".txt") ? f === name : f.startsWith(name)));
+      if (!file) continue;
+      const input = readBa(dataDir + "ba/" + file);
+      const { n, m, p } = input;
+      const v0 = [...input.cam, ...input.x, input.w];
+      const e = baRef(v0, input.feat);
+      // the 2 × 15 block of observation 0 by central differences, rows then columns as the CSR holds them
+      const block: number[] = [];
+      for (const row of [0, 1]) {
+        for (let j = 0; j < 15; j++) {
+          const h = 1e-6 * Math.max(1, Math.abs(v0[j]));
+          const at = (dv: number) => baRef(v0.map((vj, k) => (k === j ? vj + dv : vj)), input.feat)[row];
+          block.push((at(h) - at(-h)) / (2 * h));
+        }
+      }
+      const colsOf = (i: number) => [...Array.from({ length: 11 }, (_, j) => 11 * (i % n) + j), ...[0, 1, 2].map((j) => 11 * n + 3 * (i % m) + j), 11 * n + 3 * m + i];
+      const want = {
+        // the full array is 0, 15, …, 30p, 30p + 1, …, 31p
+        rows: [...Array.from({ length: 30 }, (_, k) => (k <= 2 * p ? 15 * k : 30 * p + k - 2 * p)), 31 * p],
+        cols: [...colsOf(0), ...colsOf(0), 11 * n + 3 * m + p - 1],
+        vals: [...block, -2 * input.w],
+      };
+      yield {
+        label: file.replace(/\.txt$/, ""),
+        input,
+        functions: ["objective", "jacobian"],
+        check: (fn, out) =>
+          fn === "objective"
+            ? maxErr(out, { reproj_error: { elements: e, repeated: p }, w_err: { element: 1 - input.w * input.w, repeated: p } })
+            : // sparsity pattern exact, values against the differences (their own error ~1e-8)
+              maxErr({ rows: out.rows, cols: out.cols }, { rows: want.rows, cols: want.cols }) === 0 ? maxErr(out.vals, want.vals) : Infinity,
+      };
+    }
+  },
+};
+
 const VARIANTS = ["ff", "fr", "rf", "rr"];
 const particleEval: Eval = {
   name: "particle",
@@ -442,7 +505,7 @@ const saddleEval: Eval = {
   },
 };
 
-export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, lstmEval, particleEval, saddleEval];
+export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, lstmEval, baEval, particleEval, saddleEval];
 
 // ---- running ---------------------------------------------------------------------------------------
 export interface Row {

@@ -4,7 +4,7 @@
  * { prepare(input) → prepared data (untimed), run(prepared) → result (timed), output(result) → JSON }.
  */
 import * as w from "wengert";
-import { type Tensor, tensor, jit, grad, jvp, sourceGrad, Tape, zerosOf } from "wengert";
+import { type Tensor, tensor, jit, grad, jvp, sourceGrad, sourceVjp, Tape, zerosOf } from "wengert";
 
 export interface Fn<P = any, R = any> {
   prepare(input: any): P;
@@ -370,7 +370,104 @@ const lstm: Module = {
   jacobian: { prepare: lstmArgs, run: (a: unknown[]) => lstmGrad(...a), output: ([dm, de]: number[][][]) => [...dm.flat(), ...de.flat()] },
 };
 
+// ---- ba: bundle adjustment, plain code per observation, by source transformation ------------------
+/**
+ * One observation's reprojection error as a user writes it in plain JavaScript (the camera's 11
+ * parameters, the point's 3 and the weight as numbers; the feature m0, m1 is data). Its derivative
+ * comes from sourceVjp: two reverse sweeps (one per residual) give the 2 × 15 block.
+ */
+export const BA_SOURCE = `function reprojError(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2, w, m0, m1) {
+  const o0 = x0 - c0, o1 = x1 - c1, o2 = x2 - c2;
+  const sqtheta = r0 * r0 + r1 * r1 + r2 * r2;
+  let p0 = 0, p1 = 0, p2 = 0;
+  if (sqtheta !== 0) {
+    // Rodrigues: rotate by the angle θ about the axis r / θ
+    const theta = Math.sqrt(sqtheta), cs = Math.cos(theta), sn = Math.sin(theta);
+    const a0 = r0 / theta, a1 = r1 / theta, a2 = r2 / theta;
+    const t = (a0 * o0 + a1 * o1 + a2 * o2) * (1 - cs);
+    p0 = o0 * cs + (a1 * o2 - a2 * o1) * sn + a0 * t;
+    p1 = o1 * cs + (a2 * o0 - a0 * o2) * sn + a1 * t;
+    p2 = o2 * cs + (a0 * o1 - a1 * o0) * sn + a2 * t;
+  } else {
+    p0 = o0 + (r1 * o2 - r2 * o1);
+    p1 = o1 + (r2 * o0 - r0 * o2);
+    p2 = o2 + (r0 * o1 - r1 * o0);
+  }
+  const q0 = p0 / p2, q1 = p1 / p2;
+  const rsq = q0 * q0 + q1 * q1;
+  const L = 1 + k1 * rsq + k2 * rsq * rsq;
+  return [w * (q0 * L * f + u0 - m0), w * (q1 * L * f + v0 - m1)];
+}
+function weightError(w) {
+  return 1 - w * w;
+}`;
+interface BaInput { n: number; m: number; p: number; cam: number[]; x: number[]; w: number; feat: number[] }
+interface BaData { n: number; m: number; p: number; cams: Float64Array; X: Float64Array; w: Float64Array; obs: Int32Array; feats: Float64Array }
+/** The replicated problem, as GradBench's reference builds it from the one camera, point, weight and feature given. */
+function baData(i: BaInput): BaData {
+  const { n, m, p } = i;
+  const cams = new Float64Array(11 * n), X = new Float64Array(3 * m), w = new Float64Array(p).fill(i.w), obs = new Int32Array(2 * p), feats = new Float64Array(2 * p);
+  for (let k = 0; k < n; k++) cams.set(i.cam, 11 * k);
+  for (let k = 0; k < m; k++) X.set(i.x, 3 * k);
+  for (let k = 0; k < p; k++) (obs[2 * k] = k % n), (obs[2 * k + 1] = k % m), (feats[2 * k] = i.feat[0]), (feats[2 * k + 1] = i.feat[1]);
+  return { n, m, p, cams, X, w, obs, feats };
+}
+type Reproj = (...a: number[]) => number[];
+const reprojError = new Function(`"use strict";\n${BA_SOURCE}\nreturn reprojError;`)() as Reproj;
+const weightError = new Function(`"use strict";\n${BA_SOURCE}\nreturn weightError;`)() as (w: number) => number;
+const reprojVjp = sourceVjp(BA_SOURCE, { name: "reprojError", argnums: Array.from({ length: 15 }, (_, k) => k) });
+const weightGrad = sourceGrad(BA_SOURCE, { name: "weightError" }) as (w: number) => number;
+/** The observation's 17 arguments: its camera, its point, its weight and its feature. */
+function baArgs(d: BaData, i: number): number[] {
+  const c = 11 * d.obs[2 * i], x = 3 * d.obs[2 * i + 1], cams = d.cams, X = d.X;
+  return [cams[c], cams[c + 1], cams[c + 2], cams[c + 3], cams[c + 4], cams[c + 5], cams[c + 6], cams[c + 7], cams[c + 8], cams[c + 9], cams[c + 10], X[x], X[x + 1], X[x + 2], d.w[i], d.feats[2 * i], d.feats[2 * i + 1]];
+}
+function baObjective(d: BaData) {
+  const reproj = new Float64Array(2 * d.p), werr = new Float64Array(d.p);
+  for (let i = 0; i < d.p; i++) {
+    const e = reprojError(...baArgs(d, i));
+    reproj[2 * i] = e[0];
+    reproj[2 * i + 1] = e[1];
+  }
+  for (let i = 0; i < d.p; i++) werr[i] = weightError(d.w[i]);
+  return { reproj, werr };
+}
+const E0 = [1, 0], E1 = [0, 1];
+/** The whole Jacobian in compressed sparse rows, laid out as the reference's: 2p rows of 15 (camera, point, weight), then p rows of one. */
+function baJacobian(d: BaData) {
+  const { n, m, p } = d;
+  const rows = new Int32Array(3 * p + 1), cols = new Int32Array(31 * p), vals = new Float64Array(31 * p);
+  let k = 0, r = 0;
+  for (let i = 0; i < p; i++) {
+    const [, pullback] = reprojVjp(...baArgs(d, i));
+    const ci = 11 * d.obs[2 * i], pi = 11 * n + 3 * d.obs[2 * i + 1], wi = 11 * n + 3 * m + i;
+    for (const e of [E0, E1]) {
+      const g = pullback(e) as number[];
+      for (let j = 0; j < 11; j++) (cols[k] = ci + j), (vals[k++] = g[j]);
+      for (let j = 0; j < 3; j++) (cols[k] = pi + j), (vals[k++] = g[11 + j]);
+      (cols[k] = wi), (vals[k++] = g[14]);
+      rows[++r] = k;
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    cols[k] = 11 * n + 3 * m + i;
+    vals[k++] = weightGrad(d.w[i]);
+    rows[++r] = k;
+  }
+  return { rows, cols, vals };
+}
+/** GradBench sends back the first 30 entries of each array and its last one. */
+const head30 = (a: Int32Array | Float64Array) => [...Array.from(a.subarray(0, 30)), a[a.length - 1]];
+const ba: Module = {
+  objective: {
+    prepare: baData,
+    run: baObjective,
+    output: ({ reproj, werr }: ReturnType<typeof baObjective>) => ({ reproj_error: { elements: [reproj[0], reproj[1]], repeated: reproj.length / 2 }, w_err: { element: werr[0], repeated: werr.length } }),
+  },
+  jacobian: { prepare: baData, run: baJacobian, output: (j: ReturnType<typeof baJacobian>) => ({ rows: head30(j.rows), cols: head30(j.cols), vals: head30(j.vals) }) },
+};
+
 /** The modules whose first run compiles (jit); the others' first run is a warm-up. */
 export const COMPILING = new Set(["lse", "llsq", "ode", "kmeans", "gmm", "det"]);
 
-export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, lstm, particle: particleModule, saddle: saddleModule };
+export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, lstm, ba, particle: particleModule, saddle: saddleModule };

@@ -432,6 +432,8 @@ class Emitter {
 
   /** The variables the reverse sweep reads (only their overwritten values are kept); null: not known yet, keep all. */
   needed: Set<string> | null = null;
+  /** For statements outside loops: the variables read by the reverse of their top-level statement and of the statements before it. */
+  readonly neededAt = new Map<Stmt, Set<string>>();
   tapeName: string;
   tempName: string;
   a!: Analysis;
@@ -565,7 +567,18 @@ export function reverseMode(fn: Fn, o: Options): Node {
 
   // two passes: the first shows which variables the reverse sweep reads; only those are restored
   forwardSweep(e, body, false);
-  e.needed = readsOf(reverseSweep(e, body, false));
+  // statement by statement (as the whole sweep writes them): what the reverse of each top-level
+  // statement and of those before it reads, so a value overwritten outside loops is kept only when
+  // something that runs after its restore in the reverse sweep reads it
+  const reads: Set<string>[] = [];
+  for (let k = body.length - 1; k >= 0; k--) reads[k] = readsOf(reverseSweep(e, [body[k]], false));
+  e.needed = new Set(reads.flatMap((r) => [...r]));
+  const before = new Set<string>();
+  body.forEach((top, k) => {
+    const at = new Set([...before, ...reads[k]]);
+    eachStmt([top], (x) => void e.neededAt.set(x, at));
+    reads[k].forEach((n) => before.add(n));
+  });
   const restart = () => {
     e.usesTape = e.usesTemp = false;
     e.counters.length = 0;
@@ -667,7 +680,8 @@ export function reverseMode(fn: Fn, o: Options): Node {
 /** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
 function keepsOld(e: Emitter, s: Stmt & { k: "assign" | "pop" }, inLoop: boolean): boolean {
   if (!e.taping) return false;
-  if (e.needed !== null && !e.needed.has(targetBase(s.target))) return false;
+  const needed = (!inLoop && e.neededAt.get(s)) || e.needed;
+  if (needed !== null && !needed.has(targetBase(s.target))) return false;
   if (e.a.recomputed.has(s as Stmt)) return false;
   if (s.target.kind === "elem") return true;
   return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
