@@ -544,6 +544,12 @@ describe("source transformation: rejections with line and column", () => {
     expect(() => sourceGrad((x: number) => x, { argnums: 2 })).toThrow(/argnums 2/);
     expect(() => sourceGrad((x: number) => x, { mode: "sideways" } as never)).toThrow(/mode/);
     expect(() => sourceGrad((x: number) => x, { nope: 1 } as never)).toThrow(/unknown option/);
+    // cotangents and tangents must have the structure of what they pair with
+    const [, pb] = sourceVjp((x: number[]) => ({ a: x[0] * x[1], b: x[1] }))([1, 2]);
+    expect(() => pb([1, 1])).toThrow(/sourceVjp: the cotangent must have the structure of its value \(object\); got \[1, 1\]/);
+    expect(() => pb({ a: 1, b: "s" })).toThrow(/\(number\); got "s"/);
+    expect(pb({ a: 1, b: 1 })).toEqual([[2, 2]]);
+    expect(() => sourceJvp((x: number[]) => x[0] * x[1])([[1, 2]], [[1]])).toThrow(/sourceJvp: tangent 0 must have the structure of its value \(array of length 2\)/);
     // each error names the function called
     expect(() => sourceGrad("function f(x) { return this.k; }", { name: "f" })).toThrow(/^sourceGrad: /);
     expect(() => sourceValueAndGrad("function f(x) { return this.k; }", { name: "f" })).toThrow(/^sourceValueAndGrad: /);

@@ -439,7 +439,8 @@ function baRef(v: number[], feat: number[]): number[] {
   const u = X / Z, vv = Y / Z, rho = u * u + vv * vv, L = 1 + k1 * rho + k2 * rho * rho;
   return [w * (u * L * f + u0 - feat[0]), w * (vv * L * f + v0 - feat[1])];
 }
-function readBa(path: string) {
+interface BaIn { n: number; m: number; p: number; cam: number[]; x: number[]; w: number; feat: number[] }
+function readBa(path: string): BaIn {
   const lines = readFileSync(path, "utf8").split("\n");
   const [n, m, p] = lines[0].trim().split(/\s+/).map(Number);
   const nums = (k: number) => lines[k].trim().split(/\s+/).map(Number);
@@ -452,10 +453,15 @@ const baEval: Eval = {
     const names = small ? ["test.txt"] : Array.from({ length: 14 }, (_, k) => `ba${k + 1}_`);
     const files = existsSync(dataDir + "ba") ? readdirSync(dataDir + "ba") : [];
     if (files.length === 0) console.warn(`ba: skipping the ADBench instances: ${dataDir}ba is not there (the shared data sits beside the checkout)`);
+    const inputs: [string, BaIn][] = [];
     for (const name of names) {
       const file = files.find((f) => (name.endsWith(".txt") ? f === name : f.startsWith(name)));
-      if (!file) continue;
-      const input = readBa(dataDir + "ba/" + file);
+      if (file) inputs.push([file.replace(/\.txt$/, ""), readBa(dataDir + "ba/" + file)]);
+    }
+    // a generated instance too at small sizes (a checkout without the shared data has only this one);
+    // p ≥ 10, since the reference sends 30 entries of the 3p + 1 row offsets
+    if (small) inputs.push(["generated n=3,m=4,p=12", { n: 3, m: 4, p: 12, cam: [0.3, -0.2, 0.5, 1, 2, -3, 400, 4, -5, 0.05, 0.002], x: [6, -1, 7], w: 0.8, feat: [120, -60] }]);
+    for (const [label, input] of inputs) {
       const { n, m, p } = input;
       const v0 = [...input.cam, ...input.x, input.w];
       const e = baRef(v0, input.feat);
@@ -476,7 +482,7 @@ const baEval: Eval = {
         vals: [...block, -2 * input.w],
       };
       yield {
-        label: file.replace(/\.txt$/, ""),
+        label,
         input,
         functions: ["objective", "jacobian"],
         check: (fn, out) =>

@@ -433,26 +433,35 @@ function baObjective(d: BaData) {
   return { reproj, werr };
 }
 const E0 = [1, 0], E1 = [0, 1];
+/**
+ * The reverse-mode code sourceVjp printed, compiled once and called directly: one call per
+ * residual, with the observation's numbers as arguments (no argument array, no closure).
+ */
+const reprojVjpCode = new Function("Tape", "zerosOf", `"use strict";\n${reprojVjp.source}\nreturn reprojError_vjp;`)(Tape, zerosOf) as (...a: unknown[]) => [number[], number[]];
+/** Observation i's 2 × 15 block of the Jacobian into the CSR arrays (rows 2i and 2i + 1). */
+function baBlock(d: BaData, i: number, rows: Int32Array, cols: Int32Array, vals: Float64Array): void {
+  const { cams, X, feats } = d;
+  const c = 11 * d.obs[2 * i], x = 3 * d.obs[2 * i + 1], wi = 11 * d.n + 3 * d.m + i, pc = 11 * d.n + x;
+  let k = 30 * i;
+  for (let row = 0; row < 2; row++) {
+    const g = reprojVjpCode(cams[c], cams[c + 1], cams[c + 2], cams[c + 3], cams[c + 4], cams[c + 5], cams[c + 6], cams[c + 7], cams[c + 8], cams[c + 9], cams[c + 10], X[x], X[x + 1], X[x + 2], d.w[i], feats[2 * i], feats[2 * i + 1], row === 0 ? E0 : E1)[1];
+    for (let j = 0; j < 15; j++) {
+      cols[k + j] = j < 11 ? c + j : j < 14 ? pc + j - 11 : wi;
+      vals[k + j] = g[j];
+    }
+    k += 15;
+    rows[2 * i + row + 1] = k;
+  }
+}
 /** The whole Jacobian in compressed sparse rows, laid out as the reference's: 2p rows of 15 (camera, point, weight), then p rows of one. */
 function baJacobian(d: BaData) {
   const { n, m, p } = d;
   const rows = new Int32Array(3 * p + 1), cols = new Int32Array(31 * p), vals = new Float64Array(31 * p);
-  let k = 0, r = 0;
-  for (let i = 0; i < p; i++) {
-    const [, pullback] = reprojVjp(...baArgs(d, i));
-    const ci = 11 * d.obs[2 * i], pi = 11 * n + 3 * d.obs[2 * i + 1], wi = 11 * n + 3 * m + i;
-    for (const e of [E0, E1]) {
-      const g = pullback(e) as number[];
-      for (let j = 0; j < 11; j++) (cols[k] = ci + j), (vals[k++] = g[j]);
-      for (let j = 0; j < 3; j++) (cols[k] = pi + j), (vals[k++] = g[11 + j]);
-      (cols[k] = wi), (vals[k++] = g[14]);
-      rows[++r] = k;
-    }
-  }
-  for (let i = 0; i < p; i++) {
+  for (let i = 0; i < p; i++) baBlock(d, i, rows, cols, vals);
+  for (let i = 0, k = 30 * p; i < p; i++, k++) {
     cols[k] = 11 * n + 3 * m + i;
-    vals[k++] = weightGrad(d.w[i]);
-    rows[++r] = k;
+    vals[k] = weightGrad(d.w[i]);
+    rows[2 * p + i + 1] = k + 1;
   }
   return { rows, cols, vals };
 }

@@ -70,7 +70,7 @@ function build(tree: Node, fn: Fn, argnums: number[]): Compiled {
   const source = print(tree);
   const name = tree.id.name as string;
   const f = compileJS<(...a: unknown[]) => unknown>(["Tape", "zerosOf"], `"use strict";\n${source}\nreturn ${name};`, [Tape, zerosOf], `source transformation of ${fn.name}`);
-  const call = f ? (args: unknown[]) => f(...args) : (args: unknown[]) => interpret(tree, args, { Tape, zerosOf });
+  const call = f ? (args: unknown[]) => f.apply(null, args) : (args: unknown[]) => interpret(tree, args, { Tape, zerosOf });
   return { fn, argnums, source, call };
 }
 
@@ -217,11 +217,13 @@ export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: b
   const primal = lazyPrimal(op, f, opts);
   return attach((...args: unknown[]) => {
     checkArgs(op, c.fn, args);
-    const frozen = args.slice();
-    const value = primal().call(frozen);
+    // args is this call's own array: the cotangent goes after the arguments
+    const value = primal().call(args);
+    const n = args.length;
     const pullback = (ct: unknown) => {
       sameStructure(op, value, ct, "the cotangent");
-      return (c.call([...frozen, ct]) as [unknown, unknown[]])[1];
+      args[n] = ct;
+      return (c.call(args) as [unknown, unknown[]])[1];
     };
     return [value, pullback];
   }, c.source);
@@ -234,11 +236,39 @@ function lazyPrimal(op: string, f: unknown, opts: SourceOptions): () => Compiled
 }
 
 function sameStructure(op: string, like: unknown, t: unknown, what: string): void {
-  const kind = (v: unknown) => (typeof v === "number" ? "number" : Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array ? `array of length ${(v as ArrayLike<unknown>).length}` : v !== null && typeof v === "object" ? "object" : typeof v);
-  if (kind(like) !== kind(t)) throw new InputError(`${op}: ${what} must have the structure of its value (${kind(like)}); got ${fmtValue(t)}`);
-  if (typeof like === "object" && like !== null && !ArrayBuffer.isView(like)) {
-    for (const [k, v] of Object.entries(like)) sameStructure(op, v, (t as Record<string, unknown>)[k], what);
+  if (!sameShape(like, t, 0)) explainMismatch(op, like, t, what);
+}
+
+/** Whether t has like's structure (numbers where it has numbers, arrays of the same lengths, the same keys), without allocating. */
+function sameShape(like: unknown, t: unknown, depth: number): boolean {
+  if (typeof like === "number") return typeof t === "number";
+  if (depth > 64) return false;
+  const isArr = (v: unknown): v is ArrayLike<unknown> => Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array;
+  if (isArr(like)) {
+    if (!isArr(t) || t.length !== like.length) return false;
+    if (Array.isArray(like)) for (let i = 0; i < like.length; i++) if (!sameShape(like[i], t[i], depth + 1)) return false;
+    return true;
   }
+  if (like === null || typeof like !== "object" || t === null || typeof t !== "object" || isArr(t)) return false;
+  for (const k in like) if (!sameShape((like as Record<string, unknown>)[k], (t as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
+
+/** Throw the error for the first place where t's structure differs from like's (sameShape said it does). */
+function explainMismatch(op: string, like: unknown, t: unknown, what: string): never {
+  const kind = (v: unknown) => (typeof v === "number" ? "number" : Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array ? `array of length ${(v as ArrayLike<unknown>).length}` : v !== null && typeof v === "object" ? "object" : typeof v);
+  const find = (l: unknown, u: unknown): [unknown, unknown] | null => {
+    if (kind(l) !== kind(u)) return [l, u];
+    if (typeof l === "object" && l !== null && !ArrayBuffer.isView(l)) {
+      for (const [k, v] of Object.entries(l)) {
+        const m = find(v, (u as Record<string, unknown>)[k]);
+        if (m) return m;
+      }
+    }
+    return null;
+  };
+  const [l, u] = find(like, t) ?? [like, t];
+  throw new InputError(`${op}: ${what} must have the structure of its value (${kind(l)}); got ${fmtValue(u)}`);
 }
 
 /** Paths to the numbers of a structure (for forward mode's one pass per input number). */
