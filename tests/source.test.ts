@@ -437,6 +437,27 @@ describe("source transformation: random programs", () => {
     );
   }, 120_000);
 
+  it("forward mode declares at the top a helper's local that its last return reads after the guards", () => {
+    // jump elimination puts `return s * p0 - x * p1` after the guard block that declares x and s
+    const src = `function row(r0, r1, i, p0, p1) {
+  const n = Math.sqrt(r0 * r0 + r1 * r1);
+  if (n < 0.0001) return i === 0 ? p0 : p1;
+  const x = r0 / n, s = Math.sin(n);
+  if (i === 0) return x * p0 + s * p1;
+  return s * p0 - x * p1;
+}
+function f(a, b) {
+  return row(a, b, 0, a, b) + row(a, b, 1, b, a) * row(a, b, 2, a, a);
+}`;
+    const args = [0.7, -0.4];
+    const f = plain(src, "f");
+    const fwd = sourceGrad(src, { name: "f", argnums: [0, 1], mode: "forward" })(...args) as number[];
+    const rev = sourceGrad(src, { name: "f", argnums: [0, 1] })(...args) as number[];
+    const fd = centralGrad(f, args, [0, 1], 1e-6).flat();
+    expect(close(fwd, rev, 1e-12)).toBe(true);
+    expect(close(fwd, fd, 1e-7)).toBe(true);
+  });
+
   it("random programs agree with eager grad of the same computation written with wengert ops", () => {
     // one random expression tree, printed twice: as plain JS and as wengert ops on tensors
     type E = { js: string; w: string };

@@ -495,6 +495,121 @@ const baEval: Eval = {
   },
 };
 
+/** An instance and its model as GradBench's eval sends them (its io.py): dense weights, homogeneous base positions, us as pairs. */
+function readHt(dir: string, file: string, complicated: boolean) {
+  const lines = (f: string) => readFileSync(`${dir}/${f}`, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const bones = lines("model/bones.txt").map((l) => l.split(":"));
+  const B = bones.length;
+  const mat = (row: string[], from: number) => [0, 1, 2, 3].map((r) => [0, 1, 2, 3].map((c) => Number(row[from + 4 * r + c])));
+  const verts = lines("model/vertices.txt").map((l) => l.split(":"));
+  const weights = verts.map((a) => {
+    const w = new Array(B).fill(0);
+    for (let k = 0; k < Number(a[8]); k++) w[Number(a[9 + 2 * k])] = Number(a[10 + 2 * k]);
+    return w;
+  });
+  const inst = lines(file).map((l) => l.trim().split(/\s+/).map(Number));
+  const [npts, ntheta] = inst[0];
+  const rows = inst.slice(1, 1 + npts);
+  return {
+    theta: inst.slice(1 + npts + (complicated ? npts : 0), 1 + npts + (complicated ? npts : 0) + ntheta).map((r) => r[0]),
+    data: {
+      model: {
+        bone_count: B,
+        bone_names: bones.map((b) => b[0]),
+        parents: bones.map((b) => Number(b[1])),
+        base_relatives: bones.map((b) => mat(b, 2)),
+        inverse_base_absolutes: bones.map((b) => mat(b, 18)),
+        base_positions: verts.map((a) => [Number(a[0]), Number(a[1]), Number(a[2]), 1]),
+        weights,
+        triangles: lines("model/triangles.txt").map((l) => l.split(":").map(Number)),
+        is_mirrored: false,
+      },
+      correspondences: rows.map((r) => r[0]),
+      points: rows.map((r) => r.slice(1)),
+    },
+    us: complicated ? inst.slice(1 + npts, 1 + 2 * npts) : [],
+  };
+}
+type HtIn = ReturnType<typeof readHt>;
+type M4 = number[][];
+const mm = (a: M4, b: M4): M4 => a.map((row) => b[0].map((_, c) => row.reduce((s, v, k) => s + v * b[k][c], 0)));
+/** The residuals, written independently of the tool's code: 4 × 4 matrices as the reference multiplies them, dense weights. */
+function htRef(h: HtIn, theta: number[], us: number[][]): number[] {
+  const m = h.data.model, B = m.parents.length;
+  const pose = Array.from({ length: B }, () => [0, 0, 0]);
+  for (let f = 0, it = 6; f < 5; f++) {
+    for (let k = 0; k < 3; k++) {
+      pose[2 + 4 * f + k][0] = theta[it++];
+      if (k === 0) pose[2 + 4 * f + k][1] = theta[it++];
+    }
+  }
+  const rot3 = (R: number[][]): M4 => [[...R[0], 0], [...R[1], 0], [...R[2], 0], [0, 0, 0, 1]];
+  const abs: M4[] = [];
+  for (let b = 0; b < B; b++) {
+    const [tx, tz, ty] = pose[b];
+    const Rx = [[1, 0, 0], [0, Math.cos(tx), -Math.sin(tx)], [0, Math.sin(tx), Math.cos(tx)]];
+    const Ry = [[Math.cos(ty), 0, Math.sin(ty)], [0, 1, 0], [-Math.sin(ty), 0, Math.cos(ty)]];
+    const Rz = [[Math.cos(tz), -Math.sin(tz), 0], [Math.sin(tz), Math.cos(tz), 0], [0, 0, 1]];
+    const rel = mm(m.base_relatives[b], mm(mm(rot3(Rz), rot3(Ry)), rot3(Rx)));
+    abs.push(m.parents[b] < 0 ? rel : mm(abs[m.parents[b]], rel));
+  }
+  const tr = abs.map((a, b) => mm(a, m.inverse_base_absolutes[b]));
+  const n = Math.hypot(theta[0], theta[1], theta[2]);
+  const [x, y, z] = [theta[0] / n, theta[1] / n, theta[2] / n], s = Math.sin(n), c = Math.cos(n);
+  const G = n < 1e-4 ? [[1, 0, 0], [0, 1, 0], [0, 0, 1]] : [
+    [x * x + (1 - x * x) * c, x * y * (1 - c) - z * s, x * z * (1 - c) + y * s],
+    [x * y * (1 - c) + z * s, y * y + (1 - y * y) * c, y * z * (1 - c) - x * s],
+    [x * z * (1 - c) - y * s, z * y * (1 - c) + x * s, z * z + (1 - z * z) * c],
+  ];
+  const vertex = (v: number) => {
+    const p = [0, 1, 2].map((i) => tr.reduce((acc, T, b) => acc + m.weights[v][b] * T[i].reduce((t, e, k) => t + e * m.base_positions[v][k], 0), 0));
+    if (m.is_mirrored) p[0] = -p[0];
+    return [0, 1, 2].map((i) => G[i][0] * p[0] + G[i][1] * p[1] + G[i][2] * p[2] + theta[3 + i]);
+  };
+  const cache = new Map<number, number[]>();
+  const at = (v: number) => cache.get(v) ?? (cache.set(v, vertex(v)), cache.get(v)!);
+  return h.data.correspondences.flatMap((t, i) => {
+    if (us.length === 0) return h.data.points[i].map((q, r) => q - at(t)[r]);
+    const [a, b, cc] = m.triangles[t], [u0, u1] = us[i];
+    return h.data.points[i].map((q, r) => q - (u0 * at(a)[r] + u1 * at(b)[r] + (1 - u0 - u1) * at(cc)[r]));
+  });
+}
+const htEval: Eval = {
+  name: "ht",
+  published: { "C++": 5.8, Tapenade: 68, Enzyme: 48 },
+  *workloads(small) {
+    for (const variant of small ? ["complicated", "simple"] : ["complicated"]) {
+      const dir = `${dataDir}ht/${variant}_small`;
+      if (!existsSync(dir)) {
+        console.warn(`ht: skipping ${variant}: ${dir} is not there (the shared data sits beside the checkout)`);
+        continue;
+      }
+      for (const file of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0])).slice(0, small ? 1 : 5)) {
+        const input = readHt(dir, file, variant === "complicated");
+        const cx = variant === "complicated";
+        const e = htRef(input, input.theta, input.us);
+        // the Jacobian by central differences, column by column (the u columns move every u_i of one kind)
+        const col = (shift: (h: number) => [number[], number[][]]) => {
+          const [tp, up] = shift(1e-6), [tm, um] = shift(-1e-6);
+          const a = htRef(input, tp, up), b = htRef(input, tm, um);
+          return a.map((v, r) => (v - b[r]) / 2e-6);
+        };
+        const columns = [
+          ...(cx ? [0, 1].map((k) => col((h) => [input.theta, input.us.map((u) => u.map((v, j) => (j === k ? v + h : v)))])) : []),
+          ...input.theta.map((_, k) => col((h) => [input.theta.map((v, j) => (j === k ? v + h : v)), input.us])),
+        ];
+        const want = e.map((_, r) => columns.map((c) => c[r]));
+        yield {
+          label: `${variant} small model, ${file.replace(/\.txt$/, "")}`,
+          input,
+          functions: ["objective", "jacobian"],
+          check: (fn, out) => (fn === "objective" ? maxErr(out, e) : maxErr(out, want)),
+        };
+      }
+    }
+  },
+};
+
 const VARIANTS = ["ff", "fr", "rf", "rr"];
 const particleEval: Eval = {
   name: "particle",
@@ -511,7 +626,7 @@ const saddleEval: Eval = {
   },
 };
 
-export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, lstmEval, baEval, particleEval, saddleEval];
+export const EVALS: Eval[] = [lseEval, llsqEval, odeEval, kmeansEval, gmmEval, detEval, lstmEval, baEval, htEval, particleEval, saddleEval];
 
 // ---- running ---------------------------------------------------------------------------------------
 export interface Row {

@@ -4,7 +4,7 @@
  * { prepare(input) → prepared data (untimed), run(prepared) → result (timed), output(result) → JSON }.
  */
 import * as w from "wengert";
-import { type Tensor, tensor, jit, grad, jvp, sourceGrad, sourceVjp, Tape, zerosOf } from "wengert";
+import { type Tensor, tensor, jit, grad, jvp, sourceGrad, sourceJvp, sourceVjp, Tape, zerosOf } from "wengert";
 
 export interface Fn<P = any, R = any> {
   prepare(input: any): P;
@@ -476,7 +476,170 @@ const ba: Module = {
   jacobian: { prepare: baData, run: baJacobian, output: (j: ReturnType<typeof baJacobian>) => ({ rows: head30(j.rows), cols: head30(j.cols), vals: head30(j.vals) }) },
 };
 
+// ---- ht: hand tracking, plain code over flat arrays, forward mode by source transformation -------
+/**
+ * The hand model's residuals as plain JavaScript over flat arrays: Euler angles (x, z, y order) per
+ * bone, the bone chain from the root, linear-blend skinning of every vertex (each vertex's few
+ * bones, as the model file lists them), the global angle-axis rotation and translation, then each
+ * correspondence's point minus its vertex (simple) or its barycentric point on a triangle
+ * (complicated). The Jacobian has 26 (θ) or 28 (two u columns, then θ) columns and 3N rows: N is
+ * large and the inputs few, so it is forward mode, one pass per column (the u columns: each
+ * residual depends on its own u only, so one pass with every u_i1 moved gives that whole column).
+ */
+export const HT_SOURCE = `function angleAxisRow(r0, r1, r2, i, p0, p1, p2) {
+  const n = Math.sqrt(r0 * r0 + r1 * r1 + r2 * r2);
+  if (n < 0.0001) return i === 0 ? p0 : i === 1 ? p1 : p2;
+  const x = r0 / n, y = r1 / n, z = r2 / n, s = Math.sin(n), c = Math.cos(n);
+  if (i === 0) return (x * x + (1 - x * x) * c) * p0 + (x * y * (1 - c) - z * s) * p1 + (x * z * (1 - c) + y * s) * p2;
+  if (i === 1) return (x * y * (1 - c) + z * s) * p0 + (y * y + (1 - y * y) * c) * p1 + (y * z * (1 - c) - x * s) * p2;
+  return (x * z * (1 - c) - y * s) * p0 + (z * y * (1 - c) + x * s) * p1 + (z * z + (1 - z * z) * c) * p2;
+}
+function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
+  const B = parents.length, V = wStart.length - 1, N = corr.length;
+  const ang = new Float64Array(3 * B), R = new Float64Array(9 * B), A = new Float64Array(16 * B), T = new Float64Array(12 * B);
+  const pos = new Float64Array(3 * V), err = new Float64Array(3 * N);
+  // pose: the finger bones' angles from θ6… (bones 0, 1 and each finger's last bone stay straight)
+  let it = 6, b = 2;
+  for (let f = 0; f < 5; f++) {
+    for (let k = 2; k <= 4; k++) {
+      ang[3 * b] = theta[it];
+      it++;
+      if (k === 2) {
+        ang[3 * b + 1] = theta[it];
+        it++;
+      }
+      b++;
+    }
+    b++;
+  }
+  // each bone's rotation Rz·Ry·Rx from its angles (x, z, y)
+  for (let j = 0; j < B; j++) {
+    const cx = Math.cos(ang[3 * j]), sx = Math.sin(ang[3 * j]);
+    const cz = Math.cos(ang[3 * j + 1]), sz = Math.sin(ang[3 * j + 1]);
+    const cy = Math.cos(ang[3 * j + 2]), sy = Math.sin(ang[3 * j + 2]);
+    R[9 * j] = cz * cy;
+    R[9 * j + 1] = -sz * cx + cz * sy * sx;
+    R[9 * j + 2] = sz * sx + cz * sy * cx;
+    R[9 * j + 3] = sz * cy;
+    R[9 * j + 4] = cz * cx + sz * sy * sx;
+    R[9 * j + 5] = -cz * sx + sz * sy * cx;
+    R[9 * j + 6] = -sy;
+    R[9 * j + 7] = cy * sx;
+    R[9 * j + 8] = cy * cx;
+  }
+  // absolutes: parent's absolute × (base relative × rotation); then the skinning transforms (3 rows)
+  for (let j = 0; j < B; j++) {
+    for (let r = 0; r < 4; r++) {
+      for (let c = 0; c < 4; c++) {
+        let rel = 0;
+        if (c < 3) rel = baseRel[16 * j + 4 * r] * R[9 * j + c] + baseRel[16 * j + 4 * r + 1] * R[9 * j + 3 + c] + baseRel[16 * j + 4 * r + 2] * R[9 * j + 6 + c];
+        else rel = baseRel[16 * j + 4 * r + 3];
+        A[16 * j + 4 * r + c] = rel;
+      }
+    }
+    const q = parents[j];
+    if (q >= 0) {
+      for (let c = 0; c < 4; c++) {
+        const m0 = A[16 * j + c], m1 = A[16 * j + 4 + c], m2 = A[16 * j + 8 + c], m3 = A[16 * j + 12 + c];
+        for (let r = 0; r < 4; r++) A[16 * j + 4 * r + c] = A[16 * q + 4 * r] * m0 + A[16 * q + 4 * r + 1] * m1 + A[16 * q + 4 * r + 2] * m2 + A[16 * q + 4 * r + 3] * m3;
+      }
+    }
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 4; c++) T[12 * j + 4 * r + c] = A[16 * j + 4 * r] * invAbs[16 * j + c] + A[16 * j + 4 * r + 1] * invAbs[16 * j + 4 + c] + A[16 * j + 4 * r + 2] * invAbs[16 * j + 8 + c] + A[16 * j + 4 * r + 3] * invAbs[16 * j + 12 + c];
+    }
+  }
+  // every vertex: its bones' transforms, weighted; mirrored; then the global rotation and translation
+  for (let v = 0; v < V; v++) {
+    let p0 = 0, p1 = 0, p2 = 0;
+    for (let k = wStart[v]; k < wStart[v + 1]; k++) {
+      const j = wBone[k], w = wVal[k];
+      const x = basePos[4 * v], y = basePos[4 * v + 1], z = basePos[4 * v + 2], h = basePos[4 * v + 3];
+      p0 += w * (T[12 * j] * x + T[12 * j + 1] * y + T[12 * j + 2] * z + T[12 * j + 3] * h);
+      p1 += w * (T[12 * j + 4] * x + T[12 * j + 5] * y + T[12 * j + 6] * z + T[12 * j + 7] * h);
+      p2 += w * (T[12 * j + 8] * x + T[12 * j + 9] * y + T[12 * j + 10] * z + T[12 * j + 11] * h);
+    }
+    if (mirrored) p0 = -p0;
+    pos[3 * v] = angleAxisRow(theta[0], theta[1], theta[2], 0, p0, p1, p2) + theta[3];
+    pos[3 * v + 1] = angleAxisRow(theta[0], theta[1], theta[2], 1, p0, p1, p2) + theta[4];
+    pos[3 * v + 2] = angleAxisRow(theta[0], theta[1], theta[2], 2, p0, p1, p2) + theta[5];
+  }
+  for (let i = 0; i < N; i++) {
+    for (let r = 0; r < 3; r++) {
+      if (complicated) {
+        const t = corr[i], u0 = us[2 * i], u1 = us[2 * i + 1];
+        err[3 * i + r] = points[3 * i + r] - (u0 * pos[3 * tri[3 * t] + r] + u1 * pos[3 * tri[3 * t + 1] + r] + (1 - u0 - u1) * pos[3 * tri[3 * t + 2] + r]);
+      } else {
+        err[3 * i + r] = points[3 * i + r] - pos[3 * corr[i] + r];
+      }
+    }
+  }
+  return err;
+}`;
+interface HtInput {
+  theta: number[];
+  us: number[][];
+  data: {
+    model: { parents: number[]; base_relatives: number[][][]; inverse_base_absolutes: number[][][]; base_positions: number[][]; weights: number[][]; triangles: number[][]; is_mirrored: boolean };
+    correspondences: number[];
+    points: number[][];
+  };
+}
+/** The JSON input as flat arrays: 4 × 4 matrices row by row, each vertex's nonzero weights listed (the model file's form). */
+function htData(i: HtInput) {
+  const m = i.data.model;
+  const flat4 = (ms: number[][][]) => Float64Array.from(ms.flatMap((x) => x.flat()));
+  const wStart = [0], wBone: number[] = [], wVal: number[] = [];
+  for (const row of m.weights) {
+    row.forEach((w, j) => w !== 0 && (wBone.push(j), wVal.push(w)));
+    wStart.push(wBone.length);
+  }
+  const complicated = i.us.length > 0 ? 1 : 0;
+  return {
+    args: [
+      Float64Array.from(i.theta), Float64Array.from(i.us.flat()), Int32Array.from(m.parents), flat4(m.base_relatives), flat4(m.inverse_base_absolutes),
+      Float64Array.from(m.base_positions.flat()), Int32Array.from(wStart), Int32Array.from(wBone), Float64Array.from(wVal), Int32Array.from(m.triangles.flat()),
+      Int32Array.from(i.data.correspondences), Float64Array.from(i.data.points.flat()), m.is_mirrored ? 1 : 0, complicated,
+    ] as unknown[],
+    rows: 3 * i.data.correspondences.length,
+    complicated,
+  };
+}
+const htPrimal = new Function(`"use strict";\n${HT_SOURCE}\nreturn handObjective;`)() as (...a: unknown[]) => Float64Array;
+const htJvp = sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1] });
+/** The printed forward-mode code, compiled once and called directly (one call per Jacobian column). */
+const htJvpCode = new Function("Tape", "zerosOf", `"use strict";\n${htJvp.source}\nreturn handObjective_jvp;`)(Tape, zerosOf) as (...a: unknown[]) => [Float64Array, Float64Array];
+/** The Jacobian, column by column into a row-major array: the u columns first (complicated), then θ. */
+function htJacobian(d: ReturnType<typeof htData>) {
+  const [theta, us] = d.args as [Float64Array, Float64Array];
+  const nu = d.complicated ? 2 : 0, cols = nu + 26, J = new Float64Array(d.rows * cols);
+  const dtheta = new Float64Array(26), dus = new Float64Array(us.length);
+  const column = (c: number) => {
+    const t = htJvpCode(...d.args, dtheta, dus)[1];
+    for (let r = 0; r < d.rows; r++) J[r * cols + c] = t[r];
+  };
+  for (let k = 0; k < nu; k++) {
+    for (let i = k; i < us.length; i += 2) dus[i] = 1;
+    column(k);
+    dus.fill(0);
+  }
+  for (let k = 0; k < 26; k++) {
+    dtheta[k] = 1;
+    column(nu + k);
+    dtheta[k] = 0;
+  }
+  void theta;
+  return { J, cols };
+}
+const ht: Module = {
+  objective: { prepare: htData, run: (d: ReturnType<typeof htData>) => htPrimal(...d.args), output: (e: Float64Array) => Array.from(e) },
+  jacobian: {
+    prepare: htData,
+    run: htJacobian,
+    output: ({ J, cols }: ReturnType<typeof htJacobian>) => Array.from({ length: J.length / cols }, (_, r) => Array.from(J.subarray(r * cols, (r + 1) * cols))),
+  },
+};
+
 /** The modules whose first run compiles (jit); the others' first run is a warm-up. */
 export const COMPILING = new Set(["lse", "llsq", "ode", "kmeans", "gmm", "det"]);
 
-export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, lstm, ba, particle: particleModule, saddle: saddleModule };
+export const MODULES: Record<string, Module> = { hello, lse, llsq, ode, kmeans, gmm, det, lstm, ba, ht, particle: particleModule, saddle: saddleModule };

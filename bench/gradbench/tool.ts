@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { COMPILING, MODULES } from "./evals.js";
 import { blockUntilReady } from "wengert";
 
-const NOT_YET = new Set(["ht"]);
+const NOT_YET = new Set<string>();
 
 function evaluate(module: string, fn: string, input: any) {
   const m = Object.hasOwn(MODULES, module) ? MODULES[module] : undefined;

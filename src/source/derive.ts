@@ -1247,6 +1247,37 @@ function walkAssigns(ss: Stmt[], f: (t: Target) => void): void {
 
 // ---- forward mode ---------------------------------------------------------------------------
 
+/**
+ * Forward mode keeps declarations where they are; but jump elimination can move a statement out of
+ * the block that declares a variable it reads (an inlined helper's locals, read by its last return
+ * after guards). Such a variable is declared at the top instead (its declaration becomes an assignment).
+ */
+function hoistEscaping(body: Stmt[]): void {
+  const decls = new Map<string, Stmt & { k: "assign" | "pop" }>();
+  eachStmt(body, (s) => void ((s.k === "assign" || s.k === "pop") && s.declare && s.target.kind === "var" && decls.set(s.target.name, s)));
+  const escaping = new Set<string>();
+  const block = (ss: Stmt[], outer: Set<string>): Set<string> => {
+    const visible = new Set(outer);
+    for (const s of ss) {
+      const declares = (s.k === "assign" || s.k === "pop") && s.declare && s.target.kind === "var";
+      // what the statement reads or writes (a loop's test is read inside the loop, see below)
+      const used = s.k === "loop" ? new Set<string>() : namesIn({ type: "ArrayExpression", elements: ownExpressions(s) });
+      if (declares) used.delete(targetBase((s as Stmt & { k: "assign" }).target));
+      for (const n of used) if (decls.has(n) && !visible.has(n)) escaping.add(n);
+      if (s.k === "if") block(s.then, visible), block(s.else, visible);
+      else if (s.k === "loop") {
+        const inner = block(s.init, visible);
+        block([...s.body, ...s.update], inner);
+        if (s.test) for (const n of namesIn(s.test)) if (decls.has(n) && !inner.has(n)) escaping.add(n);
+      }
+      if (declares) visible.add(targetBase((s as Stmt & { k: "assign" }).target));
+    }
+    return visible;
+  };
+  block(body, new Set());
+  for (const n of escaping) delete decls.get(n)!.declare;
+}
+
 /** Forward mode: `(…args, …tangents of the argnums) => [value, tangent]`, a tangent statement before each active assignment. */
 export function forwardMode(fn: Fn, o: Options): Node {
   const e = new Emitter(fn, o);
@@ -1254,6 +1285,7 @@ export function forwardMode(fn: Fn, o: Options): Node {
   eachStmt(fn.body, (s) => void (s.k === "return" && outputs.push(s.value)));
   const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
   const live = removeDead(fn.body, new Set());
+  hoistEscaping(live);
   e.a = analyze(fn, live, wrt, outputs);
   const body = tangentSweep(e, live);
   // variables the normalisation introduced without a declaration (helper results, lifted
