@@ -486,15 +486,7 @@ const ba: Module = {
  * large and the inputs few, so it is forward mode, one pass per column (the u columns: each
  * residual depends on its own u only, so one pass with every u_i1 moved gives that whole column).
  */
-export const HT_SOURCE = `function angleAxisRow(r0, r1, r2, i, p0, p1, p2) {
-  const n = Math.sqrt(r0 * r0 + r1 * r1 + r2 * r2);
-  if (n < 0.0001) return i === 0 ? p0 : i === 1 ? p1 : p2;
-  const x = r0 / n, y = r1 / n, z = r2 / n, s = Math.sin(n), c = Math.cos(n);
-  if (i === 0) return (x * x + (1 - x * x) * c) * p0 + (x * y * (1 - c) - z * s) * p1 + (x * z * (1 - c) + y * s) * p2;
-  if (i === 1) return (x * y * (1 - c) + z * s) * p0 + (y * y + (1 - y * y) * c) * p1 + (y * z * (1 - c) - x * s) * p2;
-  return (x * z * (1 - c) - y * s) * p0 + (z * y * (1 - c) + x * s) * p1 + (z * z + (1 - z * z) * c) * p2;
-}
-function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
+export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
   const B = parents.length, V = wStart.length - 1, N = corr.length;
   const ang = new Float64Array(3 * B), R = new Float64Array(9 * B), A = new Float64Array(16 * B), T = new Float64Array(12 * B);
   const pos = new Float64Array(3 * V), err = new Float64Array(3 * N);
@@ -548,6 +540,21 @@ function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBo
       for (let c = 0; c < 4; c++) T[12 * j + 4 * r + c] = A[16 * j + 4 * r] * invAbs[16 * j + c] + A[16 * j + 4 * r + 1] * invAbs[16 * j + 4 + c] + A[16 * j + 4 * r + 2] * invAbs[16 * j + 8 + c] + A[16 * j + 4 * r + 3] * invAbs[16 * j + 12 + c];
     }
   }
+  // the global rotation from the angle-axis θ0…θ2 (the identity for a tiny angle)
+  let g00 = 1, g01 = 0, g02 = 0, g10 = 0, g11 = 1, g12 = 0, g20 = 0, g21 = 0, g22 = 1;
+  const n = Math.sqrt(theta[0] * theta[0] + theta[1] * theta[1] + theta[2] * theta[2]);
+  if (n >= 0.0001) {
+    const x = theta[0] / n, y = theta[1] / n, z = theta[2] / n, s = Math.sin(n), c = Math.cos(n);
+    g00 = x * x + (1 - x * x) * c;
+    g01 = x * y * (1 - c) - z * s;
+    g02 = x * z * (1 - c) + y * s;
+    g10 = x * y * (1 - c) + z * s;
+    g11 = y * y + (1 - y * y) * c;
+    g12 = y * z * (1 - c) - x * s;
+    g20 = x * z * (1 - c) - y * s;
+    g21 = z * y * (1 - c) + x * s;
+    g22 = z * z + (1 - z * z) * c;
+  }
   // every vertex: its bones' transforms, weighted; mirrored; then the global rotation and translation
   for (let v = 0; v < V; v++) {
     let p0 = 0, p1 = 0, p2 = 0;
@@ -559,9 +566,9 @@ function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBo
       p2 += w * (T[12 * j + 8] * x + T[12 * j + 9] * y + T[12 * j + 10] * z + T[12 * j + 11] * h);
     }
     if (mirrored) p0 = -p0;
-    pos[3 * v] = angleAxisRow(theta[0], theta[1], theta[2], 0, p0, p1, p2) + theta[3];
-    pos[3 * v + 1] = angleAxisRow(theta[0], theta[1], theta[2], 1, p0, p1, p2) + theta[4];
-    pos[3 * v + 2] = angleAxisRow(theta[0], theta[1], theta[2], 2, p0, p1, p2) + theta[5];
+    pos[3 * v] = g00 * p0 + g01 * p1 + g02 * p2 + theta[3];
+    pos[3 * v + 1] = g10 * p0 + g11 * p1 + g12 * p2 + theta[4];
+    pos[3 * v + 2] = g20 * p0 + g21 * p1 + g22 * p2 + theta[5];
   }
   for (let i = 0; i < N; i++) {
     for (let r = 0; r < 3; r++) {
