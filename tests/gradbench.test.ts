@@ -54,7 +54,7 @@ describe("GradBench tool (protocol over stdin/stdout)", () => {
       { id: 5, kind: "evaluate", module: "llsq", function: "gradient", input: { x: [0.1, 0.2, 0.3], n: 5, ...timed } },
       { id: 6, kind: "evaluate", module: "ode", function: "gradient", input: { x: [1, 2, 3, 4], s: 10, ...timed } },
       { id: 7, kind: "evaluate", module: "kmeans", function: "dir", input: { points: [[0, 0], [1, 1], [3, 3]], centroids: [[0.5, 0.6], [2, 2]], ...timed } },
-      { id: 8, kind: "define", module: "ht" },
+      { id: 8, kind: "define", module: "nonexistent" },
       { id: 9, kind: "analysis", of: 3, valid: true },
       { id: 10, kind: "evaluate", module: "lse", function: "nope", input: { x, ...timed } },
     ];
@@ -81,6 +81,7 @@ describe("GradBench tool (protocol over stdin/stdout)", () => {
     expect(r[7].output[0][1]).toBeCloseTo(0.1, 12);
     expect(r[7].output[1]).toEqual([-1, -1]);
     expect(r[8].success).toBe(false);
+    expect(r[8].error).toMatch(/unknown module "nonexistent"/);
     expect(r[9]).toEqual({ id: 9 });
     expect(r[10].success).toBe(false);
   }, 30000);

@@ -9,8 +9,6 @@ import { pathToFileURL } from "node:url";
 import { COMPILING, MODULES } from "./evals.js";
 import { blockUntilReady } from "wengert";
 
-const NOT_YET = new Set<string>();
-
 function evaluate(module: string, fn: string, input: any) {
   const m = Object.hasOwn(MODULES, module) ? MODULES[module] : undefined;
   const f = m && typeof fn === "string" && Object.hasOwn(m, fn) ? m[fn] : undefined;
@@ -61,7 +59,7 @@ export function handle(msg: any): object {
     case "define": {
       const module = String(msg.module);
       if (Object.hasOwn(MODULES, module)) return { id, success: true };
-      return { id, success: false, error: NOT_YET.has(module) ? `wengert does not implement ${module} yet` : `unknown module ${JSON.stringify(module.slice(0, 40))}` };
+      return { id, success: false, error: `unknown module ${JSON.stringify(module.slice(0, 40))}` };
     }
     case "evaluate":
       try {
