@@ -290,6 +290,20 @@ describe("control flow", () => {
     expect(jit(piecewise).lower(tensor([1, 2])).optimized.eqns.some((e) => e.prim.name === "cond")).toBe(true);
   });
 
+  it("fori from a concrete start whose body reads jit's inputs: one staged loop, not a copy of the body per step", () => {
+    // (GradBench's ode: the carry starts as zeros, so only the first step sees a concrete carry)
+    const solve = (x: Tensor, steps: number) => w.fori(0, steps, (_i: unknown, y: Tensor) => y.add(x.mul(y.sin().add(1)).mul(0.1)), w.zerosLike(x));
+    const f = jit(solve, { staticArgnums: [1] });
+    const x = tensor([0.3, -0.7, 1.1]);
+    const size = (s: number) => f.lower(x, s).optimized.eqns.length;
+    expect(size(40)).toBe(size(4));
+    expect(f.lower(x, 4).optimized.eqns.some((e) => e.prim.name === "scan")).toBe(true);
+    for (const s of [1, 2, 7]) {
+      expectClose(f(x, s), solve(x, s), 1e-15);
+      expectClose(jit(grad((v: Tensor) => solve(v, s).sum()))(x), grad((v: Tensor) => solve(v, s).sum())(x), 1e-14);
+    }
+  });
+
   it("switchCase clamps the index; branches must agree", () => {
     const f = (i: Tensor, x: Tensor) => switchCase(i, [(a: Tensor) => a.add(1), (a: Tensor) => a.mul(2), (a: Tensor) => a.neg()], x);
     for (const i of [-1, 0, 1, 2, 7]) {

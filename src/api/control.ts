@@ -231,8 +231,12 @@ export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, i
     let c = init;
     for (let i = lo; i < hi; i++) {
       c = body(i, c);
-      const m = treeMismatch(initDef, flatten(c)[1]);
+      const [leaves, d] = flatten(c);
+      const m = treeMismatch(initDef, d);
       if (m) throw new TransformError(`fori: body changes the carry's structure at step ${i} (${m}); it must return a carry like init`);
+      // a concrete start whose body reads staged values (inside jit): the rest is one staged loop,
+      // not hi − lo copies of the body in the program
+      if (i + 1 < hi && leaves.some(staged)) return fori(i + 1, hi, body, c);
     }
     return c;
   }
