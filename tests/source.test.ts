@@ -458,6 +458,35 @@ function f(a, b) {
     expect(close(fwd, fd, 1e-7)).toBe(true);
   });
 
+  it("batched forward mode: K directions in one pass equal K single passes; tangents hold K numbers per number", () => {
+    const src = `function f(x, idx, y) {
+  const a = new Float64Array(x.length);
+  let s = y;
+  for (let i = 0; i < x.length; i++) {
+    const t = Math.sin(x[idx[i]]) * s;
+    a[i] = t > 0 ? t * t : Math.exp(t) - 1;
+    s = s * 0.5 + a[i];
+  }
+  return [s, a[0] * y];
+}`;
+    const x = new Float64Array([0.3, -0.8, 1.2]), idx = new Int32Array([2, 0, 1]), y = 0.7;
+    const K = 4;
+    const j = sourceJvp(src, { name: "f", argnums: [0, 2], batch: K });
+    expect(j.source).toMatch(/along 4 directions at once/);
+    const r = new Float64Array(3 * K).map((_, k) => Math.sin(k + 1)), ry = new Float64Array(K).map((_, k) => Math.cos(k));
+    const [v, t] = j([x, idx, y], [r, ry]) as [number[], Float64Array[]];
+    const single = sourceJvp(src, { name: "f", argnums: [0, 2] });
+    for (let q = 0; q < K; q++) {
+      const [v1, t1] = single([x, idx, y], [[0, 1, 2].map((i) => r[i * K + q]), ry[q]]) as [number[], number[]];
+      expect(v).toEqual(v1);
+      expect(close([t[0][q], t[1][q]], t1, 1e-14)).toBe(true);
+    }
+    // the tangents' length is checked; a differentiated integer array is refused
+    expect(() => j([x, idx, y], [new Float64Array(3), ry])).toThrow(/with batch 4, tangent 0 holds 4 numbers per number of its argument \(direction fastest\): 12 numbers/);
+    expect(() => sourceGrad(src, { name: "f", argnums: 1 })).not.toThrow();
+    expect(() => (sourceGrad(src, { name: "f", argnums: 1 }) as (...a: unknown[]) => unknown)(x, idx, y)).toThrow(/idx is differentiated, so pass numbers/);
+  });
+
   it("random programs agree with eager grad of the same computation written with wengert ops", () => {
     // one random expression tree, printed twice: as plain JS and as wengert ops on tensors
     type E = { js: string; w: string };

@@ -483,8 +483,9 @@ const ba: Module = {
  * bones, as the model file lists them), the global angle-axis rotation and translation, then each
  * correspondence's point minus its vertex (simple) or its barycentric point on a triangle
  * (complicated). The Jacobian has 26 (θ) or 28 (two u columns, then θ) columns and 3N rows: N is
- * large and the inputs few, so it is forward mode, one pass per column (the u columns: each
- * residual depends on its own u only, so one pass with every u_i1 moved gives that whole column).
+ * large and the inputs few, so it is forward mode along all columns at once (`batch`: the primal
+ * and each statement's partials computed once for all directions). The u columns: each residual
+ * depends on its own u only, so one direction moving every u_i1 gives that whole column.
  */
 export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
   const B = parents.length, V = wStart.length - 1, N = corr.length;
@@ -612,30 +613,18 @@ function htData(i: HtInput) {
   };
 }
 const htPrimal = new Function(`"use strict";\n${HT_SOURCE}\nreturn handObjective;`)() as (...a: unknown[]) => Float64Array;
-const htJvp = sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1] });
-/** The printed forward-mode code, compiled once and called directly (one call per Jacobian column). */
-const htJvpCode = new Function("Tape", "zerosOf", `"use strict";\n${htJvp.source}\nreturn handObjective_jvp;`)(Tape, zerosOf) as (...a: unknown[]) => [Float64Array, Float64Array];
-/** The Jacobian, column by column into a row-major array: the u columns first (complicated), then θ. */
+/** Forward mode along all the Jacobian's columns at once (28: the two u columns, then θ; 26 without u). */
+const htJvp = { 26: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 26 }), 28: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 28 }) };
+/** The Jacobian, row-major (3N rows): the tangent of the residuals along the 26 or 28 seed directions is exactly that. */
 function htJacobian(d: ReturnType<typeof htData>) {
   const [theta, us] = d.args as [Float64Array, Float64Array];
-  const nu = d.complicated ? 2 : 0, cols = nu + 26, J = new Float64Array(d.rows * cols);
-  const dtheta = new Float64Array(26), dus = new Float64Array(us.length);
-  const column = (c: number) => {
-    const t = htJvpCode(...d.args, dtheta, dus)[1];
-    for (let r = 0; r < d.rows; r++) J[r * cols + c] = t[r];
-  };
-  for (let k = 0; k < nu; k++) {
-    for (let i = k; i < us.length; i += 2) dus[i] = 1;
-    column(k);
-    dus.fill(0);
-  }
-  for (let k = 0; k < 26; k++) {
-    dtheta[k] = 1;
-    column(nu + k);
-    dtheta[k] = 0;
-  }
-  void theta;
-  return { J, cols };
+  const nu = d.complicated ? 2 : 0, K = nu + 26;
+  const dtheta = new Float64Array(26 * K), dus = new Float64Array(us.length * K);
+  // direction 0 moves every u_i1, direction 1 every u_i2 (each residual depends on its own u only); then θ_k
+  if (nu) for (let i = 0; i < us.length; i++) dus[i * K + (i % 2)] = 1;
+  for (let k = 0; k < 26; k++) dtheta[k * K + nu + k] = 1;
+  const J = htJvp[K as 26 | 28](d.args, [dtheta, dus])[1] as Float64Array;
+  return { J, cols: K };
 }
 const ht: Module = {
   objective: { prepare: htData, run: (d: ReturnType<typeof htData>) => htPrimal(...d.args), output: (e: Float64Array) => Array.from(e) },

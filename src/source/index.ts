@@ -75,12 +75,20 @@ function build(tree: Node, fn: Fn, argnums: number[]): Compiled {
 }
 
 /** Check the arguments against how the function uses its parameters. */
-function checkArgs(op: string, fn: Fn, args: unknown[]): void {
+/** Integer typed arrays: data such as indices, accepted where nothing is differentiated. */
+const isIntArray = (a: unknown): boolean => ArrayBuffer.isView(a) && !(a instanceof DataView) && !(a instanceof Float64Array) && !(a instanceof Float32Array) && !(a instanceof BigInt64Array) && !(a instanceof BigUint64Array);
+
+function checkArgs(op: string, fn: Fn, args: unknown[], argnums: number[]): void {
   if (args.length !== fn.params.length) throw new InputError(`${op}: ${fn.name} takes ${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}; got ${args.length}`);
   fn.params.forEach((p, i) => {
     const a = args[i];
     if (p.kind === "scalar" && typeof a !== "number") throw new InputError(`${op}: ${fn.name} uses its parameter ${p.name} as a number; got ${fmtValue(a)}`);
-    if (p.kind === "array" && !(Array.isArray(a) || a instanceof Float64Array || a instanceof Float32Array)) throw new InputError(`${op}: ${fn.name} indexes its parameter ${p.name}, so pass an array or a Float64Array/Float32Array; got ${fmtValue(a)}`);
+    if (isIntArray(a)) {
+      if (p.kind !== "array") throw new InputError(`${op}: ${fn.name}'s parameter ${p.name} is not indexed; got ${fmtValue(a)}`);
+      if (argnums.includes(i)) throw new InputError(`${op}: ${p.name} is differentiated, so pass numbers in an array or a Float64Array/Float32Array; an integer array (${fmtValue(a)}) holds no derivative`);
+      return;
+    }
+    if (p.kind === "array" && !(Array.isArray(a) || a instanceof Float64Array || a instanceof Float32Array)) throw new InputError(`${op}: ${fn.name} indexes its parameter ${p.name}, so pass an array, a Float64Array/Float32Array (or an integer typed array, for data that is not differentiated); got ${fmtValue(a)}`);
     if (p.kind === "object" && (a === null || typeof a !== "object")) throw new InputError(`${op}: ${fn.name} reads fields of its parameter ${p.name}, so pass an object; got ${fmtValue(a)}`);
     checkNumeric(op, p.name, a, 0);
   });
@@ -112,10 +120,10 @@ function checkpointOption(op: string, opts: SourceGradOptions): boolean {
   return opts.checkpoint === true;
 }
 
-function forward(op: string, f: unknown, opts: SourceOptions): Compiled {
+function forward(op: string, f: unknown, opts: SourceOptions, batch?: number): Compiled {
   const fn = normalize(op, f, opts.name);
   const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
-  return build(forwardMode(fn, { argnums, op }), fn, argnums);
+  return build(forwardMode(fn, { argnums, op, batch }), fn, argnums);
 }
 
 function scalarOut(op: string, fn: Fn, v: unknown): number {
@@ -143,7 +151,7 @@ function valueAndGradAs(op: string, f: unknown, options?: SourceGradOptions): So
     const c = forward(op, f, opts);
     const primal = lazyPrimal(op, f, opts);
     return attach((...args: unknown[]) => {
-      checkArgs(op, c.fn, args);
+      checkArgs(op, c.fn, args, c.argnums);
       let value: number | null = null;
       // one forward pass per number of the differentiated arguments
       const grads = c.argnums.map((i) => {
@@ -161,7 +169,7 @@ function valueAndGradAs(op: string, f: unknown, options?: SourceGradOptions): So
   }
   const c = reverse(op, f, opts);
   return attach((...args: unknown[]) => {
-    checkArgs(op, c.fn, args);
+    checkArgs(op, c.fn, args, c.argnums);
     const [v, grads] = c.call([...args, 1]) as [unknown, unknown[]];
     return [scalarOut(op, c.fn, v), single ? grads[0] : grads];
   }, c.source);
@@ -192,15 +200,24 @@ export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradF
  * Forward mode: `sourceJvp(f)(primals, tangents)` is `[f(primals), J·tangents]`, tangents given for
  * the `argnums` arguments.
  */
-export function sourceJvp(f: unknown, options?: SourceOptions): SourceFn<(primals: unknown[], tangents: unknown[]) => [unknown, unknown]> {
+export function sourceJvp(f: unknown, options?: SourceOptions & { batch?: number }): SourceFn<(primals: unknown[], tangents: unknown[]) => [unknown, unknown]> {
   const op = "sourceJvp";
-  const opts = checkOptions(op, options, ["argnums", "name"]) as SourceOptions;
-  const c = forward(op, f, opts);
+  const opts = checkOptions(op, options, ["argnums", "name", "batch"]) as SourceOptions & { batch?: number };
+  const K = opts.batch;
+  if (K !== undefined && !(Number.isInteger(K) && K >= 1 && K <= 65536)) throw new InputError(`${op}: batch is the number of directions, an integer from 1 to 65536; got ${fmtValue(K)}`);
+  const c = forward(op, f, opts, K);
   return attach((primals: unknown[], tangents: unknown[]) => {
     if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new InputError(`${op}: call it as jvp(primals, tangents) with two arrays of arguments`);
-    checkArgs(op, c.fn, primals);
+    checkArgs(op, c.fn, primals, c.argnums);
     if (tangents.length !== c.argnums.length) throw new InputError(`${op}: needs ${c.argnums.length} tangent${c.argnums.length === 1 ? "" : "s"} (one per argnum); got ${tangents.length}`);
-    tangents.forEach((t, k) => sameStructure(op, primals[c.argnums[k]], t, `tangent ${k}`));
+    if (K === undefined) tangents.forEach((t, k) => sameStructure(op, primals[c.argnums[k]], t, `tangent ${k}`));
+    else {
+      tangents.forEach((t, k) => {
+        const p = primals[c.argnums[k]], want = typeof p === "number" ? K : (p as ArrayLike<number>).length * K;
+        const ok = (Array.isArray(t) || t instanceof Float64Array || t instanceof Float32Array) && t.length === want && (t instanceof Float64Array || t instanceof Float32Array || (t as unknown[]).every((v) => typeof v === "number"));
+        if (!ok) throw new InputError(`${op}: with batch ${K}, tangent ${k} holds ${K} numbers per number of its argument (direction fastest): ${want} numbers; got ${fmtValue(t)}`);
+      });
+    }
     return c.call([...primals, ...tangents]) as [unknown, unknown];
   }, c.source);
 }
@@ -216,7 +233,7 @@ export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: b
   const c = reverse(op, f, opts);
   const primal = lazyPrimal(op, f, opts);
   return attach((...args: unknown[]) => {
-    checkArgs(op, c.fn, args);
+    checkArgs(op, c.fn, args, c.argnums);
     // args is this call's own array: the cotangent goes after the arguments
     const value = primal().call(args);
     const n = args.length;
