@@ -573,7 +573,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   // statement and of those before it reads, so a value overwritten outside loops is kept only when
   // something that runs after its restore in the reverse sweep reads it
   const reads: Set<string>[] = [];
-  for (let k = body.length - 1; k >= 0; k--) reads[k] = readsOf(reverseSweep(e, [body[k]], false));
+  for (let k = body.length - 1; k >= 0; k--) reads[k] = readsOf(reverseSweep(e, [body[k]], false), e.tapeName);
   e.needed = new Set(reads.flatMap((r) => [...r]));
   const before = new Set<string>();
   body.forEach((top, k) => {
@@ -1194,12 +1194,18 @@ function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[
 }
 
 /** Variables read by generated statements (assignment targets and the arrays written into excluded; their indices included). */
-function readsOf(nodes: Node[]): Set<string> {
+function readsOf(nodes: Node[], tape?: string): Set<string> {
   const out = new Set<string>();
   const visit = (n: Node): void => {
     if (!n || typeof n !== "object") return;
     if (Array.isArray(n)) return n.forEach(visit);
     if (n.type === "Identifier") return void out.add(n.name);
+    if (tape && n.type === "CallExpression" && n.callee.type === "MemberExpression" && n.callee.object.type === "Identifier" && n.callee.object.name === tape && n.callee.property.name === "push") {
+      // saving a value to restore it is not a use of it (a re-run segment saves what it overwrites); its index is
+      let t = n.arguments[0];
+      while (t?.type === "MemberExpression") visit(t.property), (t = t.object);
+      return;
+    }
     if (n.type === "AssignmentExpression") {
       let t = n.left;
       while (t.type === "MemberExpression") visit(t.property), (t = t.object);
