@@ -35,19 +35,24 @@ const lse: Module = {
 };
 
 // ---- llsq: ½ Σ_i (s_i − Σ_j x_j t_i^j)² --------------------------------------------------------
-// The points tᵢ, their signs and the matrix of powers tᵢʲ are computed inside the timed run, as
-// the C++ reference computes them inside its own.
-const llsqFn = (x: Tensor, n: number) => {
-  const m = x.shape[0];
-  const t = n === 1 ? w.full([1], -1) : w.arange(n, undefined, 1, { dtype: "float64" }).mul(2 / (n - 1)).sub(1);
-  const T = w.pow(t.reshape([n, 1]), w.arange(m, undefined, 1, { dtype: "float64" }).reshape([1, m]));
-  return w.sum(w.square(w.sign(t).sub(w.matmul(T, x)))).mul(0.5);
-};
-const llsqPrimal = jit(llsqFn, { staticArgnums: [1] }), llsqGrad = jit(grad(llsqFn), { staticArgnums: [1] });
+// The points tᵢ, their signs and the matrix of powers tᵢʲ are built inside the timed run (by
+// multiplication, as the C++ reference builds them), then handed to the jitted function: built
+// inside jit they would be constants, folded once at compile time and never paid for again.
+function llsqPoints(n: number, m: number): [Tensor, Tensor] {
+  const T = new Float64Array(n * m), s = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = n === 1 ? -1 : -1 + (i * 2) / (n - 1);
+    s[i] = t > 0 ? 1 : t < 0 ? -1 : 0;
+    for (let j = 0, p = 1; j < m; j++, p *= t) T[i * m + j] = p;
+  }
+  return [tensor(T).reshape([n, m]), tensor(s)];
+}
+const llsqFn = (x: Tensor, T: Tensor, s: Tensor) => w.sum(w.square(s.sub(w.matmul(T, x)))).mul(0.5);
+const llsqPrimal = jit(llsqFn), llsqGrad = jit(grad(llsqFn));
 const llsqData = (i: { x: number[]; n: number }) => ({ x: tensor(i.x), n: i.n });
 const llsq: Module = {
-  primal: { prepare: llsqData, run: (d) => llsqPrimal(d.x, d.n), output: (y: Tensor) => y.item() },
-  gradient: { prepare: llsqData, run: (d) => llsqGrad(d.x, d.n), output: nums },
+  primal: { prepare: llsqData, run: (d) => llsqPrimal(d.x, ...llsqPoints(d.n, d.x.shape[0])), output: (y: Tensor) => y.item() },
+  gradient: { prepare: llsqData, run: (d) => llsqGrad(d.x, ...llsqPoints(d.n, d.x.shape[0])), output: nums },
 };
 
 // ---- ode: RK4 over t ∈ [0, 2] of y0' = x0, y_i' = x_i·y_{i−1} ------------------------------------
