@@ -458,6 +458,32 @@ function f(a, b) {
     expect(close(fwd, fd, 1e-7)).toBe(true);
   });
 
+  it("a value a loop only accumulates into, set just before the loop, is not saved inside it", () => {
+    // (GradBench's llsq as plain loops) r is set before the inner loop and only accumulated in it;
+    // p is read by the reverse sweep (dx[j] needs it), so p stays on the tape
+    const src = `function llsq(x, n) {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const t = -1 + (i * 2) / (n - 1);
+    let r = t > 0 ? 1 : -1;
+    let p = 1;
+    for (let j = 0; j < x.length; j++) {
+      r -= x[j] * p;
+      p *= t;
+    }
+    total += r * r;
+  }
+  return total / 2;
+}`;
+    const g = sourceGrad(src, { name: "llsq" });
+    expect(g.source).toMatch(/_tape\.push\(p\);\s*p \*= t;/);
+    expect(g.source).not.toMatch(/_tape\.push\(r\);\s*r -= /);
+    const x = [0.3, -0.2, 0.5, 0.1], n = 7;
+    const fwd = sourceGrad(src, { name: "llsq", mode: "forward" })(x, n) as number[];
+    expect(close(g(x, n) as number[], fwd, 1e-12)).toBe(true);
+    expect(close(fwd, centralGrad(plain(src, "llsq"), [x, n], [0], 1e-6).flat(), 1e-7)).toBe(true);
+  });
+
   it("batched forward mode: K directions in one pass equal K single passes; tangents hold K numbers per number", () => {
     const src = `function f(x, idx, y) {
   const a = new Float64Array(x.length);

@@ -434,6 +434,8 @@ class Emitter {
 
   /** The variables the reverse sweep reads (only their overwritten values are kept); null: not known yet, keep all. */
   needed: Set<string> | null = null;
+  /** Assignments in loops whose old values no reverse code reads (see unrestored). */
+  noRestore = new Set<Stmt>();
   /** For statements outside loops: the variables read by the reverse of their top-level statement and of the statements before it. */
   readonly neededAt = new Map<Stmt, Set<string>>();
   tapeName: string;
@@ -547,6 +549,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   const wrt = new Set(o.argnums.map((i) => fn.params[i].name));
   body = removeDead(body, new Set([...outputs.map((x) => x.node.name as string), ...(result.type === "Identifier" ? [result.name as string] : [])]));
   e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
+  e.noRestore = unrestored(body);
   // seeds: the outputs' adjoints start as the cotangent
   const seedInit = new Map<string, Node>();
   for (const { node, seed } of outputs) {
@@ -679,12 +682,63 @@ export function reverseMode(fn: Fn, o: Options): Node {
   return node;
 }
 
+/**
+ * Assignments inside a loop whose old values need not be kept: a variable v that the loop's body
+ * only accumulates into or overwrites (`v = v ± e`, `v = e`, e free of v), that nothing else in the
+ * loop reads or writes, and that the statement before the loop sets (with nothing in between using
+ * it), as in `sum = 0; for (…) sum += …`. No reverse code reads v's values inside the loop, and after
+ * the loop's reverse the assignment before it restores v (or decides it need not): so v's pushes in
+ * the loop would only save values nobody reads.
+ */
+function unrestored(body: Stmt[]): Set<Stmt> {
+  const out = new Set<Stmt>();
+  const names = (s: Stmt) => namesIn({ type: "ArrayExpression", elements: ownExpressions(s) });
+  const visit = (ss: Stmt[]) => {
+    ss.forEach((L, idx) => {
+      if (L.k === "if") return visit(L.then), visit(L.else);
+      if (L.k !== "loop") return;
+      visit(L.init), visit(L.body);
+      const inside: Stmt[] = [];
+      eachStmt([...L.body, ...L.update], (u) => void inside.push(u));
+      const vars = new Set<string>();
+      for (const u of L.body) if (u.k === "assign" && u.target.kind === "var") vars.add(u.target.name);
+      for (const v of vars) {
+        const own = L.body.filter((u): u is Stmt & { k: "assign" } => u.k === "assign" && u.target.kind === "var" && u.target.name === v);
+        // its assignments: accumulations or overwrites, reading v only as the accumulated term
+        const fine = own.every((u) => {
+          const x = u.expr;
+          if (!namesIn(x).has(v)) return true;
+          return x.type === "BinaryExpression" && (x.operator === "+" || x.operator === "-") && x.left.type === "Identifier" && x.left.name === v && !namesIn(x.right).has(v);
+        });
+        // nothing else in the loop touches v (reads, writes, or nested assignments)
+        const others = inside.filter((u) => !own.includes(u as Stmt & { k: "assign" }));
+        if (!fine || others.some((u) => names(u).has(v) || ((u.k === "assign" || u.k === "pop") && targetBase(u.target) === v))) continue;
+        // the nearest statement before the loop that uses v must set it (v = e, e free of v)
+        let k = idx - 1;
+        while (k >= 0) {
+          const u = ss[k];
+          let uses = false;
+          eachStmt([u], (x) => void ((names(x).has(v) || ((x.k === "assign" || x.k === "pop") && targetBase(x.target) === v)) && (uses = true)));
+          if (uses) break;
+          k--;
+        }
+        const s0 = ss[k];
+        if (k < 0 || s0.k !== "assign" || s0.target.kind !== "var" || s0.target.name !== v || namesIn(s0.expr).has(v)) continue;
+        own.forEach((u) => out.add(u));
+      }
+    });
+  };
+  visit(body);
+  return out;
+}
+
 /** Whether an assignment's old value must be kept: the variable is written again later, and this is not its (first-run) declaration. */
 function keepsOld(e: Emitter, s: Stmt & { k: "assign" | "pop" }, inLoop: boolean): boolean {
   if (!e.taping) return false;
   const needed = (!inLoop && e.neededAt.get(s)) || e.needed;
   if (needed !== null && !needed.has(targetBase(s.target))) return false;
   if (e.a.recomputed.has(s as Stmt)) return false;
+  if (inLoop && e.noRestore.has(s)) return false;
   if (s.target.kind === "elem") return true;
   return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
 }

@@ -20,7 +20,6 @@ function matmulNorm_vjp(A, B, dout) {
       // for (let k = 0; k < B.length; k++)
       for (k = 0; k < B.length; k++) {
         // c += A[i][k] * B[k][j]
-        _tape.push(c);
         c += A[i][k] * B[k][j];
       }
       // s += c * c
@@ -38,7 +37,6 @@ function matmulNorm_vjp(A, B, dout) {
       // for (let k = 0; k < B.length; k++)
       for (k = k - 1; k >= 0; k--) {
         // c += A[i][k] * B[k][j]
-        c = _tape.pop();
         dA[i][k] += dc * B[k][j];
         dB[k][j] += dc * A[i][k];
       }
