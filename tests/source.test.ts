@@ -16,7 +16,7 @@ import * as w from "../src/index.js";
 import { SOURCE_EXAMPLES } from "../src/source/examples.js";
 import { interpret } from "../src/source/interpret.js";
 import { normalize } from "../src/source/normalize.js";
-import { reverseMode } from "../src/source/derive.js";
+import { forwardMode, reverseMode } from "../src/source/derive.js";
 import { Tape, zerosOf } from "../src/source/runtime.js";
 import { toNums } from "./helpers.js";
 
@@ -220,6 +220,12 @@ describe("source transformation: examples", () => {
       expect(v).toBe(compiled[0]);
       expect(leaves(g)).toEqual(leaves(compiled[1]));
     }
+    // batched forward mode's code too (typed tangent storage, direction loops)
+    const src = `function f(x, y) { const a = new Float64Array(x.length); let s = y; for (let i = 0; i < x.length; i++) { a[i] = Math.sin(x[i]) * s; s += a[i]; } return [s, a[1]]; }`;
+    const batched = forwardMode(normalize("test", src, "f"), { argnums: [0, 1], op: "test", batch: 2 });
+    const args = [new Float64Array([0.3, 0.7]), 1.5, new Float64Array([1, 0, 0, 1]), new Float64Array([0, 1])];
+    const viaInterpreter = interpret(batched, args, { Tape, zerosOf });
+    expect(viaInterpreter).toEqual(sourceJvp(src, { name: "f", argnums: [0, 1], batch: 2 })(args.slice(0, 2), args.slice(2)));
   });
 });
 
