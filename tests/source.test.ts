@@ -464,6 +464,30 @@ function f(a, b) {
     expect(close(fwd, fd, 1e-7)).toBe(true);
   });
 
+  it("partial derivatives read values the forward sweep left in variables instead of computing them again", () => {
+    const src = `function f(r, x) {
+  const th = Math.sqrt(r * r + 1);
+  let y = 0;
+  if (x > 0) {
+    const c = Math.cos(th), s = Math.sin(th);
+    y = c * x + s * x * x;
+  } else {
+    y = Math.exp(th) * x;
+  }
+  return y;
+}`;
+    const g = sourceGrad(src, { name: "f", argnums: [0, 1] });
+    // d cos(th) = −sin(th): s holds it; d √u = 1/(2√u): th holds √u; d sin(th) = cos(th): c holds it
+    expect(g.source).toMatch(/dth \+= dc \* -s;/);
+    expect(g.source).toMatch(/dth \+= ds \* c;/);
+    expect(g.source).toMatch(/\/ \(2 \* th\)/);
+    expect(g.source).not.toMatch(/dth [^\n]*Math\.(sin|cos)\(th\)/);
+    for (const args of [[0.4, 0.7], [0.4, -0.7]]) {
+      const fwd = sourceGrad(src, { name: "f", argnums: [0, 1], mode: "forward" })(...args) as number[];
+      expect(close(g(...args) as number[], fwd, 1e-13)).toBe(true);
+    }
+  });
+
   it("a value a loop only accumulates into, set just before the loop, is not saved inside it", () => {
     // (GradBench's llsq as plain loops) r is set before the inner loop and only accumulated in it;
     // p is read by the reverse sweep (dx[j] needs it), so p stays on the tape

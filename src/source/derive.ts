@@ -434,6 +434,31 @@ class Emitter {
 
   /** The variables the reverse sweep reads (only their overwritten values are kept); null: not known yet, keep all. */
   needed: Set<string> | null = null;
+  /** Per statement outside loops' own assignments: values earlier statements left in variables (see availableValues). */
+  available = new Map<Stmt, Map<string, string>>();
+  /** The statement whose reverse is being written. */
+  current: Stmt | null = null;
+
+  /** A partial derivative's tree with every subexpression that a variable already holds replaced by that variable. */
+  substitute(tree: Node): Node {
+    const avail = this.current ? this.available.get(this.current) : undefined;
+    if (!avail || avail.size === 0) return tree;
+    const visit = (n: Node): Node => {
+      if (!n || typeof n !== "object") return n;
+      if (n.type === "CallExpression" || n.type === "BinaryExpression") {
+        const name = avail.get(keyOf(n));
+        if (name !== undefined) return id(name);
+      }
+      for (const [k, v] of Object.entries(n)) {
+        if (k === "comments") continue;
+        if (Array.isArray(v)) n[k] = v.map(visit);
+        else if (v && typeof v === "object" && typeof v.type === "string") n[k] = visit(v);
+      }
+      return n;
+    };
+    return visit(tree);
+  }
+
   /** Assignments in loops whose old values no reverse code reads (see unrestored). */
   noRestore = new Set<Stmt>();
   /** For statements outside loops: the variables read by the reverse of their top-level statement and of the statements before it. */
@@ -550,6 +575,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   body = removeDead(body, new Set([...outputs.map((x) => x.node.name as string), ...(result.type === "Identifier" ? [result.name as string] : [])]));
   e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
   e.noRestore = unrestored(body);
+  e.available = availableValues(body);
   // seeds: the outputs' adjoints start as the cotangent
   const seedInit = new Map<string, Node>();
   for (const { node, seed } of outputs) {
@@ -680,6 +706,57 @@ export function reverseMode(fn: Fn, o: Options): Node {
   if (e.usesTape) withComment(node, `The tape keeps overwritten values, branch decisions and loop trip counts (Tape, zerosOf: from wengert).`);
   else if (o.argnums.some((i) => fn.params[i].kind !== "scalar")) withComment(node, `zerosOf comes from wengert.`);
   return node;
+}
+
+/**
+ * For each statement, the values other statements left in variables that still hold them when its
+ * reverse runs. The reverse sweep runs after the whole forward sweep, and after jump elimination a
+ * block runs all its statements or none: so `cs = Math.cos(theta)` anywhere in the statement's
+ * block or an enclosing one (not in a branch or a loop) qualifies, when cs is assigned only there
+ * and theta and everything else it reads is never reassigned (arrays it reads never written).
+ * Inside a loop only what was computed before the loop counts (a joined loop runs its reverse
+ * during the forward sweep). Keyed by the printed right-hand side: a partial derivative
+ * containing `Math.cos(theta)` reads `cs` instead of calling cos again.
+ */
+function availableValues(body: Stmt[]): Map<Stmt, Map<string, string>> {
+  const counts = new Map<string, number>();
+  walkAssigns(body, (t) => void counts.set(targetBase(t), (counts.get(targetBase(t)) ?? 0) + 1));
+  const inLoops = new Set<Stmt>();
+  eachStmt(body, (s) => void (s.k === "loop" && eachStmt([...s.init, ...s.update, ...s.body], (x) => void inLoops.add(x))));
+  const assignedInLoop = new Set<string>();
+  for (const s of inLoops) if (s.k === "assign" || s.k === "pop") assignedInLoop.add(targetBase(s.target));
+  const stable = (n: string) => !counts.has(n) || (counts.get(n) === 1 && !assignedInLoop.has(n));
+  /** The variable and printed value an assignment leaves, if it qualifies. */
+  const entry = (s: Stmt): [string, string] | null => {
+    if (s.k !== "assign" || s.target.kind !== "var" || inLoops.has(s) || counts.get(s.target.name) !== 1) return null;
+    const x = s.expr;
+    let ok = x.type === "CallExpression" || x.type === "BinaryExpression";
+    walk(x, (n) => {
+      if (n.type === "Identifier" && !stable(n.name)) ok = false;
+      if (n.type === "MemberExpression" && n.computed && counts.has(rootOf(n)?.name ?? "")) ok = false;
+    });
+    return ok && !namesIn(x).has(s.target.name) ? [keyOf(x), s.target.name] : null;
+  };
+  const out = new Map<Stmt, Map<string, string>>();
+  const add = (m: Map<string, string>, e: [string, string] | null) => void (e && !m.has(e[0]) && m.set(e[0], e[1]));
+  const visit = (ss: Stmt[], outerAll: Map<string, string>, outerBefore: Map<string, string>) => {
+    const all = new Map(outerAll);
+    for (const s of ss) add(all, entry(s));
+    const before = new Map(outerBefore);
+    for (const s of ss) {
+      if (s.k === "if") {
+        out.set(s, all);
+        visit(s.then, all, before);
+        visit(s.else, all, before);
+      } else if (s.k === "loop") {
+        const snapshot = new Map(before);
+        eachStmt([s], (x) => void out.set(x, snapshot));
+      } else out.set(s, all);
+      add(before, entry(s));
+    }
+  };
+  visit(body, new Map(), new Map());
+  return out;
 }
 
 /**
@@ -972,7 +1049,9 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         const stmts: Node[] = [];
         const old = keepsOld(e, s, inLoop);
         if (old) stmts.push(assign(targetNode(s.target), e.pop()));
+        e.current = s;
         if (e.isActive(s.target)) stmts.push(...adjointOf(e, s.target, s.expr, s.target.kind === "var" && !!s.declare && !inLoop));
+        e.current = null;
         if (stmts.length > 0 && s.text) withComment(stmts[0], s.text);
         out.push(...stmts);
         break;
@@ -1222,8 +1301,9 @@ function countedDown(s: Stmt & { k: "loop" }, c: { v: string; start: Node; up: b
 /** The adjoint statements of `target = expr`, run after target's old value is restored. */
 function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[] {
   const { p, root } = e.partials(expr);
-  const parts = p.partials(root);
+  const parts = p.partials(root).map((t) => t && e.substitute(t));
   const temps = e.takeTemps();
+  for (const t of temps) for (const d of t.declarations) d.init = e.substitute(d.init);
   const tgt = targetNode(target);
   const tgtAdj = e.adjOf(tgt);
   const selfKey = keyOf(tgt);
