@@ -622,9 +622,10 @@ export function reverseMode(fn: Fn, o: Options): Node {
   const c = loop ? e.a.canonical.get(loop) : undefined;
   const sections = loop && c && needsReverse(e, loop, false) ? sweepSections(e, body, j) : null;
   let fwd: Node[], rev: Node[];
+  const twoSweeps = () => [...sections!.revAfter, countedDown(loop!, c!, [...sections!.recomputed, ...sections!.revBody]), ...sections!.revInit, ...sections!.revBefore];
   if (sections && !sections.plain) {
     fwd = [...sections.fwdBefore, ...sections.fwdLoop, ...sections.fwdAfter];
-    rev = [...sections.revAfter, countedDown(loop!, c!, [...sections.recomputed, ...sections.revBody]), ...sections.revInit, ...sections.revBefore];
+    rev = []; // assembled from the sections below, once dead adjoints are pruned from them
   } else {
     fwd = forwardSweep(e, body, false);
     rev = reverseSweep(e, body, false);
@@ -653,14 +654,25 @@ export function reverseMode(fn: Fn, o: Options): Node {
   }
   for (const [name, kind] of fn.locals) if (kind === "scalar" && e.a.active.has(name) && e.adjoints.get(name) !== dout) adjDecls.push([e.adj(name), seedInit.get(name) ?? num(0)]);
   if (o.gradientOnly) adjDecls.unshift([dout, num(1)]);
-  const decl = declare("let", adjDecls);
+  const localAdjoints = new Set([...fn.locals].filter(([n, k]) => k === "scalar" && e.a.active.has(n)).map(([n]) => e.adj(n)));
+  let prunable = adjDecls.filter(([n, init]) => localAdjoints.has(n) && isLiteral(init, 0)).map(([n]) => n);
+  const prune = (lists: Node[][]) => {
+    const dead = pruneDeadAdjoints(lists, prunable);
+    prunable = prunable.filter((n) => !dead.has(n));
+    for (let k = adjDecls.length - 1; k >= 0; k--) if (dead.has(adjDecls[k][0])) adjDecls.splice(k, 1);
+  };
+  if (sections) prune([sections.revAfter, sections.recomputed, sections.revBody, sections.revInit, sections.revBefore]);
+  else prune([rev]);
+  if (sections && !sections.plain) rev = twoSweeps();
   const joined = sections ? joinable(e, sections, loop!, body.slice(j + 1), new Map(adjDecls)) : null;
   if (!joined && sections?.plain) {
     // the loop was written without checkpointing to try joining it: write everything again
     restart();
     fwd = forwardSweep(e, body, false);
     rev = reverseSweep(e, body, false);
+    prune([rev]);
   }
+  const decl = declare("let", adjDecls);
   if (joined) {
     // forward sweep up to the loop; adjoints; the reverse of what follows the loop (linear, so it
     // needs no value the loop makes); the joined loop; the rest of the forward sweep; the reverse
@@ -1285,6 +1297,53 @@ const baseName = (n: Node): string => {
   while (n.type === "MemberExpression") n = n.object;
   return n.name;
 };
+
+/**
+ * Remove the adjoints that never receive anything (a partial that simplified to zero, as for t in
+ * `t - t`): among `candidates` (local adjoints starting at 0), those no statement assigns anything
+ * but 0. Statements adding a multiple of one (`dx += dt · …`) and its resets (`dt = 0`) go, and
+ * again until nothing changes. Like JAX's symbolic zeros, nothing is added, not even 0 · ∞.
+ * Returns the names removed (their declarations are the caller's).
+ */
+function pruneDeadAdjoints(lists: Node[][], candidates: string[]): Set<string> {
+  const dead = new Set<string>();
+  const eachList = (f: (ns: Node[]) => void) => {
+    const visit = (ns: Node[]) => {
+      f(ns);
+      for (const n of ns) {
+        if (n.type === "ForStatement" || n.type === "WhileStatement" || n.type === "DoWhileStatement") visit(n.body.body);
+        else if (n.type === "IfStatement") visit(n.consequent.body), n.alternate && visit(n.alternate.body);
+        else if (n.type === "BlockStatement") visit(n.body);
+      }
+    };
+    lists.forEach(visit);
+  };
+  for (;;) {
+    const live = new Set<string>();
+    eachList((ns) => {
+      for (const n of ns) {
+        const a = n.type === "ExpressionStatement" && n.expression.type === "AssignmentExpression" ? n.expression : null;
+        if (a && a.left.type === "Identifier" && !(a.operator === "=" && isLiteral(a.right, 0))) live.add(a.left.name);
+      }
+    });
+    const fresh = candidates.filter((n) => !dead.has(n) && !live.has(n));
+    if (fresh.length === 0) return dead;
+    fresh.forEach((n) => dead.add(n));
+    eachList((ns) => {
+      for (let k = ns.length - 1; k >= 0; k--) {
+        const n = ns[k];
+        const a = n.type === "ExpressionStatement" && n.expression.type === "AssignmentExpression" ? n.expression : null;
+        if (!a) continue;
+        const reset = a.left.type === "Identifier" && dead.has(a.left.name) && a.operator === "=" && isLiteral(a.right, 0);
+        const adds = (a.operator === "+=" || a.operator === "-=") && [...readsOf([a.right])].some((r) => dead.has(r));
+        if (!reset && !adds) continue;
+        ns.splice(k, 1);
+        // its statement's comment moves to the next statement of the same group (one without its own)
+        if (n.comments && k < ns.length && !ns[k].comments) ns[k].comments = n.comments;
+      }
+    });
+  }
+}
 
 /** A counted loop's reverse: the counter ends one step past the last iteration, so step back and run down to the start. */
 function countedDown(s: Stmt & { k: "loop" }, c: { v: string; start: Node; up: boolean }, body: Node[]): Node {
