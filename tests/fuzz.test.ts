@@ -59,6 +59,14 @@ const OPS: { name: string; f: (a: Tensor, b: Tensor) => Tensor }[] = [
   { name: "checkpoint", f: (a, b) => ckStep(a, b) },
   { name: "customJvp", f: (a) => softplusJ(a) as Tensor },
   { name: "customVjp", f: (a) => sinV(a) as Tensor },
+  { name: "var", f: (a) => w.mul(a, w.var(a, -1, true)) },
+  { name: "std", f: (a, b) => w.mul(b.ndim === a.ndim ? b : a, w.std(w.add(a, w.tensor(a.ndim === 1 ? [0, 0.5, 1] : [[0, 0.5, 1], [1, 0, 0.5]])), -1, true)) },
+  { name: "logaddexp", f: (a, b) => w.logaddexp(a, like(b, a)) },
+  { name: "flip", f: (a) => w.flip(a, -1) },
+  { name: "rollFn", f: (a) => w.roll(a, a.ndim === 2 ? -1 : 2, -1) },
+  { name: "cumsum", f: (a) => w.cumsum(a, -1) },
+  { name: "triu", f: (a) => (a.ndim === 2 ? w.add(w.triu(a), w.tril(a, -1).mul(0.5)) : w.mul(a, w.trace(w.outer(a, a)))) },
+  { name: "diagonal", f: (a, b) => w.mul(a, a.ndim === 2 ? w.sum(w.diagonal(w.matmul(a, w.transpose(like(b, a))), 1)) : w.sum(w.diagonal(w.outer(a, like(b, a)), -1))) },
 ];
 
 /** Run a program: the pool starts with the inputs x [3] and y [2, 3]; the output is a scalar. */

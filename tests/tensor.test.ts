@@ -96,6 +96,61 @@ describe("broadcasting and reductions", () => {
   });
 });
 
+describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu, tril, cumsum", () => {
+  // NumPy's results for the same calls, written out
+  const x = tensor([[1, 2, 3], [4, 5, 7]]);
+  it("var and std: population by default, ddof for the unbiased estimate, per axis", () => {
+    const all = [1, 2, 3, 4, 5, 7], m = all.reduce((a, b) => a + b) / 6;
+    expectClose(w.var(x), all.reduce((s, v) => s + (v - m) ** 2, 0) / 6);
+    expectClose(w.var(x, 0, false, { ddof: 1 }), [4.5, 4.5, 8]);
+    expectClose(w.std(x, 1), [Math.sqrt(2 / 3), Math.sqrt(14 / 9)]);
+    expect(w.std(x, 1, true).shape).toEqual([2, 1]);
+    expectClose(x.var(-1), [2 / 3, 14 / 9]);
+    expect(() => w.var(x, 0, false, { ddof: -1 })).toThrow(/ddof must be a non-negative integer/);
+  });
+  it("logaddexp is stable and exact at infinities; its derivative splits a tie", () => {
+    expectClose(w.logaddexp(2, 3), Math.log(Math.exp(2) + Math.exp(3)));
+    expectClose(w.logaddexp(1000, 1000), 1000 + Math.log(2));
+    expect(w.logaddexp(-Infinity, -Infinity).item()).toBe(-Infinity);
+    expect(w.logaddexp(Infinity, 5).item()).toBe(Infinity);
+    expectClose(w.logaddexp(-1e5, 0), 0);
+    expectClose(w.grad((t: Tensor) => w.logaddexp(t, 1))(tensor(1)), 0.5);
+    expectClose(w.grad((t: Tensor) => w.logaddexp(t, 0))(tensor(2)), 1 / (1 + Math.exp(-2)));
+  });
+  it("flip and roll, per axis and flattened", () => {
+    expect(w.flip(x).toArray()).toEqual([[7, 5, 4], [3, 2, 1]]);
+    expect(w.flip(x, 1).toArray()).toEqual([[3, 2, 1], [7, 5, 4]]);
+    expect(x.flip(0).toArray()).toEqual([[4, 5, 7], [1, 2, 3]]);
+    expect(w.roll(x, 1).toArray()).toEqual([[7, 1, 2], [3, 4, 5]]);
+    expect(w.roll(x, -1, 1).toArray()).toEqual([[2, 3, 1], [5, 7, 4]]);
+    expect(w.roll(x, 5, 0).toArray()).toEqual([[4, 5, 7], [1, 2, 3]]);
+    expect(() => w.roll(x, 0.5)).toThrow(/shift must be an integer/);
+  });
+  it("diagonal (with offsets and other axes), trace, triu and tril", () => {
+    expect(w.diagonal(x).toArray()).toEqual([1, 5]);
+    expect(w.diagonal(x, 1).toArray()).toEqual([2, 7]);
+    expect(w.diagonal(x, -1).toArray()).toEqual([4]);
+    expect(w.diagonal(x, 5).toArray()).toEqual([]);
+    const b = w.reshape(w.arange(12), [2, 2, 3]);
+    expect(w.diagonal(b, 0, 1, 2).toArray()).toEqual([[0, 4], [6, 10]]);
+    expect(w.trace(x).item()).toBe(6);
+    expect(w.trace(x, 1).item()).toBe(9);
+    expect(w.triu(x).toArray()).toEqual([[1, 2, 3], [0, 5, 7]]);
+    expect(w.tril(x, -1).toArray()).toEqual([[0, 0, 0], [4, 0, 0]]);
+    expect(w.triu(x, 1).toArray()).toEqual([[0, 2, 3], [0, 0, 7]]);
+    expect(() => w.diagonal(tensor([1, 2]))).toThrow(/at least 2 axes/);
+    expect(() => w.diagonal(x, 0, 1, 1)).toThrow(/must differ/);
+  });
+  it("cumsum along an axis and flattened; derivatives through all of them match differences", () => {
+    expect(w.cumsum(x, 1).toArray()).toEqual([[1, 3, 6], [4, 9, 16]]);
+    expect(w.cumsum(x, 0).toArray()).toEqual([[1, 2, 3], [5, 7, 10]]);
+    expect(w.cumsum(x).toArray()).toEqual([1, 3, 6, 10, 15, 22]);
+    const y = tensor([[0.3, -0.2, 0.5], [0.1, 0.7, -0.4]]);
+    const f = (t: Tensor) => w.sum(w.mul(w.sin(w.cumsum(w.flip(w.roll(t, 1, 1), 0), 1)), w.add(w.std(t, 1, true), w.triu(w.exp(t))))).add(w.trace(t)).add(w.sum(w.logaddexp(t, w.diagonal(w.exp(t)).sum())));
+    w.checkGrads(f, [y], { order: 2 });
+  });
+});
+
 describe("elementwise values", () => {
   it("composites agree with Math", () => {
     const xs = [-0.9, -0.3, 0, 1e-9, 0.4, 0.95];

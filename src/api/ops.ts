@@ -452,6 +452,106 @@ export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt =
   return new ArrayTensor(data, [num], dtype);
 }
 
+// ---- more of NumPy (compositions: their derivatives come from the primitives') ---------------
+
+/**
+ * Variance over `axis` (all by default): the mean squared deviation from the mean, divided by
+ * n − ddof (NumPy's and JAX's `var`; `ddof: 1` for the unbiased estimate). Exported as `var`.
+ */
+function variance(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
+  const t = floatOperand("var", x);
+  const axes = normalizeAxes("var", axis, t.ndim);
+  const ddof = opts.ddof ?? 0;
+  const n = axes.reduce((s, a) => s * t.shape[a], 1);
+  if (!Number.isInteger(ddof) || ddof < 0) throw new InputError(`var: ddof must be a non-negative integer; got ${fmtValue(ddof)}`);
+  const dev = P.sub(t, mean(t, axes, true));
+  return P.div(sum(P.mul(dev, dev), axes, keepdims), scalarTensor(n - ddof, t.dtype));
+}
+export { variance as var };
+/** Standard deviation: √var (the same `axis`, `keepdims`, `ddof`). Its derivative at zero spread is infinite, as √'s at 0. */
+export function std(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
+  return P.sqrt(variance(x, axis, keepdims, opts));
+}
+/** log(eᵃ + eᵇ), without overflow: max(a, b) + log1p(e^−|a−b|); ties share the derivative equally. */
+export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("logaddexp", [a, b], { float: true });
+  const m = P.max(x, y);
+  const r = P.add(m, P.log1p(P.exp(P.neg(abs(P.sub(x, y))))));
+  // both infinite with one sign (or one +∞): the max itself, where the formula would give NaN
+  return P.where(P.compare(abs(m), scalarTensor(Infinity, m.dtype), "eq"), m, r);
+}
+/** The elements along `axis` (every axis by default) in reverse order: x[::-1]. */
+export function flip(x: TensorLike, axis?: Axis): Tensor {
+  let t = asTensor(x, "flip");
+  for (const a of normalizeAxes("flip", axis, t.ndim)) {
+    const n = t.shape[a];
+    if (n > 1) t = S.gather(t, tensor(Array.from({ length: n }, (_, i) => n - 1 - i), { dtype: "int32" }), a);
+  }
+  return t;
+}
+/** Elements shifted by `shift` along `axis`, wrapping around (of the flattened tensor when `axis` is omitted, as NumPy). */
+export function roll(x: TensorLike, shift: number, axis?: number): Tensor {
+  const t = asTensor(x, "roll");
+  if (!Number.isInteger(shift)) throw new InputError(`roll: shift must be an integer; got ${fmtValue(shift)}`);
+  if (axis === undefined || axis === null) return S.reshape(roll(S.reshape(t, [t.size]), shift, 0), t.shape);
+  const a = normalizeAxis("roll", axis, t.ndim);
+  const n = t.shape[a];
+  const k = n === 0 ? 0 : ((shift % n) + n) % n;
+  if (k === 0) return t;
+  const part = (lo: number, hi: number) => slice(t, ...t.shape.map((_, i): SliceSpec => (i === a ? [lo, hi] : null)));
+  return S.concat([part(n - k, n), part(0, n - k)], a);
+}
+/**
+ * The diagonal of the matrices in axes `axis1`, `axis2` (offset > 0: above it), as the last axis
+ * (NumPy's and JAX's `diagonal`).
+ */
+export function diagonal(x: TensorLike, offset = 0, axis1 = 0, axis2 = 1): Tensor {
+  const t = asTensor(x, "diagonal");
+  if (t.ndim < 2) throw new ShapeError(`diagonal: needs at least 2 axes; got shape ${fmtShape(t.shape)}`);
+  if (!Number.isInteger(offset)) throw new InputError(`diagonal: offset must be an integer; got ${fmtValue(offset)}`);
+  const a1 = normalizeAxis("diagonal", axis1, t.ndim), a2 = normalizeAxis("diagonal", axis2, t.ndim);
+  if (a1 === a2) throw new ShapeError(`diagonal: axis1 and axis2 must differ; both are ${a1}`);
+  const rest = t.shape.map((_, i) => i).filter((i) => i !== a1 && i !== a2);
+  const moved = S.transpose(t, [...rest, a1, a2]);
+  const n = t.shape[a1], m = t.shape[a2];
+  const len = Math.max(0, Math.min(n - Math.max(0, -offset), m - Math.max(0, offset)));
+  const flat = S.reshape(moved, [...rest.map((i) => t.shape[i]), n * m]);
+  const idx = Array.from({ length: len }, (_, i) => (i + Math.max(0, -offset)) * m + i + Math.max(0, offset));
+  return S.gather(flat, tensor(idx, { dtype: "int32" }), flat.ndim - 1);
+}
+/** The sum of the diagonal (see `diagonal`). */
+export function trace(x: TensorLike, offset = 0, axis1 = 0, axis2 = 1): Tensor {
+  return sum(diagonal(x, offset, axis1, axis2), -1);
+}
+const triangle = (name: string, upper: boolean) => (x: TensorLike, k = 0): Tensor => {
+  const t = asTensor(x, name);
+  if (t.ndim < 2) throw new ShapeError(`${name}: needs at least 2 axes; got shape ${fmtShape(t.shape)}`);
+  if (!Number.isInteger(k)) throw new InputError(`${name}: k must be an integer; got ${fmtValue(k)}`);
+  const [n, m] = t.shape.slice(-2);
+  const keepIt = Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => (upper ? j - i >= k : j - i <= k)));
+  return P.where(tensor(keepIt), t, scalarTensor(0, t.dtype));
+};
+/** The upper triangle of the last two axes (j − i ≥ k), zeros below. */
+export const triu = triangle("triu", true);
+/** The lower triangle of the last two axes (j − i ≤ k), zeros above. */
+export const tril = triangle("tril", false);
+/**
+ * Running sums along `axis` (of the flattened tensor when omitted, as NumPy). A product with a
+ * triangular matrix of ones, so its derivatives are matmul's (O(n²) per row; a scan primitive
+ * would be O(n)).
+ */
+export function cumsum(x: TensorLike, axis?: number): Tensor {
+  const t = asTensor(x, "cumsum");
+  if (axis === undefined || axis === null) return cumsum(S.reshape(t, [t.size]), 0);
+  const a = normalizeAxis("cumsum", axis, t.ndim);
+  const n = t.shape[a];
+  const perm = t.shape.map((_, i) => i).filter((i) => i !== a).concat([a]);
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  const upper = tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i <= j ? 1 : 0))), { dtype: isFloatDType(t.dtype) ? t.dtype : "float64" });
+  const moved = S.transpose(isFloatDType(t.dtype) ? t : P.cast(t, "float64"), perm);
+  return S.transpose(matmul(moved, upper), inv);
+}
+
 // ---- method names ---------------------------------------------------------------------------
 
 /**
@@ -468,7 +568,7 @@ export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maxi
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
-  "stopGradient",
+  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum",
 ] as const;
 export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
 export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];
