@@ -141,6 +141,17 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     expect(() => w.diagonal(tensor([1, 2]))).toThrow(/at least 2 axes/);
     expect(() => w.diagonal(x, 0, 1, 1)).toThrow(/must differ/);
   });
+  it("expandDims with several axes; linspace with tensor ends is differentiable", () => {
+    expect(w.expandDims(tensor([1, 2, 3]), [0, 2]).shape).toEqual([1, 3, 1]);
+    expect(w.expandDims(tensor([[1, 2, 3]]), [-1, 0]).shape).toEqual([1, 1, 3, 1]);
+    expect(() => w.expandDims(tensor([1]), [0, 0])).toThrow(/repeated axis/);
+    expect(w.linspace(tensor(1), tensor(3), 5).toArray()).toEqual(w.linspace(1, 3, 5).toArray());
+    expect(w.linspace(tensor([0, 10]), 1, 3).toArray()).toEqual([[0, 10], [0.5, 5.5], [1, 1]]);
+    // d/da Σ linspace(a, b, n) = Σ (1 − i/(n−1)) = n/2, and the same for b
+    const [da, db] = w.grad((a: Tensor, b: Tensor) => w.sum(w.linspace(a, b, 7)), { argnums: [0, 1] })(tensor(0.3), tensor(2)) as Tensor[];
+    expectClose(da, 3.5);
+    expectClose(db, 3.5);
+  });
   it("cumsum along an axis and flattened; derivatives through all of them match differences", () => {
     expect(w.cumsum(x, 1).toArray()).toEqual([[1, 3, 6], [4, 9, 16]]);
     expect(w.cumsum(x, 0).toArray()).toEqual([[1, 2, 3], [5, 7, 10]]);

@@ -265,11 +265,16 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
 export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   return S.broadcastTo(asTensor(x, "broadcastTo"), checkShape(shape, "broadcastTo"));
 }
-export function expandDims(x: TensorLike, axis: number): Tensor {
+/** Insert axes of size 1 at `axis` (one position, or several: positions in the result, as NumPy). */
+export function expandDims(x: TensorLike, axis: number | readonly number[]): Tensor {
   const t = asTensor(x, "expandDims");
-  const a = normalizeAxis("expandDims", axis, t.ndim, 1);
-  const shape = [...t.shape];
-  shape.splice(a, 0, 1);
+  const list = typeof axis === "number" ? [axis] : Array.isArray(axis) ? axis : null;
+  if (list === null) throw new InputError(`expandDims: axis must be an integer or an array of integers; got ${fmtValue(axis)}`);
+  const nd = t.ndim + list.length;
+  const axes = list.map((a) => normalizeAxis("expandDims", a, nd));
+  if (new Set(axes).size !== axes.length) throw new ShapeError(`expandDims: repeated axis in ${fmtValue(list)}`);
+  const shape: number[] = [];
+  for (let i = 0, k = 0; i < nd; i++) shape.push(axes.includes(i) ? 1 : t.shape[k++]);
   return S.reshape(t, shape);
 }
 /** Remove axes of size 1 (all of them, or those in `axis`). */
@@ -440,10 +445,24 @@ export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = 
   return new ArrayTensor(data, [n], dtype);
 }
 /** `num` evenly spaced values from start to stop inclusive. */
-export function linspace(start: number, stop: number, num = 50, opts: DTypeOpt = {}): Tensor {
+/**
+ * `num` evenly spaced values from start to stop (both included). With tensor start or stop (a
+ * value being differentiated) it is start + (stop − start)·i/(num − 1), differentiable in both;
+ * tensor ends of shape s give shape [num, ...s], as NumPy's.
+ */
+export function linspace(start: number | Tensor, stop: number | Tensor, num = 50, opts: DTypeOpt = {}): Tensor {
   checkCount(num, "linspace", "num");
+  if (start instanceof Tensor || stop instanceof Tensor) {
+    const [a, b] = operands("linspace", [start, stop], { float: true });
+    const shape = broadcastShapes("linspace", a.shape, b.shape);
+    const steps = S.reshape(linspace(0, 1, num, { dtype: a.dtype }), [num, ...shape.map(() => 1)]);
+    const r = P.add(a, P.mul(P.sub(b, a), steps));
+    // the last value is stop itself, as for numbers
+    const last = S.reshape(tensor(Array.from({ length: num }, (_, i) => (i === num - 1 ? 1 : 0)), { dtype: a.dtype }), [num, ...shape.map(() => 1)]);
+    return num > 1 ? P.where(P.compare(last, scalarTensor(0, a.dtype), "ne"), S.broadcastTo(b, [num, ...shape]), r) : S.broadcastTo(r, [num, ...shape]);
+  }
   for (const [v, what] of [[start, "start"], [stop, "stop"]] as const) {
-    if (typeof v !== "number") throw new InputError(`linspace: ${what} must be a number; got ${fmtValue(v)}`);
+    if (typeof v !== "number") throw new InputError(`linspace: ${what} must be a number or a tensor; got ${fmtValue(v)}`);
   }
   const dtype = checkDType(opts.dtype ?? "float64", "linspace");
   const data = allocate(dtype, num);
