@@ -655,11 +655,12 @@ export function reverseMode(fn: Fn, o: Options): Node {
   for (const [name, kind] of fn.locals) if (kind === "scalar" && e.a.active.has(name) && e.adjoints.get(name) !== dout) adjDecls.push([e.adj(name), seedInit.get(name) ?? num(0)]);
   if (o.gradientOnly) adjDecls.unshift([dout, num(1)]);
   const localAdjoints = new Set([...fn.locals].filter(([n, k]) => k === "scalar" && e.a.active.has(n)).map(([n]) => e.adj(n)));
-  let prunable = adjDecls.filter(([n, init]) => localAdjoints.has(n) && isLiteral(init, 0)).map(([n]) => n);
+  const prunable = adjDecls.filter(([n, init]) => localAdjoints.has(n) && isLiteral(init, 0)).map(([n]) => n);
+  const allDecls = adjDecls.slice();
+  // each call sees the whole reverse code as written now (written again, it decides again)
   const prune = (lists: Node[][]) => {
     const dead = pruneDeadAdjoints(lists, prunable);
-    prunable = prunable.filter((n) => !dead.has(n));
-    for (let k = adjDecls.length - 1; k >= 0; k--) if (dead.has(adjDecls[k][0])) adjDecls.splice(k, 1);
+    adjDecls.splice(0, adjDecls.length, ...allDecls.filter(([n]) => !dead.has(n)));
   };
   if (sections) prune([sections.revAfter, sections.recomputed, sections.revBody, sections.revInit, sections.revBefore]);
   else prune([rev]);
