@@ -1592,18 +1592,7 @@ function tangentSweep(e: Emitter, ss: Stmt[]): Node[] {
         const update = tangentSweep(e, s.update);
         e.noTemps = false;
         const body = block(tangentSweep(e, s.body));
-        let node: Node;
-        if (s.doWhile) node = { type: "DoWhileStatement", body, test: clone(s.test!) };
-        else if (init.length === 0 && update.length === 0 && s.test) node = { type: "WhileStatement", test: clone(s.test), body };
-        else {
-          const decls = init.every((n) => n.type === "VariableDeclaration" && n.kind === "let");
-          const initNode = init.length === 0 ? null : decls ? { type: "VariableDeclaration", kind: "let", declarations: init.flatMap((n) => n.declarations) } : init.length === 1 ? init[0].expression : { type: "SequenceExpression", expressions: init.map((n) => n.expression) };
-          const updateNode = update.length === 0 ? null : update.length === 1 ? update[0].expression : { type: "SequenceExpression", expressions: update.map((n) => n.expression) };
-          if (!decls && init.some((n) => n.type !== "ExpressionStatement")) {
-            out.push(...init);
-            node = { type: "ForStatement", init: null, test: s.test ? clone(s.test) : null, update: updateNode, body };
-          } else node = { type: "ForStatement", init: initNode, test: s.test ? clone(s.test) : null, update: updateNode, body };
-        }
+        const node = loopNode(s, init, update, body, out);
         note([node], s.text);
         break;
       }
@@ -1749,15 +1738,7 @@ function batchedSweep(e: Emitter, ss: Stmt[], K: number, q: string): Node[] {
         const update = batchedSweep(e, s.update, K, q);
         if (update.some((n) => n.type !== "ExpressionStatement")) throw new TransformError(`${e.o.op}: batched forward mode: a loop's update may not change a differentiated value`);
         const body = block(batchedSweep(e, s.body, K, q));
-        let node: Node;
-        if (s.doWhile) node = { type: "DoWhileStatement", body, test: clone(s.test!) };
-        else {
-          const simple = init.every((n) => n.type === "VariableDeclaration" && n.kind === "let") || init.every((n) => n.type === "ExpressionStatement");
-          if (!simple) out.push(...init);
-          const initNode = !simple || init.length === 0 ? null : init[0].type === "VariableDeclaration" ? { type: "VariableDeclaration", kind: "let", declarations: init.flatMap((n) => n.declarations) } : init.length === 1 ? init[0].expression : { type: "SequenceExpression", expressions: init.map((n) => n.expression) };
-          const updateNode = update.length === 0 ? null : update.length === 1 ? update[0].expression : { type: "SequenceExpression", expressions: update.map((n) => n.expression) };
-          node = { type: "ForStatement", init: initNode, test: s.test ? clone(s.test) : null, update: updateNode, body };
-        }
+        const node = loopNode(s, init, update, body, out);
         note([node], s.text);
         break;
       }
@@ -1799,6 +1780,21 @@ function batchedSweep(e: Emitter, ss: Stmt[], K: number, q: string): Node[] {
     }
   }
   return out;
+}
+
+/**
+ * A forward-mode loop from its swept parts: the init and update statements go into the for header
+ * when they can (declarations, or plain expressions), else the init statements before the loop.
+ */
+function loopNode(s: Stmt & { k: "loop" }, init: Node[], update: Node[], body: Node, out: Node[]): Node {
+  if (s.doWhile) return { type: "DoWhileStatement", body, test: clone(s.test!) };
+  if (init.length === 0 && update.length === 0 && s.test) return { type: "WhileStatement", test: clone(s.test), body };
+  const decls = init.every((n) => n.type === "VariableDeclaration" && n.kind === "let");
+  const inHeader = decls || init.every((n) => n.type === "ExpressionStatement");
+  if (!inHeader) out.push(...init);
+  const initNode = !inHeader || init.length === 0 ? null : decls ? { type: "VariableDeclaration", kind: "let", declarations: init.flatMap((n) => n.declarations) } : init.length === 1 ? init[0].expression : { type: "SequenceExpression", expressions: init.map((n) => n.expression) };
+  const updateNode = update.length === 0 ? null : update.length === 1 ? update[0].expression : { type: "SequenceExpression", expressions: update.map((n) => n.expression) };
+  return { type: "ForStatement", init: initNode, test: s.test ? clone(s.test) : null, update: updateNode, body };
 }
 
 /** The argument a struct local was made as zeros of. */
