@@ -574,10 +574,44 @@ function htRef(h: HtIn, theta: number[], us: number[][]): number[] {
     return h.data.points[i].map((q, r) => q - (u0 * at(a)[r] + u1 * at(b)[r] + (1 - u0 - u1) * at(cc)[r]));
   });
 }
+/** A made-up hand in the eval's format (22 bones, as the pose parameters assume): for a checkout without the shared data. */
+function generateHt(complicated: boolean, seed: number): HtIn {
+  const r = rng(seed), u = (lo: number, hi: number) => lo + (hi - lo) * r();
+  const B = 22, V = 40, T = 30, N = 12;
+  const mat = (): number[][] => [[u(0.8, 1), u(-0.2, 0.2), u(-0.2, 0.2), u(-1, 1)], [u(-0.2, 0.2), u(0.8, 1), u(-0.2, 0.2), u(-1, 1)], [u(-0.2, 0.2), u(-0.2, 0.2), u(0.8, 1), u(-1, 1)], [0, 0, 0, 1]];
+  const weights = Array.from({ length: V }, (_, v) => {
+    const w = new Array(B).fill(0), a = (v * 7) % B, b = (v * 3 + 5) % B, t = u(0.2, 0.8);
+    w[a] += t;
+    w[b] += 1 - t;
+    return w;
+  });
+  const triangles = Array.from({ length: T }, (_, k) => [k % V, (k * 5 + 1) % V, (k * 11 + 2) % V]);
+  const correspondences = Array.from({ length: N }, (_, i) => (complicated ? (i * 7) % T : (i * 3) % V));
+  return {
+    theta: Array.from({ length: 26 }, () => u(-0.5, 0.5)),
+    data: {
+      model: {
+        bone_count: B,
+        bone_names: Array.from({ length: B }, (_, b) => `bone${b}`),
+        parents: Array.from({ length: B }, (_, b) => (b === 0 ? -1 : b < 2 ? 0 : b % 4 === 2 ? 1 : b - 1)),
+        base_relatives: Array.from({ length: B }, mat),
+        inverse_base_absolutes: Array.from({ length: B }, mat),
+        base_positions: Array.from({ length: V }, () => [u(-1, 1), u(-1, 1), u(-1, 1), 1]),
+        weights,
+        triangles,
+        is_mirrored: false,
+      },
+      correspondences,
+      points: Array.from({ length: N }, () => [u(-1, 1), u(-1, 1), u(-1, 1)]),
+    },
+    us: complicated ? Array.from({ length: N }, () => [u(0, 0.5), u(0, 0.5)]) : [],
+  };
+}
 const htEval: Eval = {
   name: "ht",
   published: { "C++": 5.8, Tapenade: 68, Enzyme: 48 },
   *workloads(small) {
+    const inputs: [string, HtIn][] = [];
     for (const variant of small ? ["complicated", "simple"] : ["complicated"]) {
       const dir = `${dataDir}ht/${variant}_small`;
       if (!existsSync(dir)) {
@@ -585,27 +619,31 @@ const htEval: Eval = {
         continue;
       }
       for (const file of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0])).slice(0, small ? 1 : 5)) {
-        const input = readHt(dir, file, variant === "complicated");
-        const cx = variant === "complicated";
-        const e = htRef(input, input.theta, input.us);
-        // the Jacobian by central differences, column by column (the u columns move every u_i of one kind)
-        const col = (shift: (h: number) => [number[], number[][]]) => {
-          const [tp, up] = shift(1e-6), [tm, um] = shift(-1e-6);
-          const a = htRef(input, tp, up), b = htRef(input, tm, um);
-          return a.map((v, r) => (v - b[r]) / 2e-6);
-        };
-        const columns = [
-          ...(cx ? [0, 1].map((k) => col((h) => [input.theta, input.us.map((u) => u.map((v, j) => (j === k ? v + h : v)))])) : []),
-          ...input.theta.map((_, k) => col((h) => [input.theta.map((v, j) => (j === k ? v + h : v)), input.us])),
-        ];
-        const want = e.map((_, r) => columns.map((c) => c[r]));
-        yield {
-          label: `${variant} small model, ${file.replace(/\.txt$/, "")}`,
-          input,
-          functions: ["objective", "jacobian"],
-          check: (fn, out) => (fn === "objective" ? maxErr(out, e) : maxErr(out, want)),
-        };
+        inputs.push([`${variant} small model, ${file.replace(/\.txt$/, "")}`, readHt(dir, file, variant === "complicated")]);
       }
+    }
+    // made-up hands too at small sizes (a checkout without the shared data has only these)
+    if (small) inputs.push(["generated complicated", generateHt(true, 5)], ["generated simple", generateHt(false, 6)]);
+    for (const [label, input] of inputs) {
+      const cx = input.us.length > 0;
+      const e = htRef(input, input.theta, input.us);
+      // the Jacobian by central differences, column by column (the u columns move every u_i of one kind)
+      const col = (shift: (h: number) => [number[], number[][]]) => {
+        const [tp, up] = shift(1e-6), [tm, um] = shift(-1e-6);
+        const a = htRef(input, tp, up), b = htRef(input, tm, um);
+        return a.map((v, r) => (v - b[r]) / 2e-6);
+      };
+      const columns = [
+        ...(cx ? [0, 1].map((k) => col((h) => [input.theta, input.us.map((u) => u.map((v, j) => (j === k ? v + h : v)))])) : []),
+        ...input.theta.map((_, k) => col((h) => [input.theta.map((v, j) => (j === k ? v + h : v)), input.us])),
+      ];
+      const want = e.map((_, r) => columns.map((c) => c[r]));
+      yield {
+        label,
+        input,
+        functions: ["objective", "jacobian"],
+        check: (fn, out) => (fn === "objective" ? maxErr(out, e) : maxErr(out, want)),
+      };
     }
   },
 };
