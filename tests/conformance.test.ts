@@ -79,6 +79,14 @@ const rows: Row[] = [
   { prim: "reduceSum", f: (x) => w.sum(x, 1), inputs: [u(-2, 2)], refAll: (x) => [x[0] + x[1] + x[2], x[3] + x[4] + x[5]], shape: [2] },
   { prim: "reduceSum", f: (x) => w.sum(w.mul(x, x)), inputs: [u(-2, 2)], refAll: (x) => [x.reduce((s, v) => s + v * v, 0)], shape: [] },
   { prim: "reduceMax", f: (x) => w.max(x, 0), inputs: [u(-2, 2)], refAll: (x) => [0, 1, 2].map((j) => Math.max(x[j], x[j + 3])), shape: [3] },
+  {
+    prim: "argsort",
+    f: (x) => w.argsort(x, 1),
+    inputs: [u(-2, 2)],
+    refAll: (x) => [0, 1].flatMap((r) => [0, 1, 2].sort((a, b) => x[3 * r + a] - x[3 * r + b] || a - b)),
+    shape: [2, 3],
+    deriv: "none",
+  },
   { prim: "argmax", f: (x) => w.argmax(x, 1), inputs: [u(-2, 2)], refAll: (x) => [0, 1].map((r) => x.slice(3 * r, 3 * r + 3).indexOf(Math.max(...x.slice(3 * r, 3 * r + 3)))), shape: [2], deriv: "none" },
   // structure
   { prim: "reshape", f: (x) => w.mul(w.reshape(x, [3, 2]), w.reshape(x, [3, 2])), inputs: [u(-2, 2)], refAll: (x) => x.map((v) => v * v), shape: [3, 2] },

@@ -59,6 +59,8 @@ const OPS: { name: string; f: (a: Tensor, b: Tensor) => Tensor }[] = [
   { name: "checkpoint", f: (a, b) => ckStep(a, b) },
   { name: "customJvp", f: (a) => softplusJ(a) as Tensor },
   { name: "customVjp", f: (a) => sinV(a) as Tensor },
+  { name: "sort", f: (a) => w.sort(a, -1) },
+  { name: "topK", f: (a) => w.mul(a, w.sum(w.topK(a.ndim === 1 ? a : w.sum(a, 0), 2)[0])) },
   { name: "var", f: (a) => w.mul(a, w.var(a, -1, true)) },
   { name: "std", f: (a, b) => w.mul(b.ndim === a.ndim ? b : a, w.std(w.add(a, w.tensor(a.ndim === 1 ? [0, 0.5, 1] : [[0, 0.5, 1], [1, 0, 0.5]])), -1, true)) },
   { name: "logaddexp", f: (a, b) => w.logaddexp(a, like(b, a)) },

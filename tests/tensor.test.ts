@@ -141,6 +141,19 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     expect(() => w.diagonal(tensor([1, 2]))).toThrow(/at least 2 axes/);
     expect(() => w.diagonal(x, 0, 1, 1)).toThrow(/must differ/);
   });
+  it("sort, argsort and topK: stable, NaN last, descending; the derivative follows the values", () => {
+    const y = tensor([[3, 1, 2, NaN, 1], [5, -1, 0, 2, 2]]);
+    expect(w.argsort(y).toArray()).toEqual([[1, 4, 2, 0, 3], [1, 2, 3, 4, 0]]);
+    expect(w.argsort(y, -1, { descending: true }).toArray()).toEqual([[0, 2, 1, 4, 3], [0, 3, 4, 2, 1]]);
+    expect(w.sort(y).toArray()).toEqual([[1, 1, 2, 3, NaN], [-1, 0, 2, 2, 5]]);
+    expect(y.sort(0).toArray()).toEqual([[3, -1, 0, 2, 1], [5, 1, 2, NaN, 2]]);
+    const [v, i] = w.topK(tensor([[3, 1, 2, 7], [5, -1, 0, 2]]), 2);
+    expect(v.toArray()).toEqual([[7, 3], [5, 2]]);
+    expect(i.toArray()).toEqual([[3, 0], [0, 3]]);
+    expect(() => w.topK(tensor([1, 2]), 3)).toThrow(/k must be an integer from 0 to 2/);
+    expectClose(w.grad((t: Tensor) => w.sum(w.mul(w.sort(t), tensor([1, 2, 3]))))(tensor([0.3, -1, 2])), [2, 1, 3]);
+    expectClose(w.jit((t: Tensor) => w.sort(t, -1, { descending: true }))(tensor([0.3, -1, 2])), [2, 0.3, -1]);
+  });
   it("expandDims with several axes; linspace with tensor ends is differentiable", () => {
     expect(w.expandDims(tensor([1, 2, 3]), [0, 2]).shape).toEqual([1, 3, 1]);
     expect(w.expandDims(tensor([[1, 2, 3]]), [-1, 0]).shape).toEqual([1, 1, 3, 1]);

@@ -571,6 +571,41 @@ export function cumsum(x: TensorLike, axis?: number): Tensor {
   return S.transpose(matmul(moved, upper), inv);
 }
 
+/** Along `axis` (last by default): the indices that sort x, stably (`descending` for largest first; NaN last). */
+export function argsort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
+  const t = asTensor(x, "argsort");
+  if (t.ndim === 0) throw new ShapeError(`argsort: needs at least one axis; got a scalar`);
+  return R.argsort(t, normalizeAxis("argsort", axis, t.ndim), opts.descending === true);
+}
+/** x[..., idx[..., j], ...] along `axis`, idx having x's shape except maybe along axis (NumPy's take_along_axis). */
+function takeAlongAxis(t: Tensor, idx: Tensor, axis: number): Tensor {
+  const nd = t.ndim;
+  const perm = [...Array(nd).keys()].filter((i) => i !== axis).concat([axis]);
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  const xt = S.transpose(t, perm), it = S.transpose(idx, perm);
+  const n = t.shape[axis], k = idx.shape[axis], rows = xt.size / Math.max(n, 1);
+  const offsets = S.reshape(tensor(Array.from({ length: rows }, (_, r) => r * n), { dtype: "int32" }), [...xt.shape.slice(0, -1), 1]);
+  const flatIdx = P.add(S.reshape(it, [...xt.shape.slice(0, -1), k]), offsets);
+  return S.transpose(S.gather(S.reshape(xt, [xt.size]), flatIdx, 0), inv);
+}
+/** x sorted along `axis` (last by default); the derivative moves with the values (a gather). */
+export function sort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
+  const t = asTensor(x, "sort");
+  if (t.ndim === 0) return t;
+  const a = normalizeAxis("sort", axis, t.ndim);
+  return takeAlongAxis(t, R.argsort(t, a, opts.descending === true), a);
+}
+/** The k largest values along the last axis, largest first, and their indices (JAX's lax.top_k): [values, indices]. */
+export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
+  const t = asTensor(x, "topK");
+  if (t.ndim === 0) throw new ShapeError(`topK: needs at least one axis; got a scalar`);
+  const n = t.shape[t.ndim - 1];
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new InputError(`topK: k must be an integer from 0 to ${n} (the last axis of shape ${fmtShape(t.shape)}); got ${fmtValue(k)}`);
+  const order = R.argsort(t, t.ndim - 1, true);
+  const idx = slice(order, ...t.shape.slice(0, -1).map((): SliceSpec => null), [0, k]);
+  return [takeAlongAxis(t, idx, t.ndim - 1), idx];
+}
+
 // ---- method names ---------------------------------------------------------------------------
 
 /**
@@ -587,7 +622,7 @@ export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maxi
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
-  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum",
+  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "sort", "argsort",
 ] as const;
 export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
 export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];

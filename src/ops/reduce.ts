@@ -80,6 +80,40 @@ export const argmaxP: Primitive<{ axis: number }> = defineOp<{ axis: number }>({
   showParams: (p) => `axis=${p.axis}`,
 });
 
+/**
+ * The indices that sort each run along `axis` (ascending, or descending), stably: equal values keep
+ * their order, NaN sorts last either way (as NumPy). Integer output, no derivative; `sort` and
+ * `topK` gather with it, so their derivatives are the gather's.
+ */
+export const argsortP: Primitive<{ axis: number; descending: boolean }> = defineOp<{ axis: number; descending: boolean }>({
+  name: "argsort",
+  impl([x], { axis, descending }) {
+    const shape = x.shape, n = shape[axis];
+    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1), outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const src = x.data, out = allocate("int32", src.length);
+    const idx = Array.from({ length: n }, (_, i) => i), vals = new Float64Array(n);
+    const rank = (v: number) => (v !== v ? 1 : 0);
+    for (let o = 0; o < outer; o++) {
+      for (let q = 0; q < inner; q++) {
+        const base = o * n * inner + q;
+        for (let i = 0; i < n; i++) (vals[i] = src[base + i * inner]), (idx[i] = i);
+        idx.sort((a, b) => rank(vals[a]) - rank(vals[b]) || (descending ? vals[b] - vals[a] : vals[a] - vals[b]) || a - b);
+        for (let i = 0; i < n; i++) out[base + i * inner] = idx[i];
+      }
+    }
+    return new ArrayTensor(out, shape, "int32");
+  },
+  shape([x], { axis }) {
+    if (!(axis >= 0 && axis < x.shape.length)) throw new ShapeError(`argsort: axis ${axis} out of range for shape ${fmtShape(x.shape)}`);
+    return { shape: [...x.shape], dtype: "int32" };
+  },
+  jvp: null,
+  transpose: null,
+  batch: ([x], _, p): Tensor => bind1(argsortP, [x], { ...p, axis: p.axis + 1 }),
+  showParams: (p) => `axis=${p.axis}${p.descending ? " descending" : ""}`,
+});
+export const argsort = (x: Tensor, axis: number, descending = false): Tensor => bind1(argsortP, [x], { axis, descending });
+
 export const reduceSum = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceSumP, [x], { axes }));
 coreOps.reduceSum = reduceSum;
 export const reduceMax = (x: Tensor, axes: number[]): Tensor => (axes.length === 0 ? x : bind1(reduceMaxP, [x], { axes }));
