@@ -59,6 +59,7 @@ const OPS: { name: string; f: (a: Tensor, b: Tensor) => Tensor }[] = [
   { name: "checkpoint", f: (a, b) => ckStep(a, b) },
   { name: "customJvp", f: (a) => softplusJ(a) as Tensor },
   { name: "customVjp", f: (a) => sinV(a) as Tensor },
+  { name: "einsum", f: (a, b) => (a.ndim === 2 ? w.einsum("ij,kj,kl->il", a, like(b, a), a) : w.einsum("i,j,j->i", a, like(b, a), a)) },
   { name: "sort", f: (a) => w.sort(a, -1) },
   { name: "topK", f: (a) => w.mul(a, w.sum(w.topK(a.ndim === 1 ? a : w.sum(a, 0), 2)[0])) },
   { name: "var", f: (a) => w.mul(a, w.var(a, -1, true)) },

@@ -154,6 +154,31 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     expectClose(w.grad((t: Tensor) => w.sum(w.mul(w.sort(t), tensor([1, 2, 3]))))(tensor([0.3, -1, 2])), [2, 1, 3]);
     expectClose(w.jit((t: Tensor) => w.sort(t, -1, { descending: true }))(tensor([0.3, -1, 2])), [2, 0.3, -1]);
   });
+  it("einsum and tensordot agree with loops; errors name the subscripts", () => {
+    const a = w.reshape(w.arange(6), [2, 3]), b = w.reshape(w.arange(12), [3, 4]), c = w.reshape(w.arange(24), [2, 3, 4]);
+    expect(w.einsum("ij,jk->ik", a, b).toArray()).toEqual(w.matmul(a, b).toArray());
+    expect(w.einsum("ij->ji", a).toArray()).toEqual(w.transpose(a).toArray());
+    expect(w.einsum("ij->", a).item()).toBe(15);
+    expect(w.einsum("ij,ij->i", a, a).toArray()).toEqual([5, 50]);
+    expect(w.einsum("ij,jk", a, b).toArray()).toEqual(w.matmul(a, b).toArray()); // implicit output: ik
+    // batched: bij,bjk->bik; and three operands
+    const bm = w.einsum("bij,bjk->bik", c, w.reshape(w.arange(32), [2, 4, 4]));
+    expect(bm.toArray()).toEqual(w.matmul(c, w.reshape(w.arange(32), [2, 4, 4])).toArray());
+    const three = w.einsum("ij,jk,k->i", a, b, w.arange(4));
+    expect(three.toArray()).toEqual(w.matmul(w.matmul(a, b), w.arange(4)).toArray());
+    // outer product and a sum over a label of one operand only
+    expect(w.einsum("i,j->ij", w.arange(2), w.arange(3)).toArray()).toEqual(w.outer(w.arange(2), w.arange(3)).toArray());
+    expect(w.einsum("ijk,j->k", c, w.ones([3])).toArray()).toEqual(w.sum(c, [0, 1]).toArray());
+    expect(w.tensordot(c, b, 2).toArray()).toEqual(w.einsum("ijk,jk->i", c, b).toArray());
+    expect(w.tensordot(a, b, [[1], [0]]).toArray()).toEqual(w.matmul(a, b).toArray());
+    expect(w.tensordot(w.arange(3), w.arange(2), 0).shape).toEqual([3, 2]);
+    expect(() => w.einsum("ii->i", w.eye(2))).toThrow(/repeats within operand 0/);
+    expect(() => w.einsum("ij,jk->ik", a, a)).toThrow(/label j has size 3 in one operand and 2 in operand 1/);
+    expect(() => w.einsum("ij->ix", a)).toThrow(/output label x is not in any operand/);
+    expect(() => w.einsum("...ij", a)).toThrow(/no "\.\.\."/);
+    const x = tensor([[0.3, -0.2, 0.5], [0.1, 0.7, -0.4]]), y = tensor([[0.2, 0.1], [-0.3, 0.4], [0.5, -0.6]]);
+    w.checkGrads((p: Tensor, q: Tensor) => w.sin(w.einsum("ij,jk,ik->i", p, q, w.tanh(w.matmul(p, q)))), [x, y], { order: 2 });
+  });
   it("expandDims with several axes; linspace with tensor ends is differentiable", () => {
     expect(w.expandDims(tensor([1, 2, 3]), [0, 2]).shape).toEqual([1, 3, 1]);
     expect(w.expandDims(tensor([[1, 2, 3]]), [-1, 0]).shape).toEqual([1, 1, 3, 1]);

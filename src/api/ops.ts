@@ -606,6 +606,76 @@ export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
   return [takeAlongAxis(t, idx, t.ndim - 1), idx];
 }
 
+/**
+ * Einstein summation over labelled axes (a subset of NumPy's `einsum`): `einsum("ij,jk->ik", a, b)`.
+ * Labels are letters; without `->` the output is the labels used once, in alphabetical order. A
+ * label may not repeat within one operand (use `diagonal`/`trace`) and `...` is not supported.
+ * Operands contract left to right, each pair as one batched matmul, and labels no later operand or
+ * the output needs are summed out as soon as possible.
+ */
+export function einsum(spec: string, ...operandsIn: TensorLike[]): Tensor {
+  if (typeof spec !== "string") throw new InputError(`einsum: the first argument is the subscripts string ("ij,jk->ik"); got ${fmtValue(spec)}`);
+  const clean = spec.replace(/\s+/g, "");
+  if (!/^[A-Za-z]*(,[A-Za-z]*)*(->[A-Za-z]*)?$/.test(clean)) throw new InputError(`einsum: subscripts must be letters, operands separated by ",", and an optional "->" output (no "..."); got ${fmtValue(spec)}`);
+  const [lhs, rhs] = clean.split("->");
+  const ins = lhs.split(",");
+  if (ins.length !== operandsIn.length) throw new InputError(`einsum: "${clean}" names ${ins.length} operand${ins.length === 1 ? "" : "s"}; got ${operandsIn.length}`);
+  const ts = operands("einsum", operandsIn);
+  const count = new Map<string, number>();
+  ins.forEach((labels, k) => {
+    if (labels.length !== ts[k].ndim) throw new ShapeError(`einsum: operand ${k} has shape ${fmtShape(ts[k].shape)} (${ts[k].ndim} axes) but "${labels}" names ${labels.length}`);
+    if (new Set(labels).size !== labels.length) throw new InputError(`einsum: a label repeats within operand ${k} ("${labels}"); take its diagonal first (diagonal, trace)`);
+    for (const c of labels) count.set(c, (count.get(c) ?? 0) + 1);
+  });
+  const out = rhs ?? [...count].filter(([, n]) => n === 1).map(([c]) => c).sort().join("");
+  for (const c of out) if (!count.has(c)) throw new InputError(`einsum: the output label ${c} is not in any operand`);
+  if (new Set(out).size !== out.length) throw new InputError(`einsum: a label repeats in the output "${out}"`);
+  const size = new Map<string, number>();
+  ins.forEach((labels, k) => [...labels].forEach((c, i) => {
+    const d = ts[k].shape[i];
+    if (size.has(c) && size.get(c) !== d) throw new ShapeError(`einsum: label ${c} has size ${size.get(c)} in one operand and ${d} in operand ${k}`);
+    size.set(c, d);
+  }));
+  /** Sum out the labels of t that `keep` does not contain. */
+  const reduceTo = (t: Tensor, labels: string, keep: Set<string>): [Tensor, string] => {
+    const axes = [...labels].flatMap((c, i) => (keep.has(c) ? [] : [i]));
+    return axes.length ? [R.reduceSum(t, axes), [...labels].filter((c) => keep.has(c)).join("")] : [t, labels];
+  };
+  const needed = (from: number) => new Set([...out, ...ins.slice(from).join("")]);
+  let [acc, accL] = reduceTo(ts[0], ins[0], needed(1));
+  for (let k = 1; k < ts.length; k++) {
+    const keep = needed(k + 1);
+    const [b, bL] = reduceTo(ts[k], ins[k], new Set([...keep, ...accL]));
+    const [a, aL] = reduceTo(acc, accL, new Set([...keep, ...bL]));
+    const batch = [...aL].filter((c) => bL.includes(c) && keep.has(c));
+    const contract = [...aL].filter((c) => bL.includes(c) && !keep.has(c));
+    const aOnly = [...aL].filter((c) => !bL.includes(c)), bOnly = [...bL].filter((c) => !aL.includes(c));
+    const prod = (ls: string[]) => ls.reduce((p, c) => p * size.get(c)!, 1);
+    const A = S.reshape(S.transpose(a, [...batch, ...aOnly, ...contract].map((c) => aL.indexOf(c))), [prod(batch), prod(aOnly), prod(contract)]);
+    const Bm = S.reshape(S.transpose(b, [...batch, ...contract, ...bOnly].map((c) => bL.indexOf(c))), [prod(batch), prod(contract), prod(bOnly)]);
+    acc = S.reshape(L.matmul(A, Bm), [...batch, ...aOnly, ...bOnly].map((c) => size.get(c)!));
+    accL = [...batch, ...aOnly, ...bOnly].join("");
+  }
+  [acc, accL] = reduceTo(acc, accL, new Set(out));
+  return S.transpose(acc, [...out].map((c) => accL.indexOf(c)));
+}
+/**
+ * Sum of products over `axes`: a number n pairs a's last n axes with b's first n; or two lists of
+ * axes, paired in order (NumPy's `tensordot`).
+ */
+export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly [readonly number[], readonly number[]] = 2): Tensor {
+  const [x, y] = operands("tensordot", [a, b]);
+  const [ax, bx] = typeof axes === "number" ? [[...Array(axes).keys()].map((i) => x.ndim - axes + i), [...Array(axes).keys()]] : [[...axes[0]], [...axes[1]]];
+  if (typeof axes === "number" && (!Number.isInteger(axes) || axes < 0 || axes > Math.min(x.ndim, y.ndim))) throw new InputError(`tensordot: axes must be an integer from 0 to ${Math.min(x.ndim, y.ndim)}; got ${fmtValue(axes)}`);
+  if (ax.length !== bx.length) throw new InputError(`tensordot: ${ax.length} axes of a paired with ${bx.length} of b`);
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  if (x.ndim + y.ndim > letters.length) throw new ShapeError(`tensordot: at most ${letters.length} axes in all`);
+  const la = [...letters.slice(0, x.ndim)], lb = [...letters.slice(x.ndim, x.ndim + y.ndim)];
+  ax.forEach((i, k) => (lb[normalizeAxis("tensordot", bx[k], y.ndim)] = la[normalizeAxis("tensordot", i, x.ndim)]));
+  const outL = [...la.filter((_, i) => !ax.map((v) => normalizeAxis("tensordot", v, x.ndim)).includes(i)), ...lb.filter((_, i) => !bx.map((v) => normalizeAxis("tensordot", v, y.ndim)).includes(i))];
+  return einsum(`${la.join("")},${lb.join("")}->${outL.join("")}`, x, y);
+}
+
 // ---- method names ---------------------------------------------------------------------------
 
 /**
