@@ -24,3 +24,4 @@ export { Expr, symbol, parse, ParseError, diff, gradient, jacobian, simplify, co
 export { jit, type Jitted, type JitOptions, type Lowered } from "./jit/jit.js";
 export { cond, switchCase, fori, scan, whileLoop, checkpoint, residualBytes, type ScanOptions } from "./api/control.js";
 export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape, zerosOf, type SourceOptions, type SourceGradOptions, type SourceFn, type SourceGradFn } from "./source/index.js";
+export * as optim from "./api/optim.js";
