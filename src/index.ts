@@ -25,3 +25,4 @@ export { jit, type Jitted, type JitOptions, type Lowered } from "./jit/jit.js";
 export { cond, switchCase, fori, scan, whileLoop, checkpoint, residualBytes, type ScanOptions } from "./api/control.js";
 export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape, zerosOf, type SourceOptions, type SourceGradOptions, type SourceFn, type SourceGradFn } from "./source/index.js";
 export * as optim from "./api/optim.js";
+export * as linalg from "./api/linalg.js";

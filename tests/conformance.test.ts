@@ -47,6 +47,15 @@ function gaussIntegral(a: number, b: number): number {
   return ((s * h) / 3) * (2 / Math.sqrt(Math.PI));
 }
 
+/** A 3 × 3 determinant by cofactors (independent of the LU code). */
+const det3 = (m: number[][]) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+/** x with m·x = b (b flat, k columns) by Cramer's rule. */
+function gaussSolve(m: number[][], b: number[], k: number): number[] {
+  const d = det3(m), out: number[] = [];
+  for (let i = 0; i < 3; i++) for (let c = 0; c < k; c++) out.push(det3(m.map((row, r) => row.map((v, j) => (j === i ? b[r * k + c] : v)))) / d);
+  return out;
+}
+
 const rows: Row[] = [
   unary("neg", w.neg, (a) => -a, -3, 3),
   binary("add", w.add, (a, b) => a + b, u(-2, 2), u(-2, 2)),
@@ -79,6 +88,31 @@ const rows: Row[] = [
   { prim: "reduceSum", f: (x) => w.sum(x, 1), inputs: [u(-2, 2)], refAll: (x) => [x[0] + x[1] + x[2], x[3] + x[4] + x[5]], shape: [2] },
   { prim: "reduceSum", f: (x) => w.sum(w.mul(x, x)), inputs: [u(-2, 2)], refAll: (x) => [x.reduce((s, v) => s + v * v, 0)], shape: [] },
   { prim: "reduceMax", f: (x) => w.max(x, 0), inputs: [u(-2, 2)], refAll: (x) => [0, 1, 2].map((j) => Math.max(x[j], x[j + 3])), shape: [3] },
+  // linear algebra (on well-conditioned matrices: the input plus 4·I)
+  {
+    prim: "solve",
+    f: (a, b) => w.linalg.solve(w.add(a, w.mul(w.eye(3, 3, { dtype: a.dtype }), 4)), b),
+    inputs: [u(-1, 1, [3, 3]), u(-1, 1, [3, 2])],
+    refAll: (a, b) => gaussSolve([0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i + j] + (i === j ? 4 : 0))), b, 2),
+    shape: [3, 2],
+    f32: true,
+  },
+  {
+    prim: "logAbsDet",
+    f: (a) => w.linalg.slogdet(w.add(a, w.mul(w.eye(3, 3, { dtype: a.dtype }), 4)))[1],
+    inputs: [u(-1, 1, [3, 3])],
+    refAll: (a) => [Math.log(Math.abs(det3([0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i + j] + (i === j ? 4 : 0))))))],
+    shape: [],
+    f32: true,
+  },
+  {
+    prim: "detSign",
+    f: (a) => w.linalg.slogdet(a)[0],
+    inputs: [u(-2, 2, [3, 3])],
+    refAll: (a) => [Math.sign(det3([0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i + j]))))],
+    shape: [],
+    deriv: "zero",
+  },
   {
     prim: "argsort",
     f: (x) => w.argsort(x, 1),

@@ -200,6 +200,37 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
   });
 });
 
+describe("linalg: solve, inv, det, slogdet", () => {
+  const A = tensor([[4, 1, 2], [1, 3, 0], [2, 0, 5]]);
+  it("values: a·x = b for vectors and matrices, batches broadcast; inv; det by cofactors", () => {
+    const x = w.linalg.solve(A, tensor([1, 2, 3]));
+    expectClose(w.matmul(A, x), [1, 2, 3], 1e-14);
+    const B = tensor([[1, 0], [0, 1], [2, -1]]);
+    expectClose(w.matmul(A, w.linalg.solve(A, B)), [1, 0, 0, 1, 2, -1], 1e-14);
+    const batch = w.stack([A, w.mul(A, 2)]);
+    expect(w.linalg.solve(batch, tensor([1, 2, 3])).shape).toEqual([2, 3]);
+    expectClose(w.matmul(w.linalg.inv(A), A), w.eye(3), 1e-14);
+    // det = 4(15) − 1(5) + 2(−6) = 43
+    expectClose(w.linalg.det(A), 43, 1e-14);
+    expectClose(w.linalg.det(batch), [43, 344], 1e-13);
+    const [s, l] = w.linalg.slogdet(tensor([[0, 1], [1, 0]]));
+    expect([s.item(), l.item()]).toEqual([-1, 0]);
+    const [s0, l0] = w.linalg.slogdet(tensor([[1, 2], [2, 4]]));
+    expect([s0.item(), l0.item()]).toEqual([0, -Infinity]);
+    expect(w.linalg.det(tensor([[1, 2], [2, 4]])).item()).toBe(0);
+    expect(() => w.linalg.solve(tensor([[1, 2], [2, 4]]), tensor([1, 1]))).toThrow(/singular \(no nonzero pivot in column 1\)/);
+    expect(() => w.linalg.solve(tensor([[1, 2, 3]]), tensor([1]))).toThrow(/square matrices/);
+  });
+  it("derivatives: d det = det·A⁻ᵀ (the cofactors), d log|det| = A⁻ᵀ, d(A⁻¹b) by differences, at order 2", () => {
+    expectClose(w.grad((a: Tensor) => w.linalg.det(a))(A), w.mul(43, w.transpose(w.linalg.inv(A))), 1e-13);
+    expectClose(w.grad((a: Tensor) => w.linalg.slogdet(a)[1])(A), w.transpose(w.linalg.inv(A)), 1e-14);
+    w.checkGrads((a: Tensor, b: Tensor) => w.sum(w.sin(w.linalg.solve(a, b))), [A, tensor([[1, 0.5], [2, -1], [3, 0.2]])], { order: 2 });
+    w.checkGrads((a: Tensor) => w.sum(w.linalg.inv(a)), [A], { order: 2 });
+    expectClose(w.jit(w.grad((a: Tensor) => w.linalg.det(a)))(A), w.grad((a: Tensor) => w.linalg.det(a))(A), 1e-13);
+    expectClose(w.vmap(w.grad((a: Tensor) => w.linalg.det(a)))(w.stack([A, A])), w.stack([w.grad((a: Tensor) => w.linalg.det(a))(A), w.grad((a: Tensor) => w.linalg.det(a))(A)]), 1e-13);
+  });
+});
+
 describe("elementwise values", () => {
   it("composites agree with Math", () => {
     const xs = [-0.9, -0.3, 0, 1e-9, 0.4, 0.95];

@@ -1,6 +1,9 @@
 /**
- * @file Matrix product. A primitive rather than broadcast-multiply-sum, which would materialise an
- * M×K×N array; its adjoints are matrix products again (X̄ = Z̄ Wᵀ, W̄ = Xᵀ Z̄ for Z = X W).
+ * @file Matrix product, linear solve and log-determinant. The product is a primitive rather than
+ * broadcast-multiply-sum, which would materialise an M×K×N array; its adjoints are matrix products
+ * again (X̄ = Z̄ Wᵀ, W̄ = Xᵀ Z̄ for Z = X W). The solve and the log-determinant have the matrix
+ * derivative rules of the literature (Giles 2008), written with primitives, so every order works:
+ * d(A⁻¹B) = A⁻¹(dB − dA·X), its transpose in B a solve with Aᵀ, and d log|det A| = tr(A⁻¹ dA).
  */
 import { defineOp, bind1 } from "./define.js";
 import type { Tensor } from "../core/tensor.js";
@@ -9,6 +12,13 @@ import { ShapeError, DTypeError, fmtShape } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { matmulArray } from "../tensor/kernels.js";
 import { broadcastTo, reshape, transpose } from "./shape-ops.js";
+import { mul, neg } from "./elementwise.js";
+import { reduceSum } from "./reduce.js";
+import { InputError } from "../core/errors.js";
+import { allocate, isFloat } from "../core/dtype.js";
+import { ArrayTensor } from "../tensor/array.js";
+import { luSlogdet, luSolve } from "../tensor/lu.js";
+import type { Aval } from "../core/tensor.js";
 
 /** Operands used transposed (their last two axes swapped), as in BLAS: the adjoints need no transpose copies. */
 export interface MatmulParams {
@@ -73,3 +83,99 @@ export const matmulP = defineOp<MatmulParams>({
 
 /** Only flags that are set are stored, so equal products have equal params (CSE, printing). */
 export const matmul = (a: Tensor, b: Tensor, p: MatmulParams = {}): Tensor => bind1(matmulP, [a, b], { ...(p.ta && { ta: true }), ...(p.tb && { tb: true }) });
+
+// ---- linear solve and log-determinant ---------------------------------------------------------
+
+/** op(A)⁻¹ B with op the transpose when `ta`. */
+export interface SolveParams {
+  ta?: boolean;
+}
+
+function squareBatch(op: string, a: Aval): number {
+  const r = a.shape.length;
+  if (r < 2 || a.shape[r - 1] !== a.shape[r - 2]) throw new ShapeError(`${op}: needs square matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
+  if (!isFloat(a.dtype)) throw new DTypeError(`${op}: needs a float matrix; got ${a.dtype}`);
+  return a.shape[r - 1];
+}
+
+export const solveP = defineOp<SolveParams>({
+  name: "solve",
+  impl: ([a, b], p) => {
+    const n = a.shape[a.shape.length - 1], k = b.shape[b.shape.length - 1];
+    const batch = a.size / Math.max(n * n, 1);
+    const out = allocate(a.dtype, b.size) as Float64Array | Float32Array;
+    luSolve(a.data, b.data, out, batch, n, k, !!p.ta, (i, col) => {
+      throw new InputError(`solve: matrix ${batch > 1 ? `${i} of the batch ` : ""}is singular (no nonzero pivot in column ${col}); a least-squares solution needs lstsq or pinv`);
+    });
+    return new ArrayTensor(out, b.shape, a.dtype);
+  },
+  shape([a, b]) {
+    const n = squareBatch("solve", a);
+    const r = a.shape.length;
+    if (b.shape.length !== r || b.shape[r - 2] !== n || !a.shape.slice(0, r - 2).every((d, i) => d === b.shape[i])) {
+      throw new ShapeError(`solve: a matrix of shape ${fmtShape(a.shape)} and right-hand sides of shape ${fmtShape(b.shape)} do not match (want [..., ${n}, k] with the same leading axes)`);
+    }
+    if (a.dtype !== b.dtype) throw new DTypeError(`solve: dtypes ${a.dtype} and ${b.dtype} differ; cast one`);
+    return { shape: [...b.shape], dtype: a.dtype };
+  },
+  // X = op(A)⁻¹B: dX = op(A)⁻¹(dB − op(dA) X)
+  jvp: ([a], x, p) => [(da) => neg(solve(a, matmul(da, x, { ta: p.ta }), p)), (db) => solve(a, db, p)],
+  // linear in B only (A is never a tangent): B̄ = op(A)⁻ᵀ X̄
+  transpose: (ct, [a, b], p) => {
+    if (a instanceof LinearIn) throw new Error("wengert internal: solve is not linear in its matrix");
+    return [null, b instanceof LinearIn ? solve(a as Tensor, ct, { ta: !p.ta }) : null];
+  },
+  showParams: ({ ta }) => (ta ? "ta" : ""),
+  batch: ([a, b], [ba, bb], p) => {
+    if (ba && bb) return solve(a, b, p);
+    const lift = (x: Tensor, size: number) => broadcastTo(reshape(x, [1, ...x.shape]), [size, ...x.shape]);
+    return ba ? solve(a, lift(b, a.shape[0]), p) : solve(lift(a, b.shape[0]), b, p);
+  },
+});
+export const solve = (a: Tensor, b: Tensor, p: SolveParams = {}): Tensor => bind1(solveP, [a, b], { ...(p.ta && { ta: true }) });
+
+/** log|det A| over the last two axes (−∞ for a singular matrix). */
+export const logAbsDetP = defineOp<Record<string, never>>({
+  name: "logAbsDet",
+  impl: ([a]) => {
+    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const sign = new Float64Array(batch), out = allocate(a.dtype, batch) as Float64Array | Float32Array;
+    luSlogdet(a.data, batch, n, sign, out);
+    return new ArrayTensor(out, a.shape.slice(0, -2), a.dtype);
+  },
+  shape([a]) {
+    squareBatch("logAbsDet", a);
+    return { shape: a.shape.slice(0, -2), dtype: a.dtype };
+  },
+  // d log|det A| = tr(A⁻¹ dA) = Σᵢⱼ (A⁻ᵀ)ᵢⱼ dAᵢⱼ
+  jvp: ([a]) => {
+    const r = a.shape.length, n = a.shape[r - 1];
+    const id = allocate(a.dtype, n * n);
+    for (let i = 0; i < n; i++) id[i * (n + 1)] = 1;
+    const eye = broadcastTo(new ArrayTensor(id, [n, n], a.dtype), a.shape);
+    const invT = solve(a, eye, { ta: true });
+    return [(da) => reduceSum(mul(invT, da), [r - 2, r - 1])];
+  },
+  transpose: null,
+  batch: ([a]) => logAbsDet(a),
+});
+export const logAbsDet = (a: Tensor): Tensor => bind1(logAbsDetP, [a], {});
+
+/** sign(det A) over the last two axes: ±1, or 0 for a singular matrix; piecewise constant (zero derivative). */
+export const detSignP = defineOp<Record<string, never>>({
+  name: "detSign",
+  impl: ([a]) => {
+    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const sign = allocate(a.dtype, batch) as Float64Array | Float32Array, logabs = new Float64Array(batch);
+    luSlogdet(a.data, batch, n, sign, logabs);
+    return new ArrayTensor(sign, a.shape.slice(0, -2), a.dtype);
+  },
+  shape([a]) {
+    squareBatch("detSign", a);
+    return { shape: a.shape.slice(0, -2), dtype: a.dtype };
+  },
+  jvp: () => [null],
+  transpose: null,
+  batch: ([a]) => detSign(a),
+});
+export const detSign = (a: Tensor): Tensor => bind1(detSignP, [a], {});
