@@ -106,6 +106,27 @@ const rows: Row[] = [
     f32: true,
   },
   {
+    prim: "cholesky",
+    // a·aᵀ + I is symmetric positive definite
+    f: (a) => w.linalg.cholesky(w.add(w.matmul(a, w.transpose(a)), w.eye(3, 3, { dtype: a.dtype }))),
+    inputs: [u(-1, 1, [3, 3])],
+    refAll: (a) => {
+      // row by row (Cholesky–Banachiewicz), independent of the library's column order
+      const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i] * a[3 * j] + a[3 * i + 1] * a[3 * j + 1] + a[3 * i + 2] * a[3 * j + 2] + (i === j ? 1 : 0)));
+      const l = [0, 1, 2].map(() => [0, 0, 0]);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j <= i; j++) {
+          let s = m[i][j];
+          for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
+          l[i][j] = i === j ? Math.sqrt(s) : s / l[j][j];
+        }
+      }
+      return l.flat();
+    },
+    shape: [3, 3],
+    f32: true,
+  },
+  {
     prim: "detSign",
     f: (a) => w.linalg.slogdet(a)[0],
     inputs: [u(-2, 2, [3, 3])],

@@ -2,7 +2,7 @@
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
 import { tensor, Tensor, ShapeError, InputError, DTypeError } from "../src/index.js";
-import { expectClose } from "./helpers.js";
+import { expectClose, toNums } from "./helpers.js";
 import { matmul as matmulFlags } from "../src/ops/linalg.js";
 
 describe("creation", () => {
@@ -228,6 +228,20 @@ describe("linalg: solve, inv, det, slogdet", () => {
     w.checkGrads((a: Tensor) => w.sum(w.linalg.inv(a)), [A], { order: 2 });
     expectClose(w.jit(w.grad((a: Tensor) => w.linalg.det(a)))(A), w.grad((a: Tensor) => w.linalg.det(a))(A), 1e-13);
     expectClose(w.vmap(w.grad((a: Tensor) => w.linalg.det(a)))(w.stack([A, A])), w.stack([w.grad((a: Tensor) => w.linalg.det(a))(A), w.grad((a: Tensor) => w.linalg.det(a))(A)]), 1e-13);
+  });
+  it("cholesky: L·Lᵀ = A, lower triangular, reads only A's lower triangle; its derivative at order 2; not positive definite is an error", () => {
+    const L = w.linalg.cholesky(A);
+    expectClose(w.matmul(L, w.transpose(L)), A, 1e-14);
+    expect(toNums(w.triu(L, 1)).every((v) => v === 0)).toBe(true);
+    expectClose(w.linalg.cholesky(w.tril(A)), L, 0);
+    // d/dA Σ log Lᵢᵢ = ½ d log det A = ½ A⁻ᵀ on the symmetric part: compare through a symmetric input
+    const sym = (m: Tensor) => w.add(w.matmul(m, w.transpose(m)), w.eye(3));
+    const M = tensor([[1, 0.2, -0.3], [0.4, 1.2, 0.1], [-0.5, 0.3, 0.9]]);
+    const viaChol = w.grad((m: Tensor) => w.mul(2, w.sum(w.log(w.diagonal(w.linalg.cholesky(sym(m)))))))(M);
+    const viaDet = w.grad((m: Tensor) => w.linalg.slogdet(sym(m))[1])(M);
+    expectClose(viaChol, viaDet, 1e-13);
+    w.checkGrads((m: Tensor) => w.sum(w.sin(w.linalg.cholesky(sym(m)))), [M], { order: 2 });
+    expect(() => w.linalg.cholesky(tensor([[1, 2], [2, 1]]))).toThrow(/not positive definite \(pivot 1 is -3\)/);
   });
 });
 

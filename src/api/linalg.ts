@@ -43,3 +43,7 @@ export function det(a: TensorLike): Tensor {
   const [s, l] = slogdet(a);
   return P.mul(s, P.exp(l));
 }
+/** The lower-triangular L with L·Lᵀ = a, for symmetric positive-definite matrices (only the lower triangle is read); otherwise an InputError. */
+export function cholesky(a: TensorLike): Tensor {
+  return L.cholesky(floatOperand("cholesky", a));
+}

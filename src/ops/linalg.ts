@@ -12,7 +12,7 @@ import { ShapeError, DTypeError, fmtShape } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { matmulArray } from "../tensor/kernels.js";
 import { broadcastTo, reshape, transpose } from "./shape-ops.js";
-import { mul, neg } from "./elementwise.js";
+import { add, mul, neg } from "./elementwise.js";
 import { reduceSum } from "./reduce.js";
 import { InputError } from "../core/errors.js";
 import { allocate, isFloat } from "../core/dtype.js";
@@ -179,3 +179,60 @@ export const detSignP = defineOp<Record<string, never>>({
   batch: ([a]) => detSign(a),
 });
 export const detSign = (a: Tensor): Tensor => bind1(detSignP, [a], {});
+
+// ---- Cholesky ---------------------------------------------------------------------------------
+
+/** Constant [n, n] masks: the lower triangle with `diag` on the diagonal. */
+function lowerMask(n: number, diag: number, dtype: Aval["dtype"]): ArrayTensor {
+  const m = allocate(dtype, n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) m[i * n + j] = i === j ? diag : 1;
+  return new ArrayTensor(m, [n, n], dtype);
+}
+const swapLast = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === x.shape.length - 2 ? i + 1 : i === x.shape.length - 1 ? i - 1 : i)));
+
+/**
+ * The lower-triangular L with L·Lᵀ = A, for symmetric positive-definite A (only A's lower triangle
+ * is read). Forward rule (Murray 2016): dL = L·Φ(L⁻¹ dA L⁻ᵀ), Φ the lower triangle with the
+ * diagonal halved, dA taken symmetric from its lower triangle, as the factorisation reads A.
+ */
+export const choleskyP = defineOp<Record<string, never>>({
+  name: "cholesky",
+  impl: ([a]) => {
+    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const A = a.data, out = allocate(a.dtype, a.size);
+    for (let b = 0; b < batch; b++) {
+      const o = b * n * n;
+      for (let j = 0; j < n; j++) {
+        let d = A[o + j * n + j];
+        for (let k = 0; k < j; k++) d -= out[o + j * n + k] * out[o + j * n + k];
+        if (!(d > 0)) throw new InputError(`cholesky: matrix ${batch > 1 ? `${b} of the batch ` : ""}is not positive definite (pivot ${j} is ${d}); check that it is symmetric positive definite, or add a small multiple of the identity`);
+        const l = Math.sqrt(d);
+        out[o + j * n + j] = l;
+        for (let i = j + 1; i < n; i++) {
+          let s = A[o + i * n + j];
+          for (let k = 0; k < j; k++) s -= out[o + i * n + k] * out[o + j * n + k];
+          out[o + i * n + j] = s / l;
+        }
+      }
+    }
+    return new ArrayTensor(out, a.shape, a.dtype);
+  },
+  shape([a]) {
+    squareBatch("cholesky", a);
+    return { shape: [...a.shape], dtype: a.dtype };
+  },
+  jvp: ([a], L) => {
+    const n = a.shape[a.shape.length - 1];
+    const lower = lowerMask(n, 1, a.dtype), strict = lowerMask(n, 0, a.dtype), phi = lowerMask(n, 0.5, a.dtype);
+    return [
+      (da) => {
+        const sym = add(mul(lower, da), swapLast(mul(strict, da)));
+        const x = solve(L, swapLast(solve(L, swapLast(sym))));
+        return matmul(L, mul(phi, x));
+      },
+    ];
+  },
+  transpose: null,
+  batch: ([a]) => cholesky(a),
+});
+export const cholesky = (a: Tensor): Tensor => bind1(choleskyP, [a], {});
