@@ -229,6 +229,16 @@ describe("linalg: solve, inv, det, slogdet", () => {
     expectClose(w.jit(w.grad((a: Tensor) => w.linalg.det(a)))(A), w.grad((a: Tensor) => w.linalg.det(a))(A), 1e-13);
     expectClose(w.vmap(w.grad((a: Tensor) => w.linalg.det(a)))(w.stack([A, A])), w.stack([w.grad((a: Tensor) => w.linalg.det(a))(A), w.grad((a: Tensor) => w.linalg.det(a))(A)]), 1e-13);
   });
+  it("solveTriangular reads one triangle, and only that triangle gets a derivative", () => {
+    const T = tensor([[2, 9, 9], [1, 3, 9], [0.5, -1, 4]]);
+    const x = w.linalg.solveTriangular(T, tensor([2, 4, 1]));
+    expectClose(w.matmul(w.tril(T), x), [2, 4, 1], 1e-14);
+    expectClose(w.linalg.solveTriangular(T, tensor([2, 4, 1]), { lower: false }), w.linalg.solve(w.triu(T), tensor([2, 4, 1])), 1e-14);
+    const g = w.grad((t: Tensor) => w.sum(w.linalg.solveTriangular(t, tensor([2, 4, 1]))))(T);
+    const gs = toNums(g);
+    expect([gs[1], gs[2], gs[5]]).toEqual([0, 0, 0]);
+    expect(gs[0]).not.toBe(0);
+  });
   it("cholesky: L·Lᵀ = A, lower triangular, reads only A's lower triangle; its derivative at order 2; not positive definite is an error", () => {
     const L = w.linalg.cholesky(A);
     expectClose(w.matmul(L, w.transpose(L)), A, 1e-14);

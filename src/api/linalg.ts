@@ -11,7 +11,7 @@ import * as L from "../ops/linalg.js";
 import * as S from "../ops/shape-ops.js";
 import * as P from "../ops/elementwise.js";
 import { type TensorLike, operands, floatOperand } from "./convert.js";
-import { eye } from "./ops.js";
+import { eye, tril, triu } from "./ops.js";
 
 /**
  * x with a·x = b. `a` is [..., n, n]; `b` is [..., n, k] or a vector [n] (then x is a vector).
@@ -46,4 +46,13 @@ export function det(a: TensorLike): Tensor {
 /** The lower-triangular L with L·Lᵀ = a, for symmetric positive-definite matrices (only the lower triangle is read); otherwise an InputError. */
 export function cholesky(a: TensorLike): Tensor {
   return L.cholesky(floatOperand("cholesky", a));
+}
+/**
+ * x with t·x = b for a triangular t: only its lower (or upper) triangle is read, and only that
+ * triangle gets a derivative. (Solved by the general LU solve of that triangle: O(n³), not O(n²).)
+ */
+export function solveTriangular(a: TensorLike, b: TensorLike, opts: { lower?: boolean } = {}): Tensor {
+  const A = floatOperand("solveTriangular", a);
+  if (A.ndim < 2) throw new ShapeError(`solveTriangular: a must be a matrix (or a batch of them); got shape ${fmtShape(A.shape)}`);
+  return solve(opts.lower === false ? triu(A) : tril(A), b);
 }
