@@ -179,6 +179,24 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     const x = tensor([[0.3, -0.2, 0.5], [0.1, 0.7, -0.4]]), y = tensor([[0.2, 0.1], [-0.3, 0.4], [0.5, -0.6]]);
     w.checkGrads((p: Tensor, q: Tensor) => w.sin(w.einsum("ij,jk,ik->i", p, q, w.tanh(w.matmul(p, q)))), [x, y], { order: 2 });
   });
+  it("negative-step slices follow NumPy (x[::-1], x[4:1:-1], x[-2::-2]); derivatives scatter back", () => {
+    const x = w.arange(6);
+    const s = (...spec: w.SliceSpec[]) => w.slice(x, ...spec).toArray();
+    expect(s([null, null, -1])).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(s([4, 1, -1])).toEqual([4, 3, 2]);
+    expect(s([null, null, -2])).toEqual([5, 3, 1]);
+    expect(s([-2, null, -2])).toEqual([4, 2, 0]);
+    expect(s([1, null, -1])).toEqual([1, 0]);
+    expect(s([null, -7, -1])).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(s([10, null, -1])).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(s([1, 4, -1])).toEqual([]);
+    const m = w.reshape(w.arange(6), [2, 3]);
+    expect(w.slice(m, [null, null, -1], [null, null, -2]).toArray()).toEqual([[5, 3], [2, 0]]);
+    expect(w.slice(m, 1, [null, null, -1]).toArray()).toEqual([5, 4, 3]);
+    const g = w.grad((v: Tensor) => w.sum(w.mul(w.slice(v, [null, null, -2]), tensor([1, 10, 100]))))(tensor([0, 0, 0, 0, 0, 0]));
+    expect(g.toArray()).toEqual([0, 100, 0, 10, 0, 1]);
+    expect(() => w.slice(x, [null, null, 0])).toThrow(/nonzero integer/);
+  });
   it("expandDims with several axes; linspace with tensor ends is differentiable", () => {
     expect(w.expandDims(tensor([1, 2, 3]), [0, 2]).shape).toEqual([1, 3, 1]);
     expect(w.expandDims(tensor([[1, 2, 3]]), [-1, 0]).shape).toEqual([1, 1, 3, 1]);

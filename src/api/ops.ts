@@ -305,12 +305,14 @@ export type SliceSpec = number | null | readonly [(number | null)?, (number | nu
 
 /**
  * Basic indexing: `slice(x, 0)` is x[0]; `slice(x, null, [1, -1])` is x[:, 1:-1]; `[0, null, 2]`
- * is ::2. Negative indices count from the end; missing trailing specs take whole axes.
+ * is ::2; `[null, null, -1]` is ::-1 (NumPy's rules for negative steps). Negative indices count
+ * from the end; missing trailing specs take whole axes.
  */
 export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
   const t = asTensor(x, "slice");
   if (specs.length > t.ndim) throw new ShapeError(`slice: ${specs.length} indices for a tensor of shape ${fmtShape(t.shape)}`);
   const starts: number[] = [], limits: number[] = [], steps: number[] = [], dropped: number[] = [];
+  const reversed: [number, number[]][] = [];
   t.shape.forEach((d, i) => {
     const s = specs[i];
     if (typeof s === "number") {
@@ -327,12 +329,24 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
       }
     }
     const step = c ?? 1;
-    if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} on axis ${i} must be a positive integer (negative steps are not supported)`);
+    if (!Number.isInteger(step) || step === 0) throw new ShapeError(`slice: step ${step} on axis ${i} must be a nonzero integer`);
+    if (step < 0) {
+      // NumPy's reversed slice: from start (default the last) down to just above stop (default: past the first)
+      const clampNeg = (v: number | null | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d - 1, Math.max(-1, v < 0 ? v + d : v)));
+      const hi = clampNeg(a, d - 1), lo = clampNeg(b, -1);
+      const picks: number[] = [];
+      for (let k = hi; k > lo; k += step) picks.push(k);
+      reversed.push([i, picks]);
+      starts.push(0), limits.push(d), steps.push(1);
+      return;
+    }
     const clampIdx = (v: number | null | undefined, dflt: number) => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));
     const start = clampIdx(a, 0), stop = Math.max(start, clampIdx(b, d));
     starts.push(start), limits.push(stop), steps.push(step);
   });
-  const r = S.slice(t, starts, limits, steps);
+  let r = S.slice(t, starts, limits, steps);
+  // reversed axes: a gather of the picked indices (so derivatives scatter back to them)
+  for (const [axis, picks] of reversed) r = S.gather(r, tensor(picks, { dtype: "int32" }), axis);
   return dropped.length ? S.reshape(r, r.shape.filter((_: number, i: number) => !dropped.includes(i))) : r;
 }
 /** Gather along `axis` with int32 indices (of the flattened tensor when `axis` is omitted, as NumPy). */
