@@ -197,6 +197,16 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     expect(g.toArray()).toEqual([0, 100, 0, 10, 0, 1]);
     expect(() => w.slice(x, [null, null, 0])).toThrow(/nonzero integer/);
   });
+  it("dot with NumPy's meaning for N-D operands (no broadcasting: every other axis kept)", () => {
+    const a = w.reshape(w.arange(24), [2, 3, 4]), b = w.reshape(w.arange(40), [2, 4, 5]);
+    const d = w.dot(a, b);
+    expect(d.shape).toEqual([2, 3, 2, 5]);
+    // dot(a, b)[i, j, k, m] = Σₗ a[i, j, l] b[k, l, m]
+    expect(w.slice(d, 1, 2, 0, 3).item()).toBe([0, 1, 2, 3].reduce((s, l) => s + (12 + 8 + l) * (l * 5 + 3), 0));
+    expect(w.dot(a, w.arange(4)).shape).toEqual([2, 3]);
+    expect(w.dot(w.arange(3), w.ones([3, 2])).toArray()).toEqual([3, 3]);
+    expect(() => w.dot(a, w.ones([3, 5, 2]))).toThrow(/last axis of the first \(4\) must equal the second-to-last axis of the second \(5\)/);
+  });
   it("expandDims with several axes; linspace with tensor ends is differentiable", () => {
     expect(w.expandDims(tensor([1, 2, 3]), [0, 2]).shape).toEqual([1, 3, 1]);
     expect(w.expandDims(tensor([[1, 2, 3]]), [-1, 0]).shape).toEqual([1, 1, 3, 1]);

@@ -400,10 +400,17 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   return z;
 }
 /** Inner product of vectors; matrix product otherwise; scalar product when either is rank 0. */
+/**
+ * NumPy's dot: a product for scalars, matmul up to 2-D; for N-D, the sum over a's last axis and b's
+ * second-to-last (its only one for a vector), every other axis of a then of b kept (no broadcasting).
+ */
 export function dot(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("dot", [a, b]);
   if (x.ndim === 0 || y.ndim === 0) return P.mul(x, y);
-  return matmul(x, y);
+  if (x.ndim <= 2 && y.ndim <= 2) return matmul(x, y);
+  const ka = x.shape[x.ndim - 1], yb = y.ndim === 1 ? 0 : y.ndim - 2;
+  if (ka !== y.shape[yb]) throw new ShapeError(`dot: shapes ${fmtShape(x.shape)} and ${fmtShape(y.shape)} do not match: the last axis of the first (${ka}) must equal the ${y.ndim === 1 ? "only" : "second-to-last"} axis of the second (${y.shape[yb]})`);
+  return tensordot(x, y, [[x.ndim - 1], [yb]]);
 }
 export function outer(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("outer", [a, b]);
