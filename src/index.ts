@@ -12,7 +12,7 @@ export * from "./core/errors.js";
 export * from "./api/ops.js";
 export { customJvp, customVjp } from "./api/custom.js";
 export { grad, valueAndGrad, jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram, type GradOptions, type StagedProgram } from "./api/autodiff.js";
-export { vmap, type VmapOptions } from "./api/vmap.js";
+export { vmap, type VmapOptions, type AxisSpec } from "./api/vmap.js";
 export { traceTable, formatTraceTable, type TraceRow } from "./api/trace-table.js";
 export { Program, printProgram, evalProgram, deadCodeElimination } from "./core/ir.js";
 export { traceDepth } from "./core/trace.js";

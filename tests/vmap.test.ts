@@ -140,3 +140,24 @@ describe("vmap", () => {
     expectClose(jit(hessian(f))(x), H, 1e-12, 1e-13);
   });
 });
+
+describe("vmap: inAxes and outAxes as structures (prefixes of the values', as JAX)", () => {
+  const f = (p: { a: Tensor; b: Tensor }, x: Tensor) => ({ y: w.add(w.mul(p.a, x), p.b), s: w.sum(x) });
+  it("per-leaf axes for an argument; per-output axes", () => {
+    const r = vmap(f, { inAxes: [{ a: 0, b: null }, 0] })({ a: tensor([1, 2]), b: tensor(3) }, tensor([10, 20])) as { y: Tensor; s: Tensor };
+    expect(r.y.toArray()).toEqual([13, 43]);
+    expect(r.s.toArray()).toEqual([10, 20]);
+    const g = (x: Tensor) => ({ row: w.mul(x, 2), col: w.sum(x) });
+    const out = vmap(g, { outAxes: { row: 1, col: 0 } })(w.ones([4, 3])) as { row: Tensor; col: Tensor };
+    expect(out.row.shape).toEqual([3, 4]);
+    expect(out.col.shape).toEqual([4]);
+    // an array argument: one axis per element
+    const h = (xs: Tensor[]) => w.add(xs[0], xs[1]);
+    expect(vmap(h, { inAxes: [[0, null]] })([tensor([1, 2]), tensor(10)]).toArray()).toEqual([11, 12]);
+  });
+  it("a structure that does not match the value is a TransformError naming both", () => {
+    expect(() => vmap(f, { inAxes: [{ a: 0 }, 0] })({ a: tensor([1, 2]), b: tensor(3) }, tensor([10, 20]))).toThrow(/inAxes for argument 0 has the keys \["a"\] where the value has \["a", "b"\]/);
+    expect(() => vmap(f, { inAxes: [[0, 0], 0] })({ a: tensor([1, 2]), b: tensor(3) }, tensor([10, 20]))).toThrow(/inAxes for argument 0 is an array of 2/);
+    expect(() => vmap((x: Tensor) => x, { outAxes: { a: 0 } })(tensor([1, 2]))).toThrow(/outAxes is an object/);
+  });
+});
