@@ -218,6 +218,17 @@ describe("more of NumPy: var, std, logaddexp, flip, roll, diagonal, trace, triu,
     expectClose(da, 3.5);
     expectClose(db, 3.5);
   });
+  it("cumprod and cummax (ints stay ints); their derivatives", () => {
+    expect(w.cumprod(x, 1).toArray()).toEqual([[1, 2, 6], [4, 20, 140]]);
+    expect(w.cummax(tensor([3, 1, 4, 1, 5, 9, 2, 6])).toArray()).toEqual([3, 3, 4, 4, 5, 9, 9, 9]);
+    expect(w.cumsum(w.arange(5)).dtype).toBe("int32");
+    expect(w.cummax(w.arange(5).mul(-1)).toArray()).toEqual([0, 0, 0, 0, 0]);
+    expect(w.cumprod(tensor([2, 0, 3])).toArray()).toEqual([2, 0, 0]);
+    // d/dxᵢ Πⱼ≤ₖ xⱼ summed over k, at a point without zeros
+    const v = tensor([0.5, -1.5, 2, 0.7]);
+    w.checkGrads((t: Tensor) => w.sum(w.sin(w.cumprod(t))), [v], { order: 2 });
+    expectClose(w.grad((t: Tensor) => w.sum(w.cummax(t)))(tensor([1, 3, 2, 5])), [1, 2, 0, 1]);
+  });
   it("cumsum along an axis and flattened; derivatives through all of them match differences", () => {
     expect(w.cumsum(x, 1).toArray()).toEqual([[1, 3, 6], [4, 9, 16]]);
     expect(w.cumsum(x, 0).toArray()).toEqual([[1, 2, 3], [5, 7, 10]]);

@@ -576,22 +576,35 @@ export const triu = triangle("triu", true);
 /** The lower triangle of the last two axes (j − i ≤ k), zeros above. */
 export const tril = triangle("tril", false);
 /**
- * Running sums along `axis` (of the flattened tensor when omitted, as NumPy). A product with a
- * triangular matrix of ones, so its derivatives are matmul's (O(n²) per row; a scan primitive
- * would be O(n)).
+ * Inclusive prefix combination along `axis` by log₂(n) rounds of "combine with the value 2ᵏ
+ * places back" (Hillis–Steele): O(n log n) work, made of slices, a pad of the identity and the
+ * op, so every transformation goes through it.
  */
-export function cumsum(x: TensorLike, axis?: number): Tensor {
-  const t = asTensor(x, "cumsum");
-  if (axis === undefined || axis === null) return cumsum(S.reshape(t, [t.size]), 0);
-  const a = normalizeAxis("cumsum", axis, t.ndim);
+function prefixScan(name: string, x: TensorLike, axis: number | undefined, op: (a: Tensor, b: Tensor) => Tensor, identity: number): Tensor {
+  let t = asTensor(x, name);
+  if (axis === undefined || axis === null) return prefixScan(name, S.reshape(t, [t.size]), 0, op, identity);
+  const a = normalizeAxis(name, axis, t.ndim);
   const n = t.shape[a];
-  const perm = t.shape.map((_, i) => i).filter((i) => i !== a).concat([a]);
-  const inv = perm.map((_, i) => perm.indexOf(i));
-  const upper = tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i <= j ? 1 : 0))), { dtype: isFloatDType(t.dtype) ? t.dtype : "float64" });
-  const moved = S.transpose(isFloatDType(t.dtype) ? t : P.cast(t, "float64"), perm);
-  return S.transpose(matmul(moved, upper), inv);
+  const at = (lo: number, hi: number) => slice(t, ...t.shape.map((_, i): SliceSpec => (i === a ? [lo, hi] : null)));
+  for (let k = 1; k < n; k *= 2) {
+    const fill = full(t.shape.map((d, i) => (i === a ? k : d)), identity, { dtype: t.dtype });
+    t = op(t, S.concat([fill, at(0, n - k)], a));
+  }
+  return t;
 }
-
+/** Running sums along `axis` (of the flattened tensor when omitted, as NumPy); integers stay integers. */
+export function cumsum(x: TensorLike, axis?: number): Tensor {
+  return prefixScan("cumsum", x, axis, add, 0);
+}
+/** Running products along `axis` (flattened when omitted). */
+export function cumprod(x: TensorLike, axis?: number): Tensor {
+  return prefixScan("cumprod", x, axis, mul, 1);
+}
+/** Running maxima along `axis` (flattened when omitted); ties share the derivative, as maximum's. */
+export function cummax(x: TensorLike, axis?: number): Tensor {
+  const t = asTensor(x, "cummax");
+  return prefixScan("cummax", t, axis, maximum, isFloatDType(t.dtype) ? -Infinity : -2147483648);
+}
 /** Along `axis` (last by default): the indices that sort x, stably (`descending` for largest first; NaN last). */
 export function argsort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
   const t = asTensor(x, "argsort");
@@ -713,7 +726,7 @@ export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maxi
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
-  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "sort", "argsort",
+  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "cumprod", "cummax", "sort", "argsort",
 ] as const;
 export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
 export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];
