@@ -399,7 +399,6 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (xv || yv) z = S.reshape(z, [...batch, ...(xv ? [] : [z.shape[z.ndim - 2]]), ...(yv ? [] : [z.shape[z.ndim - 1]])]);
   return z;
 }
-/** Inner product of vectors; matrix product otherwise; scalar product when either is rank 0. */
 /**
  * NumPy's dot: a product for scalars, matmul up to 2-D; for N-D, the sum over a's last axis and b's
  * second-to-last (its only one for a vector), every other axis of a then of b kept (no broadcasting).
@@ -465,7 +464,6 @@ export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = 
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new ArrayTensor(data, [n], dtype);
 }
-/** `num` evenly spaced values from start to stop inclusive. */
 /**
  * `num` evenly spaced values from start to stop (both included). With tensor start or stop (a
  * value being differentiated) it is start + (stop − start)·i/(num − 1), differentiable in both;
@@ -520,14 +518,12 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
   // both infinite with one sign (or one +∞): the max itself, where the formula would give NaN
   return P.where(P.compare(abs(m), scalarTensor(Infinity, m.dtype), "eq"), m, r);
 }
+/** x[lo:hi] along one axis (whole along the others). */
+const sliceAxis = (t: Tensor, axis: number, lo: number | null, hi: number | null, step = 1): Tensor => slice(t, ...t.shape.map((_, i): SliceSpec => (i === axis ? [lo, hi, step] : null)));
 /** The elements along `axis` (every axis by default) in reverse order: x[::-1]. */
 export function flip(x: TensorLike, axis?: Axis): Tensor {
-  let t = asTensor(x, "flip");
-  for (const a of normalizeAxes("flip", axis, t.ndim)) {
-    const n = t.shape[a];
-    if (n > 1) t = S.gather(t, tensor(Array.from({ length: n }, (_, i) => n - 1 - i), { dtype: "int32" }), a);
-  }
-  return t;
+  const t = asTensor(x, "flip");
+  return normalizeAxes("flip", axis, t.ndim).reduce((r, a) => sliceAxis(r, a, null, null, -1), t);
 }
 /** Elements shifted by `shift` along `axis`, wrapping around (of the flattened tensor when `axis` is omitted, as NumPy). */
 export function roll(x: TensorLike, shift: number, axis?: number): Tensor {
@@ -538,8 +534,7 @@ export function roll(x: TensorLike, shift: number, axis?: number): Tensor {
   const n = t.shape[a];
   const k = n === 0 ? 0 : ((shift % n) + n) % n;
   if (k === 0) return t;
-  const part = (lo: number, hi: number) => slice(t, ...t.shape.map((_, i): SliceSpec => (i === a ? [lo, hi] : null)));
-  return S.concat([part(n - k, n), part(0, n - k)], a);
+  return S.concat([sliceAxis(t, a, n - k, n), sliceAxis(t, a, 0, n - k)], a);
 }
 /**
  * The diagonal of the matrices in axes `axis1`, `axis2` (offset > 0: above it), as the last axis
@@ -585,10 +580,9 @@ function prefixScan(name: string, x: TensorLike, axis: number | undefined, op: (
   if (axis === undefined || axis === null) return prefixScan(name, S.reshape(t, [t.size]), 0, op, identity);
   const a = normalizeAxis(name, axis, t.ndim);
   const n = t.shape[a];
-  const at = (lo: number, hi: number) => slice(t, ...t.shape.map((_, i): SliceSpec => (i === a ? [lo, hi] : null)));
   for (let k = 1; k < n; k *= 2) {
     const fill = full(t.shape.map((d, i) => (i === a ? k : d)), identity, { dtype: t.dtype });
-    t = op(t, S.concat([fill, at(0, n - k)], a));
+    t = op(t, S.concat([fill, sliceAxis(t, a, 0, n - k)], a));
   }
   return t;
 }
