@@ -221,7 +221,8 @@ function innerDerivative(src: string, name: string, k: number, mode: Mode, as: s
   const d = sourceGrad(src, { name, argnums: k, mode: mode === "f" ? "forward" : "reverse" }).differentiable;
   return `${d.source.replace(`function ${d.name}(`, `function ${as}(`)}\n`;
 }
-const compiled = (src: string, name: string) => new Function("Tape", "zerosOf", `"use strict";\n${src}\nreturn ${name};`)(Tape, zerosOf) as NumFn;
+/** A function of a source (derivative code included: it may call Tape and zerosOf), compiled as the user's own code. */
+const compiled = <F = NumFn>(src: string, name: string) => new Function("Tape", "zerosOf", `"use strict";\n${src}\nreturn ${name};`)(Tape, zerosOf) as F;
 
 /** The gradient-descent argmin both evals use, on plain numbers. */
 function argmin(f: (x: number[]) => number, g: (x: number[]) => number[], x0: number[]): number[] {
@@ -368,7 +369,7 @@ function lstmObjective(main, extra, state, seq) {
 }`;
 interface LstmInput { main_params: number[][]; extra_params: number[][]; state: number[][]; sequence: number[][] }
 const lstmArgs = (i: LstmInput) => [i.main_params, i.extra_params, i.state, i.sequence];
-const lstmPrimal = new Function(`"use strict";\n${LSTM_SOURCE}\nreturn lstmObjective;`)() as (...a: unknown[]) => number;
+const lstmPrimal = compiled<(...a: unknown[]) => number>(LSTM_SOURCE, "lstmObjective");
 const lstmGrad = sourceGrad(LSTM_SOURCE, { name: "lstmObjective", argnums: [0, 1], checkpoint: true });
 const lstm: Module = {
   objective: { prepare: lstmArgs, run: (a: unknown[]) => lstmPrimal(...a), output: (v: number) => v },
@@ -418,8 +419,8 @@ function baData(i: BaInput): BaData {
   return { n, m, p, cams, X, w, obs, feats };
 }
 type Reproj = (...a: number[]) => number[];
-const reprojError = new Function(`"use strict";\n${BA_SOURCE}\nreturn reprojError;`)() as Reproj;
-const weightError = new Function(`"use strict";\n${BA_SOURCE}\nreturn weightError;`)() as (w: number) => number;
+const reprojError = compiled<Reproj>(BA_SOURCE, "reprojError");
+const weightError = compiled<(w: number) => number>(BA_SOURCE, "weightError");
 const reprojVjp = sourceVjp(BA_SOURCE, { name: "reprojError", argnums: Array.from({ length: 15 }, (_, k) => k) });
 const weightGrad = sourceGrad(BA_SOURCE, { name: "weightError" }) as (w: number) => number;
 /** The observation's 17 arguments: its camera, its point, its weight and its feature. */
@@ -442,7 +443,7 @@ const E0 = [1, 0], E1 = [0, 1];
  * The reverse-mode code sourceVjp printed, compiled once and called directly: one call per
  * residual, with the observation's numbers as arguments (no argument array, no closure).
  */
-const reprojVjpCode = new Function("Tape", "zerosOf", `"use strict";\n${reprojVjp.source}\nreturn reprojError_vjp;`)(Tape, zerosOf) as (...a: unknown[]) => [number[], number[]];
+const reprojVjpCode = compiled<(...a: unknown[]) => [number[], number[]]>(reprojVjp.source, "reprojError_vjp");
 /** Observation i's 2 × 15 block of the Jacobian into the CSR arrays (rows 2i and 2i + 1). */
 function baBlock(d: BaData, i: number, rows: Int32Array, cols: Int32Array, vals: Float64Array): void {
   const { cams, X, feats } = d;
@@ -617,7 +618,7 @@ function htData(i: HtInput) {
     complicated,
   };
 }
-const htPrimal = new Function(`"use strict";\n${HT_SOURCE}\nreturn handObjective;`)() as (...a: unknown[]) => Float64Array;
+const htPrimal = compiled<(...a: unknown[]) => Float64Array>(HT_SOURCE, "handObjective");
 /** Forward mode along all the Jacobian's columns at once (28: the two u columns, then θ; 26 without u). */
 const htJvp = { 26: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 26 }), 28: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 28 }) };
 /** The Jacobian, row-major (3N rows): the tangent of the residuals along the 26 or 28 seed directions is exactly that. */
