@@ -1193,24 +1193,21 @@ function joinable(e: Emitter, sec: Sections, loop: Stmt & { k: "loop" }, after: 
   for (const n of revAfter) walk(n, (x) => void (x.type === "AssignmentExpression" && writtenAfter.add(baseName(x.left))));
   // the reverse body, statement by statement: how each adjoint is first touched and last written
   const first = new Map<string, "read" | "set" | "inc">(), lastWrite = new Map<string, Node>(), incOnly = new Map<string, boolean>(), read = new Set<string>(), local = new Set<string>();
+  const reads = (n: Node) => {
+    for (const r of readsOf([n])) {
+      read.add(r);
+      if (!first.has(r)) first.set(r, "read");
+    }
+  };
   for (const st of revBody) {
     if (st.type === "VariableDeclaration" && st.kind === "const") {
-      for (const d of st.declarations) {
-        for (const r of readsOf([d.init])) {
-          read.add(r);
-          if (!first.has(r)) first.set(r, "read");
-        }
-        local.add(d.id.name);
-      }
+      for (const d of st.declarations) reads(d.init), local.add(d.id.name);
       continue;
     }
     if (st.type !== "ExpressionStatement" || st.expression.type !== "AssignmentExpression") return null;
     const a = st.expression;
     const w = baseName(a.left);
-    for (const r of readsOf([st])) {
-      read.add(r);
-      if (!first.has(r)) first.set(r, "read");
-    }
+    reads(st);
     if (primal.has(w)) return null; // only recomputation writes primal values, and it is dropped here
     const inc = a.operator === "+=" || a.operator === "-=";
     if (!inc && a.operator !== "=") return null;
