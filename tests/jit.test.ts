@@ -304,6 +304,22 @@ describe("control flow", () => {
     }
   });
 
+  it("scan from a concrete start whose body reads jit's inputs: one staged scan after the first step, forwards and in reverse", () => {
+    const run = (x: Tensor, n: number, reverse: boolean) => {
+      const [c, ys] = w.scan((cc: Tensor, t: Tensor) => [cc.mul(x.sin()).add(t), cc.sum()] as [Tensor, Tensor], w.onesLike(x), w.linspace(0, 1, n), { reverse });
+      return c.sum().add(ys.mul(w.linspace(1, 2, n)).sum());
+    };
+    const x = tensor([0.3, -0.7, 1.1]);
+    for (const reverse of [false, true]) {
+      const f = jit(run, { staticArgnums: [1, 2] });
+      expect(f.lower(x, 40, reverse).optimized.eqns.length).toBe(f.lower(x, 4, reverse).optimized.eqns.length);
+      for (const n of [1, 2, 6]) {
+        expectClose(f(x, n, reverse), run(x, n, reverse), 1e-14);
+        expectClose(jit(grad((v: Tensor) => run(v, n, reverse)))(x), grad((v: Tensor) => run(v, n, reverse))(x), 1e-13);
+      }
+    }
+  });
+
   it("switchCase clamps the index; branches must agree", () => {
     const f = (i: Tensor, x: Tensor) => switchCase(i, [(a: Tensor) => a.add(1), (a: Tensor) => a.mul(2), (a: Tensor) => a.neg()], x);
     for (const i of [-1, 0, 1, 2, 7]) {

@@ -15,7 +15,7 @@ import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
 import { stageClosed, outAvals } from "../transforms/subprogram.js";
 import { linearizeFlat } from "../transforms/linearize.js";
 import { cast } from "../ops/elementwise.js";
-import { stack, slice, arange, concat } from "./ops.js";
+import { stack, slice, arange, concat, expandDims } from "./ops.js";
 
 
 /** Whether a value is only known symbolically (inside jit), so control flow must be staged. */
@@ -212,6 +212,16 @@ function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[]
   for (let s = 0; s < length; s++) {
     const k = reverse ? length - 1 - s : s;
     [carry, ys[k]] = f(carry, unflatten<X>(xDef, xT.map((x) => slice(x, k))));
+    if (s + 1 < length && flatten(carry)[0].some(staged)) {
+      // a concrete start whose step reads staged values (inside jit): the other steps are one staged
+      // scan, not length − 1 copies of the step in the program
+      const [lo, hi] = reverse ? [0, k] : [k + 1, length];
+      const [c, restYs] = scan(f, carry, unflatten<X>(xDef, xT.map((x) => slice(x, [lo, hi]))), { length: hi - lo, reverse });
+      const first = flatten(ys[k])[0].map((y) => expandDims(leafTensor(y), 0));
+      const [rest, yDef] = flatten(restYs);
+      const joined = rest.map((r, j) => concat(reverse ? [leafTensor(r), first[j]] : [first[j], leafTensor(r)], 0));
+      return [c, unflatten<Y>(yDef, joined)];
+    }
   }
   const [, yDef] = flatten(ys[0]);
   const cols = ys.map((y) => flatten(y)[0].map(leafTensor));
