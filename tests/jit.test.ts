@@ -174,7 +174,7 @@ describe("jit: optimization passes and generated code", () => {
     expect(loops(src)).toBe(1);
     expect(src).toContain("+= "); // the sum accumulator
     // the x[1:] and x[:-1] adjoints: each gradient element written once, the offset-1 term forwarded
-    expect(src).toMatch(/\[i\] = t\d+_0;/);
+    expect(src).toMatch(/\[i\] = u\d+_0;/);
     expect(src).not.toMatch(/\[1 \+ i\] \+=/);
     const [v, g] = vg(x);
     const [v0, g0] = valueAndGrad(rosen)(x);

@@ -86,3 +86,66 @@ export function jsNumber(v: number): string {
   if (Object.is(v, -0)) return "(-0)";
   return v < 0 ? `(${v})` : String(v);
 }
+
+/** An element expression rounded as a kernel of that dtype stores it: float32 through Math.fround, int32 through `| 0`. */
+export function roundTo(dtype: string, expr: string): string {
+  return dtype === "float32" ? `Math.fround(${expr})` : dtype === "int32" ? `(${expr}) | 0` : expr;
+}
+
+/**
+ * The one writer of element code. jit's fused loops, eager fusion's loops and the "js" print
+ * style (compiled symbolic expressions) all produce their source through it; they differ only in
+ * how they choose what goes into a loop. A writer collects three parts: what runs once before
+ * the loop (`hoist`, `before`), the per-element statements (`apply`, `let`, `statement`), and what
+ * runs once after it (`after`). `loop` wraps them in `for (let i = 0; i < n; i++)`, `straight`
+ * returns them without a loop. Every name it makes is `t<k>` or `h<k>`: callers keep to other
+ * letters. Element expressions come only from the catalogue's code templates, generated names and
+ * `jsNumber` literals.
+ */
+export class LoopWriter {
+  private readonly head: string[] = [];
+  private readonly body: string[] = [];
+  private readonly tail: string[] = [];
+  private readonly hoisted = new Map<string, string>();
+  private temps = 0;
+
+  /** A value computed once before the loop (an array's data, one element, a view's offset), one name per key. */
+  hoist(key: string, code: string): string {
+    let name = this.hoisted.get(key);
+    if (name === undefined) {
+      name = `h${this.hoisted.size}`;
+      this.hoisted.set(key, name);
+      this.head.push(`const ${name} = ${code};`);
+    }
+    return name;
+  }
+  /** A per-element value: `const t<k> = expr;` in the loop body. */
+  let(expr: string): string {
+    const name = `t${this.temps++}`;
+    this.body.push(`const ${name} = ${expr};`);
+    return name;
+  }
+  /** A primitive's code template applied to element operands, rounded to the result's dtype exactly as the primitive's own kernel rounds. */
+  apply<P>(code: (args: string[], params: P) => string, args: string[], params: P, dtype: string): string {
+    return this.let(roundTo(dtype, code(args, params)));
+  }
+  before(line: string): void {
+    this.head.push(line);
+  }
+  statement(line: string): void {
+    this.body.push(line);
+  }
+  after(line: string): void {
+    this.tail.push(line);
+  }
+  /** The lines of the loop over n elements (n: a literal or a name), element index `i`; `counters` adds more (`k = off` stepping `k += st`). */
+  loop(n: string | number, counters?: { init: string; step: string }): string[] {
+    const init = counters ? `let i = 0, ${counters.init}` : "let i = 0";
+    const step = counters ? `i++, ${counters.step}` : "i++";
+    return [...this.head, `for (${init}; i < ${n}; ${step}) {`, ...this.body.map((l) => `  ${l}`), `}`, ...this.tail];
+  }
+  /** The statements without a loop (straight-line code over scalars). */
+  straight(): string[] {
+    return [...this.head, ...this.body, ...this.tail];
+  }
+}

@@ -8,7 +8,7 @@
  */
 import { type Atom, Lit, Program, Var, printProgram } from "./ir.js";
 import { type Piece, type PrintContext, atom, call, formatNumber, latexName } from "./print.js";
-import { jsNumber } from "./codegen.js";
+import { LoopWriter, jsNumber } from "./codegen.js";
 import { TransformError } from "./errors.js";
 
 export type FormatStyle = "ir" | "infix" | "let" | "latex" | "js";
@@ -53,12 +53,10 @@ function formatJS(program: Program, inputNames: readonly string[]): { bindings: 
   const names = new Map<Var, string>();
   program.inputs.forEach((v, i) => names.set(v, inputNames[i]));
   const name = (a: Atom) => (a instanceof Lit ? jsNumber(a.value.item()) : names.get(a)!);
-  const lines: string[] = [];
+  const w = new LoopWriter(); // straight-line code, written as jit and eager fusion write loop bodies
   for (const e of program.eqns) {
     if (e.prim.code === undefined || e.outs.length !== 1) throw new TransformError(`format: ${e.prim.name} is not elementwise and has no JavaScript template`);
-    const t = `t${lines.length}`;
-    lines.push(`const ${t} = ${e.prim.code(e.inputs.map(name), e.params)};`);
-    names.set(e.outs[0], t);
+    names.set(e.outs[0], w.apply(e.prim.code.bind(e.prim), e.inputs.map(name), e.params, e.outs[0].aval.dtype));
   }
-  return { bindings: lines, results: program.outputs.map((o) => (o === null ? "0" : name(o))) };
+  return { bindings: w.straight(), results: program.outputs.map((o) => (o === null ? "0" : name(o))) };
 }

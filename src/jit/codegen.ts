@@ -14,12 +14,12 @@
  */
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
-import { type DType, allocate } from "../core/dtype.js";
+import { allocate } from "../core/dtype.js";
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
 import { scatterSumP } from "../ops/shape-ops.js";
-import { jsNumber } from "../core/codegen.js";
+import { LoopWriter, jsNumber } from "../core/codegen.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
 
@@ -168,8 +168,6 @@ function broadcastIndex(from: readonly number[], to: readonly number[]): string 
 /** The index expression off + i·stride, written plainly. */
 const place = ({ off, stride }: Affine) => [off ? `${off}` : "", stride === 1 ? "i" : `i * ${stride}`].filter(Boolean).join(" + ");
 
-const wrapFor = (dtype: DType, expr: string) => (dtype === "float32" ? `Math.fround(${expr})` : dtype === "int32" ? `(${expr}) | 0` : expr);
-
 /** Write the JS source of a program. */
 export function emit(program: Program, steps: Step[]): { source: string; names: string[]; values: unknown[] } {
   const names: string[] = ["AT", "allocate"];
@@ -222,33 +220,23 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       block.defines.push(...e.outs);
       continue;
     }
-    // ---- a fused loop ----
+    // ---- a fused loop, written by the LoopWriter every generated loop is written by ----
     const n = s.size;
-    const head: string[] = [], body: string[] = [], tail: string[] = [];
+    const w = new LoopWriter();
     const results: [string, string][] = []; // values the loop hands on, assigned after it
     const resultVar = new Map<string, Var>(s.eqns.flatMap((e) => e.outs.map((v) => [`v${v.id}`, v] as [string, Var])));
-    const inLoop = new Set<Var>(s.eqns.flatMap((e) => e.outs));
-    const hoisted = new Map<string, string>();
-    const hoist = (key: string, code: string): string => {
-      let name = hoisted.get(key);
-      if (!name) {
-        name = `h${hoisted.size}_${lines.length}`;
-        hoisted.set(key, name);
-        head.push(`    const ${name} = ${code};`);
-      }
-      return name;
-    };
+    const elem = new Map<Var, string>(); // in-loop values: their element's name
     /** A scalar operand: an in-loop value, a literal number, or one element hoisted out of the loop. */
     const read = (a: Atom, to?: readonly number[]): string => {
-      if (a instanceof Var && inLoop.has(a)) return `e${a.id}`;
+      if (a instanceof Var && elem.has(a)) return elem.get(a)!;
       if (a instanceof Lit && a.value instanceof ArrayTensor && (a.value.uniform !== undefined || sizeOfAtom(a) === 1)) {
         return jsNumber(a.value.uniform ?? a.value.data[0]); // a constant with all elements equal is a number
       }
-      if (sizeOfAtom(a) === 1) return hoist(`s:${arr(a)}`, `${arr(a)}.data[0]`);
-      const d = hoist(`d:${arr(a)}`, `${arr(a)}.data`);
+      if (sizeOfAtom(a) === 1) return w.hoist(`s:${arr(a)}`, `${arr(a)}.data[0]`);
+      const d = data(a);
       return to !== undefined && sizeOfAtom(a) !== n ? `${d}[${broadcastIndex(a.aval.shape, to)}]` : `${d}[i]`;
     };
-    const data = (a: Atom) => hoist(`d:${arr(a)}`, `${arr(a)}.data`);
+    const data = (a: Atom) => w.hoist(`d:${arr(a)}`, `${arr(a)}.data`);
     /**
      * Σₖ uₖ scattered to off_k + i·stride_k. When every stride is 1 and the offsets are close
      * (x[1:] and x[:-1] terms), element i + min(off) is complete after iteration i: the later
@@ -258,43 +246,43 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     const scatter = (buf: string, id: number, terms: string[], places: Affine[], m: number) => {
       const lo = Math.min(...places.map((p) => p.off)), span = Math.max(...places.map((p) => p.off)) - lo;
       if (places.some((p) => p.stride !== 1) || span > 4) {
-        terms.forEach((u, k) => body.push(`      ${buf}[${place(places[k])}] += ${u};`));
+        terms.forEach((u, k) => w.statement(`${buf}[${place(places[k])}] += ${u};`));
         return;
       }
       const q = (d: number) => `q${id}_${d}`;
-      if (span > 0) head.push(`    let ${Array.from({ length: span }, (_, d) => `${q(d)} = 0`).join(", ")};`);
+      if (span > 0) w.before(`let ${Array.from({ length: span }, (_, d) => `${q(d)} = 0`).join(", ")};`);
       const at = (d: number) => terms.filter((_, k) => places[k].off - lo === d);
       const sumAt = (d: number) => [...(d < span ? [q(d)] : []), ...at(d)].join(" + ") || "0";
-      const t = (d: number) => `t${id}_${d}`;
-      for (let d = 0; d <= span; d++) body.push(`      const ${t(d)} = ${sumAt(d)};`);
-      body.push(`      ${buf}[${place({ off: lo, stride: 1 })}] = ${t(0)};`);
-      for (let d = 0; d < span; d++) body.push(`      ${q(d)} = ${t(d + 1)};`);
-      for (let d = 0; d < span; d++) tail.push(`    ${buf}[${m + lo + d}] = ${q(d)};`);
+      const t = (d: number) => `u${id}_${d}`;
+      for (let d = 0; d <= span; d++) w.statement(`const ${t(d)} = ${sumAt(d)};`);
+      w.statement(`${buf}[${place({ off: lo, stride: 1 })}] = ${t(0)};`);
+      for (let d = 0; d < span; d++) w.statement(`${q(d)} = ${t(d + 1)};`);
+      for (let d = 0; d < span; d++) w.after(`${buf}[${m + lo + d}] = ${q(d)};`);
     };
     for (const e of s.eqns) {
       const out = e.outs[0];
       const x = e.inputs[0];
       const kind = fusionKind(e), load = kind === "load" ? loadOf(e)! : null;
       if (e.prim.code !== undefined) {
-        const args = e.inputs.map((a) => read(a, out.aval.shape));
-        body.push(`      const e${out.id} = ${wrapFor(out.aval.dtype, e.prim.code(args, e.params))};`);
+        elem.set(out, w.apply(e.prim.code.bind(e.prim), e.inputs.map((a) => read(a, out.aval.shape)), e.params, out.aval.dtype));
       } else if (kind === "sum") {
         const acc = `a${out.id}`, buf = `r${out.id}`, dtype = JSON.stringify(out.aval.dtype);
         // The sum's one-element storage is made before the loop and the sum stored right after it:
         // an accumulator still live at a later call (an allocation) is spilled by V8's register
         // allocator, which can put the spill inside the loop, a store and a load on the sum's
         // dependency chain each iteration (measured: the loop ran at half speed).
-        head.push(`    const ${buf} = allocate(${dtype}, 1);`, `    let ${acc} = 0;`);
-        body.push(`      ${acc} += ${read(x)};`);
-        tail.push(`    ${buf}[0] = ${acc};`);
+        w.before(`const ${buf} = allocate(${dtype}, 1);`);
+        w.before(`let ${acc} = 0;`);
+        w.statement(`${acc} += ${read(x)};`);
+        w.after(`${buf}[0] = ${acc};`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       } else if (load?.kind === "same" || load?.kind === "scalar") {
-        body.push(`      const e${out.id} = ${read(x)};`); // same element order, or one element read once
+        elem.set(out, w.let(read(x))); // same element order, or one element read once
       } else if (load?.kind === "affine") {
-        body.push(`      const e${out.id} = ${data(x)}[${place(load)}];`);
+        elem.set(out, w.let(`${data(x)}[${place(load)}]`));
       } else if (load?.kind === "window") {
         const { off, len } = load;
-        body.push(`      const e${out.id} = ${off ? `i >= ${off} && ` : ""}i < ${off + len} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0;`);
+        elem.set(out, w.let(`${off ? `i >= ${off} && ` : ""}i < ${off + len} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0`));
       } else if (kind === "scatter") {
         const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
@@ -302,10 +290,10 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         if (!outputs.has(out) && !usedByOp.has(out)) {
           buf = `B${out.id}`;
           pre.push(`const ${buf} = allocate(${dtype}, ${size});`);
-          head.push(`    ${buf}.fill(0);`);
+          w.before(`${buf}.fill(0);`);
         } else {
           buf = `o${out.id}`;
-          head.push(`    const ${buf} = allocate(${dtype}, ${size});`);
+          w.before(`const ${buf} = allocate(${dtype}, ${size});`);
         }
         scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
@@ -319,15 +307,15 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           pre.push(`const ${buf} = allocate(${dtype}, ${n});`);
         } else {
           buf = `o${out.id}`;
-          head.push(`    const ${buf} = allocate(${dtype}, ${n});`);
+          w.before(`const ${buf} = allocate(${dtype}, ${n});`);
         }
-        body.push(`      ${buf}[i] = e${out.id};`);
+        w.statement(`${buf}[i] = ${elem.get(out)};`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
     }
     lines.push(`  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${s.eqns.map((e) => e.prim.name).join(", ")}`);
     if (results.length) lines.push(`  let ${results.map(([v]) => v).join(", ")};`);
-    lines.push(`  {`, ...head, `    for (let i = 0; i < ${n}; i++) {`, ...body, `    }`, ...tail, ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
+    lines.push(`  {`, ...w.loop(n).map((l) => `    ${l}`), ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
     block.defines.push(...results.map(([v]) => resultVar.get(v)!));
   }
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));

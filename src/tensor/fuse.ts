@@ -17,7 +17,7 @@
 import type { DType, TypedArray } from "../core/dtype.js";
 import { allocate, isFloat } from "../core/dtype.js";
 import { type Shape, sizeOf } from "../core/shape.js";
-import { compileJS, codegenAvailable } from "../core/codegen.js";
+import { LoopWriter, compileJS, codegenAvailable } from "../core/codegen.js";
 import { ArrayTensor, type Pending } from "./array.js";
 import { stridedCopy } from "./kernels.js";
 
@@ -178,15 +178,13 @@ function expression(dtype: DType, root: Node | null, rootInputs: ArrayTensor[] |
   // scalars they would be doubles, and every index computation would convert.
   const arrays: TypedArray[] = [], scalars: number[] = [], ints: number[] = [];
   const leafNames = new Map<ArrayTensor, string>(), nodeNames = new Map<Node, string>();
-  const round = dtype === "float32" ? (e: string) => `Math.fround(${e})` : (e: string) => e;
-  let body = "";
-  let temps = 0;
+  const w = new LoopWriter();
   const visit = (t: ArrayTensor): string => {
     const x = t.source(), p = x.pending;
     if (p instanceof Node) {
       let name = nodeNames.get(p);
       if (name === undefined) {
-        name = emit(p, p.inputs!);
+        name = apply(p, p.inputs!);
         nodeNames.set(p, name);
       }
       return name;
@@ -194,47 +192,37 @@ function expression(dtype: DType, root: Node | null, rootInputs: ArrayTensor[] |
     let name = leafNames.get(x);
     if (name === undefined) {
       if (x.uniform !== undefined || x.size === 1) {
-        name = `s${scalars.length}`;
+        name = w.hoist(`S${scalars.length}`, `S[${scalars.length}]`);
         scalars.push(x.uniform ?? x.data[0]);
       } else if (p instanceof View) {
-        name = `t${temps++}`;
-        body += `const ${name} = a${arrays.length}[g${ints.length} + i * g${ints.length + 1}];\n`;
+        const a = w.hoist(`A${arrays.length}`, `A[${arrays.length}]`);
+        const off = w.hoist(`G${ints.length}`, `G[${ints.length}]`), st = w.hoist(`G${ints.length + 1}`, `G[${ints.length + 1}]`);
+        name = w.let(`${a}[${off} + i * ${st}]`);
         arrays.push(p.base!.data);
         ints.push(p.offset, p.stride);
       } else {
-        name = `t${temps++}`;
-        body += `const ${name} = a${arrays.length}[i];\n`;
+        name = w.let(`${w.hoist(`A${arrays.length}`, `A[${arrays.length}]`)}[i]`);
         arrays.push(x.data);
       }
       leafNames.set(x, name);
     }
     return name;
   };
-  const emit = (node: Node, inputs: ArrayTensor[]): string => {
-    const args = inputs.map(visit);
-    const name = `t${temps++}`;
-    body += `const ${name} = ${round(node.op.code(args))};\n`;
-    return name;
-  };
-  const result = root !== null ? emit(root, rootInputs!) : visit(leaf!);
-  return { body, result, arrays, scalars, ints };
+  const apply = (node: Node, inputs: ArrayTensor[]): string => w.apply(node.op.code, inputs.map(visit), undefined, dtype);
+  const result = root !== null ? apply(root, rootInputs!) : visit(leaf!);
+  return { w, result, arrays, scalars, ints };
 }
 
 const SINKS = { store: (r: string) => `o[k] = ${r};`, store0: (r: string) => `o[k] = ${r} + 0;`, sum: (r: string) => `acc += ${r};` };
 
 /** Run an expression (see `expression`) into a sink; null if code cannot be generated here. */
 function run(dtype: DType, root: Node | null, rootInputs: ArrayTensor[] | null, leaf: ArrayTensor | null, sink: keyof typeof SINKS, o: TypedArray | null, n: number, off: number, st: number): number | null {
-  const { body, result, arrays, scalars, ints } = expression(dtype, root, rootInputs, leaf);
-  const src = body + SINKS[sink](result);
+  const { w, result, arrays, scalars, ints } = expression(dtype, root, rootInputs, leaf);
+  w.statement(SINKS[sink](result));
+  const src = w.loop("n", { init: "k = off", step: "k += st" }).join("\n");
   let loop = loops.get(src);
   if (loop === undefined) {
-    const unpack = arrays.map((_, k) => `const a${k} = A[${k}];`).join(" ") + scalars.map((_, k) => `const s${k} = S[${k}];`).join(" ") + ints.map((_, k) => `const g${k} = G[${k}];`).join(" ");
-    const made = compileJS<FusedLoop>(
-      [],
-      `return function fused(o, n, A, S, G, off, st) { ${unpack}\nlet acc = 0;\nfor (let i = 0, k = off; i < n; i++, k += st) {\n${src}\n}\nreturn acc; };`,
-      [],
-      "fused",
-    );
+    const made = compileJS<FusedLoop>([], `return function fused(o, n, A, S, G, off, st) {\nlet acc = 0;\n${src}\nreturn acc; };`, [], "fused");
     if (made === null) return null;
     loop = made;
     if (loops.size >= LOOP_CACHE_MAX) loops.clear();
