@@ -26,3 +26,4 @@ export { cond, switchCase, fori, scan, whileLoop, checkpoint, residualBytes, typ
 export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape, zerosOf, type SourceOptions, type SourceGradOptions, type SourceFn, type SourceGradFn } from "./source/index.js";
 export * as optim from "./api/optim.js";
 export * as linalg from "./api/linalg.js";
+export * as random from "./api/random.js";

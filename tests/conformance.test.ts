@@ -47,6 +47,43 @@ function gaussIntegral(a: number, b: number): number {
   return ((s * h) / 3) * (2 / Math.sqrt(Math.PI));
 }
 
+/** The root of an increasing f on [lo, hi] by bisection (an erfinv reference independent of the implementation). */
+function bisect(f: (y: number) => number, lo: number, hi: number): number {
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (f(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Threefry-2x32, 20 rounds, written from the Random123 paper's description (key words k0, k1; counter x0, x1). */
+function refThreefry(k0: number, k1: number, x0: number, x1: number): [number, number] {
+  const rot = [[13, 15, 26, 6], [17, 29, 16, 24]];
+  const ks = [k0 >>> 0, k1 >>> 0, (k0 ^ k1 ^ 0x1bd11bda) >>> 0];
+  let a = (x0 + ks[0]) >>> 0, b = (x1 + ks[1]) >>> 0;
+  for (let s = 1; s <= 5; s++) {
+    for (const r of rot[(s - 1) % 2]) {
+      a = (a + b) >>> 0;
+      b = ((b << r) | (b >>> (32 - r))) >>> 0;
+      b = (b ^ a) >>> 0;
+    }
+    a = (a + ks[s % 3]) >>> 0;
+    b = (b + ks[(s + 1) % 3] + s) >>> 0;
+  }
+  return [a, b];
+}
+/** float64 uniforms as JAX makes them: counter i → 64 bits (hi, lo) → top 52 bits as the mantissa of [1, 2), minus 1. */
+function refUniform(k0: number, k1: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    const [hi, lo] = refThreefry(k0, k1, 0, i);
+    const f = new Float64Array(1), v = new DataView(f.buffer);
+    v.setUint32(4, 0x3ff00000 | (hi >>> 12), true);
+    v.setUint32(0, (((hi & 0xfff) << 20) | (lo >>> 12)) >>> 0, true);
+    return f[0] - 1;
+  });
+}
+
 /** A 3 × 3 determinant by cofactors (independent of the LU code). */
 const det3 = (m: number[][]) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
 /** x with m·x = b (b flat, k columns) by Cramer's rule. */
@@ -77,6 +114,7 @@ const rows: Row[] = [
   binary("atan2", w.atan2, Math.atan2, u(0.3, 2), u(-2, 2)),
   unary("erf", w.erf, (a) => gaussIntegral(0, a), -2.5, 2.5),
   unary("erfc", w.erfc, (a) => gaussIntegral(a, 12), -1, 4),
+  unary("erfinv", w.erfinv, (a) => bisect((y) => gaussIntegral(0, y) - a, -3, 3), -0.9, 0.9),
   binary("pow", w.pow, Math.pow, u(0.5, 2), u(-1.5, 1.5)),
   binary("max", w.maximum, Math.max, u(-2, 2), u(-2, 2)),
   { prim: "sign", f: w.sign, inputs: [u(-2, 2)], ref: Math.sign, deriv: "zero" },
@@ -141,6 +179,26 @@ const rows: Row[] = [
     refAll: (x) => [0, 1].flatMap((r) => [0, 1, 2].sort((a, b) => x[3 * r + a] - x[3 * r + b] || a - b)),
     shape: [2, 3],
     deriv: "none",
+  },
+  // random numbers: the key is made from the float input (cast to int32), so jit and vmap see a traced key; no derivative reaches x
+  {
+    prim: "threefry",
+    f: (x) => w.random.uniform(w.cast(w.mul(x, 1e6), "int32"), [3]),
+    inputs: [u(0, 1, [2])],
+    refAll: (x) => refUniform(Math.trunc(x[0] * 1e6), Math.trunc(x[1] * 1e6), 3),
+    shape: [3],
+    deriv: "zero",
+  },
+  {
+    prim: "foldIn",
+    f: (x) => w.random.uniform(w.random.foldIn(w.cast(w.mul(x, 1e6), "int32"), 7), [2]),
+    inputs: [u(0, 1, [2])],
+    refAll: (x) => {
+      const [a, b] = refThreefry(Math.trunc(x[0] * 1e6), Math.trunc(x[1] * 1e6), 0, 7);
+      return refUniform(a, b, 2);
+    },
+    shape: [2],
+    deriv: "zero",
   },
   { prim: "argmax", f: (x) => w.argmax(x, 1), inputs: [u(-2, 2)], refAll: (x) => [0, 1].map((r) => x.slice(3 * r, 3 * r + 3).indexOf(Math.max(...x.slice(3 * r, 3 * r + 3)))), shape: [2], deriv: "none" },
   // structure
@@ -318,7 +376,7 @@ describe("conformance: every primitive, value and derivatives", () => {
   });
 
   it("every primitive the op modules define is in the catalogue (a deleted row is caught)", async () => {
-    const modules = await Promise.all(["elementwise", "reduce", "shape-ops", "linalg", "custom", "control"].map((m) => import(`../src/ops/${m}.ts`)));
+    const modules = await Promise.all(["elementwise", "reduce", "shape-ops", "linalg", "custom", "control", "random"].map((m) => import(`../src/ops/${m}.ts`)));
     const defined = modules.flatMap((m) => Object.values(m)).filter((v): v is { name: string; impl: unknown; shape: unknown } => typeof v === "object" && v !== null && "impl" in v && "shape" in v && "name" in v);
     expect(defined.length).toBeGreaterThan(30);
     const listed = new Set<unknown>(Object.values(catalogue));

@@ -67,6 +67,8 @@ export const sigmoid = unaryFloat("sigmoid", P.logistic);
 /** The error function 2/√π ∫₀ˣ e^(−t²) dt, and erfc = 1 − erf (accurate where it is tiny). */
 export const erf = unaryFloat("erf", P.erf);
 export const erfc = unaryFloat("erfc", P.erfc);
+/** The inverse error function on (−1, 1) (±∞ at ±1); its derivative is √π/2 · e^(erfinv(x)²). */
+export const erfinv = unaryFloat("erfinv", P.erfinv);
 /**
  * GELU, x·Φ(x) (Φ the standard normal CDF). As JAX's default, `approximate` (true) uses
  * ½x(1 + tanh(√(2/π)(x + 0.044715x³))); false gives the exact ½x·erfc(−x/√2).
@@ -713,7 +715,7 @@ export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly 
  */
 export const UNARY_FUNCTIONS = [
   "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt", "abs", "sign",
-  "sigmoid", "softplus", "relu", "erf", "erfc", "gelu",
+  "sigmoid", "softplus", "relu", "erf", "erfc", "erfinv", "gelu",
 ] as const;
 /** Two-operand elementwise ops. */
 export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"] as const;

@@ -8,7 +8,7 @@ import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps, type Operand } from "../core/primitive.js";
 import { isConst } from "../core/identities.js";
 import { helper } from "../core/codegen.js";
-import { erf as erfScalar, erfc as erfcScalar } from "../tensor/special.js";
+import { erf as erfScalar, erfc as erfcScalar, erfinv as erfinvScalar } from "../tensor/special.js";
 import { type Piece, type PrintContext, atom, call, infix, named, power, wrap } from "../core/print.js";
 import { type DType, isFloat } from "../core/dtype.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
@@ -210,6 +210,9 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const hErf = helper("h_erf", erfScalar), hErfc = helper("h_erfc", erfcScalar);
 export const erfP = unary("erf", erfScalar, (a) => `${hErf}(${a})`, (x) => (dx) => mul(dx, mul(lit(TWO_OVER_SQRT_PI, x), exp(neg(square(x))))), named("erf", "\\operatorname{erf}"));
 export const erfcP = unary("erfc", erfcScalar, (a) => `${hErfc}(${a})`, (x) => (dx) => mul(dx, mul(lit(-TWO_OVER_SQRT_PI, x), exp(neg(square(x))))), named("erfc", "\\operatorname{erfc}"));
+/** The inverse error function; d erfinv x = √π/2 · e^(erfinv(x)²) dx (from the output). */
+const hErfinv = helper("h_erfinv", erfinvScalar);
+export const erfinvP = unary("erfinv", erfinvScalar, (a) => `${hErfinv}(${a})`, (x, out) => (dx) => mul(dx, mul(lit(Math.sqrt(Math.PI) / 2, x), exp(square(out)))), named("erfinv", "\operatorname{erf}^{-1}"));
 
 export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${x})`, true)({
   // d atan2(y, x) = (x dy − y dx) / (x² + y²)
@@ -352,6 +355,7 @@ export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
 export const logistic = (x: Tensor): Tensor => bind1(logisticP, [x], {});
 export const erf = (x: Tensor): Tensor => bind1(erfP, [x], {});
 export const erfc = (x: Tensor): Tensor => bind1(erfcP, [x], {});
+export const erfinv = (x: Tensor): Tensor => bind1(erfinvP, [x], {});
 export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x], {});
 export const pow = (x: Tensor, y: Tensor): Tensor => bind1(powP, [x, y], {});
 export const max = (x: Tensor, y: Tensor): Tensor => bind1(maxP, [x, y], {});
