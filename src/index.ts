@@ -27,3 +27,4 @@ export { sourceGrad, sourceValueAndGrad, sourceJvp, sourceVjp, SourceError, Tape
 export * as optim from "./api/optim.js";
 export * as linalg from "./api/linalg.js";
 export * as random from "./api/random.js";
+export { conv, convGeneralDilated, conv1d, conv2d, conv3d, maxPool, avgPool, type ConvOptions, type ConvNdOptions, type PoolOptions, type Padding } from "./api/conv.js";

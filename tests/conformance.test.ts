@@ -11,6 +11,7 @@ import { Tensor, catalogue, checkGrads, grad, jvp, jit, makeProgram, vmap, type 
 import { linearizeFlat } from "../src/transforms/linearize.js";
 import { bind1 } from "../src/core/trace.js";
 import * as L from "../src/ops/linalg.js";
+import * as V from "../src/ops/conv.js";
 import { randomTensor, expectClose, toNums } from "./helpers.js";
 
 type Dom = { shape: number[]; lo: number; hi: number };
@@ -200,6 +201,37 @@ const rows: Row[] = [
     shape: [2],
     deriv: "zero",
   },
+  // windows (im2col) and their transpose (col2im): a 2×2 convolution of a 2-channel 3×3 image, and windows added back
+  {
+    prim: "patches",
+    f: (x, k) => w.conv2d(x, k),
+    inputs: [u(-1, 1, [1, 2, 3, 3]), u(-1, 1, [2, 2, 2, 2])],
+    refAll: (x, k) => {
+      const out: number[] = [];
+      for (let o = 0; o < 2; o++)
+        for (let i = 0; i < 2; i++)
+          for (let j = 0; j < 2; j++) {
+            let s = 0;
+            for (let c = 0; c < 2; c++) for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) s += x[c * 9 + (i + a) * 3 + j + b] * k[((o * 2 + c) * 2 + a) * 2 + b];
+            out.push(s);
+          }
+      return out;
+    },
+    shape: [1, 2, 2, 2],
+    f32: true,
+  },
+  {
+    prim: "patchesT",
+    f: (y) => bind1(V.patchesTP, [w.mul(y, y)], { window: [2, 2], strides: [1, 1], dilation: [1, 1], lhsDilation: [1, 1], lo: [0, 0], hi: [0, 0], fill: 0, inShape: [1, 1, 3, 3] }),
+    inputs: [u(-1, 1, [1, 1, 2, 2, 2, 2])],
+    refAll: (y) => {
+      const out = new Array<number>(9).fill(0);
+      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) out[(i + a) * 3 + j + b] += y[((a * 2 + b) * 2 + i) * 2 + j] ** 2;
+      return out;
+    },
+    shape: [1, 1, 3, 3],
+    f32: true,
+  },
   { prim: "argmax", f: (x) => w.argmax(x, 1), inputs: [u(-2, 2)], refAll: (x) => [0, 1].map((r) => x.slice(3 * r, 3 * r + 3).indexOf(Math.max(...x.slice(3 * r, 3 * r + 3)))), shape: [2], deriv: "none" },
   // structure
   { prim: "reshape", f: (x) => w.mul(w.reshape(x, [3, 2]), w.reshape(x, [3, 2])), inputs: [u(-2, 2)], refAll: (x) => x.map((v) => v * v), shape: [3, 2] },
@@ -376,7 +408,7 @@ describe("conformance: every primitive, value and derivatives", () => {
   });
 
   it("every primitive the op modules define is in the catalogue (a deleted row is caught)", async () => {
-    const modules = await Promise.all(["elementwise", "reduce", "shape-ops", "linalg", "custom", "control", "random"].map((m) => import(`../src/ops/${m}.ts`)));
+    const modules = await Promise.all(["elementwise", "reduce", "shape-ops", "linalg", "custom", "control", "random", "conv"].map((m) => import(`../src/ops/${m}.ts`)));
     const defined = modules.flatMap((m) => Object.values(m)).filter((v): v is { name: string; impl: unknown; shape: unknown } => typeof v === "object" && v !== null && "impl" in v && "shape" in v && "name" in v);
     expect(defined.length).toBeGreaterThan(30);
     const listed = new Set<unknown>(Object.values(catalogue));

@@ -11,6 +11,7 @@ import * as L from "./linalg.js";
 import * as U from "./custom.js";
 import * as C from "./control.js";
 import * as Q from "./random.js";
+import * as V from "./conv.js";
 
 /** The primitives among a module's exports, keyed by their name (`negP` → `neg`). */
 type PrimsOf<M> = { [K in keyof M as K extends `${infer N}P` ? (M[K] extends Primitive<any> ? N : never) : never]: M[K] };
@@ -28,6 +29,6 @@ function collect<M extends object>(...modules: M[]): Record<string, Primitive> {
   return out;
 }
 
-export const catalogue = collect<object>(E, R, S, L, U, C, Q) as PrimsOf<typeof E> & PrimsOf<typeof R> & PrimsOf<typeof S> & PrimsOf<typeof L> & PrimsOf<typeof U> & PrimsOf<typeof C> & PrimsOf<typeof Q>;
+export const catalogue = collect<object>(E, R, S, L, U, C, Q, V) as PrimsOf<typeof E> & PrimsOf<typeof R> & PrimsOf<typeof S> & PrimsOf<typeof L> & PrimsOf<typeof U> & PrimsOf<typeof C> & PrimsOf<typeof Q> & PrimsOf<typeof V>;
 
 export type PrimitiveName = keyof typeof catalogue;

@@ -1,0 +1,170 @@
+/**
+ * @file Windows of an image as a tensor (im2col), the one primitive convolutions and pooling are
+ * built on, and its transpose (col2im). `patches` takes x [N, C, ...spatial] to
+ * [N, C, ...window, ...out]: element (k, o) of a window is the input at o·stride + k·dilation − lo
+ * in the padded (and, with lhsDilation, stretched) input, or `fill` outside it. A convolution is
+ * then one matrix product of the patches with the kernel (the wasm SIMD matmul), max pooling a max
+ * over the window axes, average pooling a mean.
+ *
+ * `patches` is linear in x when fill = 0 (affine otherwise: its tangent is the fill-0 patches of
+ * the tangent), so its derivatives are `patches` itself forward and `patchesT` (scatter-add of
+ * each window element back to its source) in reverse; `patchesT` is linear too, with `patches` as
+ * its transpose. Both batch by folding the batch axis into N. Their kernels read one table of
+ * source offsets per call, shared by every (n, c).
+ */
+import { defineOp, bind1 } from "./define.js";
+import type { Aval, Tensor } from "../core/tensor.js";
+import { LinearIn, type Primitive, coreOps } from "../core/primitive.js";
+import { ShapeError, fmtShape } from "../core/errors.js";
+import { allocate, isFloat } from "../core/dtype.js";
+import { sizeOf } from "../core/shape.js";
+import { ArrayTensor } from "../tensor/array.js";
+
+export interface WindowParams {
+  /** The window's extent per spatial axis. */
+  window: number[];
+  strides: number[];
+  /** Gaps between window elements (rhs dilation, "atrous"). */
+  dilation: number[];
+  /** Gaps between input elements (lhs dilation: transposed convolutions). */
+  lhsDilation: number[];
+  lo: number[];
+  hi: number[];
+  /** The value outside the input (0 for convolutions, −∞ for max pooling). */
+  fill: number;
+}
+export type PatchesTParams = WindowParams & { inShape: number[] };
+
+/** The output extent of each spatial axis. */
+export function windowOut(spatial: readonly number[], p: Omit<WindowParams, "fill">): number[] {
+  return spatial.map((d, i) => {
+    const padded = p.lo[i] + p.hi[i] + (d - 1) * p.lhsDilation[i] + 1;
+    const span = (p.window[i] - 1) * p.dilation[i] + 1;
+    return padded < span ? 0 : Math.floor((padded - span) / p.strides[i]) + 1;
+  });
+}
+
+/** For every (window element, output position) of the spatial block, the source offset in one (n, c) image, or −1 (padding). */
+function sourceTable(spatial: readonly number[], p: Omit<WindowParams, "fill">): Int32Array {
+  const out = windowOut(spatial, p), S = spatial.length;
+  // per axis: src[k·out + o] = the input index or −1
+  const axes = spatial.map((d, i) => {
+    const t = new Int32Array(p.window[i] * out[i]);
+    for (let k = 0; k < p.window[i]; k++) {
+      for (let o = 0; o < out[i]; o++) {
+        const q = o * p.strides[i] + k * p.dilation[i] - p.lo[i];
+        const ok = q >= 0 && q % p.lhsDilation[i] === 0 && q / p.lhsDilation[i] < d;
+        t[k * out[i] + o] = ok ? q / p.lhsDilation[i] : -1;
+      }
+    }
+    return t;
+  });
+  const inStride = new Array<number>(S);
+  for (let i = S - 1, s = 1; i >= 0; i--) (inStride[i] = s), (s *= spatial[i]);
+  // the output's axis order is [k₀ … k_{S−1}, o₀ … o_{S−1}]
+  const dims = [...p.window, ...out];
+  const total = sizeOf(dims);
+  const table = new Int32Array(total);
+  const idx = new Array<number>(2 * S).fill(0);
+  for (let j = 0; j < total; j++) {
+    let off = 0;
+    for (let i = 0; i < S; i++) {
+      const s = axes[i][idx[i] * out[i] + idx[S + i]];
+      if (s < 0) {
+        off = -1;
+        break;
+      }
+      off += s * inStride[i];
+    }
+    table[j] = off;
+    for (let a = 2 * S - 1; a >= 0; a--) {
+      if (++idx[a] < dims[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return table;
+}
+
+const tables = new Map<string, Int32Array>();
+function tableFor(spatial: readonly number[], p: Omit<WindowParams, "fill">): Int32Array {
+  const key = JSON.stringify([spatial, p.window, p.strides, p.dilation, p.lhsDilation, p.lo, p.hi]);
+  let t = tables.get(key);
+  if (!t) {
+    if (tables.size > 256) tables.clear();
+    tables.set(key, (t = sourceTable(spatial, p)));
+  }
+  return t;
+}
+
+function checkWindow(op: string, x: Aval, p: Omit<WindowParams, "fill">): void {
+  const S = x.shape.length - 2;
+  if (S < 1) throw new ShapeError(`${op}: needs an input of shape [N, C, ...spatial] with at least one spatial axis; got ${fmtShape(x.shape)}`);
+  if (!isFloat(x.dtype)) throw new ShapeError(`${op}: needs a float input; got ${x.dtype}`);
+  for (const [name, v] of Object.entries({ window: p.window, strides: p.strides, dilation: p.dilation, lhsDilation: p.lhsDilation, lo: p.lo, hi: p.hi })) {
+    if (v.length !== S) throw new ShapeError(`${op}: ${name} needs one entry per spatial axis (${S}); got [${v.join(", ")}]`);
+  }
+}
+
+export const patchesP: Primitive<WindowParams> = defineOp<WindowParams>({
+  name: "patches",
+  impl([x], p) {
+    const [N, C, ...spatial] = x.shape;
+    const table = tableFor(spatial, p), L = table.length, inSize = sizeOf(spatial);
+    const out = allocate(x.dtype, N * C * L), src = x.data, fill = p.fill;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = nc * inSize, ob = nc * L;
+      for (let j = 0; j < L; j++) {
+        const s = table[j];
+        out[ob + j] = s < 0 ? fill : src[base + s];
+      }
+    }
+    return new ArrayTensor(out, [N, C, ...p.window, ...windowOut(spatial, p)], x.dtype);
+  },
+  shape([x], p) {
+    checkWindow("patches", x, p);
+    const [N, C, ...spatial] = x.shape;
+    return { shape: [N, C, ...p.window, ...windowOut(spatial, p)], dtype: x.dtype };
+  },
+  jvp: ([x], _out, p) => [(dx) => bind1(patchesP, [dx], { ...p, fill: 0 })],
+  transpose: (ct, [x], p) => [bind1(patchesTP, [ct], { ...p, fill: 0, inShape: [...(x instanceof LinearIn ? x.aval : x).shape] })],
+  batch: ([x], _b, p): Tensor => {
+    const [B, N, ...rest] = x.shape;
+    const y = bind1(patchesP, [coreOps.reshape(x, [B * N, ...rest])], p);
+    return coreOps.reshape(y, [B, N, ...y.shape.slice(1)]);
+  },
+  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)}${p.dilation.some((d) => d !== 1) ? ` dilation=${fmtShape(p.dilation)}` : ""}${p.lhsDilation.some((d) => d !== 1) ? ` lhsDilation=${fmtShape(p.lhsDilation)}` : ""} pad=${fmtShape(p.lo)}/${fmtShape(p.hi)}${p.fill !== 0 ? ` fill=${p.fill}` : ""}`,
+});
+
+/** col2im: the transpose of `patches` — every window element added back to the input position it came from. */
+export const patchesTP: Primitive<PatchesTParams> = defineOp<PatchesTParams>({
+  name: "patchesT",
+  impl([ct], p) {
+    const [N, C] = ct.shape, spatial = p.inShape.slice(2);
+    const table = tableFor(spatial, p), L = table.length, inSize = sizeOf(spatial);
+    const out = allocate(ct.dtype, N * C * inSize), src = ct.data;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = nc * inSize, ib = nc * L;
+      for (let j = 0; j < L; j++) {
+        const s = table[j];
+        if (s >= 0) out[base + s] += src[ib + j];
+      }
+    }
+    return new ArrayTensor(out, [N, C, ...spatial], ct.dtype);
+  },
+  shape([ct], p) {
+    const [N, C, ...spatial] = p.inShape;
+    const want = [N, C, ...p.window, ...windowOut(spatial, p)];
+    if (ct.shape.length !== want.length || ct.shape.some((d, i) => i >= 2 && d !== want[i])) throw new ShapeError(`patchesT: expects windows of shape [N, C, ${want.slice(2).join(", ")}]; got ${fmtShape(ct.shape)}`);
+    return { shape: [ct.shape[0], ct.shape[1], ...spatial], dtype: ct.dtype };
+  },
+  jvp: "linear",
+  transpose: (ct, _args, p) => [bind1(patchesP, [ct], { window: p.window, strides: p.strides, dilation: p.dilation, lhsDilation: p.lhsDilation, lo: p.lo, hi: p.hi, fill: 0 })],
+  batch: ([ct], _b, p): Tensor => {
+    const [B, N, ...rest] = ct.shape;
+    const y = bind1(patchesTP, [coreOps.reshape(ct, [B * N, ...rest])], { ...p, inShape: [B * N, ...p.inShape.slice(1)] });
+    return coreOps.reshape(y, [B, N, ...y.shape.slice(1)]);
+  },
+  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)} in=${fmtShape(p.inShape)}`,
+});
+
+export const patches = (x: Tensor, p: WindowParams): Tensor => bind1(patchesP, [x], p);
