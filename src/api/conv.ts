@@ -109,15 +109,11 @@ export function convGeneralDilated(lhs: TensorLike, rhs: TensorLike, opts: ConvO
   const rhsDil = perAxis(op, "rhsDilation", opts.rhsDilation, nS, 1, 1);
   const lhsDil = perAxis(op, "lhsDilation", opts.lhsDilation, nS, 1, 1);
   const [lo, hi] = padsFor(op, opts.padding, spatial, window, strides, rhsDil, lhsDil);
-  const p = V.patches(x, { window, strides, dilation: rhsDil, lhsDilation: lhsDil, lo, hi, fill: 0 }); // [N, C, ...window, ...out]
-  const out = p.shape.slice(2 + nS), K = I * sizeOf(window), Pn = sizeOf(out);
-  let y: Tensor;
-  if (G === 1) {
-    y = L.matmul(S.broadcastTo(S.reshape(k, [1, O, K]), [N, O, K]), S.reshape(p, [N, K, Pn])); // [N, O, Pn]
-  } else {
-    const pg = S.reshape(p, [N, G, K, Pn]), kg = S.broadcastTo(S.reshape(k, [1, G, O / G, K]), [N, G, O / G, K]);
-    y = L.matmul(kg, pg); // [N, G, O/G, Pn]
-  }
+  // patches [C, ...window, N, ...out] = [G, I·window, N·out]: one product per group with the kernel [G, O/G, I·window]
+  const p = V.patches(x, { window, strides, dilation: rhsDil, lhsDilation: lhsDil, lo, hi, fill: 0, layout: "channels-major" });
+  const out = p.shape.slice(2 + nS), K = I * sizeOf(window), Pn = N * sizeOf(out);
+  let y = G === 1 ? L.matmul(S.reshape(k, [O, K]), S.reshape(p, [K, Pn])) : L.matmul(S.reshape(k, [G, O / G, K]), S.reshape(p, [G, K, Pn]));
+  y = S.transpose(S.reshape(y, [O, N, sizeOf(out)]), [1, 0, 2]); // [N, O, out]
   y = S.reshape(y, [N, O, ...out]);
   return outPerm ? S.transpose(y, outPerm) : y;
 }
@@ -166,8 +162,8 @@ function pool(op: string, x0: TensorLike, window: number | readonly number[], op
   const strides = perAxis(op, "strides", opts.strides ?? win, nS, 1, 1);
   const ones = new Array<number>(nS).fill(1);
   const [lo, hi] = padsFor(op, opts.padding, x.shape.slice(2), win, strides, ones, ones);
-  const p = V.patches(x, { window: win, strides, dilation: ones, lhsDilation: ones, lo, hi, fill });
-  let y = reduce(p, Array.from({ length: nS }, (_, i) => 2 + i));
+  const p = V.patches(x, { window: win, strides, dilation: ones, lhsDilation: ones, lo, hi, fill, layout: "window-last" }); // [N, C, ...out, ...window]
+  let y = reduce(p, Array.from({ length: nS }, (_, i) => 2 + nS + i));
   if (last) y = S.transpose(y, [0, ...Array.from({ length: nS }, (_, i) => i + 2), 1]);
   return y;
 }

@@ -14,7 +14,8 @@
  */
 import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
-import { LinearIn, type Primitive, coreOps } from "../core/primitive.js";
+import { LinearIn, type Primitive } from "../core/primitive.js";
+import { reshape, transpose } from "./shape-ops.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { allocate, isFloat } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
@@ -32,6 +33,13 @@ export interface WindowParams {
   hi: number[];
   /** The value outside the input (0 for convolutions, −∞ for max pooling). */
   fill: number;
+  /**
+   * The output's axis order: "window-first" [N, C, ...window, ...out] (the default), "window-last"
+   * [N, C, ...out, ...window] (pooling reduces trailing axes), or "channels-major"
+   * [C, ...window, N, ...out] (a convolution: one matrix product of the kernel [O, C·window] with
+   * the patches seen as [C·window, N·out], no copies).
+   */
+  layout?: "window-first" | "window-last" | "channels-major";
 }
 export type PatchesTParams = WindowParams & { inShape: number[] };
 
@@ -42,6 +50,14 @@ export function windowOut(spatial: readonly number[], p: Omit<WindowParams, "fil
     const span = (p.window[i] - 1) * p.dilation[i] + 1;
     return padded < span ? 0 : Math.floor((padded - span) / p.strides[i]) + 1;
   });
+}
+
+/** The patches' shape for an input [N, C, ...spatial], in the layout asked for. */
+function patchesShape(N: number, C: number, spatial: readonly number[], p: Omit<WindowParams, "fill">): number[] {
+  const out = windowOut(spatial, p);
+  if (p.layout === "window-last") return [N, C, ...out, ...p.window];
+  if (p.layout === "channels-major") return [C, ...p.window, N, ...out];
+  return [N, C, ...p.window, ...out];
 }
 
 /** For every (window element, output position) of the spatial block, the source offset in one (n, c) image, or −1 (padding). */
@@ -61,15 +77,17 @@ function sourceTable(spatial: readonly number[], p: Omit<WindowParams, "fill">):
   });
   const inStride = new Array<number>(S);
   for (let i = S - 1, s = 1; i >= 0; i--) (inStride[i] = s), (s *= spatial[i]);
-  // the output's axis order is [k₀ … k_{S−1}, o₀ … o_{S−1}]
-  const dims = [...p.window, ...out];
+  // the table's order is [k₀ … k_{S−1}, o₀ … o_{S−1}], or [o…, k…] for "window-last"
+  const last = p.layout === "window-last";
+  const dims = last ? [...out, ...p.window] : [...p.window, ...out];
+  const kAt = (i: number) => (last ? S + i : i), oAt = (i: number) => (last ? i : S + i);
   const total = sizeOf(dims);
   const table = new Int32Array(total);
   const idx = new Array<number>(2 * S).fill(0);
   for (let j = 0; j < total; j++) {
     let off = 0;
     for (let i = 0; i < S; i++) {
-      const s = axes[i][idx[i] * out[i] + idx[S + i]];
+      const s = axes[i][idx[kAt(i)] * out[i] + idx[oAt(i)]];
       if (s < 0) {
         off = -1;
         break;
@@ -87,7 +105,7 @@ function sourceTable(spatial: readonly number[], p: Omit<WindowParams, "fill">):
 
 const tables = new Map<string, Int32Array>();
 function tableFor(spatial: readonly number[], p: Omit<WindowParams, "fill">): Int32Array {
-  const key = JSON.stringify([spatial, p.window, p.strides, p.dilation, p.lhsDilation, p.lo, p.hi]);
+  const key = JSON.stringify([spatial, p.window, p.strides, p.dilation, p.lhsDilation, p.lo, p.hi, p.layout === "window-last"]);
   let t = tables.get(key);
   if (!t) {
     if (tables.size > 256) tables.clear();
@@ -105,66 +123,92 @@ function checkWindow(op: string, x: Aval, p: Omit<WindowParams, "fill">): void {
   }
 }
 
+/**
+ * Copy between an image batch [N, C, ...spatial] and its patches (see patchesShape) through the
+ * source table: `gather` fills the patches (with `fill` outside the input), otherwise the patches
+ * are added back into the image (col2im).
+ */
+function walk(gather: boolean, img: ArrayTensor["data"], pat: ArrayTensor["data"], N: number, C: number, inSize: number, table: Int32Array, p: WindowParams | PatchesTParams): void {
+  const L = table.length, fill = p.fill;
+  if (p.layout === "channels-major") {
+    const Kn = sizeOf(p.window), P = L / Kn;
+    for (let c = 0; c < C; c++) {
+      for (let n = 0; n < N; n++) {
+        const base = (n * C + c) * inSize;
+        for (let k = 0; k < Kn; k++) {
+          const ob = (c * Kn + k) * N * P + n * P, tj = k * P;
+          if (gather) for (let o = 0; o < P; o++) { const s = table[tj + o]; pat[ob + o] = s < 0 ? fill : img[base + s]; }
+          else for (let o = 0; o < P; o++) { const s = table[tj + o]; if (s >= 0) img[base + s] += pat[ob + o]; }
+        }
+      }
+    }
+    return;
+  }
+  for (let nc = 0; nc < N * C; nc++) {
+    const base = nc * inSize, ob = nc * L;
+    if (gather) for (let j = 0; j < L; j++) { const s = table[j]; pat[ob + j] = s < 0 ? fill : img[base + s]; }
+    else for (let j = 0; j < L; j++) { const s = table[j]; if (s >= 0) img[base + s] += pat[ob + j]; }
+  }
+}
+
+/** Where the batch axis N sits in the patches. */
+const batchAxisOf = (p: Omit<WindowParams, "fill">) => (p.layout === "channels-major" ? 1 + p.window.length : 0);
+
 export const patchesP: Primitive<WindowParams> = defineOp<WindowParams>({
   name: "patches",
   impl([x], p) {
     const [N, C, ...spatial] = x.shape;
-    const table = tableFor(spatial, p), L = table.length, inSize = sizeOf(spatial);
-    const out = allocate(x.dtype, N * C * L), src = x.data, fill = p.fill;
-    for (let nc = 0; nc < N * C; nc++) {
-      const base = nc * inSize, ob = nc * L;
-      for (let j = 0; j < L; j++) {
-        const s = table[j];
-        out[ob + j] = s < 0 ? fill : src[base + s];
-      }
-    }
-    return new ArrayTensor(out, [N, C, ...p.window, ...windowOut(spatial, p)], x.dtype);
+    const table = tableFor(spatial, p);
+    const out = allocate(x.dtype, N * C * table.length);
+    walk(true, x.data, out, N, C, sizeOf(spatial), table, p);
+    return new ArrayTensor(out, patchesShape(N, C, spatial, p), x.dtype);
   },
   shape([x], p) {
     checkWindow("patches", x, p);
     const [N, C, ...spatial] = x.shape;
-    return { shape: [N, C, ...p.window, ...windowOut(spatial, p)], dtype: x.dtype };
+    return { shape: patchesShape(N, C, spatial, p), dtype: x.dtype };
   },
   jvp: ([x], _out, p) => [(dx) => bind1(patchesP, [dx], { ...p, fill: 0 })],
   transpose: (ct, [x], p) => [bind1(patchesTP, [ct], { ...p, fill: 0, inShape: [...(x instanceof LinearIn ? x.aval : x).shape] })],
   batch: ([x], _b, p): Tensor => {
+    // fold the batch axis into N, then move it back out in front
     const [B, N, ...rest] = x.shape;
-    const y = bind1(patchesP, [coreOps.reshape(x, [B * N, ...rest])], p);
-    return coreOps.reshape(y, [B, N, ...y.shape.slice(1)]);
+    const y = bind1(patchesP, [reshape(x, [B * N, ...rest])], p);
+    const at = batchAxisOf(p);
+    const split = reshape(y, [...y.shape.slice(0, at), B, N, ...y.shape.slice(at + 1)]);
+    return at === 0 ? split : transpose(split, [at, ...split.shape.map((_, i) => i).filter((i) => i !== at)]);
   },
-  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)}${p.dilation.some((d) => d !== 1) ? ` dilation=${fmtShape(p.dilation)}` : ""}${p.lhsDilation.some((d) => d !== 1) ? ` lhsDilation=${fmtShape(p.lhsDilation)}` : ""} pad=${fmtShape(p.lo)}/${fmtShape(p.hi)}${p.fill !== 0 ? ` fill=${p.fill}` : ""}`,
+  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)}${p.dilation.some((d) => d !== 1) ? ` dilation=${fmtShape(p.dilation)}` : ""}${p.lhsDilation.some((d) => d !== 1) ? ` lhsDilation=${fmtShape(p.lhsDilation)}` : ""} pad=${fmtShape(p.lo)}/${fmtShape(p.hi)}${p.fill !== 0 ? ` fill=${p.fill}` : ""}${p.layout ? ` ${p.layout}` : ""}`,
 });
 
 /** col2im: the transpose of `patches` — every window element added back to the input position it came from. */
 export const patchesTP: Primitive<PatchesTParams> = defineOp<PatchesTParams>({
   name: "patchesT",
   impl([ct], p) {
-    const [N, C] = ct.shape, spatial = p.inShape.slice(2);
-    const table = tableFor(spatial, p), L = table.length, inSize = sizeOf(spatial);
-    const out = allocate(ct.dtype, N * C * inSize), src = ct.data;
-    for (let nc = 0; nc < N * C; nc++) {
-      const base = nc * inSize, ib = nc * L;
-      for (let j = 0; j < L; j++) {
-        const s = table[j];
-        if (s >= 0) out[base + s] += src[ib + j];
-      }
-    }
-    return new ArrayTensor(out, [N, C, ...spatial], ct.dtype);
+    const [N, C, ...spatial] = p.inShape;
+    const table = tableFor(spatial, p), inSize = sizeOf(spatial);
+    const out = allocate(ct.dtype, N * C * inSize);
+    walk(false, out, ct.data, N, C, inSize, table, p);
+    return new ArrayTensor(out, [...p.inShape], ct.dtype);
   },
   shape([ct], p) {
     const [N, C, ...spatial] = p.inShape;
-    const want = [N, C, ...p.window, ...windowOut(spatial, p)];
-    if (ct.shape.length !== want.length || ct.shape.some((d, i) => i >= 2 && d !== want[i])) throw new ShapeError(`patchesT: expects windows of shape [N, C, ${want.slice(2).join(", ")}]; got ${fmtShape(ct.shape)}`);
-    return { shape: [ct.shape[0], ct.shape[1], ...spatial], dtype: ct.dtype };
+    const want = patchesShape(N, C, spatial, p);
+    if (ct.shape.length !== want.length || ct.shape.some((d, i) => d !== want[i])) throw new ShapeError(`patchesT: expects windows of shape ${fmtShape(want)}; got ${fmtShape(ct.shape)}`);
+    return { shape: [...p.inShape], dtype: ct.dtype };
   },
   jvp: "linear",
-  transpose: (ct, _args, p) => [bind1(patchesP, [ct], { window: p.window, strides: p.strides, dilation: p.dilation, lhsDilation: p.lhsDilation, lo: p.lo, hi: p.hi, fill: 0 })],
+  transpose: (ct, _args, p) => [bind1(patchesP, [ct], { window: p.window, strides: p.strides, dilation: p.dilation, lhsDilation: p.lhsDilation, lo: p.lo, hi: p.hi, fill: 0, layout: p.layout })],
   batch: ([ct], _b, p): Tensor => {
-    const [B, N, ...rest] = ct.shape;
-    const y = bind1(patchesTP, [coreOps.reshape(ct, [B * N, ...rest])], { ...p, inShape: [B * N, ...p.inShape.slice(1)] });
-    return coreOps.reshape(y, [B, N, ...y.shape.slice(1)]);
+    // move the batch axis next to N and fold it in
+    const at = batchAxisOf(p), B = ct.shape[0];
+    const moved = at === 0 ? ct : transpose(ct, [...ct.shape.map((_, i) => i).slice(1, at + 1), 0, ...ct.shape.map((_, i) => i).slice(at + 1)]);
+    const N = p.inShape[0];
+    const folded = reshape(moved, [...moved.shape.slice(0, at), B * N, ...moved.shape.slice(at + 2)]);
+    const y = bind1(patchesTP, [folded], { ...p, inShape: [B * N, ...p.inShape.slice(1)] });
+    return reshape(y, [B, N, ...p.inShape.slice(1)]);
   },
-  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)} in=${fmtShape(p.inShape)}`,
+  showParams: (p) => `window=${fmtShape(p.window)} strides=${fmtShape(p.strides)} in=${fmtShape(p.inShape)}${p.layout ? ` ${p.layout}` : ""}`,
 });
 
 export const patches = (x: Tensor, p: WindowParams): Tensor => bind1(patchesP, [x], p);
