@@ -87,3 +87,55 @@ describe("optimizers", () => {
     expect(f(p).item()).toBeLessThan(1e-5);
   });
 });
+
+describe("lbfgs and minimize", () => {
+  const rosen = (x: w.Tensor) => {
+    const a = w.slice(x, [0, -1]), b = w.slice(x, [1, null]);
+    return w.sum(w.add(w.mul(100, w.square(w.sub(b, w.square(a)))), w.square(w.sub(1, a))));
+  };
+  it("minimize finds the extended Rosenbrock minimum (all ones) from the classic start", () => {
+    const r = w.optim.minimize(rosen, w.tensor([-1.2, 1, -1.2, 1, 0.5, 0.3]));
+    expect(r.converged).toBe(true);
+    expect(r.value).toBeLessThan(1e-12);
+    expectClose(r.params, [1, 1, 1, 1, 1, 1], 1e-6, 1e-6);
+    expect(r.iterations).toBeLessThan(100);
+  });
+
+  it("on a quadratic, L-BFGS matches the exact solution of the linear system (structures of tensors as parameters)", () => {
+    // f = ½ xᵀAx − bᵀx over {u, v}: the minimiser solves A x = b
+    const A = w.tensor([[4, 1, 0, 0], [1, 3, 1, 0], [0, 1, 2, 0.5], [0, 0, 0.5, 1]]), b = w.tensor([1, 2, 3, 4]);
+    const f = (p: { u: w.Tensor; v: w.Tensor }) => {
+      const x = w.concat([p.u, p.v]);
+      return w.sub(w.mul(0.5, w.dot(x, w.matmul(A, x))), w.dot(b, x));
+    };
+    const r = w.optim.minimize(f, { u: w.zeros([2]), v: w.zeros([2]) }, { gtol: 1e-10 });
+    expectClose(w.concat([r.params.u, r.params.v]), w.linalg.solve(A, b), 1e-8, 1e-9);
+    expect(r.iterations).toBeLessThanOrEqual(12);
+  });
+
+  it("update is jittable (same steps as eager) and its direction is a descent direction", () => {
+    const opt = w.optim.lbfgs(0.5, { memorySize: 3 });
+    const g = w.grad(rosen);
+    let pe = w.tensor([-1, 2, 0.5]), pj = pe;
+    let se = opt.init(pe), sj = se;
+    const jupdate = w.jit((gr: w.Tensor, s: typeof se, p: w.Tensor) => opt.update(gr, s, p));
+    for (let i = 0; i < 6; i++) {
+      const ge = g(pe);
+      const [ue, s2] = opt.update(ge, se, pe);
+      expect(w.sum(w.mul(ue, ge)).item()).toBeLessThan(0);
+      const [uj, s3] = jupdate(g(pj), sj, pj);
+      expectClose(uj as w.Tensor, ue as w.Tensor, 1e-12, 1e-14);
+      pe = w.optim.applyUpdates(pe, ue);
+      pj = w.optim.applyUpdates(pj, uj);
+      se = s2;
+      sj = s3 as typeof se;
+    }
+  });
+
+  it("refuses bad settings and a missing params argument", () => {
+    expect(() => w.optim.lbfgs(1, { memorySize: 0 })).toThrow(/memorySize/);
+    const opt = w.optim.lbfgs();
+    expect(() => opt.update(w.ones([2]), opt.init(w.ones([2])))).toThrow(/needs the parameters/);
+    expect(() => w.optim.minimize(3 as unknown as (x: w.Tensor) => w.Tensor, w.ones([2]))).toThrow(/f must be a function/);
+  });
+});

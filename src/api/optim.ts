@@ -9,6 +9,8 @@ import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, treeMismatch, type TreeDef } from "../core/pytree.js";
 import { InputError, fmtValue } from "../core/errors.js";
 import * as ops from "./ops.js";
+import { valueAndGrad } from "./autodiff.js";
+import { jit } from "../jit/jit.js";
 
 /** A learning rate: a number, or a function of the step count (0 on the first update). */
 export type Schedule = number | ((count: Tensor) => Tensor | number);
@@ -159,4 +161,146 @@ export function cosineDecay(init: number, steps: number, alpha = 0): (count: Ten
     const t = ops.div(ops.minimum(count, steps), steps);
     return ops.mul(init, ops.add(ops.mul(ops.add(ops.cos(ops.mul(t, Math.PI)), 1), 0.5 * (1 - alpha)), alpha));
   };
+}
+
+type LbfgsState = { count: Tensor; s: Tensor; y: Tensor; rho: Tensor; prevParams: Tensor; prevGrads: Tensor };
+
+/** Every leaf of a tree as one float vector (the order of flatten), and the way back. */
+function vectorize(op: string, tree: unknown): [Tensor, (v: Tensor) => unknown] {
+  const [leaves, def] = leavesOf(op, tree);
+  const sizes = leaves.map((l) => l.size), shapes = leaves.map((l) => l.shape);
+  const v = leaves.length === 0 ? ops.zeros([0]) : ops.concat(leaves.map((l) => ops.reshape(l, [l.size])), 0);
+  const back = (u: Tensor) => {
+    let at = 0;
+    return unflatten(
+      def,
+      sizes.map((n, i) => {
+        const part = ops.reshape(ops.slice(u, [at, at + n]), shapes[i]);
+        at += n;
+        return part;
+      }),
+    );
+  };
+  return [v, back];
+}
+
+/**
+ * L-BFGS (Nocedal & Wright, algorithm 7.4): the update is −lr·H·g, H the inverse-Hessian estimate
+ * built by the two-loop recursion from the last `memorySize` steps s = Δparams and gradient changes
+ * y = Δgrads (pairs with s·y ≤ 0 are skipped, keeping H positive definite), scaled by
+ * γ = s·y / y·y of the newest pair. The memory is a fixed-size buffer of tensors, so `update` is
+ * jittable; it needs `params`. Without a line search a step may overshoot: `minimize` pairs it with
+ * one (the usual way to use it, full batch).
+ */
+export function lbfgs(learningRate: Schedule = 1, opts: { memorySize?: number } = {}): GradientTransformation<LbfgsState> {
+  checkRate("lbfgs", learningRate);
+  const m = opts.memorySize ?? 10;
+  if (!Number.isInteger(m) || m < 1 || m > 1000) throw new InputError(`lbfgs: memorySize must be an integer in [1, 1000]; got ${fmtValue(m)}`);
+  return {
+    init(params) {
+      const [x] = vectorize("lbfgs", params);
+      const n = x.size;
+      return { count: ops.tensor(0), s: ops.zeros([m, n], { dtype: x.dtype }), y: ops.zeros([m, n], { dtype: x.dtype }), rho: ops.zeros([m], { dtype: x.dtype }), prevParams: ops.zerosLike(x), prevGrads: ops.zerosLike(x) };
+    },
+    update(grads, state, params) {
+      if (params === undefined) throw new InputError("lbfgs: update needs the parameters: update(grads, state, params)");
+      const [x, back] = vectorize("lbfgs", params);
+      const [g] = vectorize("lbfgs", grads);
+      if (g.size !== x.size || state.s.shape[1] !== x.size) throw new InputError(`lbfgs: parameters, gradients and state disagree in size (${x.size}, ${g.size}, ${state.s.shape[1]})`);
+      // the newest pair goes in front (the others move back one place), from the second update on
+      const sNew = ops.sub(x, state.prevParams), yNew = ops.sub(g, state.prevGrads);
+      const sy = ops.sum(ops.mul(sNew, yNew));
+      const scale = ops.sqrt(ops.mul(ops.sum(ops.square(sNew)), ops.sum(ops.square(yNew))));
+      const use = ops.logicalAnd(ops.gt(state.count, 0), ops.gt(sy, ops.mul(scale, 1e-10)));
+      const push = (buf: Tensor, row: Tensor) => ops.where(use, ops.concat([ops.reshape(row, [1, row.size]), ops.slice(buf, [0, m - 1])], 0), buf);
+      const s = push(state.s, sNew), y = push(state.y, yNew);
+      const rho = ops.where(use, ops.concat([ops.reshape(ops.div(1, ops.where(use, sy, 1)), [1]), ops.slice(state.rho, [0, m - 1])], 0), state.rho);
+      const row = (t: Tensor, i: number) => ops.reshape(ops.slice(t, [i, i + 1]), [t.shape[1]]);
+      const at = (t: Tensor, i: number) => ops.reshape(ops.slice(t, [i, i + 1]), []);
+      // two-loop recursion, newest first; empty slots have rho = 0 and change nothing
+      let q = g;
+      const alpha: Tensor[] = [];
+      for (let i = 0; i < m; i++) {
+        const a = ops.mul(at(rho, i), ops.sum(ops.mul(row(s, i), q)));
+        alpha.push(a);
+        q = ops.sub(q, ops.mul(a, row(y, i)));
+      }
+      const y0 = row(y, 0), yy = ops.sum(ops.mul(y0, y0));
+      const gamma = ops.where(ops.gt(at(rho, 0), 0), ops.div(ops.sum(ops.mul(row(s, 0), y0)), ops.where(ops.gt(yy, 0), yy, 1)), 1);
+      let r = ops.mul(q, gamma);
+      for (let i = m - 1; i >= 0; i--) {
+        const b = ops.mul(at(rho, i), ops.sum(ops.mul(row(y, i), r)));
+        r = ops.add(r, ops.mul(row(s, i), ops.sub(alpha[i], b)));
+      }
+      const lr = lrAt(learningRate, state.count);
+      return [back(ops.mul(r, ops.neg(lr))), { count: ops.add(state.count, 1), s, y, rho, prevParams: x, prevGrads: g }];
+    },
+  };
+}
+
+export interface MinimizeResult<P> {
+  params: P;
+  value: number;
+  /** The gradient's 2-norm at the result. */
+  gradNorm: number;
+  iterations: number;
+  /** Function evaluations, line search included. */
+  evaluations: number;
+  converged: boolean;
+}
+
+/**
+ * Minimise a scalar function of a structure of tensors, full batch, by L-BFGS with a backtracking
+ * (Armijo) line search: each iteration tries the L-BFGS step, halving it until f falls by at least
+ * 10⁻⁴·step·slope. Stops when the gradient's 2-norm is below `gtol` or f stops changing (`ftol`,
+ * relative). `f` is run through jit(valueAndGrad(f)).
+ */
+export function minimize<P>(f: (params: P) => Tensor | number, init: P, opts: { maxIter?: number; gtol?: number; ftol?: number; memorySize?: number } = {}): MinimizeResult<P> {
+  const maxIter = opts.maxIter ?? 200, gtol = opts.gtol ?? 1e-6, ftol = opts.ftol ?? 1e-12;
+  if (typeof f !== "function") throw new InputError(`minimize: f must be a function; got ${fmtValue(f)}`);
+  const vg = jit(valueAndGrad(f as (p: P) => Tensor)) as unknown as (p: P) => [Tensor, P];
+  const opt = lbfgs(1, { memorySize: opts.memorySize });
+  const norm = (t: unknown) => Math.sqrt(leavesOf("minimize", t)[0].reduce((s, l) => s + ops.sum(ops.square(l)).item(), 0));
+  const dot = (a: unknown, b: unknown) => {
+    const la = leavesOf("minimize", a)[0], lb = leavesOf("minimize", b)[0];
+    return la.reduce((s, l, i) => s + ops.sum(ops.mul(l, lb[i])).item(), 0);
+  };
+  let params = init;
+  let [v, g] = vg(params);
+  let value = v.item(), evaluations = 1;
+  let state = opt.init(params);
+  let it = 0, converged = norm(g) <= gtol;
+  while (!converged && it < maxIter) {
+    it++;
+    const [dir, next] = opt.update(g, state, params);
+    state = next;
+    let slope = dot(g, dir);
+    let d = dir;
+    if (!(slope < 0)) {
+      // not a descent direction (numerical trouble): fall back to steepest descent and forget the memory
+      d = map("minimize", (x) => ops.neg(x), g);
+      slope = -dot(g, g);
+      state = opt.init(params);
+    }
+    let t = it === 1 && state.count.item() <= 1 ? Math.min(1, 1 / Math.max(norm(g), 1e-300)) : 1;
+    let accepted = false;
+    for (let k = 0; k < 60; k++) {
+      const trial = applyUpdates(params, map("minimize", (x) => ops.mul(x, t), d));
+      const [v2, g2] = vg(trial);
+      evaluations++;
+      const value2 = v2.item();
+      if (Number.isFinite(value2) && value2 <= value + 1e-4 * t * slope) {
+        const change = Math.abs(value - value2);
+        params = trial;
+        g = g2;
+        accepted = true;
+        converged = norm(g) <= gtol || change <= ftol * Math.max(1, Math.abs(value));
+        value = value2;
+        break;
+      }
+      t /= 2;
+    }
+    if (!accepted) break; // no decrease along the direction: a minimum to working precision
+  }
+  return { params, value, gradNorm: norm(g), iterations: it, evaluations, converged: converged || norm(g) <= gtol };
 }
