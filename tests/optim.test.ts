@@ -122,7 +122,7 @@ describe("lbfgs and minimize", () => {
     for (let i = 0; i < 6; i++) {
       const ge = g(pe);
       const [ue, s2] = opt.update(ge, se, pe);
-      expect(w.sum(w.mul(ue, ge)).item()).toBeLessThan(0);
+      expect(w.sum(w.mul(ue as w.Tensor, ge)).item()).toBeLessThan(0);
       const [uj, s3] = jupdate(g(pj), sj, pj);
       expectClose(uj as w.Tensor, ue as w.Tensor, 1e-12, 1e-14);
       pe = w.optim.applyUpdates(pe, ue);
