@@ -62,6 +62,10 @@ describe("typed transformations", () => {
     const [ga, gb] = back(tensor([1, 1]));
     expectTypeOf(ga).toEqualTypeOf<Tensor>();
     expectTypeOf(gb).toEqualTypeOf<number>();
+    const [o2, back2, aux2] = vjp((a: Tensor) => [mul(a, 2), { n: 3 }] as [Tensor, { n: number }], tensor([1, 2]), { hasAux: true });
+    expectTypeOf(o2).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux2).toEqualTypeOf<{ n: number }>();
+    expectTypeOf(back2(tensor([1, 1]))[0]).toEqualTypeOf<Tensor>();
     const [, df] = linearize((x: Tensor) => mul(x, x), tensor([2]));
     expectTypeOf(df(tensor([1]))).toEqualTypeOf<Tensor>();
     expectTypeOf(jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2]))).toEqualTypeOf<Tensor>();

@@ -187,20 +187,49 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
  * Reverse mode: f's output and a pullback mapping an output cotangent (same structure as the
  * output) to the cotangents of every argument. @example const [y, back] = vjp(f, x); back(1)
  */
+export function vjp<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: [...Args, { hasAux: true }]): [VjpOut<ReturnType<F>>, (ct: Accept<VjpOut<ReturnType<F>>>) => { -readonly [K in keyof Args]: GradOf<Args[K]> }, VjpAux<ReturnType<F>>];
 export function vjp<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: Args): [ReturnType<F>, (ct: Accept<ReturnType<F>>) => { -readonly [K in keyof Args]: GradOf<Args[K]> }];
-export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+export function vjp(f: Fn, ...primals: unknown[]): any {
   checkFunction("vjp", f);
+  // JAX's has_aux: a trailing { hasAux: true } (an object with that one key) is the option, not a primal
+  const last = primals[primals.length - 1];
+  const hasAux = isAuxOption(last) && last.hasAux === true;
+  if (isAuxOption(last)) primals = primals.slice(0, -1);
   const argnums = primals.map((_, i) => i);
   const { leaves, def, primals: ps, call } = flatCall("vjp", f, primals, argnums);
-  const rec = recordOutputs(call);
-  const { outs, pullback } = vjpFlat(rec.fn, ps);
+  // aux's tensors are extra outputs whose cotangents are zero, so what comes back are primal values
+  let auxDef: TreeDef | null = null, auxLeaves: Leaf[] = [];
+  const rec = recordOutputs(
+    hasAux
+      ? (xs) => {
+          const out = call(xs);
+          if (!Array.isArray(out) || out.length !== 2) throw new TransformError("vjp with hasAux needs f to return [output, aux]");
+          [auxLeaves, auxDef] = flatten(out[1]);
+          return out[0];
+        }
+      : call,
+  );
+  const { outs: all, pullback } = vjpFlat((xs) => {
+    const outs = rec.fn(xs);
+    return [...outs, ...auxLeaves.filter((l): l is Tensor => l instanceof Tensor)];
+  }, ps);
+  const nOut = all.length - auxLeaves.filter((l) => l instanceof Tensor).length;
+  const outs = all.slice(0, nOut);
   const out = rec.tree(outs);
   const back = (ct: unknown): any[] => {
     const cts = checkTangents("vjp pullback", outs, rec.def, ct);
-    return gradTree(def, leaves, pullback(cts)) as any[];
+    return gradTree(def, leaves, pullback([...cts, ...all.slice(nOut).map(() => null)])) as any[];
   };
-  return [out, back];
+  if (!hasAux) return [out, back];
+  let k = nOut;
+  return [out, back, unflatten(auxDef!, auxLeaves.map((l) => (l instanceof Tensor ? all[k++] : l)))];
 }
+
+function isAuxOption(x: unknown): x is { hasAux: boolean } {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype && Object.keys(x).length === 1 && typeof (x as { hasAux?: unknown }).hasAux === "boolean";
+}
+type VjpOut<R> = R extends readonly [infer O, unknown] ? O : never;
+type VjpAux<R> = R extends readonly [unknown, infer A] ? A : never;
 
 /**
  * f's output and its linearization at `primals`: a function of tangents that evaluates the staged
