@@ -165,6 +165,41 @@ const rows: Row[] = [
     shape: [3, 3],
     f32: true,
   },
+  // factorisations, through the identities they satisfy (every output's tangent rule takes part): V·diag(λ)·Vᵀ = (a + aᵀ)/2, Q·R = a, U·diag(s)·Vᵀ = a
+  {
+    prim: "eigh",
+    f: (a) => {
+      const [lam, v] = w.linalg.eigh(a);
+      return w.matmul(w.mul(v, w.expandDims(lam, 0)), w.transpose(v));
+    },
+    inputs: [u(-1, 1, [3, 3])],
+    refAll: (a) => [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => (a[3 * i + j] + a[3 * j + i]) / 2)),
+    shape: [3, 3],
+    f32: true,
+    rtol: 1e-5,
+  },
+  {
+    prim: "qr",
+    f: (a) => {
+      const [q, r] = w.linalg.qr(a) as Tensor[];
+      return w.matmul(q, r);
+    },
+    inputs: [u(-1, 1, [4, 3])],
+    refAll: (a) => a,
+    shape: [4, 3],
+    f32: true,
+  },
+  {
+    prim: "svd",
+    f: (a) => {
+      const [uu, s, vt] = w.linalg.svd(a) as Tensor[];
+      return w.matmul(w.mul(uu, w.expandDims(s, 0)), vt);
+    },
+    inputs: [u(-1, 1, [3, 4])],
+    refAll: (a) => a,
+    shape: [3, 4],
+    f32: true,
+  },
   {
     prim: "detSign",
     f: (a) => w.linalg.slogdet(a)[0],

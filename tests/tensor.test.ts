@@ -408,3 +408,18 @@ describe("matmul kernel", () => {
     }
   });
 });
+
+describe("swapaxes, moveaxis, matrixTranspose", () => {
+  it("move axes as NumPy does, as functions and methods", () => {
+    const x = w.reshape(w.arange(24), [2, 3, 4]);
+    expect(w.swapaxes(x, 0, -1).shape).toEqual([4, 3, 2]);
+    expect(x.swapaxes(0, 2).toArray()).toEqual(w.transpose(x, [2, 1, 0]).toArray());
+    expect(w.moveaxis(x, 0, -1).shape).toEqual([3, 4, 2]);
+    expect(w.moveaxis(x, [0, 1], [-1, -2]).shape).toEqual([4, 3, 2]);
+    expect(w.moveaxis(x, -1, 0).toArray()).toEqual(w.transpose(x, [2, 0, 1]).toArray());
+    expect(x.moveaxis(2, 1).shape).toEqual([2, 4, 3]);
+    expect(w.matrixTranspose(x).shape).toEqual([2, 4, 3]);
+    expect(() => w.moveaxis(x, [0, 0], [1, 2])).toThrow(/moveaxis: source and destination/);
+    expect(() => w.swapaxes(x, 0, 3)).toThrow(/swapaxes/);
+  });
+});

@@ -264,6 +264,26 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const p = perm ? perm.map((a) => normalizeAxis("transpose", a, t.ndim)) : t.shape.map((_, i) => t.ndim - 1 - i);
   return S.transpose(t, p);
 }
+/** x with axes a and b exchanged (negative axes count from the end). */
+export function swapaxes(x: TensorLike, a: number, b: number): Tensor {
+  const t = asTensor(x, "swapaxes");
+  const i = normalizeAxis("swapaxes", a, t.ndim), j = normalizeAxis("swapaxes", b, t.ndim);
+  return S.transpose(t, t.shape.map((_, k) => (k === i ? j : k === j ? i : k)));
+}
+/** x with the axes `source` moved to positions `destination` (the others keep their order), as NumPy's moveaxis. */
+export function moveaxis(x: TensorLike, source: number | readonly number[], destination: number | readonly number[]): Tensor {
+  const t = asTensor(x, "moveaxis");
+  const src = (typeof source === "number" ? [source] : [...source]).map((a) => normalizeAxis("moveaxis", a, t.ndim));
+  const dst = (typeof destination === "number" ? [destination] : [...destination]).map((a) => normalizeAxis("moveaxis", a, t.ndim));
+  if (src.length !== dst.length || new Set(src).size !== src.length || new Set(dst).size !== dst.length) throw new InputError(`moveaxis: source and destination must be as many distinct axes; got ${fmtValue(source)} and ${fmtValue(destination)}`);
+  const rest = t.shape.map((_, k) => k).filter((k) => !src.includes(k));
+  const perm = new Array<number>(t.ndim);
+  src.forEach((s, k) => (perm[dst[k]] = s));
+  for (let k = 0, r = 0; k < t.ndim; k++) if (perm[k] === undefined) perm[k] = rest[r++];
+  return S.transpose(t, perm);
+}
+/** Each matrix in the last two axes transposed (JAX's matrix_transpose, x.mT). */
+export const matrixTranspose = (x: TensorLike): Tensor => swapaxes(x, -1, -2);
 export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   return S.broadcastTo(asTensor(x, "broadcastTo"), checkShape(shape, "broadcastTo"));
 }
@@ -722,7 +742,7 @@ export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maxi
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
-  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "cumprod", "cummax", "sort", "argsort",
+  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "cumprod", "cummax", "sort", "argsort", "swapaxes", "moveaxis",
 ] as const;
 export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
 export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];

@@ -5,19 +5,20 @@
  * derivative rules of the literature (Giles 2008), written with primitives, so every order works:
  * d(A⁻¹B) = A⁻¹(dB − dA·X), its transpose in B a solve with Aᵀ, and d log|det A| = tr(A⁻¹ dA).
  */
-import { defineOp, bind1 } from "./define.js";
+import { defineOp, bind, bind1 } from "./define.js";
 import type { Tensor } from "../core/tensor.js";
-import { LinearIn } from "../core/primitive.js";
+import { LinearIn, type Primitive } from "../core/primitive.js";
 import { ShapeError, DTypeError, fmtShape } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { matmulArray } from "../tensor/kernels.js";
 import { broadcastTo, reshape, transpose } from "./shape-ops.js";
-import { add, mul, neg } from "./elementwise.js";
+import { add, div, mul, neg, sub } from "./elementwise.js";
 import { reduceSum } from "./reduce.js";
 import { InputError } from "../core/errors.js";
 import { allocate, isFloat } from "../core/dtype.js";
-import { ArrayTensor } from "../tensor/array.js";
+import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { luSlogdet, luSolve } from "../tensor/lu.js";
+import { householderQR, jacobiSVD, symmetricEigen } from "../tensor/decomp.js";
 import type { Aval } from "../core/tensor.js";
 
 /** Operands used transposed (their last two axes swapped), as in BLAS: the adjoints need no transpose copies. */
@@ -236,3 +237,169 @@ export const choleskyP = defineOp<Record<string, never>>({
   batch: ([a]) => cholesky(a),
 });
 export const cholesky = (a: Tensor): Tensor => bind1(choleskyP, [a], {});
+
+// ---- eigh, QR, SVD ----------------------------------------------------------------------------
+
+/** Run a per-matrix factorisation over the leading (batch) axes, rounding outputs to the input's dtype. */
+function perMatrix(a: ArrayTensor, m: number, n: number, outShapes: number[][], run: (mat: Float64Array) => Float64Array[]): ArrayTensor[] {
+  const batchShape = a.shape.slice(0, -2), batch = a.size / Math.max(m * n, 1);
+  const sizes = outShapes.map((s) => s.reduce((x, y) => x * y, 1));
+  const outs = sizes.map((sz) => allocate(a.dtype, batch * sz));
+  const src = a.data;
+  for (let b = 0; b < batch; b++) {
+    const mat = Float64Array.from(src.subarray(b * m * n, (b + 1) * m * n));
+    run(mat).forEach((r, i) => outs[i].set(r, b * sizes[i]));
+  }
+  return outs.map((o, i) => new ArrayTensor(o, [...batchShape, ...outShapes[i]], a.dtype));
+}
+
+/** [n, n] constants of the dtype: the identity, and the strictly lower triangle. */
+function eyeOf(n: number, dtype: Aval["dtype"]): ArrayTensor {
+  const m = allocate(dtype, n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return new ArrayTensor(m, [n, n], dtype);
+}
+/** The diagonal of each matrix in the last two axes, [..., n]. */
+const diagOf = (x: Tensor, eye: Tensor) => reduceSum(mul(x, eye), [x.shape.length - 1]);
+/** [..., n] → [..., 1, n]: a row vector broadcast down the rows (column j scaled by v_j). */
+const asRow = (v: Tensor) => reshape(v, [...v.shape.slice(0, -1), 1, v.shape[v.shape.length - 1]]);
+/** 1/x off the diagonal and 0 on it, safe at the diagonal's zeros ("double where": no 0·∞ in derivatives). */
+function offDiagonalInverse(x: Tensor, eye: ArrayTensor): Tensor {
+  return sub(div(broadcastTo(scalarTensor(1, x.dtype), x.shape), add(x, eye)), eye);
+}
+
+/**
+ * Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices; only the lower
+ * triangle is read. Forward rule (Giles 2008, §3.1): with D = Vᵀ dA V (dA symmetric from its lower
+ * triangle, as the factorisation reads A), dλ = diag(D) and dV = V (F ∘ D), F_ij = 1/(λ_j − λ_i)
+ * off the diagonal. Repeated eigenvalues make F infinite: their eigenvectors are not unique and
+ * have no derivative (the eigenvalues still do).
+ */
+export const eighP: Primitive<Record<string, never>> = {
+  name: "eigh",
+  impl([a]) {
+    const n = a.shape[a.shape.length - 1];
+    return perMatrix(a, n, n, [[n], [n, n]], (mat) => {
+      const { values, vectors } = symmetricEigen(mat, n);
+      return [values, vectors];
+    });
+  },
+  shape([a]) {
+    squareBatch("eigh", a);
+    return [
+      { shape: [...a.shape.slice(0, -1)], dtype: a.dtype },
+      { shape: [...a.shape], dtype: a.dtype },
+    ];
+  },
+  jvp([a], [da], [w, V]) {
+    if (da === null) return [null, null];
+    const n = a.shape[a.shape.length - 1];
+    const lower = lowerMask(n, 1, a.dtype), strict = lowerMask(n, 0, a.dtype), eye = eyeOf(n, a.dtype);
+    const sym = add(mul(lower, da), swapLast(mul(strict, da)));
+    const D = matmul(V, matmul(sym, V), { ta: true });
+    const dw = diagOf(D, eye);
+    const wRow = asRow(w);
+    const F = offDiagonalInverse(sub(wRow, swapLast(wRow)), eye); // F_ij = 1/(λ_j − λ_i)
+    return [dw, matmul(V, mul(F, D))];
+  },
+  transpose: null,
+  batch: ([a]) => bind(eighP, [a], {}),
+};
+
+/**
+ * The reduced QR factorisation (Householder): Q [..., m, k] with orthonormal columns, R [..., k, n]
+ * upper triangular, k = min(m, n); R's diagonal may be negative (no sign normalisation, as LAPACK).
+ * Forward rule for m ≥ n (Walter & Lehmann 2018; JAX's qr_jvp_rule): X = dA R⁻¹, C = QᵀX,
+ * Ω = tril(C, −1) − tril(C, −1)ᵀ; dQ = Q(Ω − C) + X, dR = (C − Ω) R. Wide matrices (m < n) have
+ * no derivative here.
+ */
+export const qrP: Primitive<Record<string, never>> = {
+  name: "qr",
+  impl([a]) {
+    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    return perMatrix(a, m, n, [[m, k], [k, n]], (mat) => {
+      const { q, r: R } = householderQR(mat, m, n);
+      return [q, R];
+    });
+  },
+  shape([a]) {
+    const r = a.shape.length;
+    if (r < 2) throw new ShapeError(`qr: needs matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
+    if (!isFloat(a.dtype)) throw new DTypeError(`qr: needs a float matrix; got ${a.dtype}`);
+    const m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    return [
+      { shape: [...a.shape.slice(0, -2), m, k], dtype: a.dtype },
+      { shape: [...a.shape.slice(0, -2), k, n], dtype: a.dtype },
+    ];
+  },
+  jvp([a], [da], [Q, R]) {
+    if (da === null) return [null, null];
+    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1];
+    if (m < n) throw new InputError(`qr: the derivative of the QR factorisation of a wide matrix (${m} × ${n}, fewer rows than columns) is not implemented; differentiate the QR of its transpose`);
+    const X = swapLast(solve(R, swapLast(da), { ta: true })); // dA·R⁻¹
+    const C = matmul(Q, X, { ta: true });
+    const low = mul(lowerMask(n, 0, a.dtype), C);
+    const omega = sub(low, swapLast(low));
+    return [add(matmul(Q, sub(omega, C)), X), matmul(sub(C, omega), R)];
+  },
+  transpose: null,
+  batch: ([a]) => bind(qrP, [a], {}),
+};
+
+/**
+ * The reduced SVD (one-sided Jacobi): U [..., m, k], s [..., k] descending, Vᵀ [..., k, n],
+ * k = min(m, n). Forward rule (Townsend 2016; JAX's svd_jvp_rule): with dP = Uᵀ dA V,
+ * ds = diag(dP), F_ij = 1/(s_j² − s_i²) off the diagonal, dU = U(F ∘ (dP S + S dPᵀ)) plus, for
+ * m > n, (I − UUᵀ) dA V S⁻¹; dV = V(F ∘ (S dP + dPᵀ S)) plus, for n > m, (I − VVᵀ) dAᵀ U S⁻¹.
+ * Repeated singular values make F infinite (U and V are not unique there; s still has a
+ * derivative), and a zero singular value of a non-square matrix makes S⁻¹ infinite.
+ */
+export const svdP: Primitive<Record<string, never>> = {
+  name: "svd",
+  impl([a]) {
+    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    return perMatrix(a, m, n, [[m, k], [k], [k, n]], (mat) => {
+      const { u, s, vt } = jacobiSVD(mat, m, n);
+      return [u, s, vt];
+    });
+  },
+  shape([a]) {
+    const r = a.shape.length;
+    if (r < 2) throw new ShapeError(`svd: needs matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
+    if (!isFloat(a.dtype)) throw new DTypeError(`svd: needs a float matrix; got ${a.dtype}`);
+    const m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n), lead = a.shape.slice(0, -2);
+    return [
+      { shape: [...lead, m, k], dtype: a.dtype },
+      { shape: [...lead, k], dtype: a.dtype },
+      { shape: [...lead, k, n], dtype: a.dtype },
+    ];
+  },
+  jvp([a], [da], [U, s, Vt]) {
+    if (da === null) return [null, null, null];
+    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    const eye = eyeOf(k, a.dtype);
+    const V = swapLast(Vt);
+    const dP = matmul(U, matmul(da, V), { ta: true }); // Uᵀ dA V
+    const ds = diagOf(dP, eye);
+    const sRow = asRow(s), sCol = swapLast(sRow);
+    const F = offDiagonalInverse(mul(add(sRow, sCol), sub(sRow, sCol)), eye); // 1/(s_j² − s_i²)
+    const dPS = mul(dP, sRow), SdP = mul(sCol, dP);
+    let dU = matmul(U, mul(F, add(dPS, swapLast(dPS))));
+    let dV = matmul(V, mul(F, add(SdP, swapLast(SdP))));
+    if (m > n) {
+      const dAV = matmul(da, V);
+      dU = add(dU, div(sub(dAV, matmul(U, matmul(U, dAV, { ta: true }))), sRow));
+    }
+    if (n > m) {
+      const dAtU = matmul(da, U, { ta: true });
+      dV = add(dV, div(sub(dAtU, matmul(V, matmul(V, dAtU, { ta: true }))), sRow));
+    }
+    return [dU, ds, swapLast(dV)];
+  },
+  transpose: null,
+  batch: ([a]) => bind(svdP, [a], {}),
+};
+
+export const eigh = (a: Tensor): Tensor[] => bind(eighP, [a], {});
+export const qr = (a: Tensor): Tensor[] => bind(qrP, [a], {});
+export const svd = (a: Tensor): Tensor[] => bind(svdP, [a], {});
