@@ -381,4 +381,123 @@ out("");
   out("");
 }
 
+// ---- 7. linear algebra ----------------------------------------------------------------------------------
+{
+  out("## Linear algebra: solve, cholesky, eigh");
+  out("");
+  out("Float64 matrices; references from plain loops written here (Gaussian elimination, Cholesky–Banachiewicz, cyclic Jacobi eigenvalues). TF.js has none of the three. eigh is compared on the eigenvalues (eigenvectors are unique up to sign).");
+  out("");
+  const rand = (n: number, seed: number) => { let s = seed; return Float64Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1); };
+  const refSolve = (a: Float64Array, b: Float64Array, n: number, k: number) => {
+    const m = Float64Array.from(a), x = Float64Array.from(b);
+    for (let c = 0; c < n; c++) {
+      let p = c;
+      for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
+      for (let j = 0; j < n; j++) [m[c * n + j], m[p * n + j]] = [m[p * n + j], m[c * n + j]];
+      for (let j = 0; j < k; j++) [x[c * k + j], x[p * k + j]] = [x[p * k + j], x[c * k + j]];
+      for (let r = c + 1; r < n; r++) {
+        const f = m[r * n + c] / m[c * n + c];
+        for (let j = c; j < n; j++) m[r * n + j] -= f * m[c * n + j];
+        for (let j = 0; j < k; j++) x[r * k + j] -= f * x[c * k + j];
+      }
+    }
+    for (let c = n - 1; c >= 0; c--) for (let j = 0; j < k; j++) {
+      let t = x[c * k + j];
+      for (let q = c + 1; q < n; q++) t -= m[c * n + q] * x[q * k + j];
+      x[c * k + j] = t / m[c * n + c];
+    }
+    return [...x];
+  };
+  const refCholesky = (a: Float64Array, n: number) => {
+    const l = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      let t = a[i * n + j];
+      for (let q = 0; q < j; q++) t -= l[i * n + q] * l[j * n + q];
+      l[i * n + j] = i === j ? Math.sqrt(t) : t / l[j * n + j];
+    }
+    return [...l];
+  };
+  const refEigvals = (a0: Float64Array, n: number) => {
+    const a = Float64Array.from(a0);
+    for (let sweep = 0; sweep < 50; sweep++) {
+      let off = 0;
+      for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
+      if (off < 1e-26) break;
+      for (let p = 0; p < n - 1; p++) for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1)), c = 1 / Math.sqrt(t * t + 1), sn = t * c;
+        for (let k = 0; k < n; k++) { const akp = a[k * n + p], akq = a[k * n + q]; a[k * n + p] = c * akp - sn * akq; a[k * n + q] = sn * akp + c * akq; }
+        for (let k = 0; k < n; k++) { const apk = a[p * n + k], aqk = a[q * n + k]; a[p * n + k] = c * apk - sn * aqk; a[q * n + k] = sn * apk + c * aqk; }
+      }
+    }
+    return Array.from({ length: n }, (_, i) => a[i * n + i]).sort((x, y) => x - y);
+  };
+  for (const n of [100, 300]) {
+    const g = rand(n * n, 7 + n), bv = rand(n * 4, 11 + n);
+    // a well-conditioned general matrix, and a symmetric positive-definite one (GᵀG/n + I)
+    const A = Float64Array.from(g, (v, i) => v + (i % (n + 1) === 0 ? 4 : 0));
+    const spd = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { let t = 0; for (let q = 0; q < n; q++) t += g[q * n + i] * g[q * n + j]; spd[i * n + j] = t / n + (i === j ? 1 : 0); }
+    const wA = opaque(w.reshape(w.tensor(A), [n, n])), wB = opaque(w.reshape(w.tensor(bv), [n, 4])), wS = opaque(w.reshape(w.tensor(spd), [n, n]));
+    const jA = np.array(Array.from({ length: n }, (_, i) => Array.from(A.subarray(i * n, (i + 1) * n))), { dtype: np.float64 });
+    const jB = np.array(Array.from({ length: n }, (_, i) => Array.from(bv.subarray(i * 4, (i + 1) * 4))), { dtype: np.float64 });
+    const jS = np.array(Array.from({ length: n }, (_, i) => Array.from(spd.subarray(i * n, (i + 1) * n))), { dtype: np.float64 });
+    workload(`solve, n = ${n} (4 right-hand sides)`, "x with A·x = B (LU with partial pivoting).", refSolve(A, bv, n, 4), [
+      { name: "wengert linalg.solve", dtype: "float64", run: () => w.linalg.solve(wA(), wB()) },
+      { name: "jax-js numpy.linalg.solve", dtype: "float64", run: () => jaxRun(() => np.linalg.solve(jA.ref, jB.ref)) },
+    ], { rounds: 7, batchMs: 40 });
+    workload(`cholesky, n = ${n}`, "L with L·Lᵀ = S, S symmetric positive definite.", refCholesky(spd, n), [
+      { name: "wengert linalg.cholesky", dtype: "float64", run: () => w.linalg.cholesky(wS()) },
+      { name: "jax-js numpy.linalg.cholesky", dtype: "float64", run: () => jaxRun(() => np.linalg.cholesky(jS.ref)) },
+    ], { rounds: 7, batchMs: 40 });
+    workload(`eigh, n = ${n}`, "Eigenvalues and eigenvectors of S (checked on the eigenvalues).", refEigvals(spd, n), [
+      { name: "wengert linalg.eigh", dtype: "float64", run: () => w.linalg.eigh(wS(), { symmetrizeInput: false }), read: (r: w.Tensor[]) => flatW(r[0]) },
+      { name: "jax-js numpy.linalg.eigh", dtype: "float64", run: () => jaxRun(() => np.linalg.eigh(jS.ref)), read: (r: ArrayLike<number>[]) => Array.from(r[0]) },
+    ], { rounds: 5, batchMs: 40 });
+  }
+}
+
+// ---- 8. conv2d forward and backward ------------------------------------------------------------------------
+{
+  const [N, C, H, W, O] = [32, 8, 28, 28, 16];
+  const rand = (n: number, seed: number) => { let s = seed; return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1); };
+  const xd = rand(N * C * H * W, 3), kd = rand(O * C * 9, 5);
+  const x64 = w.reshape(w.tensor(Float64Array.from(xd)), [N, C, H, W]), k64 = w.reshape(w.tensor(Float64Array.from(kd)), [O, C, 3, 3]);
+  const x32 = w.cast(x64, "float32"), k32 = w.cast(k64, "float32");
+  const conv = (x: Tensor, k: Tensor) => w.conv2d(x, k, { padding: "SAME" });
+  const loss = (x: Tensor, k: Tensor) => w.sum(w.square(conv(x, k)));
+  const refF = flatW(conv(x64, k64));
+  const refG = flatW(grad(loss, { argnums: [0, 1] })(x64, k64));
+  const wx32 = opaque(x32), wk32 = opaque(k32), wx64 = opaque(x64), wk64 = opaque(k64);
+  const convJ = jit(conv), gradJ = jit(grad(loss, { argnums: [0, 1] }));
+  const g32 = grad(loss, { argnums: [0, 1] });
+  // TF.js: NHWC and HWIO
+  const tx = tf.tensor4d(Array.from(xd), [N, C, H, W]).transpose([0, 2, 3, 1]), tk = tf.tensor4d(Array.from(kd), [O, C, 3, 3]).transpose([2, 3, 1, 0]);
+  const tfConv = (x: tf.Tensor4D, k: tf.Tensor4D) => tf.conv2d(x, k, 1, "same");
+  const tfGrad = tf.grads((x: tf.Tensor, k: tf.Tensor) => tf.sum(tf.square(tfConv(x as tf.Tensor4D, k as tf.Tensor4D))));
+  const toNCHW = (t: ArrayLike<number>, n: number, h: number, ww: number, c: number) => { const o: number[] = new Array(n * c * h * ww); for (let a = 0; a < n; a++) for (let i = 0; i < h; i++) for (let j = 0; j < ww; j++) for (let q = 0; q < c; q++) o[((a * c + q) * h + i) * ww + j] = t[((a * h + i) * ww + j) * c + q]; return o; };
+  const kernelOIHW = (t: ArrayLike<number>) => { const o: number[] = new Array(O * C * 9); for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let c = 0; c < C; c++) for (let q = 0; q < O; q++) o[((q * C + c) * 3 + i) * 3 + j] = t[((i * 3 + j) * C + c) * O + q]; return o; };
+  const jx = np.array(Array.from(xd)).reshape([N, C, H, W]), jk = np.array(Array.from(kd)).reshape([O, C, 3, 3]);
+  const jConv = (x: any, k: any) => jax.lax.conv(x, k, [1, 1], "SAME");
+  const jGrad = jax.jit(jax.grad((x: any, k: any) => np.sum(np.square(jConv(x, k))), { argnums: [0, 1] }));
+  const jConvJ = jax.jit(jConv);
+  workload(`conv2d forward: ${N} images ${C}×${H}×${W}, ${O} kernels 3×3, SAME`, "One convolution layer of a small CNN (NCHW).", refF, [
+    { name: "wengert jit", dtype: "float32", run: () => convJ(wx32(), wk32()) },
+    { name: "wengert eager", dtype: "float32", run: () => conv(wx32(), wk32()) },
+    { name: "wengert eager f64", dtype: "float64", run: () => conv(wx64(), wk64()) },
+    { name: "TF.js cpu", dtype: "float32", run: () => tfRun("cpu", () => tfConv(tx as tf.Tensor4D, tk as tf.Tensor4D)), read: (r: ArrayLike<number>[]) => toNCHW(r[0], N, H, W, O) },
+    { name: "TF.js wasm", dtype: "float32", run: () => tfRun("wasm", () => tfConv(tx as tf.Tensor4D, tk as tf.Tensor4D)), read: (r: ArrayLike<number>[]) => toNCHW(r[0], N, H, W, O) },
+    { name: "jax-js jit", dtype: "float32", run: () => jaxRun(() => jConvJ(jx.ref, jk.ref)) },
+  ], { rounds: 7, batchMs: 60 });
+  workload(`conv2d backward: gradient of Σ conv² in the images and the kernels`, "Both gradients of the layer above (what a training step needs).", refG, [
+    { name: "wengert jit", dtype: "float32", run: () => gradJ(wx32(), wk32()) },
+    { name: "wengert eager", dtype: "float32", run: () => g32(wx32(), wk32()) },
+    { name: "TF.js cpu", dtype: "float32", run: () => tfRun("cpu", () => tfGrad([tx, tk])), read: (r: ArrayLike<number>[]) => [...toNCHW(r[0], N, H, W, C), ...kernelOIHW(r[1])] },
+    { name: "TF.js wasm", dtype: "float32", run: () => tfRun("wasm", () => tfGrad([tx, tk])), read: (r: ArrayLike<number>[]) => [...toNCHW(r[0], N, H, W, C), ...kernelOIHW(r[1])] },
+    { name: "jax-js jit", dtype: "float32", run: () => jaxRun(() => jGrad(jx.ref, jk.ref)) },
+  ], { rounds: 7, batchMs: 60 });
+}
+
 writeFileSync(new URL("./RESULTS.md", import.meta.url), lines.join("\n"));
