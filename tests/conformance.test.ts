@@ -118,6 +118,10 @@ const rows: Row[] = [
   unary("erfinv", w.erfinv, (a) => bisect((y) => gaussIntegral(0, y) - a, -3, 3), -0.9, 0.9),
   binary("pow", w.pow, Math.pow, u(0.5, 2), u(-1.5, 1.5)),
   binary("max", w.maximum, Math.max, u(-2, 2), u(-2, 2)),
+  { prim: "round", f: w.floor, inputs: [u(-3, 3)], ref: Math.floor, deriv: "zero", f32: true },
+  { prim: "round", f: w.rint, inputs: [u(-3, 3)], ref: (a) => (Math.abs(a % 1) === 0.5 ? 2 * Math.round(a / 2) : Math.round(a)), deriv: "zero" },
+  // away from the jumps (x/y between 1 and 2): mod = x − y
+  binary("mod", w.mod, (a, b) => a - b * Math.floor(a / b), u(3.1, 3.9), u(2, 3)),
   { prim: "sign", f: w.sign, inputs: [u(-2, 2)], ref: Math.sign, deriv: "zero" },
   { prim: "compare", f: (x, y) => w.lt(x, y), inputs: [u(-1, 1), u(-1, 1)], ref: (a, b) => +(a < b), deriv: "none" },
   { prim: "where", f: (x, y) => w.where(w.gt(x, 0), w.mul(x, x), w.sin(y)), inputs: [u(-1, 1), u(-1, 1)], ref: (a, b) => (a > 0 ? a * a : Math.sin(b)) },

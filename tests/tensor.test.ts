@@ -423,3 +423,43 @@ describe("swapaxes, moveaxis, matrixTranspose", () => {
     expect(() => w.swapaxes(x, 0, 3)).toThrow(/swapaxes/);
   });
 });
+
+describe("rounding, mod, nonzero, clip and where forms", () => {
+  it("floor, ceil, trunc, rint/round (halves to even, −0 kept), round with decimals; integers unchanged", () => {
+    const x = w.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.7, -2.7, -0.3]);
+    expect(w.floor(x).toArray()).toEqual([-3, -2, -1, 0, 1, 2, 2, -3, -1]);
+    expect(w.ceil(x).toArray()).toEqual([-2, -1, -0, 1, 2, 3, 3, -2, -0]);
+    expect(w.trunc(x).toArray()).toEqual([-2, -1, -0, 0, 1, 2, 2, -2, -0]);
+    expect(w.round(x).toArray()).toEqual([-2, -2, -0, 0, 2, 2, 3, -3, -0]);
+    expect(Object.is((w.round(w.tensor([-0.5])).toArray() as number[])[0], -0)).toBe(true);
+    expect(w.round(w.tensor([1.2345, 1250]), 2).toArray()).toEqual([1.23, 1250]);
+    expect(w.round(w.tensor([1250, 1350]), -2).toArray()).toEqual([1200, 1400]);
+    const i = w.tensor([1, -2], { dtype: "int32" });
+    expect(w.floor(i).dtype).toBe("int32");
+    expect(x.floor().toArray()).toEqual(w.floor(x).toArray());
+    expect(w.grad((t: Tensor) => w.sum(w.floor(t)))(x).toArray()).toEqual(new Array(9).fill(0));
+  });
+  it("mod has the sign of the divisor and is exact; floorDivide keeps integers; derivatives dx and −⌊x/y⌋dy", () => {
+    expect(w.mod(w.tensor([5, -5, 5, -5, 5.5, 0.3]), w.tensor([3, 3, -3, -3, 2, 0.1])).toArray()).toEqual([2, 1, -1, -2, 1.5, 0.3 % 0.1]);
+    expect(w.floorDivide(w.tensor([5, -5], { dtype: "int32" }), 3).toArray()).toEqual([1, -2]);
+    expect(w.floorDivide(w.tensor([5, -5], { dtype: "int32" }), 3).dtype).toBe("int32");
+    expect(w.divmod(7.5, 2).map((t) => t.item())).toEqual([3, 1.5]);
+    expect(w.grad((b: Tensor) => w.sum(w.mod(w.tensor([7, 7]), b)))(w.tensor([2, 3])).toArray()).toEqual([-3, -2]);
+  });
+  it("nonzero / where(cond) / argwhere / flatnonzero; with size under jit, padded with fillValue", () => {
+    const m = w.tensor([[true, false, true], [false, true, false]]);
+    expect(w.where(m).map((t) => t.toArray())).toEqual([[0, 0, 1], [0, 2, 1]]);
+    expect(w.nonzero(w.tensor([0, 2, 0, 3])).map((t) => t.toArray())).toEqual([[1, 3]]);
+    expect(w.argwhere(m).toArray()).toEqual([[0, 0], [0, 2], [1, 1]]);
+    expect(w.flatnonzero(m).toArray()).toEqual([0, 2, 4]);
+    const f = w.jit((t: Tensor) => w.flatnonzero(t, { size: 4, fillValue: -1 }));
+    expect(f(w.tensor([0, 1, 1, 0, 1])).toArray()).toEqual([1, 2, 4, -1]);
+    expect(f(w.tensor([1, 1, 1, 1, 1])).toArray()).toEqual([0, 1, 2, 3]); // more non-zeros than size: the first ones
+    expect(() => w.jit((t: Tensor) => w.flatnonzero(t))(w.tensor([0, 1]))).toThrow(/pass \{ size \}/);
+    expect(() => w.where(m, 1 as unknown as Tensor)).toThrow(/pass both x and y, or neither/);
+  });
+  it("clip with one bound", () => {
+    expect(w.clip(w.tensor([-2, 0, 2]), null, 1).toArray()).toEqual([-2, 0, 1]);
+    expect(w.clip(w.tensor([-2, 0, 2]), -1).toArray()).toEqual([-1, 0, 2]);
+  });
+});

@@ -6,7 +6,7 @@
 import { Tensor } from "../core/tensor.js";
 import { type DType, allocate, checkDType, isFloat as isFloatDType } from "../core/dtype.js";
 import { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, checkCount, checkSize, shapeEq, MAX_ELEMENTS } from "../core/shape.js";
-import { ShapeError, InputError, DTypeError, fmtShape, fmtValue } from "../core/errors.js";
+import { ShapeError, InputError, DTypeError, ConcretizationError, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import * as P from "../ops/elementwise.js";
 import * as R from "../ops/reduce.js";
@@ -105,14 +105,105 @@ export function abs(x: TensorLike): Tensor {
 export function sign(x: TensorLike): Tensor {
   return P.sign(operands("sign", [x])[0]);
 }
-export function clip(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
-  return minimum(maximum(x, lo), hi);
+const rounding = (name: string, mode: P.RoundMode) => (x: TensorLike): Tensor => {
+  const t = operands(name, [x])[0];
+  return isFloatDType(t.dtype) ? P.round(t, mode) : t; // integers are already whole
+};
+/** The largest integer ≤ x (floats stay floats; integer tensors are returned as they are). Its derivative is zero. */
+export const floor = rounding("floor", "floor");
+/** The smallest integer ≥ x. */
+export const ceil = rounding("ceil", "ceil");
+/** x rounded toward zero (NumPy's trunc and fix). */
+export const trunc = rounding("trunc", "trunc");
+export const fix = trunc;
+/** x rounded to the nearest integer, halves to even (NumPy's rint). */
+export const rint = rounding("rint", "even");
+/** x rounded to `decimals` decimal places, halves to even, as NumPy's round (which scales by 10^decimals first). */
+export function round(x: TensorLike, decimals = 0): Tensor {
+  if (!Number.isInteger(decimals)) throw new InputError(`round: decimals must be an integer; got ${fmtValue(decimals)}`);
+  if (decimals === 0) return rint(x);
+  const t = operands("round", [x])[0];
+  if (!isFloatDType(t.dtype)) return t;
+  const f = scalarTensor(10 ** Math.abs(decimals), t.dtype);
+  return decimals > 0 ? P.div(P.round(P.mul(t, f), "even"), f) : P.mul(P.round(P.div(t, f), "even"), f);
 }
-export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor {
+/** x mod y with the sign of y (Python's % and NumPy's mod/remainder), exact; d/dx = 1, d/dy = −⌊x/y⌋. */
+export const mod = binary("mod", P.mod);
+export const remainder = mod;
+/** ⌊x / y⌋: integers stay integers (NumPy's floor_divide). */
+export function floorDivide(x: TensorLike, y: TensorLike): Tensor {
+  const [a, b] = operands("floorDivide", [x, y]);
+  if (isFloatDType(a.dtype)) return P.round(P.div(a, b), "floor");
+  return P.cast(P.round(P.div(P.cast(a, "float64"), P.cast(b, "float64")), "floor"), a.dtype);
+}
+/** [floorDivide(x, y), mod(x, y)]. */
+export const divmod = (x: TensorLike, y: TensorLike): [Tensor, Tensor] => [floorDivide(x, y), mod(x, y)];
+/** x limited to [lo, hi]; either bound may be null or left out (NumPy's and JAX's clip). */
+export function clip(x: TensorLike, lo?: TensorLike | null, hi?: TensorLike | null): Tensor {
+  let t = lo === undefined || lo === null ? asTensor(x, "clip") : maximum(x, lo);
+  if (hi !== undefined && hi !== null) t = minimum(t, hi);
+  return t;
+}
+/**
+ * where(cond, x, y): elements of x where cond is true, of y elsewhere (broadcast together).
+ * where(cond) alone: the indices where cond is true, one int32 tensor per axis (NumPy's nonzero).
+ */
+export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor;
+export function where(cond: TensorLike, opts?: NonzeroOptions): Tensor[];
+export function where(cond: TensorLike, x?: TensorLike | NonzeroOptions, y?: TensorLike): Tensor | Tensor[] {
+  if (y === undefined && (x === undefined || (typeof x === "object" && x !== null && !(x instanceof Tensor) && !Array.isArray(x) && !ArrayBuffer.isView(x)))) return nonzero(cond, x as NonzeroOptions | undefined);
+  if (x === undefined || y === undefined) throw new InputError("where: pass both x and y, or neither (then it returns the indices where cond is true)");
   const c = asTensor(cond, "where");
   if (c.dtype !== "bool") throw new DTypeError(`where: the condition must be a bool tensor; got ${c.dtype}${fmtShape(c.shape)}; compare first (x.gt(0))`);
-  const [a, b] = operands("where", [x, y]);
+  const [a, b] = operands("where", [x as TensorLike, y]);
   return P.where(c, a, b);
+}
+
+export interface NonzeroOptions {
+  /** The number of indices to return (jittable): the first `size` non-zeros, padded with fillValue. Without it x must be concrete. */
+  size?: number;
+  fillValue?: number;
+}
+/** Flat indices of x's non-zero (true) elements, int32, in order. */
+export function flatnonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
+  const t = asTensor(x, "flatnonzero");
+  const flat = S.reshape(t, [t.size]);
+  const mask = P.compare(flat, scalarTensor(0, t.dtype), "ne");
+  let size = opts.size;
+  if (size === undefined) {
+    if (!t.isConcrete()) throw new ConcretizationError("nonzero: under a transformation the number of non-zeros is not known; pass { size } (results beyond the count are fillValue)");
+    size = (mask.toArray() as boolean[]).filter(Boolean).length;
+  }
+  if (!Number.isInteger(size) || size < 0) throw new InputError(`nonzero: size must be a non-negative integer; got ${fmtValue(size)}`);
+  // position of each non-zero among the non-zeros (a cumulative count); the others go to a spare slot
+  const maskInt = P.cast(mask, "int32");
+  const pos = P.sub(cumsum(maskInt), scalarTensor(1, "int32"));
+  const spare = scalarTensor(size, "int32");
+  const target = P.where(mask, P.where(P.compare(pos, spare, "lt"), pos, spare), spare);
+  const idx = arange(0, t.size, 1, { dtype: "int32" });
+  const slots = indexAdd(zeros([size + 1], { dtype: "int32" }), target, idx);
+  const found = S.slice(slots, [0], [size]);
+  const count = sum(maskInt);
+  const fill = scalarTensor(opts.fillValue ?? 0, "int32");
+  return P.where(P.compare(arange(0, size, 1, { dtype: "int32" }), count, "lt"), found, fill);
+}
+/** The indices of x's non-zero (true) elements, one int32 tensor per axis (NumPy's nonzero; see NonzeroOptions for use under jit). */
+export function nonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor[] {
+  const t = asTensor(x, "nonzero");
+  const flat = flatnonzero(t, opts);
+  if (t.ndim <= 1) return [flat];
+  const out: Tensor[] = [];
+  let stride = t.size;
+  for (const d of t.shape) {
+    stride /= d;
+    out.push(mod(floorDivide(flat, stride), d));
+  }
+  return out;
+}
+/** The indices of x's non-zero (true) elements as rows, [count, ndim] int32. */
+export function argwhere(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
+  const t = asTensor(x, "argwhere");
+  return stack(nonzero(t, opts), 1);
 }
 export function cast(x: TensorLike, dtype: DType): Tensor {
   return P.cast(asTensor(x, "cast"), checkDType(dtype, "cast"));
@@ -735,14 +826,14 @@ export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly 
  */
 export const UNARY_FUNCTIONS = [
   "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt", "abs", "sign",
-  "sigmoid", "softplus", "relu", "erf", "erfc", "erfinv", "gelu",
+  "sigmoid", "softplus", "relu", "erf", "erfc", "erfinv", "gelu", "floor", "ceil", "trunc", "rint",
 ] as const;
 /** Two-operand elementwise ops. */
-export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"] as const;
+export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne", "mod", "floorDivide"] as const;
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",
-  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "cumprod", "cummax", "sort", "argsort", "swapaxes", "moveaxis",
+  "stopGradient", "var", "std", "flip", "roll", "diagonal", "cumsum", "cumprod", "cummax", "sort", "argsort", "swapaxes", "moveaxis", "round", "nonzero",
 ] as const;
 export const METHOD_NAMES = [...UNARY_FUNCTIONS, ...BINARY_METHODS, ...OTHER_METHODS] as const;
 export type UnaryFunctionName = (typeof UNARY_FUNCTIONS)[number];

@@ -269,6 +269,50 @@ export const signP = defineOp({
   transpose: null,
 });
 
+/** Round half to even (NumPy's round and rint): 2.5 → 2, 3.5 → 4, −2.5 → −2. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x), d = x - f; // exact for |x| < 2⁵², and 0 beyond (already an integer)
+  const r = d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+  return r === 0 && x < 0 ? -0 : r; // −0.3 and −0.5 round to −0, as NumPy
+}
+export type RoundMode = "floor" | "ceil" | "trunc" | "even";
+const ROUNDERS: Record<RoundMode, Unary> = { floor: Math.floor, ceil: Math.ceil, trunc: Math.trunc, even: roundHalfEven };
+const hRound = helper("h_round_even", roundHalfEven);
+const ROUND_CODE: Record<RoundMode, (a: string) => string> = { floor: (a) => `Math.floor(${a})`, ceil: (a) => `Math.ceil(${a})`, trunc: (a) => `Math.trunc(${a})`, even: (a) => `${hRound}(${a})` };
+const roundParts = Object.fromEntries((Object.keys(ROUNDERS) as RoundMode[]).map((m) => [m, unaryParts(`round(${m})`, ROUNDERS[m], ROUND_CODE[m])])) as Record<RoundMode, ReturnType<typeof unaryParts>>;
+/**
+ * Rounding to an integer value (floats in, floats out): floor, ceil, trunc, or half to even. Its
+ * derivative is zero wherever it exists (the steps' jumps are not differentiable).
+ */
+export const roundP = defineOp<{ mode: RoundMode }>({
+  name: "round",
+  impl: (args, { mode }) => roundParts[mode].impl(args as ArrayTensor[]),
+  code: ([a], { mode }) => ROUND_CODE[mode](a),
+  shape([x]) {
+    floatOnly("round", x);
+    return { shape: x.shape, dtype: x.dtype };
+  },
+  jvp: null,
+  transpose: null,
+  showParams: (p) => p.mode,
+  print: ([a], { mode }, c) => call(mode === "even" ? "round" : mode, [a], c),
+});
+
+/**
+ * x mod y with the sign of y (Python's and NumPy's mod): JS's exact remainder, moved into y's sign.
+ * d mod = dx − ⌊x/y⌋·dy away from the jumps.
+ */
+function modScalar(a: number, b: number): number {
+  const r = a % b;
+  return r !== 0 && b < 0 !== r < 0 ? r + b : r;
+}
+const hMod = helper("h_mod", modScalar);
+export const modP = binary("mod", modScalar, (a, b) => `${hMod}(${a}, ${b})`, false)({
+  jvp: ([x, y]) => [(dx) => dx, (dy) => neg(mul(dy, floorOf(div(x, y))))],
+  transpose: null,
+});
+const floorOf = (x: Tensor) => bind1(roundP, [x], { mode: "floor" });
+
 export type CompareOp = "lt" | "le" | "gt" | "ge" | "eq" | "ne";
 const COMPARE_OP: Record<CompareOp, string> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "===", ne: "!==" };
 const COMPARE: Record<CompareOp, Binary> = {
@@ -360,6 +404,8 @@ export const atan2 = (y: Tensor, x: Tensor): Tensor => bind1(atan2P, [y, x], {})
 export const pow = (x: Tensor, y: Tensor): Tensor => bind1(powP, [x, y], {});
 export const max = (x: Tensor, y: Tensor): Tensor => bind1(maxP, [x, y], {});
 export const sign = (x: Tensor): Tensor => bind1(signP, [x], {});
+export const round = (x: Tensor, mode: RoundMode): Tensor => bind1(roundP, [x], { mode });
+export const mod = (x: Tensor, y: Tensor): Tensor => bind1(modP, [x, y], {});
 export const compare = (x: Tensor, y: Tensor, op: CompareOp): Tensor => bind1(compareP, [x, y], { op });
 export const where = (c: Tensor, x: Tensor, y: Tensor): Tensor => bind1(whereP, [c, x, y], {});
 export const cast = (x: Tensor, dtype: DType): Tensor => (x.dtype === dtype ? x : bind1(castP, [x], { dtype }));
