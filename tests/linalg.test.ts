@@ -181,3 +181,28 @@ describe("norm, pinv, lstsq", () => {
     checkGrads((m: Tensor, y: Tensor) => w.sum(w.square(L.lstsq(m, y)[0])), [a, b], { order: 1, modes: ["fwd", "rev"] });
   });
 });
+
+describe("ill-conditioned matrices", () => {
+  it("solve's gradient on a Hilbert matrix (condition ~10⁷) matches the closed form −A⁻ᵀ1·xᵀ to the accuracy the conditioning allows", () => {
+    const n = 6;
+    const h = w.tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => 1 / (i + j + 1))));
+    const b = w.ones([n]);
+    const x = L.solve(h, b);
+    const g = w.grad((m: Tensor) => w.sum(L.solve(m, b)))(h);
+    const closed = w.neg(w.outer(L.solve(T(h), w.ones([n])), x));
+    const rel = maxAbs(w.sub(g, closed)) / maxAbs(closed);
+    expect(rel).toBeLessThan(1e-7);
+    // slogdet's derivative is A⁻ᵀ, here too
+    expectClose(w.grad((m: Tensor) => L.slogdet(m)[1])(h), T(L.inv(h)), 1e-6, 1e-3);
+  });
+  it("eigh separates close eigenvalues (gap 1e-8) and keeps the eigenvalue derivative exact", () => {
+    const d = w.tensor([[1, 0, 0], [0, 1 + 1e-8, 0], [0, 0, 3]]);
+    const q = (L.qr(normal(20, [3, 3])) as Tensor[])[0];
+    const a = w.matmul(q, w.matmul(d, T(q)));
+    const lam = toNums(L.eigvalsh(a));
+    expect(Math.abs(lam[1] - lam[0] - 1e-8)).toBeLessThan(1e-13);
+    // ∂λ₃/∂A = v₃v₃ᵀ, the third column of q (up to sign, which the outer product removes)
+    const v3 = w.take(q, w.tensor(2, { dtype: "int32" }), 1);
+    expectClose(w.grad((m: Tensor) => w.take(L.eigh(m)[0], w.tensor(2, { dtype: "int32" })))(a), w.outer(v3, v3), 1e-12);
+  });
+});
