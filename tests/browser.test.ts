@@ -106,6 +106,15 @@ describe.skipIf(!executable)("in a browser (Chromium)", () => {
     await page.close();
   }, 60_000);
 
+  it("the API reference is on the site, with the functions' examples", async () => {
+    const [page, errors] = await open("/api/functions/grad.html");
+    const text = await page.textContent("body");
+    expect(text).toContain("Gradient of a scalar function");
+    expect(text).toContain("grad((x: Tensor) => x.mul(x))(3)");
+    expect(errors, errors.join("\n")).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   for (const csp of [false, true]) {
     it(`the conformance table in the browser${csp ? " under a strict Content-Security-Policy (interpreted, JS matmul)" : " (generated code, wasm SIMD matmul, eager fusion)"}`, async () => {
       const [page] = await open(csp ? "/csp/selftest.html" : "/selftest.html");

@@ -94,7 +94,8 @@ function describe(x: unknown): string {
 
 /**
  * Value and gradient of a scalar function. The gradient has the structure of the differentiated
- * argument(s). @example valueAndGrad((x) => sum(square(x)))(tensor([1, 2])) // [5, [2, 4]]
+ * argument(s).
+ * @example valueAndGrad((x: Tensor) => sum(square(x)))(tensor([1, 2])) // → [5, [2, 4]]
  */
 export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): ValueAndGradFn<F, A, H>;
 export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
@@ -126,7 +127,12 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) =>
   };
 }
 
-/** Gradient of a scalar function. @example grad((x) => x.mul(x))(3) // 6 */
+/**
+ * Gradient of a scalar function.
+ * @example
+ * grad((x: Tensor) => x.mul(x))(3) // → 6
+ * grad((x: Tensor, y: Tensor) => x.mul(y), { argnums: [0, 1] })(2, 5) // → [5, 2]
+ */
 export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): GradFn<F, A, H>;
 export function grad(f: Fn, opts: GradOptions = {}): (...args: any[]) => any {
   checkFunction("grad", f);
@@ -169,7 +175,8 @@ function numberOut(l: Leaf, t: Tensor): Tensor | number {
 
 /**
  * Forward mode: the output of f at `primals` and its directional derivative along `tangents`
- * (arrays of f's positional arguments). @example jvp(sin, [0], [1]) // [0, 1]
+ * (arrays of f's positional arguments).
+ * @example jvp((x: Tensor) => sin(x), [0], [1]) // → [0, 1]
  */
 export function jvp<F extends Fn>(f: F, primals: AcceptArgs<F>, tangents: AcceptArgs<F>): [ReturnType<F>, ReturnType<F>];
 export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] {
@@ -185,7 +192,11 @@ export function jvp(f: Fn, primals: unknown[], tangents: unknown[]): [any, any] 
 
 /**
  * Reverse mode: f's output and a pullback mapping an output cotangent (same structure as the
- * output) to the cotangents of every argument. @example const [y, back] = vjp(f, x); back(1)
+ * output) to the cotangents of every argument.
+ * @example
+ * const [y, back] = vjp((x: Tensor) => x.mul(x), 3);
+ * y // → 9
+ * back(1) // → [6]
  */
 export function vjp<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: [...Args, { hasAux: true }]): [VjpOut<ReturnType<F>>, (ct: Accept<VjpOut<ReturnType<F>>>) => { -readonly [K in keyof Args]: GradOf<Args[K]> }, VjpAux<ReturnType<F>>];
 export function vjp<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: Args): [ReturnType<F>, (ct: Accept<ReturnType<F>>) => { -readonly [K in keyof Args]: GradOf<Args[K]> }];
@@ -233,7 +244,11 @@ type VjpAux<R> = R extends readonly [unknown, infer A] ? A : never;
 
 /**
  * f's output and its linearization at `primals`: a function of tangents that evaluates the staged
- * linear program without re-running f. @example const [y, df] = linearize(f, x); df(v)
+ * linear program without re-running f.
+ * @example
+ * const [y, df] = linearize((x: Tensor) => x.mul(x), 3);
+ * y // → 9
+ * df(1) // → 6
  */
 export function linearize<F extends Fn, Args extends AcceptArgs<F>>(f: F, ...primals: Args): [ReturnType<F>, (...tangents: Args) => ReturnType<F>];
 export function linearize(f: Fn, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
@@ -296,7 +311,11 @@ function directionsLast(t: Tensor, out: Aval, inp: Aval): Tensor {
   return reshape(moved, [...out.shape, ...inp.shape]);
 }
 
-/** Jacobian by forward mode: the linearized f pushed along every input direction at once (vmap). */
+/**
+ * Jacobian by forward mode: the linearized f pushed along every input direction at once (vmap).
+ * @example
+ * jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2])) // → [[2, 0], [0, 4]]
+ */
 export function jacfwd<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
 export function jacfwd(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("jacfwd", f);
@@ -324,7 +343,11 @@ export function jacfwd(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]
   };
 }
 
-/** Jacobian by reverse mode: every output direction pulled back at once (vmap). */
+/**
+ * Jacobian by reverse mode: every output direction pulled back at once (vmap).
+ * @example
+ * jacrev((x: Tensor) => mul(x, x))(tensor([1, 2])) // → [[2, 0], [0, 4]]
+ */
 export function jacrev<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
 export function jacrev(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("jacrev", f);
@@ -347,7 +370,11 @@ export function jacrev(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]
   };
 }
 
-/** Hessian: forward over reverse, jacfwd(jacrev(f)). */
+/**
+ * Hessian: forward over reverse, jacfwd(jacrev(f)).
+ * @example
+ * hessian((x: Tensor) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // → [[6, 0], [0, 12]]
+ */
 export function hessian<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): HessianFn<F, A>;
 export function hessian(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
   checkFunction("hessian", f);
@@ -370,6 +397,8 @@ export interface StagedProgram {
 /**
  * Stage f into the IR and return it, printable as a Wengert list. Works on derivatives too:
  * `makeProgram(grad(f))(x)` shows the gradient as a program of primitives.
+ * @example
+ * String(makeProgram((x: Tensor) => sin(mul(x, 2)))(1)).includes("sin") // → true
  */
 export function makeProgram(f: Fn): (...args: unknown[]) => StagedProgram {
   checkFunction("makeProgram", f);

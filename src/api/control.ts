@@ -49,13 +49,19 @@ function stageTree(kind: string, f: (...args: any[]) => unknown, def: TreeDef, a
  * `cond(pred, ifTrue, ifFalse, ...operands)`: ifTrue(...operands) when pred is true, else
  * ifFalse(...operands). With a concrete pred only the taken branch runs; inside jit both branches
  * are staged and must return the same structure, shapes and dtypes.
+ * @example
+ * cond(tensor(true), (x: Tensor) => mul(x, 2), (x: Tensor) => neg(x), tensor(3)) // → 6
  */
 export function cond<T>(pred: Tensor | boolean | number, ifTrue: (...ops: any[]) => T, ifFalse: (...ops: any[]) => T, ...operands: unknown[]): T {
   const index = typeof pred === "boolean" || typeof pred === "number" ? (pred ? 1 : 0) : pred;
   return switchCase(index instanceof Tensor ? cast(index, "int32") : index, [ifFalse, ifTrue], ...operands);
 }
 
-/** `switchCase(index, branches, ...operands)`: branches[index](...operands), index clamped to the range. */
+/**
+ * `switchCase(index, branches, ...operands)`: branches[index](...operands), index clamped to the range.
+ * @example
+ * switchCase(tensor(1, { dtype: "int32" }), [(x: Tensor) => x, (x: Tensor) => mul(x, 10)], tensor(2)) // → 20
+ */
 export function switchCase<T>(index: Tensor | number, branches: ((...ops: any[]) => T)[], ...operands: unknown[]): T {
   if (!Array.isArray(branches) || branches.length === 0 || !branches.every((b) => typeof b === "function")) {
     throw new InputError("switchCase/cond: needs branch functions (cond(pred, ifTrue, ifFalse, ...operands); switchCase(index, [f0, f1, …], ...operands))");
@@ -117,6 +123,10 @@ export interface ScanOptions {
 /**
  * `scan(f, init, xs)`: carry = init; for each x along xs's leading axis, [carry, y] = f(carry, x);
  * returns [final carry, ys stacked along a new leading axis]. Carry, x and y may be pytrees.
+ * @example
+ * const [total, partials] = scan((c: Tensor, x: Tensor) => [add(c, x), add(c, x)], tensor(0), tensor([1, 2, 3]));
+ * total // → 6
+ * partials // → [1, 3, 6]
  */
 export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | null, opts: ScanOptions = {}): [C, Y] {
   if (typeof f !== "function") throw new InputError(`scan: f must be a function (carry, x) => [carry, y]; got ${fmtValue(f)}`);
@@ -232,6 +242,8 @@ function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[]
 /**
  * `fori(lo, hi, body, init)`: carry = body(i, carry) for i = lo … hi−1. Eagerly, i is a number;
  * inside jit, an int32 scalar tensor. Reverse mode works in both (a staged fori is a scan).
+ * @example
+ * fori(0, 3, (i: Tensor, x: Tensor) => mul(x, 2), tensor(1)) // → 8
  */
 export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, init: C): C {
   if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new InputError(`fori: lo and hi must be integers (the number of steps is fixed); got ${lo} and ${hi}; use whileLoop for a traced bound`);
@@ -255,7 +267,11 @@ export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, i
   return c;
 }
 
-/** `whileLoop(cond, body, init)`: while cond(carry) is true, carry = body(carry). */
+/**
+ * `whileLoop(cond, body, init)`: while cond(carry) is true, carry = body(carry).
+ * @example
+ * whileLoop((x: Tensor) => lt(x, 10), (x: Tensor) => mul(x, 2), tensor(1)) // → 16
+ */
 export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carry: C) => C, init: C): C {
   const [leaves, def] = flatten(init);
   const truth = (v: Tensor | boolean) => {
@@ -304,6 +320,8 @@ export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carr
  * returns pytrees (tensors, numbers, arrays and objects of them), and may close over traced
  * values; under a transformation, f is staged into one `checkpoint` equation (ops/control.ts) whose
  * rules compose in every mix of modes. Outside any transformation it simply runs f.
+ * @example
+ * grad(checkpoint((x: Tensor) => sin(mul(x, x))))(0) // → 0
  */
 export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string): F {
   checkFunction("checkpoint", f);
@@ -331,6 +349,8 @@ export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string)
 /**
  * Bytes of the values reverse mode keeps between the forward and the backward pass of f at these
  * arguments: the constants of its linearized program (stored intermediates) and checkpoints' inputs.
+ * @example
+ * residualBytes((x: Tensor) => sum(sin(x)), tensor([1, 2, 3])) > 0 // → true
  */
 export function residualBytes(f: (...xs: Tensor[]) => Tensor | Tensor[], ...args: (Tensor | number)[]): number {
   checkFunction("residualBytes", f);

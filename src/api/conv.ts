@@ -83,6 +83,9 @@ const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
 /**
  * The general N-dimensional convolution (JAX's lax.conv_general_dilated): lhs [N, C, ...spatial],
  * rhs [O, C / groups, ...window] in the default layouts. Output [N, O, ...out].
+ * @example
+ * const y = convGeneralDilated(ones([1, 1, 4, 4]), ones([1, 1, 2, 2]), { strides: 2 });
+ * y // → [[[[4, 4], [4, 4]]]]
  */
 export function convGeneralDilated(lhs: TensorLike, rhs: TensorLike, opts: ConvOptions = {}): Tensor {
   const op = "convGeneralDilated";
@@ -118,7 +121,11 @@ export function convGeneralDilated(lhs: TensorLike, rhs: TensorLike, opts: ConvO
   return outPerm ? S.transpose(y, outPerm) : y;
 }
 
-/** lax.conv: convGeneralDilated with strides and padding only (layouts NCHW / OIHW). */
+/**
+ * lax.conv: convGeneralDilated with strides and padding only (layouts NCHW / OIHW).
+ * @example
+ * conv(ones([1, 1, 3, 3]), ones([2, 1, 3, 3]), 1, "SAME").shape // → [1, 2, 3, 3]
+ */
 export function conv(lhs: TensorLike, rhs: TensorLike, strides?: number | readonly number[], padding: Padding = "VALID"): Tensor {
   return convGeneralDilated(lhs, rhs, { strides, padding });
 }
@@ -137,11 +144,23 @@ function convNd(op: string, spatialLetters: string, x: TensorLike, w: TensorLike
   const dn: [string, string, string] = last ? [`N${spatialLetters}C`, `${spatialLetters}IO`, `N${spatialLetters}C`] : [`NC${spatialLetters}`, `OI${spatialLetters}`, `NC${spatialLetters}`];
   return convGeneralDilated(x, w, { strides: opts.strides, padding: opts.padding, rhsDilation: opts.dilation, featureGroupCount: opts.groups, dimensionNumbers: dn });
 }
-/** 1-D convolution: x [N, C, W], w [O, C/groups, K] (or channels last: [N, W, C] and [K, I, O]). */
+/**
+ * 1-D convolution: x [N, C, W], w [O, C/groups, K] (or channels last: [N, W, C] and [K, I, O]).
+ * @example
+ * conv1d(tensor([[[1, 2, 3, 4]]]), tensor([[[1, -1]]])) // → [[[-1, -1, -1]]]
+ */
 export const conv1d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv1d", "W", x, w, opts);
-/** 2-D convolution: x [N, C, H, W], w [O, C/groups, KH, KW] (or channels last: [N, H, W, C] and [KH, KW, I, O]). */
+/**
+ * 2-D convolution: x [N, C, H, W], w [O, C/groups, KH, KW] (or channels last: [N, H, W, C] and [KH, KW, I, O]).
+ * @example
+ * conv2d(ones([2, 3, 8, 8]), ones([4, 3, 3, 3]), { padding: "SAME" }).shape // → [2, 4, 8, 8]
+ */
 export const conv2d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv2d", "HW", x, w, opts);
-/** 3-D convolution: x [N, C, D, H, W], w [O, C/groups, KD, KH, KW]. */
+/**
+ * 3-D convolution: x [N, C, D, H, W], w [O, C/groups, KD, KH, KW].
+ * @example
+ * conv3d(ones([1, 1, 4, 4, 4]), ones([1, 1, 2, 2, 2])).shape // → [1, 1, 3, 3, 3]
+ */
 export const conv3d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv3d", "DHW", x, w, opts);
 
 export interface PoolOptions {
@@ -167,8 +186,16 @@ function pool(op: string, x0: TensorLike, window: number | readonly number[], op
   if (last) y = S.transpose(y, [0, ...Array.from({ length: nS }, (_, i) => i + 2), 1]);
   return y;
 }
-/** Max over each window (padding counts as −∞). The derivative goes to the window's maximum (shared equally between ties). */
+/**
+ * Max over each window (padding counts as −∞). The derivative goes to the window's maximum (shared equally between ties).
+ * @example
+ * maxPool(tensor([[[[1, 2], [3, 4]]]]), 2) // → [[[[4]]]]
+ */
 export const maxPool = (x: TensorLike, window: number | readonly number[], opts: PoolOptions = {}): Tensor => pool("maxPool", x, window, opts, (p, axes) => R.reduceMax(p, axes), -Infinity);
-/** Mean over each window; padded positions count as zeros (flax's avg_pool with count_include_pad). */
+/**
+ * Mean over each window; padded positions count as zeros (flax's avg_pool with count_include_pad).
+ * @example
+ * avgPool(tensor([[[[1, 2], [3, 4]]]]), 2) // → [[[[2.5]]]]
+ */
 export const avgPool = (x: TensorLike, window: number | readonly number[], opts: PoolOptions = {}): Tensor =>
   pool("avgPool", x, window, opts, (p, axes) => P.mul(R.reduceSum(p, axes), scalarTensor(1 / axes.reduce((s, a) => s * p.shape[a], 1), p.dtype)), 0);

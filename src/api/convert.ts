@@ -13,6 +13,9 @@ export type TensorLike = Tensor | number | boolean | Nested | TypedArray | reado
  * Create a tensor. `tensor([[1, 2], [3, 4]])`, `tensor(x, { dtype: "float32" })`. An array of tensors
  * stacks them (NumPy's `array([t1, t2])`); inside a transformation those may be traced values, and
  * the result is traced too (its derivative flows to each of them).
+ * @example
+ * tensor([[1, 2], [3, 4]]).shape // → [2, 2]
+ * tensor([1, 2], { dtype: "int32" }).dtype // → "int32"
  */
 export function tensor(data: TensorLike | readonly (Tensor | TensorLike)[], opts: { dtype?: DType } = {}): Tensor {
   if (opts.dtype !== undefined) checkDType(opts.dtype, "tensor");
@@ -87,6 +90,8 @@ export function floatOperand(op: string, x: TensorLike): Tensor {
  * into one loop (see docs/internals.md); a benchmark that times a function should call this on the
  * result inside the timed region, like JAX's `block_until_ready`. Reading a value (`item`, `toArray`,
  * any non-elementwise op) does it implicitly; correctness never depends on it.
+ * @example
+ * blockUntilReady({ y: exp(zeros([1000])) }).y.shape // → [1000]
  */
 export function blockUntilReady<T>(tree: T): T {
   const walk = (x: unknown): void => {

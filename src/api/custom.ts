@@ -64,16 +64,18 @@ function customFunction(name: string, f: (...xs: any[]) => unknown, jvp: (primal
   };
 }
 
+/** f's type, also callable with numbers and nested arrays where it takes tensors. */
+export type Custom<F extends (...xs: any[]) => any> = ((...args: TensorLike[]) => ReturnType<F>) & F;
+
 /**
  * f with a user-supplied forward rule: `rule(primals, tangents)` returns [out, tangentOut], linear
  * in the tangents. Arguments and results may be structures of tensors: `primals` is the argument
  * list, `tangents` the same structure, `tangentOut` the structure of `out`. Reverse mode is
  * derived from it by transposition, as for built-in primitives.
- * @example const safeLog = customJvp((x) => log(x), ([x], [dx]) => [log(x), div(dx, x)])
+ * @example
+ * const safeLog = customJvp((x: Tensor) => log(x), ([x], [dx]) => [log(x), div(dx, x)]);
+ * grad(safeLog)(2) // → 0.5
  */
-/** f's type, also callable with numbers and nested arrays where it takes tensors. */
-export type Custom<F extends (...xs: any[]) => any> = ((...args: TensorLike[]) => ReturnType<F>) & F;
-
 export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals: Parameters<F>, tangents: Parameters<F>) => [ReturnType<F>, ReturnType<F>], name = f.name || "customJvp"): Custom<F> {
   checkFunction("customJvp", f);
   checkFunction("customJvp (its rule)", rule);
@@ -91,7 +93,10 @@ export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals:
  * f with a user-supplied reverse rule: `fwd(...xs)` returns [out, residuals] and
  * `bwd(residuals, outCotangent)` returns one cotangent per argument (each with the argument's
  * structure, or null for none). Arguments, results and cotangents may be structures of tensors.
- * @example customVjp(f, (x) => [f(x), x], (x, ct) => [mul(ct, 2)])
+ * @example
+ * // the identity, with its gradient clipped to [−1, 1] on the way back
+ * const clipGrad = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], (_: null, ct: Tensor) => [clip(ct, -1, 1)]);
+ * grad((x: Tensor) => mul(clipGrad(x), 5))(2) // → 1
  */
 export function customVjp<F extends (...xs: any[]) => any, R>(f: F, fwd: (...xs: Parameters<F>) => [ReturnType<F>, R], bwd: (residuals: R, ct: ReturnType<F>) => unknown[], name = f.name || "customVjp"): Custom<F> {
   checkFunction("customVjp", f);

@@ -21,6 +21,8 @@ import { InputError, fmtValue } from "../core/errors.js";
 /**
  * x with a·x = b. `a` is [..., n, n]; `b` is [..., n, k] or a vector [n] (then x is a vector).
  * Leading axes broadcast. A singular matrix is an InputError (no wrong numbers).
+ * @example
+ * linalg.solve(tensor([[2, 0], [0, 4]]), tensor([2, 2])) // → [1, 0.5]
  */
 export function solve(a: TensorLike, b: TensorLike): Tensor {
   const [A, B] = operands("solve", [a, b], { float: true });
@@ -31,30 +33,49 @@ export function solve(a: TensorLike, b: TensorLike): Tensor {
   const x = L.solve(S.broadcastTo(A, [...lead, ...A.shape.slice(-2)]), S.broadcastTo(Bm, [...lead, ...Bm.shape.slice(-2)]));
   return vector ? S.reshape(x, x.shape.slice(0, -1)) : x;
 }
-/** The inverse of each matrix in the last two axes (prefer `solve` for a·x = b). */
+/**
+ * The inverse of each matrix in the last two axes (prefer `solve` for a·x = b).
+ * @example
+ * linalg.inv(tensor([[2, 0], [0, 4]])) // → [[0.5, 0], [0, 0.25]]
+ */
 export function inv(a: TensorLike): Tensor {
   const A = floatOperand("inv", a);
   if (A.ndim < 2 || A.shape[A.ndim - 1] !== A.shape[A.ndim - 2]) throw new ShapeError(`inv: needs square matrices in the last two axes; got shape ${fmtShape(A.shape)}`);
   const n = A.shape[A.ndim - 1];
   return L.solve(A, S.broadcastTo(eye(n, n, { dtype: A.dtype }), A.shape));
 }
-/** [sign, log|det|] of each matrix (sign 0 and −∞ when singular), as NumPy's slogdet; log|det| is differentiable. */
+/**
+ * [sign, log|det|] of each matrix (sign 0 and −∞ when singular), as NumPy's slogdet; log|det| is differentiable.
+ * @example
+ * linalg.slogdet(tensor([[-2, 0], [0, 3]])) // ≈ [-1, 1.791759469228055]
+ */
 export function slogdet(a: TensorLike): [Tensor, Tensor] {
   const A = floatOperand("slogdet", a);
   return [L.detSign(A), L.logAbsDet(A)];
 }
-/** The determinant of each matrix: sign·exp(log|det|), so d det = det·tr(A⁻¹ dA). */
+/**
+ * The determinant of each matrix: sign·exp(log|det|), so d det = det·tr(A⁻¹ dA).
+ * @example
+ * linalg.det(tensor([[1, 2], [3, 4]])) // ≈ -2
+ * grad((m: Tensor) => linalg.det(m))(tensor([[2, 1], [1, 3]])) // ≈ [[3, -1], [-1, 2]]
+ */
 export function det(a: TensorLike): Tensor {
   const [s, l] = slogdet(a);
   return P.mul(s, P.exp(l));
 }
-/** The lower-triangular L with L·Lᵀ = a, for symmetric positive-definite matrices (only the lower triangle is read); otherwise an InputError. */
+/**
+ * The lower-triangular L with L·Lᵀ = a, for symmetric positive-definite matrices (only the lower triangle is read); otherwise an InputError.
+ * @example
+ * linalg.cholesky(tensor([[4, 2], [2, 2]])) // → [[2, 0], [1, 1]]
+ */
 export function cholesky(a: TensorLike): Tensor {
   return L.cholesky(floatOperand("cholesky", a));
 }
 /**
  * x with t·x = b for a triangular t: only its lower (or upper) triangle is read, and only that
  * triangle gets a derivative. (Solved by the general LU solve of that triangle: O(n³), not O(n²).)
+ * @example
+ * linalg.solveTriangular(tensor([[2, 0], [1, 1]]), tensor([2, 3])) // → [1, 2]
  */
 export function solveTriangular(a: TensorLike, b: TensorLike, opts: { lower?: boolean } = {}): Tensor {
   const A = floatOperand("solveTriangular", a);
@@ -75,6 +96,10 @@ const swap = (x: Tensor) => S.transpose(x, x.shape.map((_, i) => (i === x.ndim -
  * [eigenvalues ascending, eigenvectors as columns] of symmetric matrices. By default the input is
  * symmetrised first, (a + aᵀ)/2, as JAX does (symmetrizeInput: false reads the lower triangle only).
  * Eigenvectors are unique up to sign; for repeated eigenvalues they have no derivative.
+ * @example
+ * const [lambda, v] = linalg.eigh(tensor([[2, 1], [1, 2]]));
+ * lambda // ≈ [1, 3]
+ * v.shape // → [2, 2]
  */
 export function eigh(a: TensorLike, opts: { symmetrizeInput?: boolean } = {}): [Tensor, Tensor] {
   let A = matrices("eigh", a);
@@ -83,10 +108,19 @@ export function eigh(a: TensorLike, opts: { symmetrizeInput?: boolean } = {}): [
   const [w, v] = L.eigh(A);
   return [w, v];
 }
-/** The eigenvalues of symmetric matrices, ascending. */
+/**
+ * The eigenvalues of symmetric matrices, ascending.
+ * @example
+ * linalg.eigvalsh(tensor([[2, 1], [1, 2]])) // ≈ [1, 3]
+ */
 export const eigvalsh = (a: TensorLike): Tensor => eigh(a)[0];
 
-/** QR factorisation, reduced: [Q, R] with Q [..., m, k] orthonormal columns and R [..., k, n] upper triangular, k = min(m, n); mode "r" returns R only. */
+/**
+ * QR factorisation, reduced: [Q, R] with Q [..., m, k] orthonormal columns and R [..., k, n] upper triangular, k = min(m, n); mode "r" returns R only.
+ * @example
+ * const [q, r] = linalg.qr(tensor([[3, 0], [4, 1]])) as Tensor[];
+ * matmul(q, r) // ≈ [[3, 0], [4, 1]]
+ */
 export function qr(a: TensorLike, opts: { mode?: "reduced" | "r" } = {}): [Tensor, Tensor] | Tensor {
   const mode = opts.mode ?? "reduced";
   if (mode !== "reduced" && mode !== "r") throw new InputError(`qr: mode must be "reduced" or "r" (the complete Q is not provided); got ${fmtValue(mode)}`);
@@ -98,13 +132,21 @@ export function qr(a: TensorLike, opts: { mode?: "reduced" | "r" } = {}): [Tenso
  * The singular value decomposition a = U·diag(s)·Vh, reduced (U [..., m, k], s [..., k]
  * descending, Vh [..., k, n], k = min(m, n)). Unlike NumPy and JAX, `fullMatrices` defaults to
  * false, the only form provided (and the only one JAX differentiates). computeUV: false returns s.
+ * @example
+ * const [u, s, vt] = linalg.svd(tensor([[3, 0], [0, -2]])) as Tensor[];
+ * s // → [3, 2]
+ * matmul(mul(u, s), vt) // ≈ [[3, 0], [0, -2]]
  */
 export function svd(a: TensorLike, opts: { fullMatrices?: boolean; computeUV?: boolean } = {}): [Tensor, Tensor, Tensor] | Tensor {
   if (opts.fullMatrices === true) throw new InputError("svd: fullMatrices: true is not provided; use the reduced SVD (fullMatrices: false), whose U has min(m, n) columns");
   const [u, s, vt] = L.svd(matrices("svd", a));
   return opts.computeUV === false ? s : [u, s, vt];
 }
-/** The singular values, descending. */
+/**
+ * The singular values, descending.
+ * @example
+ * linalg.svdvals(tensor([[3, 0], [0, 4]])) // → [4, 3]
+ */
 export const svdvals = (a: TensorLike): Tensor => svd(a, { computeUV: false }) as Tensor;
 
 /**
@@ -113,6 +155,9 @@ export const svdvals = (a: TensorLike): Tensor => svd(a, { computeUV: false }) a
  * Matrices (axis a pair, or x 2-D with no axis): "fro" (default), "nuc" (the sum of singular
  * values), 1 / −1 (max / min column sum), Infinity / −Infinity (max / min row sum), 2 / −2 (largest
  * / smallest singular value). No axis and no ord: the 2-norm of all elements.
+ * @example
+ * linalg.norm(tensor([3, 4])) // → 5
+ * linalg.norm(tensor([[1, 2], [3, 4]]), 1) // → 6
  */
 export function norm(x: TensorLike, ord?: number | "fro" | "nuc", axis?: number | readonly [number, number], keepdims = false): Tensor {
   const t = floatOperand("linalg.norm", x);
@@ -161,6 +206,8 @@ export function norm(x: TensorLike, ord?: number | "fro" | "nuc", axis?: number 
  * zero (default rcond: 10·max(m, n)·ε of the dtype). Its derivative is the closed form of Golub &
  * Pereyra (1973), d(A⁺) = −A⁺dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − AA⁺) + (I − A⁺A) dAᵀ A⁺ᵀA⁺, valid where the rank
  * does not change — not the SVD's derivative, which would fail at repeated singular values.
+ * @example
+ * linalg.pinv(tensor([[1, 0], [0, 0]])) // → [[1, 0], [0, 0]]
  */
 export function pinv(a: TensorLike, opts: { rcond?: number } = {}): Tensor {
   const A = matrices("pinv", a);
@@ -201,6 +248,11 @@ function pinvValue(A: Tensor, rcond: number | undefined): Tensor {
  * The least-squares solution of a·x = b with the smallest norm, as NumPy's lstsq: [x, residuals
  * (the squared 2-norm of b − a·x per column when m > n and a has full rank, else empty), rank,
  * singular values]. Differentiable in a and b (through pinv).
+ * @example
+ * const [x, residuals, rank] = linalg.lstsq(tensor([[1, 0], [0, 1], [1, 1]]), tensor([1, 1, 1]));
+ * x // ≈ [0.6666666666666666, 0.6666666666666666]
+ * residuals // ≈ 0.3333333333333333
+ * rank // → 2
  */
 export function lstsq(a: TensorLike, b: TensorLike, opts: { rcond?: number } = {}): [Tensor, Tensor, number, Tensor] {
   const [A0, B0] = operands("lstsq", [a, b], { float: true });

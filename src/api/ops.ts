@@ -27,51 +27,190 @@ const binary = (name: string, f: (x: Tensor, y: Tensor) => Tensor, float = false
 
 // ---- arithmetic -----------------------------------------------------------------------------
 
+/**
+ * x + y, elementwise, with NumPy broadcasting and dtype promotion.
+ * @example
+ * add(tensor([1, 2]), 3) // → [4, 5]
+ */
 export const add = binary("add", P.add);
+/**
+ * x − y, elementwise (broadcasting).
+ * @example
+ * sub(5, tensor([1, 2])) // → [4, 3]
+ */
 export const sub = binary("sub", P.sub);
+/**
+ * x · y, elementwise (broadcasting).
+ * @example
+ * mul(tensor([1, 2]), tensor([[1], [10]])) // → [[1, 2], [10, 20]]
+ */
 export const mul = binary("mul", P.mul);
-/** True division: integer operands give float64. */
+/**
+ * True division: integer operands give float64.
+ * @example
+ * div(tensor([1, 3]), 2) // → [0.5, 1.5]
+ */
 export const div = binary("div", P.div, true);
+/**
+ * xʸ, elementwise; d/dx x⁰ = 0 everywhere, and the y-derivative is 0 at x = 0.
+ * @example
+ * pow(tensor([2, 3]), 2) // → [4, 9]
+ */
 export const pow = binary("pow", P.pow, true);
+/**
+ * The angle of the point (x, y) from the x axis, elementwise: atan2(y, x).
+ * @example
+ * atan2(1, 1) // ≈ 0.7853981633974483
+ */
 export const atan2 = binary("atan2", P.atan2, true);
+/**
+ * The larger of x and y, elementwise; at ties the derivative is shared equally.
+ * @example
+ * maximum(tensor([1, 5]), 3) // → [3, 5]
+ */
 export const maximum = binary("maximum", P.max);
 /**
  * Floats: −max(−x, −y), exact and with max's derivative convention at ties. Ints and bools select
  * (negation is not a bijection there: −(−2³¹) wraps, and bools do not negate).
+ * @example
+ * minimum(tensor([1, 5]), 3) // → [1, 3]
  */
 export const minimum = binary("minimum", (x, y) => (isFloatDType(x.dtype) ? P.neg(P.max(P.neg(x), P.neg(y))) : P.where(P.compare(y, x, "lt"), y, x)));
+/**
+ * −x.
+ * @example
+ * neg(tensor([1, -2])) // → [-1, 2]
+ */
 export function neg(x: TensorLike): Tensor {
   return P.neg(operands("neg", [x])[0]);
 }
+/**
+ * x², elementwise (one product in the backward pass).
+ * @example
+ * square(tensor([3, -2])) // → [9, 4]
+ */
 export function square(x: TensorLike): Tensor {
   return P.square(operands("square", [x])[0]);
 }
+/**
+ * 1/x, elementwise.
+ * @example
+ * reciprocal(tensor([2, 4])) // → [0.5, 0.25]
+ */
 export const reciprocal = unaryFloat("reciprocal", (x) => P.div(one(x), x));
+/**
+ * √x, elementwise; its derivative at 0 is +∞.
+ * @example
+ * sqrt(tensor([4, 9])) // → [2, 3]
+ */
 export const sqrt = unaryFloat("sqrt", P.sqrt);
+/**
+ * eˣ, elementwise.
+ * @example
+ * exp(0) // → 1
+ */
 export const exp = unaryFloat("exp", P.exp);
+/**
+ * The natural logarithm, elementwise.
+ * @example
+ * log(tensor([1, Math.E])) // → [0, 1]
+ */
 export const log = unaryFloat("log", P.log);
+/**
+ * log(1 + x), accurate for tiny x.
+ * @example
+ * log1p(1e-20) // → 1e-20
+ */
 export const log1p = unaryFloat("log1p", P.log1p);
+/**
+ * eˣ − 1, accurate for tiny x.
+ * @example
+ * expm1(1e-20) // → 1e-20
+ */
 export const expm1 = unaryFloat("expm1", P.expm1);
+/**
+ * Sine, elementwise (radians).
+ * @example
+ * sin(tensor([0, Math.PI / 2])) // → [0, 1]
+ */
 export const sin = unaryFloat("sin", P.sin);
+/**
+ * Cosine, elementwise (radians).
+ * @example
+ * cos(0) // → 1
+ */
 export const cos = unaryFloat("cos", P.cos);
+/**
+ * Tangent, elementwise (radians).
+ * @example
+ * tan(0) // → 0
+ */
 export const tan = unaryFloat("tan", (x) => P.div(P.sin(x), P.cos(x)));
-/** asin x = atan2(x, √((1−x)(1+x))): the factored form keeps precision near ±1. */
+/**
+ * asin x = atan2(x, √((1−x)(1+x))): the factored form keeps precision near ±1.
+ * @example
+ * asin(1) // ≈ 1.5707963267948966
+ */
 export const asin = unaryFloat("asin", (x) => P.atan2(x, P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x)))));
+/**
+ * Arc cosine, elementwise (radians), as atan2(√(1 − x²), x).
+ * @example
+ * acos(1) // → 0
+ */
 export const acos = unaryFloat("acos", (x) => P.atan2(P.sqrt(P.mul(P.sub(one(x), x), P.add(one(x), x))), x));
+/**
+ * Arc tangent, elementwise (radians).
+ * @example
+ * atan(1) // ≈ 0.7853981633974483
+ */
 export const atan = unaryFloat("atan", (x) => P.atan2(x, one(x)));
-/** sinh x = (expm1(x) − expm1(−x)) / 2, accurate near 0 where (eˣ − e⁻ˣ)/2 cancels. */
+/**
+ * sinh x = (expm1(x) − expm1(−x)) / 2, accurate near 0 where (eˣ − e⁻ˣ)/2 cancels.
+ * @example
+ * sinh(0) // → 0
+ */
 export const sinh = unaryFloat("sinh", (x) => P.mul(P.sub(P.expm1(x), P.expm1(P.neg(x))), scalarTensor(0.5, x.dtype)));
+/**
+ * Hyperbolic cosine, elementwise.
+ * @example
+ * cosh(0) // → 1
+ */
 export const cosh = unaryFloat("cosh", (x) => P.mul(P.add(P.exp(x), P.exp(P.neg(x))), scalarTensor(0.5, x.dtype)));
+/**
+ * Hyperbolic tangent, elementwise (a primitive: stable for large |x|).
+ * @example
+ * tanh(0) // → 0
+ */
 export const tanh = unaryFloat("tanh", P.tanh);
+/**
+ * The logistic function 1/(1 + e⁻ˣ), without overflow for either sign.
+ * @example
+ * sigmoid(0) // → 0.5
+ */
 export const sigmoid = unaryFloat("sigmoid", P.logistic);
-/** The error function 2/√π ∫₀ˣ e^(−t²) dt, and erfc = 1 − erf (accurate where it is tiny). */
+/**
+ * The error function 2/√π ∫₀ˣ e^(−t²) dt, and erfc = 1 − erf (accurate where it is tiny).
+ * @example
+ * erf(0) // → 0
+ */
 export const erf = unaryFloat("erf", P.erf);
+/**
+ * The complementary error function 1 − erf x, accurate where it is tiny.
+ * @example
+ * erfc(0) // → 1
+ */
 export const erfc = unaryFloat("erfc", P.erfc);
-/** The inverse error function on (−1, 1) (±∞ at ±1); its derivative is √π/2 · e^(erfinv(x)²). */
+/**
+ * The inverse error function on (−1, 1) (±∞ at ±1); its derivative is √π/2 · e^(erfinv(x)²).
+ * @example
+ * erfinv(0.5) // ≈ 0.4769362762044699
+ */
 export const erfinv = unaryFloat("erfinv", P.erfinv);
 /**
  * GELU, x·Φ(x) (Φ the standard normal CDF). As JAX's default, `approximate` (true) uses
  * ½x(1 + tanh(√(2/π)(x + 0.044715x³))); false gives the exact ½x·erfc(−x/√2).
+ * @example
+ * gelu(tensor([0, 10])) // ≈ [0, 10]
  */
 export function gelu(x: TensorLike, approximate = true): Tensor {
   const t = floatOperand("gelu", x);
@@ -84,6 +223,8 @@ export function gelu(x: TensorLike, approximate = true): Tensor {
  * softplus x = log(1 + eˣ), as x + log1p(e⁻ˣ) for x > 0 and log1p(eˣ) otherwise. Each branch gets an
  * input clamped to its own side ("double where") so the unused branch can neither overflow nor turn
  * the gradient into NaN.
+ * @example
+ * softplus(0) // ≈ 0.6931471805599453
  */
 export const softplus = unaryFloat("softplus", (x) => {
   const zero = scalarTensor(0, x.dtype);
@@ -91,17 +232,30 @@ export const softplus = unaryFloat("softplus", (x) => {
   const xp = P.where(pos, x, zero), xn = P.where(pos, zero, x);
   return P.where(pos, P.add(xp, P.log1p(P.exp(P.neg(xp)))), P.log1p(P.exp(xn)));
 });
-/** NOTE: relu'(0) = 0 (the branch x > 0 is not taken at 0), as in JAX and PyTorch. */
+/**
+ * NOTE: relu'(0) = 0 (the branch x > 0 is not taken at 0), as in JAX and PyTorch.
+ * @example
+ * relu(tensor([-1, 2])) // → [0, 2]
+ */
 export function relu(x: TensorLike): Tensor {
   const t = operands("relu", [x])[0];
   const zero = scalarTensor(0, t.dtype);
   return P.where(P.compare(t, zero, "gt"), t, zero);
 }
-/** NOTE: d|x| = sign(x) dx, so |x|'(0) = 0. */
+/**
+ * NOTE: d|x| = sign(x) dx, so |x|'(0) = 0.
+ * @example
+ * abs(tensor([-1, 2])) // → [1, 2]
+ */
 export function abs(x: TensorLike): Tensor {
   const t = operands("abs", [x])[0];
   return P.mul(t, P.sign(t));
 }
+/**
+ * −1, 0 or 1 by the sign of x; its derivative is 0.
+ * @example
+ * sign(tensor([-3, 0, 2])) // → [-1, 0, 1]
+ */
 export function sign(x: TensorLike): Tensor {
   return P.sign(operands("sign", [x])[0]);
 }
@@ -109,16 +263,36 @@ const rounding = (name: string, mode: P.RoundMode) => (x: TensorLike): Tensor =>
   const t = operands(name, [x])[0];
   return isFloatDType(t.dtype) ? P.round(t, mode) : t; // integers are already whole
 };
-/** The largest integer ≤ x (floats stay floats; integer tensors are returned as they are). Its derivative is zero. */
+/**
+ * The largest integer ≤ x (floats stay floats; integer tensors are returned as they are). Its derivative is zero.
+ * @example
+ * floor(tensor([-1.5, 1.5])) // → [-2, 1]
+ */
 export const floor = rounding("floor", "floor");
-/** The smallest integer ≥ x. */
+/**
+ * The smallest integer ≥ x.
+ * @example
+ * ceil(tensor([-1.5, 1.5])) // → [-1, 2]
+ */
 export const ceil = rounding("ceil", "ceil");
-/** x rounded toward zero (NumPy's trunc and fix). */
+/**
+ * x rounded toward zero (NumPy's trunc and fix).
+ * @example
+ * trunc(tensor([-1.5, 1.5])) // → [-1, 1]
+ */
 export const trunc = rounding("trunc", "trunc");
 export const fix = trunc;
-/** x rounded to the nearest integer, halves to even (NumPy's rint). */
+/**
+ * x rounded to the nearest integer, halves to even (NumPy's rint).
+ * @example
+ * rint(tensor([0.5, 1.5, 2.5])) // → [0, 2, 2]
+ */
 export const rint = rounding("rint", "even");
-/** x rounded to `decimals` decimal places, halves to even, as NumPy's round (which scales by 10^decimals first). */
+/**
+ * x rounded to `decimals` decimal places, halves to even, as NumPy's round (which scales by 10^decimals first).
+ * @example
+ * round(tensor([1.234, 5.678]), 1) // → [1.2, 5.7]
+ */
 export function round(x: TensorLike, decimals = 0): Tensor {
   if (!Number.isInteger(decimals)) throw new InputError(`round: decimals must be an integer; got ${fmtValue(decimals)}`);
   if (decimals === 0) return rint(x);
@@ -127,18 +301,34 @@ export function round(x: TensorLike, decimals = 0): Tensor {
   const f = scalarTensor(10 ** Math.abs(decimals), t.dtype);
   return decimals > 0 ? P.div(P.round(P.mul(t, f), "even"), f) : P.mul(P.round(P.div(t, f), "even"), f);
 }
-/** x mod y with the sign of y (Python's % and NumPy's mod/remainder), exact; d/dx = 1, d/dy = −⌊x/y⌋. */
+/**
+ * x mod y with the sign of y (Python's % and NumPy's mod/remainder), exact; d/dx = 1, d/dy = −⌊x/y⌋.
+ * @example
+ * mod(tensor([5, -5]), 3) // → [2, 1]
+ */
 export const mod = binary("mod", P.mod);
 export const remainder = mod;
-/** ⌊x / y⌋: integers stay integers (NumPy's floor_divide). */
+/**
+ * ⌊x / y⌋: integers stay integers (NumPy's floor_divide).
+ * @example
+ * floorDivide(tensor([5, -5]), 3) // → [1, -2]
+ */
 export function floorDivide(x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = operands("floorDivide", [x, y]);
   if (isFloatDType(a.dtype)) return P.round(P.div(a, b), "floor");
   return P.cast(P.round(P.div(P.cast(a, "float64"), P.cast(b, "float64")), "floor"), a.dtype);
 }
-/** [floorDivide(x, y), mod(x, y)]. */
+/**
+ * [floorDivide(x, y), mod(x, y)].
+ * @example
+ * divmod(7, 2) // → [3, 1]
+ */
 export const divmod = (x: TensorLike, y: TensorLike): [Tensor, Tensor] => [floorDivide(x, y), mod(x, y)];
-/** x limited to [lo, hi]; either bound may be null or left out (NumPy's and JAX's clip). */
+/**
+ * x limited to [lo, hi]; either bound may be null or left out (NumPy's and JAX's clip).
+ * @example
+ * clip(tensor([-2, 0, 2]), -1, 1) // → [-1, 0, 1]
+ */
 export function clip(x: TensorLike, lo?: TensorLike | null, hi?: TensorLike | null): Tensor {
   let t = lo === undefined || lo === null ? asTensor(x, "clip") : maximum(x, lo);
   if (hi !== undefined && hi !== null) t = minimum(t, hi);
@@ -147,6 +337,9 @@ export function clip(x: TensorLike, lo?: TensorLike | null, hi?: TensorLike | nu
 /**
  * where(cond, x, y): elements of x where cond is true, of y elsewhere (broadcast together).
  * where(cond) alone: the indices where cond is true, one int32 tensor per axis (NumPy's nonzero).
+ * @example
+ * where(tensor([true, false]), 1, 2) // → [1, 2]
+ * where(tensor([0, 3, 0, 4]).gt(0)) // → [[1, 3]]
  */
 export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor;
 export function where(cond: TensorLike, opts?: NonzeroOptions): Tensor[];
@@ -164,7 +357,11 @@ export interface NonzeroOptions {
   size?: number;
   fillValue?: number;
 }
-/** Flat indices of x's non-zero (true) elements, int32, in order. */
+/**
+ * Flat indices of x's non-zero (true) elements, int32, in order.
+ * @example
+ * flatnonzero(tensor([0, 3, 0, 4])) // → [1, 3]
+ */
 export function flatnonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
   const t = asTensor(x, "flatnonzero");
   const flat = S.reshape(t, [t.size]);
@@ -187,7 +384,11 @@ export function flatnonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
   const fill = scalarTensor(opts.fillValue ?? 0, "int32");
   return P.where(P.compare(arange(0, size, 1, { dtype: "int32" }), count, "lt"), found, fill);
 }
-/** The indices of x's non-zero (true) elements, one int32 tensor per axis (NumPy's nonzero; see NonzeroOptions for use under jit). */
+/**
+ * The indices of x's non-zero (true) elements, one int32 tensor per axis (NumPy's nonzero; see NonzeroOptions for use under jit).
+ * @example
+ * nonzero(tensor([[1, 0], [0, 1]])) // → [[0, 1], [0, 1]]
+ */
 export function nonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor[] {
   const t = asTensor(x, "nonzero");
   const flat = flatnonzero(t, opts);
@@ -200,15 +401,28 @@ export function nonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor[] {
   }
   return out;
 }
-/** The indices of x's non-zero (true) elements as rows, [count, ndim] int32. */
+/**
+ * The indices of x's non-zero (true) elements as rows, [count, ndim] int32.
+ * @example
+ * argwhere(tensor([0, 3, 0, 4])) // → [[1], [3]]
+ */
 export function argwhere(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
   const t = asTensor(x, "argwhere");
   return stack(nonzero(t, opts), 1);
 }
+/**
+ * x converted to another dtype (float to int truncates toward zero).
+ * @example
+ * cast(tensor([1.7, -1.7]), "int32") // → [1, -1]
+ */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   return P.cast(asTensor(x, "cast"), checkDType(dtype, "cast"));
 }
-/** The identity on values whose derivative is zero: gradients do not flow through it. */
+/**
+ * The identity on values whose derivative is zero: gradients do not flow through it.
+ * @example
+ * grad((x: Tensor) => mul(x, stopGradient(x)))(3) // → 3
+ */
 export function stopGradient(x: TensorLike): Tensor {
   return P.stopGradient(asTensor(x, "stopGradient"));
 }
@@ -219,6 +433,16 @@ const cmp = (op: P.CompareOp) => (x: TensorLike, y: TensorLike): Tensor => {
   const [a, b] = operands(op, [x, y]);
   return P.compare(a, b, op);
 };
+/**
+ * x < y, elementwise, as bools (also le, gt, ge, eq, ne; less, greater …).
+ * @example
+ * lt(tensor([1, 3]), 2) // → [true, false]
+ * le(tensor([1, 3]), 1) // → [true, false]
+ * gt(tensor([1, 3]), 2) // → [false, true]
+ * ge(tensor([1, 3]), 3) // → [false, true]
+ * eq(tensor([1, 3]), 3) // → [false, true]
+ * ne(tensor([1, 3]), 3) // → [true, false]
+ */
 export const lt = cmp("lt"), le = cmp("le"), gt = cmp("gt"), ge = cmp("ge"), eq = cmp("eq"), ne = cmp("ne");
 export const less = lt, lessEqual = le, greater = gt, greaterEqual = ge, equal = eq, notEqual = ne;
 
@@ -227,10 +451,35 @@ const bool = (x: TensorLike, op: string) => {
   if (t.dtype !== "bool") throw new DTypeError(`${op}: needs bool tensors; got ${t.dtype}${fmtShape(t.shape)}`);
   return t;
 };
+/**
+ * x and y, elementwise, on bool tensors.
+ * @example
+ * logicalAnd(tensor([true, true]), tensor([true, false])) // → [true, false]
+ */
 export const logicalAnd = (x: TensorLike, y: TensorLike) => P.where(bool(x, "logicalAnd"), bool(y, "logicalAnd"), scalarTensor(0, "bool"));
+/**
+ * x or y, elementwise, on bool tensors.
+ * @example
+ * logicalOr(tensor([true, false]), tensor([false, false])) // → [true, false]
+ */
 export const logicalOr = (x: TensorLike, y: TensorLike) => P.where(bool(x, "logicalOr"), scalarTensor(1, "bool"), bool(y, "logicalOr"));
+/**
+ * not x, elementwise, on bool tensors.
+ * @example
+ * logicalNot(tensor([true, false])) // → [false, true]
+ */
 export const logicalNot = (x: TensorLike) => P.compare(bool(x, "logicalNot"), scalarTensor(0, "bool"), "eq");
+/**
+ * Whether each element is NaN.
+ * @example
+ * isNaN(tensor([NaN, 1])) // → [true, false]
+ */
 export const isNaN = (x: TensorLike) => { const t = asTensor(x, "isNaN"); return P.compare(t, t, "ne"); };
+/**
+ * Whether each element is finite (not ±∞, not NaN).
+ * @example
+ * isFinite(tensor([Infinity, 1])) // → [false, true]
+ */
 export const isFinite = (x: TensorLike) => { const t = floatOperand("isFinite", x); return P.compare(abs(t), scalarTensor(Infinity, t.dtype), "lt"); };
 
 // ---- reductions -----------------------------------------------------------------------------
@@ -239,35 +488,63 @@ function keep(x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
   return keepdims ? S.reshape(r, R.keptShape(x.shape, axes)) : r;
 }
 
-/** Sum over `axis` (all axes by default). */
+/**
+ * Sum over `axis` (all axes by default).
+ * @example
+ * sum(tensor([[1, 2], [3, 4]])) // → 10
+ * sum(tensor([[1, 2], [3, 4]]), 0) // → [4, 6]
+ */
 export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "sum");
   const axes = normalizeAxes("sum", axis, t.ndim);
   return keep(t, R.reduceSum(t, axes), axes, keepdims);
 }
+/**
+ * The mean over `axis` (all elements by default), with `keepdims`.
+ * @example
+ * mean(tensor([1, 2, 3, 4])) // → 2.5
+ */
 export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("mean", x);
   const axes = normalizeAxes("mean", axis, t.ndim);
   const n = axes.reduce((s, a) => s * t.shape[a], 1);
   return P.div(sum(t, axes, keepdims), scalarTensor(n, t.dtype));
 }
+/**
+ * The maximum over `axis` (all elements by default); ties share the derivative.
+ * @example
+ * max(tensor([[1, 5], [3, 2]]), 1) // → [5, 3]
+ */
 export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "max");
   const axes = normalizeAxes("max", axis, t.ndim);
   return keep(t, R.reduceMax(t, axes), axes, keepdims);
 }
-/** Minimum over `axis`: −max(−x) (ints and bools through float64, where negation is exact). */
+/**
+ * Minimum over `axis`: −max(−x) (ints and bools through float64, where negation is exact).
+ * @example
+ * min(tensor([[1, 5], [3, 2]]), 1) // → [1, 2]
+ */
 export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "min");
   if (isFloatDType(t.dtype)) return P.neg(max(P.neg(t), axis, keepdims));
   return P.cast(P.neg(max(P.neg(P.cast(t, "float64")), axis, keepdims)), t.dtype);
 }
-/** Index of the maximum along `axis` (of the flattened tensor when omitted); the first index wins ties. */
+/**
+ * Index of the maximum along `axis` (of the flattened tensor when omitted); the first index wins ties.
+ * @example
+ * argmax(tensor([1, 5, 3])) // → 1
+ */
 export function argmax(x: TensorLike, axis?: number): Tensor {
   const t = asTensor(x, "argmax");
   if (axis === undefined || axis === null) return R.argmax(S.reshape(t, [t.size]), 0);
   return R.argmax(t, normalizeAxis("argmax", axis, t.ndim));
 }
+/**
+ * The index of the minimum (of the flattened tensor, or along `axis`).
+ * @example
+ * argmin(tensor([4, 1, 3])) // → 1
+ */
 export function argmin(x: TensorLike, axis?: number): Tensor {
   const t = asTensor(x, "argmin");
   return argmax(P.neg(isFloatDType(t.dtype) ? t : P.cast(t, "float64")), axis);
@@ -275,6 +552,8 @@ export function argmin(x: TensorLike, axis?: number): Tensor {
 /**
  * Product over `axis`, as a balanced tree of pairwise multiplications: O(n) work, O(log n) depth,
  * exact derivatives even where elements are zero (unlike exp(Σ log x)).
+ * @example
+ * prod(tensor([1, 2, 3, 4])) // → 24
  */
 export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "prod");
@@ -295,7 +574,11 @@ export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   }
   return keep(t, S.reshape(y, outShape), axes, keepdims);
 }
-/** log Σ exp(x), computed stably by subtracting the (gradient-stopped) maximum. */
+/**
+ * log Σ exp(x), computed stably by subtracting the (gradient-stopped) maximum.
+ * @example
+ * logSumExp(tensor([0, 0])) // ≈ 0.6931471805599453
+ */
 export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("logSumExp", x);
   const axes = normalizeAxes("logSumExp", axis, t.ndim);
@@ -306,16 +589,28 @@ export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
   const r = P.add(P.log(R.reduceSum(P.exp(P.sub(t, mk)), axes)), m);
   return keep(t, r, axes, keepdims);
 }
+/**
+ * log(softmax(x)) along `axis` (default: the last), computed stably.
+ * @example
+ * logSoftmax(tensor([0, 0])) // ≈ [-0.6931471805599453, -0.6931471805599453]
+ */
 export function logSoftmax(x: TensorLike, axis = -1): Tensor {
   const t = floatOperand("logSoftmax", x);
   return P.sub(t, logSumExp(t, axis, true));
 }
+/**
+ * eˣ normalised to sum to 1 along `axis` (default: the last), computed stably.
+ * @example
+ * softmax(tensor([0, 0])) // → [0.5, 0.5]
+ */
 export function softmax(x: TensorLike, axis = -1): Tensor {
   return P.exp(logSoftmax(x, axis));
 }
 /**
  * Vector norm over `axis` (all by default): ord 2 (Euclidean), 1, or Infinity.
  * NOTE: the 2-norm's gradient at 0 is taken as 0 (a subgradient) instead of 0/0.
+ * @example
+ * norm(tensor([3, 4])) // → 5
  */
 export function norm(x: TensorLike, ord: 1 | 2 | typeof Infinity = 2, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("norm", x);
@@ -330,7 +625,11 @@ export function norm(x: TensorLike, ord: 1 | 2 | typeof Infinity = 2, axis?: Axi
 
 // ---- shapes -----------------------------------------------------------------------------------
 
-/** Reshape; one axis may be -1 and is inferred. */
+/**
+ * Reshape; one axis may be -1 and is inferred.
+ * @example
+ * reshape(arange(6), [2, 3]) // → [[0, 1, 2], [3, 4, 5]]
+ */
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = asTensor(x, "reshape");
   if (!Array.isArray(shape) || shape.length > 64) throw new ShapeError(`reshape: the target shape must be an array of at most 64 integers; got ${fmtValue(shape)}`);
@@ -346,22 +645,39 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   }
   return S.reshape(t, target);
 }
+/**
+ * x as a vector.
+ * @example
+ * flatten(tensor([[1, 2], [3, 4]])) // → [1, 2, 3, 4]
+ */
 export function flatten(x: TensorLike): Tensor {
   return reshape(x, [-1]);
 }
-/** Permute axes (reverse them by default). */
+/**
+ * Permute axes (reverse them by default).
+ * @example
+ * transpose(tensor([[1, 2], [3, 4]])) // → [[1, 3], [2, 4]]
+ */
 export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const t = asTensor(x, "transpose");
   const p = perm ? perm.map((a) => normalizeAxis("transpose", a, t.ndim)) : t.shape.map((_, i) => t.ndim - 1 - i);
   return S.transpose(t, p);
 }
-/** x with axes a and b exchanged (negative axes count from the end). */
+/**
+ * x with axes a and b exchanged (negative axes count from the end).
+ * @example
+ * swapaxes(zeros([2, 3, 4]), 0, 2).shape // → [4, 3, 2]
+ */
 export function swapaxes(x: TensorLike, a: number, b: number): Tensor {
   const t = asTensor(x, "swapaxes");
   const i = normalizeAxis("swapaxes", a, t.ndim), j = normalizeAxis("swapaxes", b, t.ndim);
   return S.transpose(t, t.shape.map((_, k) => (k === i ? j : k === j ? i : k)));
 }
-/** x with the axes `source` moved to positions `destination` (the others keep their order), as NumPy's moveaxis. */
+/**
+ * x with the axes `source` moved to positions `destination` (the others keep their order), as NumPy's moveaxis.
+ * @example
+ * moveaxis(zeros([2, 3, 4]), 0, -1).shape // → [3, 4, 2]
+ */
 export function moveaxis(x: TensorLike, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const t = asTensor(x, "moveaxis");
   const src = (typeof source === "number" ? [source] : [...source]).map((a) => normalizeAxis("moveaxis", a, t.ndim));
@@ -373,12 +689,25 @@ export function moveaxis(x: TensorLike, source: number | readonly number[], dest
   for (let k = 0, r = 0; k < t.ndim; k++) if (perm[k] === undefined) perm[k] = rest[r++];
   return S.transpose(t, perm);
 }
-/** Each matrix in the last two axes transposed (JAX's matrix_transpose, x.mT). */
+/**
+ * Each matrix in the last two axes transposed (JAX's matrix_transpose, x.mT).
+ * @example
+ * matrixTranspose(zeros([5, 2, 3])).shape // → [5, 3, 2]
+ */
 export const matrixTranspose = (x: TensorLike): Tensor => swapaxes(x, -1, -2);
+/**
+ * x repeated to `shape` by NumPy broadcasting (no copy until needed); its transpose sums.
+ * @example
+ * broadcastTo(tensor([1, 2]), [2, 2]) // → [[1, 2], [1, 2]]
+ */
 export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   return S.broadcastTo(asTensor(x, "broadcastTo"), checkShape(shape, "broadcastTo"));
 }
-/** Insert axes of size 1 at `axis` (one position, or several: positions in the result, as NumPy). */
+/**
+ * Insert axes of size 1 at `axis` (one position, or several: positions in the result, as NumPy).
+ * @example
+ * expandDims(tensor([1, 2]), 0).shape // → [1, 2]
+ */
 export function expandDims(x: TensorLike, axis: number | readonly number[]): Tensor {
   const t = asTensor(x, "expandDims");
   const list = typeof axis === "number" ? [axis] : Array.isArray(axis) ? axis : null;
@@ -390,13 +719,22 @@ export function expandDims(x: TensorLike, axis: number | readonly number[]): Ten
   for (let i = 0, k = 0; i < nd; i++) shape.push(axes.includes(i) ? 1 : t.shape[k++]);
   return S.reshape(t, shape);
 }
-/** Remove axes of size 1 (all of them, or those in `axis`). */
+/**
+ * Remove axes of size 1 (all of them, or those in `axis`).
+ * @example
+ * squeeze(zeros([1, 3, 1])).shape // → [3]
+ */
 export function squeeze(x: TensorLike, axis?: Axis): Tensor {
   const t = asTensor(x, "squeeze");
   const axes = axis === undefined || axis === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes("squeeze", axis, t.ndim);
   for (const a of axes) if (t.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of shape ${fmtShape(t.shape)} has size ${t.shape[a]}, not 1`);
   return S.reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
 }
+/**
+ * Tensors joined along an existing axis (default 0).
+ * @example
+ * concat([tensor([1]), tensor([2, 3])]) // → [1, 2, 3]
+ */
 export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
   const ts = operands("concat", [...xs]);
@@ -405,6 +743,11 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   for (const t of ts) if (t.ndim !== nd) throw new ShapeError(`concat: ranks differ: ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
   return S.concat(ts, normalizeAxis("concat", axis, nd));
 }
+/**
+ * Tensors of one shape stacked along a new axis (default 0).
+ * @example
+ * stack([tensor([1, 2]), tensor([3, 4])]) // → [[1, 2], [3, 4]]
+ */
 export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError("stack: needs at least one tensor");
   const ts = operands("stack", [...xs]);
@@ -420,6 +763,9 @@ export type SliceSpec = number | null | readonly [(number | null)?, (number | nu
  * Basic indexing: `slice(x, 0)` is x[0]; `slice(x, null, [1, -1])` is x[:, 1:-1]; `[0, null, 2]`
  * is ::2; `[null, null, -1]` is ::-1 (NumPy's rules for negative steps). Negative indices count
  * from the end; missing trailing specs take whole axes.
+ * @example
+ * slice(arange(6), [1, null, 2]) // → [1, 3, 5]
+ * slice(tensor([[1, 2], [3, 4]]), null, 0) // → [1, 3]
  */
 export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
   const t = asTensor(x, "slice");
@@ -462,7 +808,11 @@ export function slice(x: TensorLike, ...specs: SliceSpec[]): Tensor {
   for (const [axis, picks] of reversed) r = S.gather(r, tensor(picks, { dtype: "int32" }), axis);
   return dropped.length ? S.reshape(r, r.shape.filter((_: number, i: number) => !dropped.includes(i))) : r;
 }
-/** Gather along `axis` with int32 indices (of the flattened tensor when `axis` is omitted, as NumPy). */
+/**
+ * Gather along `axis` with int32 indices (of the flattened tensor when `axis` is omitted, as NumPy).
+ * @example
+ * take(tensor([10, 20, 30]), tensor([2, 0], { dtype: "int32" })) // → [30, 10]
+ */
 export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor {
   let t = asTensor(x, "take");
   const idx = asTensor(typeof indices === "number" ? indices : indices, "take");
@@ -473,13 +823,21 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor 
   }
   return S.gather(t, i32, normalizeAxis("take", axis, t.ndim));
 }
-/** Zero padding: `widths[i] = [before, after]` for each axis. */
+/**
+ * Zero padding: `widths[i] = [before, after]` for each axis.
+ * @example
+ * pad(tensor([1, 2]), [[1, 2]]) // → [0, 1, 2, 0, 0]
+ */
 export function pad(x: TensorLike, widths: readonly (readonly [number, number])[]): Tensor {
   const t = asTensor(x, "pad");
   if (widths.length !== t.ndim) throw new ShapeError(`pad: ${widths.length} [before, after] pairs for a tensor of rank ${t.ndim} (shape ${fmtShape(t.shape)})`);
   return S.pad(t, widths.map((w) => w[0]), widths.map((w) => w[1]));
 }
-/** x with `values` added at `indices` along `axis` (repeated indices accumulate, as NumPy's add.at). */
+/**
+ * x with `values` added at `indices` along `axis` (repeated indices accumulate, as NumPy's add.at).
+ * @example
+ * indexAdd(zeros([3]), tensor([0, 0, 2], { dtype: "int32" }), tensor([1, 2, 5])) // → [3, 0, 5]
+ */
 export function indexAdd(x: TensorLike, indices: TensorLike, values: TensorLike, axis = 0): Tensor {
   const [t, v] = operands("indexAdd", [x, values]);
   const idx = asTensor(indices, "indexAdd");
@@ -495,7 +853,11 @@ function isIntegral(t: Tensor): boolean {
 
 // ---- linear algebra -------------------------------------------------------------------------
 
-/** Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed; batch axes broadcast. */
+/**
+ * Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed; batch axes broadcast.
+ * @example
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([1, 1])) // → [3, 7]
+ */
 export function matmul(a: TensorLike, b: TensorLike): Tensor {
   let [x, y] = operands("matmul", [a, b]);
   if (x.ndim === 0 || y.ndim === 0) throw new ShapeError(`matmul: operands must have rank ≥ 1; got ${fmtShape(x.shape)} and ${fmtShape(y.shape)} (use mul for scalars)`);
@@ -515,6 +877,8 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
 /**
  * NumPy's dot: a product for scalars, matmul up to 2-D; for N-D, the sum over a's last axis and b's
  * second-to-last (its only one for a vector), every other axis of a then of b kept (no broadcasting).
+ * @example
+ * dot(tensor([1, 2]), tensor([3, 4])) // → 11
  */
 export function dot(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("dot", [a, b]);
@@ -524,6 +888,11 @@ export function dot(a: TensorLike, b: TensorLike): Tensor {
   if (ka !== y.shape[yb]) throw new ShapeError(`dot: shapes ${fmtShape(x.shape)} and ${fmtShape(y.shape)} do not match: the last axis of the first (${ka}) must equal the ${y.ndim === 1 ? "only" : "second-to-last"} axis of the second (${y.shape[yb]})`);
   return tensordot(x, y, [[x.ndim - 1], [yb]]);
 }
+/**
+ * The outer product of two vectors: a[i]·b[j].
+ * @example
+ * outer(tensor([1, 2]), tensor([3, 4])) // → [[3, 4], [6, 8]]
+ */
 export function outer(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("outer", [a, b]);
   return P.mul(S.reshape(x, [x.size, 1]), S.reshape(y, [1, y.size]));
@@ -532,6 +901,11 @@ export function outer(a: TensorLike, b: TensorLike): Tensor {
 // ---- constructors ---------------------------------------------------------------------------
 
 type DTypeOpt = { dtype?: DType };
+/**
+ * A tensor of `shape` filled with a value.
+ * @example
+ * full([2], 7) // → [7, 7]
+ */
 export function full(shape: readonly number[], value: number | boolean, opts: DTypeOpt = {}): Tensor {
   const s = checkShape(shape, "full");
   if (typeof value !== "number" && typeof value !== "boolean") {
@@ -542,12 +916,41 @@ export function full(shape: readonly number[], value: number | boolean, opts: DT
   return ArrayTensor.filled(+value, s, dtype);
 }
 const isInt32 = (v: number) => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+/**
+ * A tensor of zeros (float64 unless `dtype` says otherwise).
+ * @example
+ * zeros([2]) // → [0, 0]
+ */
 export const zeros = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 0, opts);
+/**
+ * A tensor of ones.
+ * @example
+ * ones([2], { dtype: "int32" }) // → [1, 1]
+ */
 export const ones = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 1, opts);
+/**
+ * Zeros with x's shape and dtype.
+ * @example
+ * zerosLike(tensor([1, 2])) // → [0, 0]
+ */
 export const zerosLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 0, { dtype: opts.dtype ?? x.dtype });
+/**
+ * Ones with x's shape and dtype.
+ * @example
+ * onesLike(tensor([1, 2])) // → [1, 1]
+ */
 export const onesLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 1, { dtype: opts.dtype ?? x.dtype });
+/**
+ * A value in x's shape and dtype.
+ * @example
+ * fullLike(tensor([1, 2]), 5) // → [5, 5]
+ */
 export const fullLike = (x: Tensor, value: number, opts: DTypeOpt = {}) => full(x.shape, value, { dtype: opts.dtype ?? x.dtype });
-/** n×m identity (m = n by default). */
+/**
+ * n×m identity (m = n by default).
+ * @example
+ * eye(2) // → [[1, 0], [0, 1]]
+ */
 export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
   const dtype = checkDType(opts.dtype ?? "float64", "eye");
   checkCount(n, "eye", "the number of rows");
@@ -557,7 +960,11 @@ export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new ArrayTensor(data, [n, m], dtype);
 }
-/** Evenly spaced values in [start, stop). int32 when all arguments are integers, else float64 (as NumPy). */
+/**
+ * Evenly spaced values in [start, stop). int32 when all arguments are integers, else float64 (as NumPy).
+ * @example
+ * arange(1, 7, 2) // → [1, 3, 5]
+ */
 export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = {}): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   for (const [v, what] of [[start, "start"], [stop, "stop"], [step, "step"]] as const) {
@@ -581,6 +988,8 @@ export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = 
  * `num` evenly spaced values from start to stop (both included). With tensor start or stop (a
  * value being differentiated) it is start + (stop − start)·i/(num − 1), differentiable in both;
  * tensor ends of shape s give shape [num, ...s], as NumPy's.
+ * @example
+ * linspace(0, 1, 5) // → [0, 0.25, 0.5, 0.75, 1]
  */
 export function linspace(start: number | Tensor, stop: number | Tensor, num = 50, opts: DTypeOpt = {}): Tensor {
   checkCount(num, "linspace", "num");
@@ -608,6 +1017,8 @@ export function linspace(start: number | Tensor, stop: number | Tensor, num = 50
 /**
  * Variance over `axis` (all by default): the mean squared deviation from the mean, divided by
  * n − ddof (NumPy's and JAX's `var`; `ddof: 1` for the unbiased estimate). Exported as `var`.
+ * @example
+ * tensor([1, 2, 3, 4]).var() // → 1.25
  */
 function variance(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
   const t = floatOperand("var", x);
@@ -619,11 +1030,19 @@ function variance(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: n
   return P.div(sum(P.mul(dev, dev), axes, keepdims), scalarTensor(n - ddof, t.dtype));
 }
 export { variance as var };
-/** Standard deviation: √var (the same `axis`, `keepdims`, `ddof`). Its derivative at zero spread is infinite, as √'s at 0. */
+/**
+ * Standard deviation: √var (the same `axis`, `keepdims`, `ddof`). Its derivative at zero spread is infinite, as √'s at 0.
+ * @example
+ * std(tensor([1, 3])) // → 1
+ */
 export function std(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
   return P.sqrt(variance(x, axis, keepdims, opts));
 }
-/** log(eᵃ + eᵇ), without overflow: max(a, b) + log1p(e^−|a−b|); ties share the derivative equally. */
+/**
+ * log(eᵃ + eᵇ), without overflow: max(a, b) + log1p(e^−|a−b|); ties share the derivative equally.
+ * @example
+ * logaddexp(0, 0) // ≈ 0.6931471805599453
+ */
 export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("logaddexp", [a, b], { float: true });
   const m = P.max(x, y);
@@ -633,12 +1052,20 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
 }
 /** x[lo:hi] along one axis (whole along the others). */
 const sliceAxis = (t: Tensor, axis: number, lo: number | null, hi: number | null, step = 1): Tensor => slice(t, ...t.shape.map((_, i): SliceSpec => (i === axis ? [lo, hi, step] : null)));
-/** The elements along `axis` (every axis by default) in reverse order: x[::-1]. */
+/**
+ * The elements along `axis` (every axis by default) in reverse order: x[::-1].
+ * @example
+ * flip(tensor([1, 2, 3])) // → [3, 2, 1]
+ */
 export function flip(x: TensorLike, axis?: Axis): Tensor {
   const t = asTensor(x, "flip");
   return normalizeAxes("flip", axis, t.ndim).reduce((r, a) => sliceAxis(r, a, null, null, -1), t);
 }
-/** Elements shifted by `shift` along `axis`, wrapping around (of the flattened tensor when `axis` is omitted, as NumPy). */
+/**
+ * Elements shifted by `shift` along `axis`, wrapping around (of the flattened tensor when `axis` is omitted, as NumPy).
+ * @example
+ * roll(tensor([1, 2, 3]), 1) // → [3, 1, 2]
+ */
 export function roll(x: TensorLike, shift: number, axis?: number): Tensor {
   const t = asTensor(x, "roll");
   if (!Number.isInteger(shift)) throw new InputError(`roll: shift must be an integer; got ${fmtValue(shift)}`);
@@ -652,6 +1079,8 @@ export function roll(x: TensorLike, shift: number, axis?: number): Tensor {
 /**
  * The diagonal of the matrices in axes `axis1`, `axis2` (offset > 0: above it), as the last axis
  * (NumPy's and JAX's `diagonal`).
+ * @example
+ * diagonal(tensor([[1, 2], [3, 4]])) // → [1, 4]
  */
 export function diagonal(x: TensorLike, offset = 0, axis1 = 0, axis2 = 1): Tensor {
   const t = asTensor(x, "diagonal");
@@ -667,7 +1096,11 @@ export function diagonal(x: TensorLike, offset = 0, axis1 = 0, axis2 = 1): Tenso
   const idx = Array.from({ length: len }, (_, i) => (i + Math.max(0, -offset)) * m + i + Math.max(0, offset));
   return S.gather(flat, tensor(idx, { dtype: "int32" }), flat.ndim - 1);
 }
-/** The sum of the diagonal (see `diagonal`). */
+/**
+ * The sum of the diagonal (see `diagonal`).
+ * @example
+ * trace(tensor([[1, 2], [3, 4]])) // → 5
+ */
 export function trace(x: TensorLike, offset = 0, axis1 = 0, axis2 = 1): Tensor {
   return sum(diagonal(x, offset, axis1, axis2), -1);
 }
@@ -679,9 +1112,17 @@ const triangle = (name: string, upper: boolean) => (x: TensorLike, k = 0): Tenso
   const keepIt = Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => (upper ? j - i >= k : j - i <= k)));
   return P.where(tensor(keepIt), t, scalarTensor(0, t.dtype));
 };
-/** The upper triangle of the last two axes (j − i ≥ k), zeros below. */
+/**
+ * The upper triangle of the last two axes (j − i ≥ k), zeros below.
+ * @example
+ * triu(tensor([[1, 2], [3, 4]])) // → [[1, 2], [0, 4]]
+ */
 export const triu = triangle("triu", true);
-/** The lower triangle of the last two axes (j − i ≤ k), zeros above. */
+/**
+ * The lower triangle of the last two axes (j − i ≤ k), zeros above.
+ * @example
+ * tril(tensor([[1, 2], [3, 4]])) // → [[1, 0], [3, 4]]
+ */
 export const tril = triangle("tril", false);
 /**
  * Inclusive prefix combination along `axis` by log₂(n) rounds of "combine with the value 2ᵏ
@@ -699,20 +1140,36 @@ function prefixScan(name: string, x: TensorLike, axis: number | undefined, op: (
   }
   return t;
 }
-/** Running sums along `axis` (of the flattened tensor when omitted, as NumPy); integers stay integers. */
+/**
+ * Running sums along `axis` (of the flattened tensor when omitted, as NumPy); integers stay integers.
+ * @example
+ * cumsum(tensor([1, 2, 3])) // → [1, 3, 6]
+ */
 export function cumsum(x: TensorLike, axis?: number): Tensor {
   return prefixScan("cumsum", x, axis, add, 0);
 }
-/** Running products along `axis` (flattened when omitted). */
+/**
+ * Running products along `axis` (flattened when omitted).
+ * @example
+ * cumprod(tensor([1, 2, 3])) // → [1, 2, 6]
+ */
 export function cumprod(x: TensorLike, axis?: number): Tensor {
   return prefixScan("cumprod", x, axis, mul, 1);
 }
-/** Running maxima along `axis` (flattened when omitted); ties share the derivative, as maximum's. */
+/**
+ * Running maxima along `axis` (flattened when omitted); ties share the derivative, as maximum's.
+ * @example
+ * cummax(tensor([1, 3, 2])) // → [1, 3, 3]
+ */
 export function cummax(x: TensorLike, axis?: number): Tensor {
   const t = asTensor(x, "cummax");
   return prefixScan("cummax", t, axis, maximum, isFloatDType(t.dtype) ? -Infinity : -2147483648);
 }
-/** Along `axis` (last by default): the indices that sort x, stably (`descending` for largest first; NaN last). */
+/**
+ * Along `axis` (last by default): the indices that sort x, stably (`descending` for largest first; NaN last).
+ * @example
+ * argsort(tensor([3, 1, 2])) // → [1, 2, 0]
+ */
 export function argsort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
   const t = asTensor(x, "argsort");
   if (t.ndim === 0) throw new ShapeError(`argsort: needs at least one axis; got a scalar`);
@@ -729,14 +1186,22 @@ function takeAlongAxis(t: Tensor, idx: Tensor, axis: number): Tensor {
   const flatIdx = P.add(S.reshape(it, [...xt.shape.slice(0, -1), k]), offsets);
   return S.transpose(S.gather(S.reshape(xt, [xt.size]), flatIdx, 0), inv);
 }
-/** x sorted along `axis` (last by default); the derivative moves with the values (a gather). */
+/**
+ * x sorted along `axis` (last by default); the derivative moves with the values (a gather).
+ * @example
+ * sort(tensor([3, 1, 2])) // → [1, 2, 3]
+ */
 export function sort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
   const t = asTensor(x, "sort");
   if (t.ndim === 0) return t;
   const a = normalizeAxis("sort", axis, t.ndim);
   return takeAlongAxis(t, R.argsort(t, a, opts.descending === true), a);
 }
-/** The k largest values along the last axis, largest first, and their indices (JAX's lax.top_k): [values, indices]. */
+/**
+ * The k largest values along the last axis, largest first, and their indices (JAX's lax.top_k): [values, indices].
+ * @example
+ * topK(tensor([3, 1, 2]), 2) // → [[3, 2], [0, 2]]
+ */
 export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
   const t = asTensor(x, "topK");
   if (t.ndim === 0) throw new ShapeError(`topK: needs at least one axis; got a scalar`);
@@ -753,6 +1218,8 @@ export function topK(x: TensorLike, k: number): [Tensor, Tensor] {
  * label may not repeat within one operand (use `diagonal`/`trace`) and `...` is not supported.
  * Operands contract left to right, each pair as one batched matmul, and labels no later operand or
  * the output needs are summed out as soon as possible.
+ * @example
+ * einsum("ij,j->i", tensor([[1, 2], [3, 4]]), tensor([1, 1])) // → [3, 7]
  */
 export function einsum(spec: string, ...operandsIn: TensorLike[]): Tensor {
   if (typeof spec !== "string") throw new InputError(`einsum: the first argument is the subscripts string ("ij,jk->ik"); got ${fmtValue(spec)}`);
@@ -803,6 +1270,8 @@ export function einsum(spec: string, ...operandsIn: TensorLike[]): Tensor {
 /**
  * Sum of products over `axes`: a number n pairs a's last n axes with b's first n; or two lists of
  * axes, paired in order (NumPy's `tensordot`).
+ * @example
+ * tensordot(tensor([1, 2]), tensor([3, 4]), 1) // → 11
  */
 export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly [readonly number[], readonly number[]] = 2): Tensor {
   const [x, y] = operands("tensordot", [a, b]);

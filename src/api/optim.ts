@@ -46,7 +46,13 @@ function checkIn(op: string, name: string, v: number, lo: number, hi: number): v
   if (!(typeof v === "number" && v >= lo && v <= hi)) throw new InputError(`${op}: ${name} must be a number in [${lo}, ${hi}]; got ${fmtValue(v)}`);
 }
 
-/** Gradient descent: −lr·g; with momentum, a velocity v ← momentum·v + g (Nesterov: −lr·(g + momentum·v)). */
+/**
+ * Gradient descent: −lr·g; with momentum, a velocity v ← momentum·v + g (Nesterov: −lr·(g + momentum·v)).
+ * @example
+ * const opt = optim.sgd(0.1);
+ * const [updates] = opt.update({ w: tensor([1, -2]) }, opt.init({ w: tensor([0, 0]) }));
+ * updates // → { w: [-0.1, 0.2] }
+ */
 export function sgd(learningRate: Schedule, opts: { momentum?: number; nesterov?: boolean } = {}): GradientTransformation<{ count: Tensor; velocity: unknown }> {
   checkRate("sgd", learningRate);
   const momentum = opts.momentum ?? 0;
@@ -95,17 +101,36 @@ function adamCore(op: string, learningRate: Schedule, opts: AdamOpts, weightDeca
   };
 }
 
-/** Adam (Kingma & Ba): bias-corrected averages of g and g²; −lr·m̂/(√v̂ + eps). */
+/**
+ * Adam (Kingma & Ba): bias-corrected averages of g and g²; −lr·m̂/(√v̂ + eps).
+ * @example
+ * const opt = optim.adam(0.01);
+ * const [u] = opt.update(tensor([2, -3]), opt.init(tensor([0, 0])));
+ * u // ≈ [-0.01, 0.01]
+ */
 export function adam(learningRate: Schedule, opts: AdamOpts = {}): GradientTransformation<AdamState> {
   return adamCore("adam", learningRate, opts, 0);
 }
-/** AdamW: Adam with decoupled weight decay, −lr·(m̂/(√v̂ + eps) + weightDecay·p). */
+/**
+ * AdamW: Adam with decoupled weight decay, −lr·(m̂/(√v̂ + eps) + weightDecay·p).
+ * @example
+ * const opt = optim.adamw(0.01, { weightDecay: 0.1 });
+ * const p = tensor([1, 1]);
+ * const [u] = opt.update(tensor([0, 0]), opt.init(p), p);
+ * u // ≈ [-0.001, -0.001]
+ */
 export function adamw(learningRate: Schedule, opts: AdamOpts & { weightDecay?: number } = {}): GradientTransformation<AdamState> {
   const wd = opts.weightDecay ?? 1e-4;
   checkIn("adamw", "weightDecay", wd, 0, Infinity);
   return adamCore("adamw", learningRate, opts, wd);
 }
-/** RMSProp: a running average of g²; −lr·g/(√avg + eps). */
+/**
+ * RMSProp: a running average of g²; −lr·g/(√avg + eps).
+ * @example
+ * const opt = optim.rmsprop(0.1, { decay: 0 });
+ * const [u] = opt.update(tensor([2, -2]), opt.init(tensor([0, 0])));
+ * u // ≈ [-0.1, 0.1]
+ */
 export function rmsprop(learningRate: Schedule, opts: { decay?: number; eps?: number } = {}): GradientTransformation<{ count: Tensor; nu: unknown }> {
   checkRate("rmsprop", learningRate);
   const decay = opts.decay ?? 0.9, eps = opts.eps ?? 1e-8;
@@ -119,7 +144,12 @@ export function rmsprop(learningRate: Schedule, opts: { decay?: number; eps?: nu
     },
   };
 }
-/** Scales the gradients down when their global 2-norm (over every leaf) exceeds maxNorm. */
+/**
+ * Scales the gradients down when their global 2-norm (over every leaf) exceeds maxNorm.
+ * @example
+ * const clipper = optim.clipByGlobalNorm(1);
+ * clipper.update(tensor([3, 4]), null)[0] // ≈ [0.6, 0.8]
+ */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation<null> {
   checkIn("clipByGlobalNorm", "maxNorm", maxNorm, 0, Infinity);
   return {
@@ -132,7 +162,12 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<null> 
     },
   };
 }
-/** Transformations applied one after another (each sees the previous one's output). */
+/**
+ * Transformations applied one after another (each sees the previous one's output).
+ * @example
+ * const opt = optim.chain(optim.clipByGlobalNorm(1), optim.sgd(1));
+ * opt.update(tensor([3, 4]), opt.init(tensor([0, 0])))[0] // ≈ [-0.6, -0.8]
+ */
 export function chain(...ts: GradientTransformation<any>[]): GradientTransformation<unknown[]> {
   return {
     init: (params) => ts.map((t) => t.init(params)),
@@ -147,15 +182,27 @@ export function chain(...ts: GradientTransformation<any>[]): GradientTransformat
     },
   };
 }
-/** params + updates, leaf by leaf. */
+/**
+ * params + updates, leaf by leaf.
+ * @example
+ * optim.applyUpdates({ w: tensor([1, 2]) }, { w: tensor([0.5, -1]) }) // → { w: [1.5, 1] }
+ */
 export function applyUpdates<P>(params: P, updates: unknown): P {
   return map("applyUpdates", (p, u) => ops.add(p, u), params, updates) as P;
 }
-/** init·rate^(count/steps). */
+/**
+ * init·rate^(count/steps).
+ * @example
+ * optim.exponentialDecay(1, 0.5, 10)(tensor(20)) // → 0.25
+ */
 export function exponentialDecay(init: number, rate: number, steps: number): (count: Tensor) => Tensor {
   return (count) => ops.mul(init, ops.pow(rate, ops.div(count, steps)));
 }
-/** Cosine decay from init to init·alpha over `steps` updates, then constant. */
+/**
+ * Cosine decay from init to init·alpha over `steps` updates, then constant.
+ * @example
+ * optim.cosineDecay(1, 100)(tensor(50)) // ≈ 0.5
+ */
 export function cosineDecay(init: number, steps: number, alpha = 0): (count: Tensor) => Tensor {
   return (count) => {
     const t = ops.div(ops.minimum(count, steps), steps);
@@ -191,6 +238,10 @@ function vectorize(op: string, tree: unknown): [Tensor, (v: Tensor) => unknown] 
  * γ = s·y / y·y of the newest pair. The memory is a fixed-size buffer of tensors, so `update` is
  * jittable; it needs `params`. Without a line search a step may overshoot: `minimize` pairs it with
  * one (the usual way to use it, full batch).
+ * @example
+ * const opt = optim.lbfgs(1);
+ * const p = tensor([1, 1]);
+ * opt.update(tensor([2, 2]), opt.init(p), p)[0] // → [-2, -2]
  */
 export function lbfgs(learningRate: Schedule = 1, opts: { memorySize?: number } = {}): GradientTransformation<LbfgsState> {
   checkRate("lbfgs", learningRate);
@@ -254,6 +305,10 @@ export interface MinimizeResult<P> {
  * (Armijo) line search: each iteration tries the L-BFGS step, halving it until f falls by at least
  * 10⁻⁴·step·slope. Stops when the gradient's 2-norm is below `gtol` or f stops changing (`ftol`,
  * relative). `f` is run through jit(valueAndGrad(f)).
+ * @example
+ * const r = optim.minimize((x: Tensor) => sum(square(sub(x, tensor([1, 2])))), tensor([0, 0]));
+ * r.params // ≈ [1, 2]
+ * r.converged // → true
  */
 export function minimize<P>(f: (params: P) => Tensor | number, init: P, opts: { maxIter?: number; gtol?: number; ftol?: number; memorySize?: number } = {}): MinimizeResult<P> {
   const maxIter = opts.maxIter ?? 200, gtol = opts.gtol ?? 1e-6, ftol = opts.ftol ?? 1e-12;

@@ -26,6 +26,9 @@ const TWO32 = 2n ** 32n;
 /**
  * The key for an integer seed: its 64-bit two's-complement form as two 32-bit words [high, low]
  * (JAX's `random.key`/`PRNGKey`; seeds in [0, 2³²) give the same key with or without x64).
+ * @example
+ * random.key(0) // → [0, 0]
+ * random.key(2 ** 32 + 5) // → [1, 5]
  */
 export function key(seed: number | bigint): Tensor {
   if (typeof seed === "number" && !Number.isSafeInteger(seed)) throw new InputError(`random.key: the seed must be an integer (a safe integer, or a BigInt); got ${fmtValue(seed)}`);
@@ -52,12 +55,20 @@ function floatDType(dtype: string | undefined, op: string): FloatDType {
   return d;
 }
 
-/** `num` new keys (shape [num, 2]), or keys of any shape ([...shape, 2]), independent of each other and of `key`. */
+/**
+ * `num` new keys (shape [num, 2]), or keys of any shape ([...shape, 2]), independent of each other and of `key`.
+ * @example
+ * random.split(random.key(0), 3).shape // → [3, 2]
+ */
 export function split(k: TensorLike, num: number | readonly number[] = 2): Tensor {
   return Q.draw(keyOf(k, "split"), { kind: "keys", shape: shapeOf(num, "split") });
 }
 
-/** A new key for an integer `data` (a step or example index): foldIn(key, i) equals split(key, n)[i]. */
+/**
+ * A new key for an integer `data` (a step or example index): foldIn(key, i) equals split(key, n)[i].
+ * @example
+ * random.foldIn(random.key(7), 1) // → take(random.split(random.key(7), 2), tensor(1, { dtype: "int32" }), 0)
+ */
 export function foldIn(k: TensorLike, data: TensorLike): Tensor {
   const key = keyOf(k, "foldIn");
   let d = asTensor(data, "random.foldIn");
@@ -67,7 +78,11 @@ export function foldIn(k: TensorLike, data: TensorLike): Tensor {
   return Q.foldIn(key, d);
 }
 
-/** Uniformly random unsigned 32-bit integers, as float64 values (exact) in [0, 2³²). */
+/**
+ * Uniformly random unsigned 32-bit integers, as float64 values (exact) in [0, 2³²).
+ * @example
+ * random.bits(random.key(0), [2]).shape // → [2]
+ */
 export function bits(k: TensorLike, shape: readonly number[] | number = []): Tensor {
   return Q.draw(keyOf(k, "bits"), { kind: "bits", shape: shapeOf(shape, "bits") });
 }
@@ -77,7 +92,12 @@ export interface UniformOptions {
   minval?: TensorLike;
   maxval?: TensorLike;
 }
-/** Uniform floats in [minval, maxval) (default [0, 1)), float64 unless `dtype` says float32. */
+/**
+ * Uniform floats in [minval, maxval) (default [0, 1)), float64 unless `dtype` says float32.
+ * @example
+ * const u = random.uniform(random.key(0), [1000], { minval: -1, maxval: 1 });
+ * min(u).item() >= -1 && max(u).item() < 1 // → true
+ */
 export function uniform(k: TensorLike, shape: readonly number[] | number = [], opts: UniformOptions = {}): Tensor {
   const dtype = floatDType(opts.dtype, "uniform");
   const u = Q.draw(keyOf(k, "uniform"), { kind: "uniform", dtype, shape: shapeOf(shape, "uniform") });
@@ -87,7 +107,11 @@ export function uniform(k: TensorLike, shape: readonly number[] | number = [], o
   return maximum(lo, add(mul(u, sub(hi, lo)), lo));
 }
 
-/** Standard normal floats: √2·erfinv(u) for u uniform in (−1, 1), as JAX draws them. */
+/**
+ * Standard normal floats: √2·erfinv(u) for u uniform in (−1, 1), as JAX draws them.
+ * @example
+ * std(random.normal(random.key(1), [20000])).item() > 0.98 // → true
+ */
 export function normal(k: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
   const dtype = floatDType(opts.dtype, "normal");
   const lo = dtype === "float32" ? -(1 - 2 ** -24) : -(1 - 2 ** -53); // nextafter(−1, 0)
@@ -95,7 +119,11 @@ export function normal(k: TensorLike, shape: readonly number[] | number = [], op
   return mul(erfinv(u), scalarTensor(Math.SQRT2, dtype));
 }
 
-/** Normal floats truncated to [lower, upper] (strictly inside, as JAX), by inverting the CDF. */
+/**
+ * Normal floats truncated to [lower, upper] (strictly inside, as JAX), by inverting the CDF.
+ * @example
+ * max(abs(random.truncatedNormal(random.key(2), -1, 1, [1000]))).item() < 1 // → true
+ */
 export function truncatedNormal(k: TensorLike, lower: TensorLike, upper: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
   const dtype = floatDType(opts.dtype, "truncatedNormal");
   const lo = typeof lower === "number" ? scalarTensor(lower, dtype) : asTensor(lower, "random.truncatedNormal");
@@ -126,7 +154,11 @@ function nextToward(x: Tensor, dtype: FloatDType, dir: 1 | -1): Tensor {
   return tensor(Array.isArray(v) ? v.map(step) : step(v), { dtype });
 }
 
-/** Booleans that are true with probability p (JAX: uniform < p). */
+/**
+ * Booleans that are true with probability p (JAX: uniform < p).
+ * @example
+ * random.bernoulli(random.key(3), 0.5, [4]).dtype // → "bool"
+ */
 export function bernoulli(k: TensorLike, p: TensorLike = 0.5, shape?: readonly number[] | number): Tensor {
   const pt = typeof p === "number" ? scalarTensor(p, "float64") : asTensor(p, "random.bernoulli");
   if (!isFloat(pt.dtype)) throw new InputError(`random.bernoulli: p must be a float; got ${pt.dtype}`);
@@ -134,7 +166,11 @@ export function bernoulli(k: TensorLike, p: TensorLike = 0.5, shape?: readonly n
   return lt(uniform(keyOf(k, "bernoulli"), s, { dtype: pt.dtype as FloatDType }), pt);
 }
 
-/** Standard Gumbel floats: −log(−log u), u uniform in [tiny, 1). */
+/**
+ * Standard Gumbel floats: −log(−log u), u uniform in [tiny, 1).
+ * @example
+ * random.gumbel(random.key(4), [3]).shape // → [3]
+ */
 export function gumbel(k: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
   const dtype = floatDType(opts.dtype, "gumbel");
   const tiny = dtype === "float32" ? 2 ** -126 : 2 ** -1022;
@@ -145,6 +181,8 @@ export function gumbel(k: TensorLike, shape: readonly number[] | number = [], op
  * Indices drawn from the categorical distributions with unnormalised log-probabilities `logits`
  * along `axis` (the Gumbel-max trick, as JAX). `shape` (default: the logits' shape without `axis`)
  * may add leading axes for several draws.
+ * @example
+ * random.categorical(random.key(5), log(tensor([0, 0, 1]))) // → 2
  */
 export function categorical(k: TensorLike, logits: TensorLike, opts: { axis?: number; shape?: readonly number[] } = {}): Tensor {
   const l = asTensor(logits, "random.categorical");
@@ -162,7 +200,12 @@ export function categorical(k: TensorLike, logits: TensorLike, opts: { axis?: nu
   return argmax(add(g, lifted), prefix.length + ax);
 }
 
-/** Uniform int32 values in [minval, maxval) (JAX's randint: 64 random bits per value, reduced modulo the span). */
+/**
+ * Uniform int32 values in [minval, maxval) (JAX's randint: 64 random bits per value, reduced modulo the span).
+ * @example
+ * const r = random.randint(random.key(6), [100], 0, 3);
+ * min(r).item() >= 0 && max(r).item() < 3 // → true
+ */
 export function randint(k: TensorLike, shape: readonly number[] | number, minval: number, maxval: number): Tensor {
   for (const [name, v] of [["minval", minval], ["maxval", maxval]] as const) {
     if (typeof v !== "number" || !Number.isInteger(v)) throw new InputError(`random.randint: ${name} must be an integer; got ${fmtValue(v)}`);
@@ -174,7 +217,11 @@ export function randint(k: TensorLike, shape: readonly number[] | number, minval
   return Q.draw(keyOf(k, "randint"), { kind: "randint", minval: lo, maxval: lo + span, shape: shapeOf(shape, "randint") });
 }
 
-/** A random permutation of 0 … n−1 (n a number), or of x along `axis` (x a tensor), as JAX's permutation. */
+/**
+ * A random permutation of 0 … n−1 (n a number), or of x along `axis` (x a tensor), as JAX's permutation.
+ * @example
+ * sort(random.permutation(random.key(8), 5)) // → [0, 1, 2, 3, 4]
+ */
 export function permutation(k: TensorLike, x: number | TensorLike, opts: { axis?: number } = {}): Tensor {
   const key = keyOf(k, "permutation");
   if (typeof x === "number") {

@@ -37,6 +37,10 @@ function evalAll(program: Program, xs: Tensor[], eps?: Tensor[]): Tensor[] {
 /**
  * The trace table of f at `args`, with tangents along `tangents` (default: the first input) and
  * adjoints of the (scalar) output. Variables are named as in the seeds: inputs v₋ₙ₊₁…v₀, then v1….
+ * @example
+ * const rows = traceTable((x1: Tensor, x2: Tensor) => sub(add(log(x1), mul(x1, x2)), sin(x2)), [2, 5], [1, 0]);
+ * rows[rows.length - 1].tangent.item() // → 5.5
+ * rows[0].adjoint.item() // → 5.5
  */
 export function traceTable(f: (...args: any[]) => Tensor, args: unknown[], tangents?: unknown[]): TraceRow[] {
   const staged = makeProgram(f)(...args);
@@ -71,7 +75,11 @@ function fmt(v: number, digits: number): string {
   return v.toFixed(digits);
 }
 
-/** Render a trace table as aligned text columns. */
+/**
+ * Render a trace table as aligned text columns.
+ * @example
+ * formatTraceTable(traceTable((x: Tensor) => mul(x, x), [3])).includes("v1") // → true
+ */
 export function formatTraceTable(rows: TraceRow[]): string {
   if (!Array.isArray(rows)) throw new InputError(`formatTraceTable: needs the rows traceTable returns; got ${fmtValue(rows)}`);
   const head = ["var", "operation", "value", "tangent v̇", "adjoint v̄"];

@@ -55,7 +55,7 @@ function moveAxis(x: Tensor, from: number, to: number): Tensor {
  * Vectorize f over a batch axis: `vmap(f)(xs)` is f applied to every xs[i], stacked, computed as one
  * batched program (not a loop). Composes with every transformation: vmap(grad(f)) gives
  * per-example gradients, jit(vmap(f)) compiles the batched program.
- * @example vmap((x) => sum(square(x)))(tensor([[1, 2], [3, 4]])) // [5, 25]
+ * @example vmap((x: Tensor) => sum(square(x)))(tensor([[1, 2], [3, 4]])) // → [5, 25]
  */
 export function vmap<F extends Fn>(f: F, opts?: VmapOptions): F;
 export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {

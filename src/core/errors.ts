@@ -26,6 +26,10 @@ export class TracerError extends WengertError {}
 /** The concrete value of a staged (abstract) tensor was requested, e.g. `.item()` inside makeProgram. */
 export class ConcretizationError extends WengertError {}
 
+/**
+ * @example
+ * fmtShape([2, 3]) // → "[2, 3]"
+ */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
@@ -33,6 +37,8 @@ export function fmtShape(shape: readonly number[]): string {
 /**
  * A short, safe rendering of any user value for an error message: never throws (BigInt, symbols,
  * cycles, getters), never echoes more than `max` characters, and escapes control characters.
+ * @example
+ * fmtValue("a\nb") // → "\"a\\nb\""
  */
 export function fmtValue(v: unknown, max = 60): string {
   let s: string;
@@ -58,6 +64,8 @@ const WINDOW = 60;
  * Where `offset` is in `source`, for a located error message: its 1-based line and column, and two
  * lines to print — a window of the offending line (a 1e6-character line is not repeated whole, and
  * control and line-separator characters are shown as "·" so the caret lines up) and the caret.
+ * @example
+ * locate("ab\ncd", 4).line // → 2
  */
 export function locate(source: string, offset: number): { line: number; column: number; excerpt: string } {
   const before = source.slice(0, offset);

@@ -71,7 +71,12 @@ export class ProgramBuilder {
   }
 }
 
-/** Drop equations whose outputs are never used (e.g. the primal part of a gradient program). */
+/**
+ * Drop equations whose outputs are never used (e.g. the primal part of a gradient program).
+ * @example
+ * const { program } = makeProgram((x: Tensor) => { sin(x); return mul(x, 2); })(1);
+ * deadCodeElimination(program).eqns.length // → 1
+ */
 export function deadCodeElimination(program: Program): Program {
   const live = new Set<Var>();
   for (const a of program.outputs) if (a instanceof Var) live.add(a);
@@ -85,7 +90,12 @@ export function deadCodeElimination(program: Program): Program {
   return new Program(program.inputs, kept.reverse(), program.outputs);
 }
 
-/** Run a program on values (of any level: concrete arrays or tracers, so evaluation can be traced). */
+/**
+ * Run a program on values (of any level: concrete arrays or tracers, so evaluation can be traced).
+ * @example
+ * const { program } = makeProgram((x: Tensor) => mul(x, 2))(1);
+ * evalProgram(program, [tensor(5)]) // → [10]
+ */
 export function evalProgram(program: Program, args: Tensor[]): (Tensor | null)[] {
   const env = new Map<Var, Tensor>();
   program.inputs.forEach((v, i) => env.set(v, args[i]));
@@ -104,6 +114,8 @@ const typeOf = (a: Aval) => `${SHORT[a.dtype]}[${a.shape.join(",")}]`;
  *   in  x1:f64[], x2:f64[]
  *   v1:f64[] = log x1
  *   out v5
+ * @example
+ * printProgram(makeProgram((x: Tensor) => sin(x))(1).program).includes("sin") // → true
  */
 export function printProgram(program: Program, inputNames?: string[]): string {
   const names = new Map<Var, string>();

@@ -80,7 +80,12 @@ export function withMain<T>(kind: string, makeTrace: (main: MainTrace) => Trace,
   }
 }
 
-/** Current nesting depth (0 outside any transformation). Used by tests to check state survives errors. */
+/**
+ * Current nesting depth (0 outside any transformation). Used by tests to check state survives errors.
+ * @example
+ * traceDepth() // → 0
+ * grad((x: Tensor) => mul(x, traceDepth() > 0 ? 1 : 0))(1) // → 1
+ */
 export function traceDepth(): number {
   return stack.length;
 }

@@ -89,6 +89,12 @@ function defKey(d: TreeDef): string {
 
 const avalOf = (l: Tensor | number) => (typeof l === "number" ? { shape: [] as number[], dtype: "float64" as const } : { shape: [...l.shape], dtype: l.dtype });
 
+/**
+ * @example
+ * const f = jit((x: Tensor) => sum(mul(x, x)));
+ * f(tensor([1, 2, 3])) // → 14
+ * grad(f)(tensor([1, 2, 3])) // → [2, 4, 6]
+ */
 export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
   checkFunction("jit", f);
   if (opts.name !== undefined && typeof opts.name !== "string") throw new InputError(`jit: the name option must be a string; got ${fmtValue(opts.name)}`);

@@ -27,6 +27,10 @@ function checkStep(op: string, h: unknown): void {
   if (h !== undefined && !(typeof h === "number" && h > 0 && Number.isFinite(h))) throw new InputError(`${op}: the step h must be a positive finite number; got ${fmtValue(h)}`);
 }
 
+/**
+ * @example
+ * defaultStep("central", 1) // ≈ 0.000006055454452393343
+ */
 export function defaultStep(method: DiffMethod, x: number): number {
   return (method === "central" ? Math.cbrt(EPS) : Math.sqrt(EPS)) * Math.max(1, Math.abs(x));
 }
@@ -70,6 +74,8 @@ function outData(out: unknown): { values: Float64Array[]; leaves: Leaf[]; def: R
 /**
  * Directional derivative of f at `primals` along `tangents` by finite differences: the numerical
  * counterpart of jvp, with f's output structure.
+ * @example
+ * numericalJvp((x: Tensor) => mul(x, x), [tensor(3)], [tensor(1)]) // ≈ 6
  */
 export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[], opts: FiniteDiffOptions = {}): any {
   if (typeof f !== "function") throw new TransformError(`numericalJvp: needs a function; got ${fmtValue(f)}`);
@@ -99,6 +105,8 @@ export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[],
 /**
  * Gradient of a scalar function by finite differences, one coordinate at a time, in the argument's
  * structure. `argnums` as in grad: an integer gives that argument's gradient, an array a list.
+ * @example
+ * numericalGrad((x: Tensor) => sum(mul(x, x)))(tensor([1, 2])) // ≈ [2, 4]
  */
 export function numericalGrad(f: (...args: any[]) => unknown, opts: FiniteDiffOptions & { argnums?: number | number[] } = {}) {
   if (typeof f !== "function") throw new TransformError(`numericalGrad: needs a function; got ${fmtValue(f)}`);
@@ -134,7 +142,11 @@ function checkMethod(op: string, method: unknown): void {
   }
 }
 
-/** Jacobian of a tensor function of one tensor argument by central differences: shape out.shape ++ in.shape. */
+/**
+ * Jacobian of a tensor function of one tensor argument by central differences: shape out.shape ++ in.shape.
+ * @example
+ * numericalJacobian((x: Tensor) => mul(x, 2))(tensor([1, 2])) // ≈ [[2, 0], [0, 2]]
+ */
 export function numericalJacobian(f: (x: Tensor) => unknown, opts: FiniteDiffOptions = {}) {
   if (typeof f !== "function") throw new TransformError(`numericalJacobian: needs a function; got ${fmtValue(f)}`);
   checkMethod("numericalJacobian", opts.method);

@@ -136,6 +136,9 @@ const attach = <F>(f: F, source: string): SourceFn<F> => Object.defineProperty(f
 /**
  * Value and gradient of a function of numbers and arrays, by source transformation:
  * `sourceValueAndGrad(f)(x)` is `[f(x), ∇f(x)]`; the gradient has the argument's structure.
+ * @example
+ * const vg = sourceValueAndGrad("function f(x, y) { return x * y + Math.sin(x); }", { name: "f", argnums: [0, 1] });
+ * vg(0, 3) // → [0, [4, 0]]
  */
 export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
   return valueAndGradAs("sourceValueAndGrad", f, options);
@@ -179,6 +182,10 @@ function valueAndGradAs(op: string, f: unknown, options?: SourceGradOptions): So
  * The gradient of a function of numbers and arrays, by source transformation. `.source` is its
  * code. The result can be transformed again: `sourceGrad(sourceGrad(f))` for a function of one
  * number, `sourceJvp(sourceGrad(f))` for Hessian-vector products.
+ * @example
+ * const g = sourceGrad("function f(x) { let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i]; return s; }", { name: "f" });
+ * g([1, 2, 3]) // → [2, 4, 6]
+ * g.source.includes("function f_vjp") // → true
  */
 export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradFn {
   const vg = valueAndGradAs("sourceGrad", f, options);
@@ -199,6 +206,9 @@ export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradF
 /**
  * Forward mode: `sourceJvp(f)(primals, tangents)` is `[f(primals), J·tangents]`, tangents given for
  * the `argnums` arguments.
+ * @example
+ * const fj = sourceJvp("function f(x) { return x * x * x; }", { name: "f" });
+ * fj([2], [1]) // → [8, 12]
  */
 export function sourceJvp(f: unknown, options?: SourceOptions & { batch?: number }): SourceFn<(primals: unknown[], tangents: unknown[]) => [unknown, unknown]> {
   const op = "sourceJvp";
@@ -226,6 +236,11 @@ export function sourceJvp(f: unknown, options?: SourceOptions & { batch?: number
  * Reverse mode: `sourceVjp(f)(...args)` is `[f(args), pullback]`, and `pullback(ct)` gives the
  * cotangents of the `argnums` arguments (a list). The pullback runs the derivative code, forward
  * sweep included: the tape is not kept between calls.
+ * @example
+ * const fv = sourceVjp("function f(x, y) { return x * y; }", { name: "f", argnums: [0, 1] });
+ * const [y, back] = fv(3, 4);
+ * y // → 12
+ * back(1) // → [4, 3]
  */
 export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: boolean }): SourceFn<(...args: unknown[]) => [unknown, (ct: unknown) => unknown[]]> {
   const op = "sourceVjp";

@@ -27,7 +27,11 @@ export class Tape {
   }
 }
 
-/** Zeros with the structure of `x`: 0 for a number, the same kind of array, an object with the same keys. */
+/**
+ * Zeros with the structure of `x`: 0 for a number, the same kind of array, an object with the same keys.
+ * @example
+ * zerosOf({ w: [1, 2], b: 3 }) // → { w: [0, 0], b: 0 }
+ */
 export function zerosOf(x: unknown, depth = 0): unknown {
   if (depth > 64) throw new InputError(`zerosOf: the argument nests more than 64 deep`);
   if (typeof x === "number") return 0;

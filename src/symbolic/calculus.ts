@@ -26,6 +26,10 @@ const orZero = (t: Tensor | null): Expr => (t === null ? constant(0) : (t as Exp
 /** The highest order `diff` takes (expressions grow with every order; the CLI stops at 10). */
 export const MAX_DIFF_ORDER = 200;
 
+/**
+ * @example
+ * symbolic.format(diff(parse("x^3"), "x"), "infix") // → "3 * x^2"
+ */
 export function diff(expr: ExprLike, wrt: Variable, order = 1): Expr {
   if (typeof order !== "number" || !Number.isInteger(order) || order < 0 || order > MAX_DIFF_ORDER) {
     throw new InputError(`diff: order must be an integer from 0 to ${MAX_DIFF_ORDER}; got ${String(order).slice(0, 20)}`);
@@ -41,7 +45,11 @@ export function diff(expr: ExprLike, wrt: Variable, order = 1): Expr {
   return e;
 }
 
-/** ∇expr with respect to `vars`, as expressions (reverse mode: one backward sweep for all of them). */
+/**
+ * ∇expr with respect to `vars`, as expressions (reverse mode: one backward sweep for all of them).
+ * @example
+ * gradient(parse("x*y"), ["x", "y"]).map((e) => symbolic.format(e, "infix")) // → ["y", "x"]
+ */
 export function gradient(expr: ExprLike, vars: Variable[]): Expr[] {
   const e = asExpr(expr, "gradient");
   if (!Array.isArray(vars)) throw new InputError(`gradient: needs the variables as an array (gradient(e, ["x", "y"])); for one variable use diff`);
@@ -51,7 +59,11 @@ export function gradient(expr: ExprLike, vars: Variable[]): Expr[] {
   return pullback([constant(1)]).map(orZero);
 }
 
-/** Jacobian of several expressions: rows are outputs, columns are variables. */
+/**
+ * Jacobian of several expressions: rows are outputs, columns are variables.
+ * @example
+ * jacobian([parse("x*y"), parse("x+y")], ["x", "y"]).length // → 2
+ */
 export function jacobian(exprs: ExprLike[], vars: Variable[]): Expr[][] {
   if (!Array.isArray(exprs)) throw new TransformError(`jacobian: needs an array of expressions; for one expression use gradient`);
   return exprs.map((e) => gradient(e, vars));
@@ -65,6 +77,8 @@ export function hessian(expr: ExprLike, vars: Variable[]): Expr[][] {
 /**
  * The expression a wengert function computes: `toExpr((x, y) => x.mul(y).sin(), ["x", "y"])`.
  * The function runs once on symbols; any op it uses on scalars is recorded.
+ * @example
+ * symbolic.format(toExpr((x: Tensor) => mul(x, sin(x)), ["x"]), "infix") // → "x * sin(x)"
  */
 export function toExpr(f: (...args: Expr[]) => unknown, names: string[]): Expr {
   if (typeof f !== "function") throw new InputError(`toExpr: needs a function of scalars; got ${typeof f}`);

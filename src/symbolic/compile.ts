@@ -9,7 +9,11 @@ import { formatProgram } from "../core/format.js";
 import { type Expr, type ExprLike, asExpr, variables, evaluate } from "./expr.js";
 import { toProgram } from "./program.js";
 
-/** The body of `function (a0, a1, …) { … }` computing `roots` from the listed variables. */
+/**
+ * The body of `function (a0, a1, …) { … }` computing `roots` from the listed variables.
+ * @example
+ * symbolic.toJS(parse("x*x"), ["x"]).includes("return") // → true
+ */
 export function toJS(roots: ExprLike | ExprLike[], vars: string[]): string {
   const list = (Array.isArray(roots) ? roots : [roots]).map((r) => asExpr(r, "toJS"));
   checkVariables(list, vars, "toJS");
@@ -33,6 +37,8 @@ const MAX_PARAMS = 1000;
  * A fast JS function of the listed variables, in that order: `compile(expr, ["x1", "x2"])(2, 5)`.
  * An array of expressions gives a function returning an array (shared nodes computed once). The
  * function checks its call: exactly one JS number per variable, else an InputError.
+ * @example
+ * compile(parse("x*y + 1"), ["x", "y"])(2, 3) // → 7
  */
 export function compile(expr: ExprLike, vars: string[]): (...values: number[]) => number;
 export function compile(exprs: ExprLike[], vars: string[]): (...values: number[]) => number[];

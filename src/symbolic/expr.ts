@@ -157,12 +157,20 @@ function intern(key: string, make: (id: number) => Expr): Expr {
   return e;
 }
 
-/** A variable. Names are data, never code: any string is allowed. */
+/**
+ * A variable. Names are data, never code: any string is allowed.
+ * @example
+ * symbolic.format(symbol("x").mul(2), "infix") // → "x * 2"
+ */
 export function symbol(name: string): Expr {
   if (typeof name !== "string" || name === "") throw new InputError(`symbol: needs a non-empty string name; got ${fmtValue(name)}`);
   return intern(`v:${JSON.stringify(name)}`, (id) => new Expr({ kind: "var", name }, "float64", id));
 }
 
+/**
+ * @example
+ * symbolic.format(symbolic.constant(2).mul(symbol("x")), "infix") // → "2 * x"
+ */
 export function constant(value: number, dtype: DType = "float64"): Expr {
   const v = scalarTensor(value, dtype).item(); // stored as the dtype stores it (float32 rounding, int truncation)
   return intern(`c:${dtype}:${Object.is(v, -0) ? "-0" : String(v)}`, (id) => new Expr({ kind: "const", value: v }, dtype, id));
@@ -203,18 +211,30 @@ export const rebuild = (e: Expr, args: Expr[]): Expr => (e.node.kind === "op" ? 
 /** Roots given to the DAG walks must be expressions (numbers become constants). */
 const rootsOf = (op: string, roots: unknown[]): Expr[] => roots.map((r) => asExpr(r, op));
 
+/**
+ * @example
+ * dagSize(parse("sin(x)*sin(x)")) // → 3
+ */
 export function dagSize(...roots: Expr[]): number {
   return topoOrder(rootsOf("dagSize", roots)).length;
 }
 
-/** Number of nodes of the fully expanded tree (shared nodes counted at every use); may be astronomically large. */
+/**
+ * Number of nodes of the fully expanded tree (shared nodes counted at every use); may be astronomically large.
+ * @example
+ * treeSize(parse("sin(x)*sin(x)")) // → 5
+ */
 export function treeSize(...roots: Expr[]): number {
   roots = rootsOf("treeSize", roots);
   const m = mapDag<number>(roots, (_, args) => 1 + args.reduce((s, a) => s + a, 0));
   return roots.reduce((s, r) => s + m.get(r)!, 0);
 }
 
-/** Free variables, sorted by name. */
+/**
+ * Free variables, sorted by name.
+ * @example
+ * symbolic.variables(parse("a*x + b")) // → ["a", "b", "x"]
+ */
 export function variables(...roots: Expr[]): string[] {
   const names = topoOrder(rootsOf("variables", roots)).flatMap((e) => (e.node.kind === "var" ? [e.node.name] : []));
   return [...new Set(names)].sort();
@@ -227,7 +247,11 @@ function lookup(values: Record<string, number> | Map<string, number>, name: stri
   return v;
 }
 
-/** Interpret the DAG with the primitives' own impls (compile() is the fast path). */
+/**
+ * Interpret the DAG with the primitives' own impls (compile() is the fast path).
+ * @example
+ * symbolic.evaluate(parse("x*y"), { x: 2, y: 3 }) // → 6
+ */
 export function evaluate(expr: ExprLike, values: Record<string, number> | Map<string, number>): number {
   if (values === null || typeof values !== "object") throw new InputError(`evaluate: needs the variables' values as an object or a Map ({ x: 2 }); got ${fmtValue(values)}`);
   const e = asExpr(expr, "evaluate");

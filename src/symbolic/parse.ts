@@ -56,7 +56,11 @@ const CONSTANTS = new Map<string, number>([
   ["nan", NaN],
 ]);
 
-/** Names the parser treats as functions (for help texts and error messages). */
+/**
+ * Names the parser treats as functions (for help texts and error messages).
+ * @example
+ * symbolic.knownFunctions().includes("ln") // → true
+ */
 export const knownFunctions = (): string[] => [...FUNCTIONS.keys()];
 
 interface Token {
@@ -102,7 +106,11 @@ const INFIX: Record<string, { prec: number; right: boolean; fn: Fn }> = {
 };
 const UNARY_PREC = 3;
 
-/** Parse `source` into an expression: `parse("ln(x1) + x1*x2 - sin(x2)")`. */
+/**
+ * Parse `source` into an expression: `parse("ln(x1) + x1*x2 - sin(x2)")`.
+ * @example
+ * symbolic.evaluate(parse("ln(x1) + x1*x2 - sin(x2)"), { x1: 2, x2: 5 }) // ≈ 11.652071455223084
+ */
 export function parse(source: string): Expr {
   if (typeof source !== "string") throw new InputError(`parse: needs a string; got ${typeof source}`);
   if (source.length > MAX_SOURCE) throw new InputError(`parse: the source has ${source.length} characters; at most ${MAX_SOURCE} are accepted`);

@@ -223,7 +223,11 @@ function simplifyNode(e: Expr): Expr {
   return e;
 }
 
-/** Simplify expressions (together: shared nodes stay shared). Never changes a value where the input is defined. */
+/**
+ * Simplify expressions (together: shared nodes stay shared). Never changes a value where the input is defined.
+ * @example
+ * symbolic.simplifyAll([parse("x + 0"), parse("1 * y")]).map((e) => symbolic.format(e, "infix")) // → ["x", "y"]
+ */
 export function simplifyAll(roots: readonly Expr[]): Expr[] {
   let current = [...roots];
   for (let pass = 0; pass < MAX_PASSES; pass++) {
@@ -235,6 +239,10 @@ export function simplifyAll(roots: readonly Expr[]): Expr[] {
   return current;
 }
 
+/**
+ * @example
+ * symbolic.format(simplify(parse("x*1 + 0")), "infix") // → "x"
+ */
 export function simplify(e: ExprLike): Expr {
   return simplifyAll([asExpr(e, "simplify")])[0];
 }
