@@ -6,14 +6,8 @@
  */
 import { Graph, layout } from "@dagrejs/dagre";
 import { type Analysis, fmt } from "./model.js";
+import { el } from "./svg.js";
 
-const SVG = "http://www.w3.org/2000/svg";
-function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export type Sweep = "forward" | "reverse";
 

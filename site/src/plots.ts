@@ -4,6 +4,7 @@
  * `linePlot` (log or linear axes, several series, marked points, a legend).
  */
 import { type Tensor, compile, diff, symbol, dagSize, treeSize, grad, scan, residualBytes, add, mul, sin, sum, tensor, type Expr } from "../../src/index.js";
+import { el } from "./svg.js";
 
 export interface Series {
   name: string;
@@ -21,13 +22,6 @@ export interface PlotSpec {
   marks?: { x: number; y: number; label: string }[];
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** An SVG line plot; ticks at powers of ten on log axes. */
 export function linePlot(spec: PlotSpec): SVGSVGElement {
