@@ -440,8 +440,12 @@ class Emitter {
   current: Stmt | null = null;
 
   /** A partial derivative's tree with every subexpression that a variable already holds replaced by that variable. */
+  /** While an assignment's adjoint is written before its target is restored: [its printed right-hand side, the target], which then holds that value. */
+  ownOutput: [string, string] | null = null;
+
   substitute(tree: Node): Node {
-    const avail = this.current ? this.available.get(this.current) : undefined;
+    const found = this.current ? this.available.get(this.current) : undefined;
+    const avail = this.ownOutput ? new Map([...(found ?? []), this.ownOutput]) : found;
     if (!avail || avail.size === 0) return tree;
     const visit = (n: Node): Node => {
       if (!n || typeof n !== "object") return n;
@@ -1061,10 +1065,17 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
       case "assign": {
         const stmts: Node[] = [];
         const old = keepsOld(e, s, inLoop);
-        if (old) stmts.push(assign(targetNode(s.target), e.pop()));
+        // A variable assigned a value that does not read it still holds that value here: its adjoint
+        // goes first, with partials that may read the variable instead of recomputing its value
+        // (tanh′ = 1 − out², no second Math.tanh), and the old value is restored after.
+        const late = old && s.target.kind === "var" && !namesIn(s.expr).has(s.target.name) && !e.noTemps;
+        if (old && !late) stmts.push(assign(targetNode(s.target), e.pop()));
         e.current = s;
+        if (late && (s.expr.type === "CallExpression" || s.expr.type === "BinaryExpression")) e.ownOutput = [keyOf(s.expr), (s.target as { name: string }).name];
         if (e.isActive(s.target)) stmts.push(...adjointOf(e, s.target, s.expr, s.target.kind === "var" && !!s.declare && !inLoop));
+        e.ownOutput = null;
         e.current = null;
+        if (late) stmts.push(assign(targetNode(s.target), e.pop()));
         if (stmts.length > 0 && s.text) withComment(stmts[0], s.text);
         out.push(...stmts);
         break;
@@ -1358,7 +1369,7 @@ function countedDown(s: Stmt & { k: "loop" }, c: { v: string; start: Node; up: b
 /** The adjoint statements of `target = expr`, run after target's old value is restored. */
 function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[] {
   const { p, root } = e.partials(expr);
-  const parts = p.partials(root).map((t) => t && e.substitute(t));
+  const parts = commonCalls(e, p.partials(root).map((t) => t && e.substitute(t)));
   const temps = e.takeTemps();
   for (const t of temps) for (const d of t.declarations) d.init = e.substitute(d.init);
   const tgt = targetNode(target);
@@ -1382,6 +1393,33 @@ function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[
   out.push(assign(g, clone(tgtAdj)), assign(clone(tgtAdj), num(0)));
   for (const [s, part] of p.slots.map((s, k) => [s, parts[k]] as const)) if (part !== null) out.push(accumulate(e.adjOf(s.node), g, part));
   return out;
+}
+
+/**
+ * A call (Math.exp(−z), Math.tanh(u)) that occurs more than once in a statement's partial
+ * derivatives is computed once, into a temporary (engines do not merge calls of Math functions).
+ */
+function commonCalls(e: Emitter, parts: (Node | null)[]): (Node | null)[] {
+  if (e.noTemps) return parts;
+  const counts = new Map<string, number>();
+  for (const t of parts) if (t) walk(t, (n) => void (n.type === "CallExpression" && counts.set(keyOf(n), (counts.get(keyOf(n)) ?? 0) + 1)));
+  const temps = new Map<string, Node>();
+  const replace = (n: Node): Node => {
+    if (!n || typeof n !== "object") return n;
+    if (n.type === "CallExpression" && (counts.get(keyOf(n)) ?? 0) > 1) {
+      const k = keyOf(n);
+      let t = temps.get(k);
+      if (!t) temps.set(k, (t = e.bindTemp(clone(n))));
+      return clone(t);
+    }
+    for (const [k, v] of Object.entries(n)) {
+      if (k === "comments") continue;
+      if (Array.isArray(v)) n[k] = v.map(replace);
+      else if (v && typeof v === "object" && typeof v.type === "string") n[k] = replace(v);
+    }
+    return n;
+  };
+  return parts.map((t) => t && replace(t));
 }
 
 /** Variables read by generated statements (assignment targets and the arrays written into excluded; their indices included). */

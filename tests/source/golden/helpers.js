@@ -41,8 +41,9 @@ function energy_vjp(x, rest, dout) {
     dx2 += dsquare_out * (2 * x2);
     dsquare_out = 0;
     // square: x = Math.abs(a - b) - rest
-    da += dx2 * Math.sign(a - b);
-    db += dx2 * -Math.sign(a - b);
+    const _t2 = Math.sign(a - b);
+    da += dx2 * _t2;
+    db += dx2 * -_t2;
     dx2 = 0;
     // spring: b = x[i + 1]
     dx[i + 1] += db;

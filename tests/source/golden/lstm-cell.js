@@ -77,8 +77,9 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dhNew += dloss * (2 * hNew);
     dcNew += dloss * (2 * cNew);
     // const hNew = output * Math.tanh(cNew)
-    doutput += dhNew * Math.tanh(cNew);
-    dcNew += dhNew * (output * (1 - Math.tanh(cNew) * Math.tanh(cNew)));
+    const _t6 = Math.tanh(cNew);
+    doutput += dhNew * _t6;
+    dcNew += dhNew * (output * (1 - _t6 * _t6));
     dhNew = 0;
     // const cNew = forget * c[j] + input * change
     dforget += dcNew * c_j;
@@ -87,13 +88,15 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dchange += dcNew * input;
     dcNew = 0;
     // const change = Math.tanh(gates[3 * H + j])
-    dgates[3 * H + j] += dchange * (1 - Math.tanh(gates_3Hj) * Math.tanh(gates_3Hj));
+    const _t7 = Math.tanh(gates_3Hj);
+    dgates[3 * H + j] += dchange * (1 - _t7 * _t7);
     dchange = 0;
     // const output = sigmoid(gates[2 * H + j])
     dsigmoid_out3 += doutput;
     doutput = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
-    dz4 += dsigmoid_out3 * (1 / (Math.exp(-z4) + 1) / (Math.exp(-z4) + 1) * Math.exp(-z4));
+    const _t8 = Math.exp(-z4);
+    dz4 += dsigmoid_out3 * (1 / (_t8 + 1) / (_t8 + 1) * _t8);
     dsigmoid_out3 = 0;
     // sigmoid: z = gates[2 * H + j]
     dgates[2 * H + j] += dz4;
@@ -102,7 +105,8 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dsigmoid_out2 += dforget;
     dforget = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
-    dz3 += dsigmoid_out2 * (1 / (Math.exp(-z3) + 1) / (Math.exp(-z3) + 1) * Math.exp(-z3));
+    const _t9 = Math.exp(-z3);
+    dz3 += dsigmoid_out2 * (1 / (_t9 + 1) / (_t9 + 1) * _t9);
     dsigmoid_out2 = 0;
     // sigmoid: z = gates[H + j]
     dgates[H + j] += dz3;
@@ -111,7 +115,8 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     dsigmoid_out += dinput;
     dinput = 0;
     // sigmoid: return 1 / (1 + Math.exp(-z))
-    dz2 += dsigmoid_out * (1 / (Math.exp(-z2) + 1) / (Math.exp(-z2) + 1) * Math.exp(-z2));
+    const _t10 = Math.exp(-z2);
+    dz2 += dsigmoid_out * (1 / (_t10 + 1) / (_t10 + 1) * _t10);
     dsigmoid_out = 0;
     // sigmoid: z = gates[j]
     dgates[j] += dz2;
