@@ -1015,7 +1015,9 @@ function checkpointedReverse(e: Emitter, s: Stmt & { k: "loop" }, ck: Checkpoint
   const end = e.hoisted(s, "_segEnd"), begin = e.hoisted(s, "_segStart");
   const restore = [...ck.arrays.slice().reverse().map((a) => overElements(e, s, a, true, (j) => assign(member(id(a), j), e.pop()))), ...ck.scalars.slice().reverse().map((n) => assign(id(n), e.pop())), assign(id(ck.v), e.pop()), assign(id(begin), id(ck.v))];
   withComment(restore[0], "restore the segment's snapshot, run it again with the tape, then backwards");
-  const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)) };
+  // the re-run starts from the snapshot and recomputes every value it reads in order: its reads need
+  // no restored values (readsOf skips it), only the backward part's do
+  const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)), rerun: true };
   const back = {
     type: "ForStatement",
     init: { type: "AssignmentExpression", operator: "=", left: id(ck.v), right: bin("-", id(ck.v), num(1)) },
@@ -1428,6 +1430,7 @@ function readsOf(nodes: Node[], tape?: string): Set<string> {
   const visit = (n: Node): void => {
     if (!n || typeof n !== "object") return;
     if (Array.isArray(n)) return n.forEach(visit);
+    if (tape && n.rerun === true) return; // a checkpointed segment's re-run (see checkpointedReverse)
     if (n.type === "Identifier") return void out.add(n.name);
     if (tape && n.type === "CallExpression" && n.callee.type === "MemberExpression" && n.callee.object.type === "Identifier" && n.callee.object.name === tape && n.callee.property.name === "push") {
       // saving a value to restore it is not a use of it (a re-run segment saves what it overwrites); its index is

@@ -329,11 +329,22 @@ class Normalizer {
     this.pending = [];
     try {
       const main = f();
-      return [...this.pending, ...main];
+      const pend = this.pending;
+      // `forget = sigmoid(…)`: the helper's result goes straight into forget, not through a copy
+      // (which would cost a variable, and in reverse mode a saved value and an adjoint step)
+      const m = main.length === 1 ? main[0] : null, last = pend[pend.length - 1];
+      if (m?.k === "assign" && m.target.kind === "var" && m.expr.type === "Identifier" && this.inlineResults.has(m.expr.name) && last?.k === "assign" && last.target.kind === "var" && last.target.name === m.expr.name) {
+        this.inlineResults.delete(m.expr.name);
+        this.locals.delete(m.expr.name);
+        return [...pend.slice(0, -1), { ...m, expr: last.expr }];
+      }
+      return [...pend, ...main];
     } finally {
       this.pending = saved;
     }
   }
+  /** Result variables of inlined helper calls (see inline), each used once, where the call was. */
+  private inlineResults = new Set<string>();
 
   private stmt(s: Node, rest: Node[]): Stmt[] {
     switch (s.type) {
@@ -854,6 +865,7 @@ class Normalizer {
     const args = (n.arguments as Node[]).map((a) => this.expr(a));
     const result = this.fresh(`${name}_out`);
     this.locals.set(result, "scalar");
+    this.inlineResults.add(result);
     const savedScopes = this.scopes;
     const savedLoop = this.loopDepth;
     const savedUses = this.uses;
