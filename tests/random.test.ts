@@ -112,6 +112,12 @@ describe("samplers: distributions", () => {
     expect(Math.max(...z)).toBeLessThan(2);
     const a = normalCdf(-1), b = normalCdf(2);
     expect(ks(z, (x) => (normalCdf(x) - a) / (b - a))).toBeLessThan(ksBound(n));
+    // bounds as traced values (vmap over them): the same draws, within each closed interval
+    const lows = w.tensor([-1, 0]), highs = w.tensor([2, 0.5]);
+    const batched = w.vmap((lo: w.Tensor, hi: w.Tensor) => r.truncatedNormal(r.key(3), lo, hi, [200]))(lows, highs).toArray() as number[][];
+    expect(Math.min(...batched[1])).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...batched[1])).toBeLessThanOrEqual(0.5);
+    expect(batched[0].slice(0, 5)).toEqual(nums(r.truncatedNormal(r.key(3), -1, 2, [200])).slice(0, 5));
   });
 
   it("bernoulli, gumbel, categorical", () => {

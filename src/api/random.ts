@@ -131,6 +131,8 @@ export function truncatedNormal(k: TensorLike, lower: TensorLike, upper: TensorL
   const s = scalarTensor(Math.SQRT1_2, dtype);
   const a = erf(mul(lo, s)), b = erf(mul(hi, s));
   const out = mul(erfinv(uniform(keyOf(k, "truncatedNormal"), shape, { dtype, minval: a, maxval: b })), scalarTensor(Math.SQRT2, dtype));
+  // strictly inside (lower, upper) as JAX; bounds that are traced values (under jit or vmap) clip to the closed interval
+  if (!lo.isConcrete() || !hi.isConcrete()) return clip(out, lo, hi);
   return clip(out, nextUp(lo, dtype), nextDown(hi, dtype));
 }
 const nextUp = (x: Tensor, dtype: FloatDType) => nextToward(x, dtype, 1);
