@@ -219,7 +219,7 @@ function renderStaticPlots(): void {
       title: "Checkpointing a 64-step scan: memory against time",
       xLabel: "bytes kept (KiB)",
       yLabel: "gradient time (ms)",
-      series: [{ name: "keep every step → √T segments", points: rows.map((r) => [r.bytes / 1024, r.ms]), color: "#393" }],
+      series: [{ name: "three strategies, most memory to least", points: rows.map((r) => [r.bytes / 1024, r.ms]), color: "#393" }],
       marks: rows.map((r) => ({ x: r.bytes / 1024, y: r.ms, label: r.name })),
     }),
   );

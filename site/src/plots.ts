@@ -3,7 +3,7 @@
  * map, and checkpointing's memory/recompute trade-off. Data from wengert; drawn as SVG by
  * `linePlot` (log or linear axes, several series, marked points, a legend).
  */
-import { type Tensor, compile, diff, symbol, dagSize, treeSize, grad, scan, residualBytes, add, mul, sin, sum, tensor, type Expr } from "../../src/index.js";
+import { type Tensor, compile, diff, symbol, dagSize, treeSize, grad, scan, checkpoint, residualBytes, add, mul, sin, sum, tensor, type Expr } from "../../src/index.js";
 import { el } from "./svg.js";
 
 export interface Series {
@@ -111,15 +111,16 @@ export function swellData(kmax = 30) {
 
 /**
  * Checkpointing over a scan of T steps (each step sin(Wx)-like on a carry of n numbers): bytes kept
- * for the reverse pass and gradient time, without checkpointing and with √T segments.
+ * for the reverse pass and gradient time, keeping everything, only each step's input, or √T carries.
  */
 export function checkpointData(T = 64, n = 200) {
   const w = Array.from({ length: n }, (_, i) => Math.sin(i + 1));
   const step = (c: Tensor): [Tensor, null] => [sin(add(mul(c, 0.9), w)), null];
-  const run = (opt: "none" | "sqrt") => (x0: Tensor) => sum(scan(step, x0, null, { length: T, ...(opt === "sqrt" ? { checkpoint: "sqrt" } : {}) })[0]);
+  // keep every step's intermediates; keep only each step's input carry (checkpoint(step): every step recomputed once); keep √T carries (segments recomputed)
+  const run = (opt: "none" | "step" | "sqrt") => (x0: Tensor) => sum(scan(opt === "step" ? checkpoint(step) : step, x0, null, { length: T, ...(opt === "sqrt" ? { checkpoint: "sqrt" } : {}) })[0]);
   const x0 = tensor(w.map((v) => v * 0.1));
   const rows: { name: string; bytes: number; ms: number }[] = [];
-  for (const opt of ["none", "sqrt"] as const) {
+  for (const opt of ["none", "step", "sqrt"] as const) {
     const f = run(opt);
     const bytes = residualBytes(f, x0);
     const g = grad(f);
@@ -127,7 +128,7 @@ export function checkpointData(T = 64, n = 200) {
     const t0 = performance.now();
     let reps = 0;
     while (performance.now() - t0 < 150 || reps < 3) g(x0), reps++;
-    rows.push({ name: opt === "none" ? "keep every step" : `√T segments (${Math.ceil(Math.sqrt(T))})`, bytes, ms: (performance.now() - t0) / reps });
+    rows.push({ name: opt === "none" ? "keep every step's values" : opt === "step" ? "keep each step's input" : `keep √T carries (${Math.ceil(Math.sqrt(T))} segments)`, bytes, ms: (performance.now() - t0) / reps });
   }
   return rows;
 }
