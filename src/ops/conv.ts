@@ -103,13 +103,37 @@ function sourceTable(spatial: readonly number[], p: Omit<WindowParams, "fill">):
   return table;
 }
 
-const tables = new Map<string, Int32Array>();
-function tableFor(spatial: readonly number[], p: Omit<WindowParams, "fill">): Int32Array {
-  const key = JSON.stringify([spatial, p.window, p.strides, p.dilation, p.lhsDilation, p.lo, p.hi, p.layout === "window-last"]);
+/**
+ * The table as runs: [j, source, length] triples where table[j + q] = source + q (a contiguous
+ * stretch of one input row) or is −1 throughout (padding, source −1). Runs never cross a multiple
+ * of `split` (a channels-major row of output positions), so each lands contiguously in the patches.
+ * Copying a run is a plain loop without a lookup or a branch per element.
+ */
+function runsOf(table: Int32Array, split: number): Int32Array {
+  const out: number[] = [];
+  for (let j = 0; j < table.length; ) {
+    const s = table[j];
+    let len = 1;
+    while (j + len < table.length && (j + len) % split !== 0 && (s < 0 ? table[j + len] < 0 : table[j + len] === s + len)) len++;
+    out.push(j, s < 0 ? -1 : s, len);
+    j += len;
+  }
+  return Int32Array.from(out);
+}
+
+interface Walk {
+  table: Int32Array;
+  runs: Int32Array;
+}
+const tables = new Map<string, Walk>();
+function tableFor(spatial: readonly number[], p: Omit<WindowParams, "fill">): Walk {
+  const key = JSON.stringify([spatial, p.window, p.strides, p.dilation, p.lhsDilation, p.lo, p.hi, p.layout ?? "window-first"]);
   let t = tables.get(key);
   if (!t) {
     if (tables.size > 256) tables.clear();
-    tables.set(key, (t = sourceTable(spatial, p)));
+    const table = sourceTable(spatial, p);
+    const split = p.layout === "channels-major" ? table.length / sizeOf(p.window) : table.length;
+    tables.set(key, (t = { table, runs: runsOf(table, split) }));
   }
   return t;
 }
@@ -128,26 +152,32 @@ function checkWindow(op: string, x: Aval, p: Omit<WindowParams, "fill">): void {
  * source table: `gather` fills the patches (with `fill` outside the input), otherwise the patches
  * are added back into the image (col2im).
  */
-function walk(gather: boolean, img: ArrayTensor["data"], pat: ArrayTensor["data"], N: number, C: number, inSize: number, table: Int32Array, p: WindowParams | PatchesTParams): void {
-  const L = table.length, fill = p.fill;
-  if (p.layout === "channels-major") {
-    const Kn = sizeOf(p.window), P = L / Kn;
+function walk(gather: boolean, img: ArrayTensor["data"], pat: ArrayTensor["data"], N: number, C: number, inSize: number, w: Walk, p: WindowParams | PatchesTParams): void {
+  const { runs } = w, L = w.table.length, fill = p.fill, R = runs.length;
+  const major = p.layout === "channels-major";
+  const Kn = sizeOf(p.window), P = L / Kn;
+  for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      for (let n = 0; n < N; n++) {
-        const base = (n * C + c) * inSize;
-        for (let k = 0; k < Kn; k++) {
-          const ob = (c * Kn + k) * N * P + n * P, tj = k * P;
-          if (gather) for (let o = 0; o < P; o++) { const s = table[tj + o]; pat[ob + o] = s < 0 ? fill : img[base + s]; }
-          else for (let o = 0; o < P; o++) { const s = table[tj + o]; if (s >= 0) img[base + s] += pat[ob + o]; }
+      const base = (n * C + c) * inSize;
+      for (let r = 0; r < R; r += 3) {
+        const j = runs[r], src = runs[r + 1], len = runs[r + 2];
+        // where patch element j of image (n, c) is stored
+        let d: number;
+        if (major) {
+          const k = (j / P) | 0;
+          d = (c * Kn + k) * N * P + n * P + (j - k * P);
+        } else d = (n * C + c) * L + j;
+        if (src < 0) {
+          if (gather) for (let q = 0; q < len; q++) pat[d + q] = fill;
+        } else if (gather) {
+          const s0 = base + src;
+          for (let q = 0; q < len; q++) pat[d + q] = img[s0 + q];
+        } else {
+          const s0 = base + src;
+          for (let q = 0; q < len; q++) img[s0 + q] += pat[d + q];
         }
       }
     }
-    return;
-  }
-  for (let nc = 0; nc < N * C; nc++) {
-    const base = nc * inSize, ob = nc * L;
-    if (gather) for (let j = 0; j < L; j++) { const s = table[j]; pat[ob + j] = s < 0 ? fill : img[base + s]; }
-    else for (let j = 0; j < L; j++) { const s = table[j]; if (s >= 0) img[base + s] += pat[ob + j]; }
   }
 }
 
@@ -158,9 +188,9 @@ export const patchesP: Primitive<WindowParams> = defineOp<WindowParams>({
   name: "patches",
   impl([x], p) {
     const [N, C, ...spatial] = x.shape;
-    const table = tableFor(spatial, p);
-    const out = allocate(x.dtype, N * C * table.length);
-    walk(true, x.data, out, N, C, sizeOf(spatial), table, p);
+    const w = tableFor(spatial, p);
+    const out = allocate(x.dtype, N * C * w.table.length);
+    walk(true, x.data, out, N, C, sizeOf(spatial), w, p);
     return new ArrayTensor(out, patchesShape(N, C, spatial, p), x.dtype);
   },
   shape([x], p) {
@@ -186,9 +216,9 @@ export const patchesTP: Primitive<PatchesTParams> = defineOp<PatchesTParams>({
   name: "patchesT",
   impl([ct], p) {
     const [N, C, ...spatial] = p.inShape;
-    const table = tableFor(spatial, p), inSize = sizeOf(spatial);
+    const w = tableFor(spatial, p), inSize = sizeOf(spatial);
     const out = allocate(ct.dtype, N * C * inSize);
-    walk(false, out, ct.data, N, C, inSize, table, p);
+    walk(false, out, ct.data, N, C, inSize, w, p);
     return new ArrayTensor(out, [...p.inShape], ct.dtype);
   },
   shape([ct], p) {
