@@ -90,7 +90,6 @@ function matrices(op: string, a: TensorLike): Tensor {
   if (A.ndim < 2) throw new ShapeError(`${op}: needs a matrix (or a batch of them in the leading axes); got shape ${fmtShape(A.shape)}`);
   return A;
 }
-const swap = (x: Tensor) => S.transpose(x, x.shape.map((_, i) => (i === x.ndim - 2 ? i + 1 : i === x.ndim - 1 ? i - 1 : i)));
 
 /**
  * [eigenvalues ascending, eigenvectors as columns] of symmetric matrices. By default the input is
@@ -104,7 +103,7 @@ const swap = (x: Tensor) => S.transpose(x, x.shape.map((_, i) => (i === x.ndim -
 export function eigh(a: TensorLike, opts: { symmetrizeInput?: boolean } = {}): [Tensor, Tensor] {
   let A = matrices("eigh", a);
   if (A.shape[A.ndim - 1] !== A.shape[A.ndim - 2]) throw new ShapeError(`eigh: needs square matrices; got shape ${fmtShape(A.shape)}`);
-  if (opts.symmetrizeInput !== false) A = P.mul(P.add(A, swap(A)), scalarTensor(0.5, A.dtype));
+  if (opts.symmetrizeInput !== false) A = P.mul(P.add(A, O.matrixTranspose(A)), scalarTensor(0.5, A.dtype));
   const [w, v] = L.eigh(A);
   return [w, v];
 }
@@ -220,7 +219,7 @@ function pinvRule(A: Tensor, rcond: number | undefined): Tensor {
     const plain = (x: Tensor) => pinvValue(x, rcond);
     f = customJvp(plain, ([x], [dx]) => {
       const p = plain(x);
-      const pt = swap(p), dxt = swap(dx);
+      const pt = O.matrixTranspose(p), dxt = O.matrixTranspose(dx);
       const m = x.shape[x.ndim - 2], n = x.shape[x.ndim - 1];
       const Im = eye(m, m, { dtype: x.dtype }), In = eye(n, n, { dtype: x.dtype });
       const t1 = O.neg(O.matmul(p, O.matmul(dx, p)));
@@ -241,7 +240,7 @@ function pinvValue(A: Tensor, rcond: number | undefined): Tensor {
   const keep = P.compare(cutoff, s, "lt");
   const sInv = P.where(keep, P.div(scalarTensor(1, A.dtype), P.where(keep, s, scalarTensor(1, A.dtype))), scalarTensor(0, A.dtype));
   // A⁺ = V diag(1/s) Uᵀ
-  return O.matmul(P.mul(swap(vt), O.expandDims(sInv, -2)), swap(u));
+  return O.matmul(P.mul(O.matrixTranspose(vt), O.expandDims(sInv, -2)), O.matrixTranspose(u));
 }
 
 /**

@@ -306,6 +306,15 @@ export const eighP: Primitive<Record<string, never>> = {
   batch: ([a]) => bind(eighP, [a], {}),
 };
 
+/** [leading axes, m, n, k = min(m, n)] of a batch of m × n float matrices; the checks of qr's and svd's shape rules. */
+function matrixDims(op: string, a: Aval): [number[], number, number, number] {
+  const r = a.shape.length;
+  if (r < 2) throw new ShapeError(`${op}: needs matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
+  if (!isFloat(a.dtype)) throw new DTypeError(`${op}: needs a float matrix; got ${a.dtype}`);
+  const m = a.shape[r - 2], n = a.shape[r - 1];
+  return [a.shape.slice(0, -2), m, n, Math.min(m, n)];
+}
+
 /**
  * The reduced QR factorisation (Householder): Q [..., m, k] with orthonormal columns, R [..., k, n]
  * upper triangular, k = min(m, n); R's diagonal may be negative (no sign normalisation, as LAPACK).
@@ -316,25 +325,22 @@ export const eighP: Primitive<Record<string, never>> = {
 export const qrP: Primitive<Record<string, never>> = {
   name: "qr",
   impl([a]) {
-    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    const [, m, n, k] = matrixDims("qr", a);
     return perMatrix(a, m, n, [[m, k], [k, n]], (mat) => {
       const { q, r: R } = householderQR(mat, m, n);
       return [q, R];
     });
   },
   shape([a]) {
-    const r = a.shape.length;
-    if (r < 2) throw new ShapeError(`qr: needs matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
-    if (!isFloat(a.dtype)) throw new DTypeError(`qr: needs a float matrix; got ${a.dtype}`);
-    const m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    const [lead, m, n, k] = matrixDims("qr", a);
     return [
-      { shape: [...a.shape.slice(0, -2), m, k], dtype: a.dtype },
-      { shape: [...a.shape.slice(0, -2), k, n], dtype: a.dtype },
+      { shape: [...lead, m, k], dtype: a.dtype },
+      { shape: [...lead, k, n], dtype: a.dtype },
     ];
   },
   jvp([a], [da], [Q, R]) {
     if (da === null) return [null, null];
-    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1];
+    const [, m, n] = matrixDims("qr", a);
     if (m < n) throw new InputError(`qr: the derivative of the QR factorisation of a wide matrix (${m} × ${n}, fewer rows than columns) is not implemented; differentiate the QR of its transpose`);
     const X = swapLast(solve(R, swapLast(da), { ta: true })); // dA·R⁻¹
     const C = matmul(Q, X, { ta: true });
@@ -357,17 +363,14 @@ export const qrP: Primitive<Record<string, never>> = {
 export const svdP: Primitive<Record<string, never>> = {
   name: "svd",
   impl([a]) {
-    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    const [, m, n, k] = matrixDims("svd", a);
     return perMatrix(a, m, n, [[m, k], [k], [k, n]], (mat) => {
       const { u, s, vt } = jacobiSVD(mat, m, n);
       return [u, s, vt];
     });
   },
   shape([a]) {
-    const r = a.shape.length;
-    if (r < 2) throw new ShapeError(`svd: needs matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
-    if (!isFloat(a.dtype)) throw new DTypeError(`svd: needs a float matrix; got ${a.dtype}`);
-    const m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n), lead = a.shape.slice(0, -2);
+    const [lead, m, n, k] = matrixDims("svd", a);
     return [
       { shape: [...lead, m, k], dtype: a.dtype },
       { shape: [...lead, k], dtype: a.dtype },
@@ -376,7 +379,7 @@ export const svdP: Primitive<Record<string, never>> = {
   },
   jvp([a], [da], [U, s, Vt]) {
     if (da === null) return [null, null, null];
-    const r = a.shape.length, m = a.shape[r - 2], n = a.shape[r - 1], k = Math.min(m, n);
+    const [, m, n, k] = matrixDims("svd", a);
     const eye = eyeOf(k, a.dtype);
     const V = swapLast(Vt);
     const dP = matmul(U, matmul(da, V), { ta: true }); // Uᵀ dA V
