@@ -62,7 +62,7 @@ function padsFor(op: string, padding: Padding | undefined, spatial: readonly num
   if (!Array.isArray(padding) || padding.length !== n || padding.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v: unknown) => !Number.isInteger(v)))) {
     throw new InputError(`${op}: padding must be "VALID", "SAME", "SAME_LOWER" or one [lo, hi] pair of integers per spatial axis (${n}); got ${fmtValue(padding)}`);
   }
-  // negative padding crops, as in JAX: crop first, then pad what remains
+  // JAX crops for negative padding; here it is refused, with the way to do it
   if (padding.some(([a, b]) => a < 0 || b < 0)) throw new InputError(`${op}: negative padding is not supported; slice the input instead`);
   return [padding.map((p) => p[0]), padding.map((p) => p[1])];
 }

@@ -177,11 +177,10 @@ export const foldInP: Primitive<{}> = defineOp<{}>({
   name: "foldIn",
   impl([key, data]) {
     const nk = data.size, out = allocate("int32", 2 * nk), kd = key.data, dd = data.data;
-    const w = new Uint32Array(2);
     for (let k = 0; k < nk; k++) {
-      threefry2x32(kd[2 * k], kd[2 * k + 1], 0, dd[k] >>> 0, w, 0);
-      out[2 * k] = w[0] | 0;
-      out[2 * k + 1] = w[1] | 0;
+      threefry2x32(kd[2 * k], kd[2 * k + 1], 0, dd[k] >>> 0, words, 0);
+      out[2 * k] = words[0] | 0;
+      out[2 * k + 1] = words[1] | 0;
     }
     return new ArrayTensor(out, [...key.shape], "int32");
   },
