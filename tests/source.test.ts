@@ -308,6 +308,41 @@ describe("source transformation: √T checkpointing of loops", () => {
     }
   });
 
+  it("hands a tape's array on to the next tape once a derivative is done with it", () => {
+    const ex = SOURCE_EXAMPLES.find((e) => e.name === "logistic-map")!;
+    const arrays: Float64Array[] = [];
+    const push = Tape.prototype.push;
+    Tape.prototype.push = function (this: Tape, v: number) {
+      push.call(this, v);
+      const buf = (this as unknown as { buf: Float64Array }).buf;
+      if (!arrays.includes(buf)) arrays.push(buf);
+    };
+    const g = sourceGrad(ex.source, { name: ex.fn });
+    let first: unknown, second: unknown;
+    try {
+      first = g(0.3, 5000);
+      const grown = arrays.length;
+      expect(grown).toBeGreaterThan(1); // 256 doubled past 5000 entries
+      second = g(0.3, 5000);
+      // the second call starts from the first one's grown array: nothing new allocated
+      expect(arrays.length).toBe(grown);
+    } finally {
+      Tape.prototype.push = push;
+    }
+    expect(second).toBe(first);
+    // a released tape is empty and still works
+    const t = new Tape();
+    t.push(1);
+    t.release();
+    expect(t.length).toBe(0);
+    t.push(2);
+    expect(t.pop()).toBe(2);
+    // derivative code that releases its tape can be differentiated again (release changes no value)
+    const hv = sourceGrad(sourceGrad(ex.source, { name: ex.fn }))(0.3, 5) as number;
+    const h = 1e-5, fd = ((g(0.3 + h, 5) as number) - (g(0.3 - h, 5) as number)) / (2 * h);
+    expect(Math.abs(hv - fd) / Math.abs(fd)).toBeLessThan(1e-6);
+  });
+
   it("keeps about 2√T tape entries instead of T, and its code can be differentiated again", () => {
     const ex = SOURCE_EXAMPLES.find((e) => e.name === "logistic-map")!;
     const peakOf = (f: (...a: unknown[]) => unknown, ...args: unknown[]) => {

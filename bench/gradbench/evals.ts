@@ -370,7 +370,7 @@ function lstmObjective(main, extra, state, seq) {
 interface LstmInput { main_params: number[][]; extra_params: number[][]; state: number[][]; sequence: number[][] }
 const lstmArgs = (i: LstmInput) => [i.main_params, i.extra_params, i.state, i.sequence];
 const lstmPrimal = compiled<(...a: unknown[]) => number>(LSTM_SOURCE, "lstmObjective");
-const lstmGrad = sourceGrad(LSTM_SOURCE, { name: "lstmObjective", argnums: [0, 1], checkpoint: true });
+const lstmGrad = sourceGrad(LSTM_SOURCE, { name: "lstmObjective", argnums: [0, 1] });
 const lstm: Module = {
   objective: { prepare: lstmArgs, run: (a: unknown[]) => lstmPrimal(...a), output: (v: number) => v },
   jacobian: { prepare: lstmArgs, run: (a: unknown[]) => lstmGrad(...a), output: ([dm, de]: number[][][]) => [...dm.flat(), ...de.flat()] },

@@ -701,6 +701,7 @@ export function reverseMode(fn: Fn, o: Options): Node {
   if (lets.length > 0) head.push(declare("let", lets.map((n) => [n, null])));
   if (e.usesTape) head.push(declare("const", [[e.tapeName, { type: "NewExpression", callee: id("Tape"), arguments: [] }]]));
   stmts.unshift(...head);
+  if (e.usesTape) stmts.push(exprStmt(method(e.tapeName, "release", [])));
   const grads = o.argnums.map((i) => id(e.adj(fn.params[i].name)));
   const gradient = o.argnums.length === 1 && o.gradientOnly ? grads[0] : { type: "ArrayExpression", elements: grads };
   stmts.push({ type: "ReturnStatement", argument: o.gradientOnly ? gradient : { type: "ArrayExpression", elements: [result, gradient] } });

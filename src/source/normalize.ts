@@ -472,7 +472,7 @@ class Normalizer {
   }
 
   /** The tape a call `t.push(…)` / `t.pop()` is made on, or null. */
-  private tapeOf(n: Node, method: "push" | "pop"): string | null {
+  private tapeOf(n: Node, method: "push" | "pop" | "release"): string | null {
     if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression" || n.callee.computed || n.callee.property.name !== method || n.callee.object.type !== "Identifier") return null;
     const b = this.lookup(n.callee.object.name);
     if (b?.kind !== "tape") return null;
@@ -565,6 +565,8 @@ class Normalizer {
     if (e.type === "SequenceExpression") return e.expressions.flatMap((x: Node) => this.expressionStatement({ ...s, expression: x, start: x.start, end: x.end }));
     const pushed = this.tapeOf(e, "push");
     if (pushed) return [{ k: "push", tape: pushed, expr: this.lift(this.expr(e.arguments[0])), text }];
+    // a tape's release() (derivative code handing its array on) changes no value: nothing to differentiate
+    if (this.tapeOf(e, "release")) return [];
     const popped = this.tapeOf(e, "pop");
     if (popped) {
       const sink = this.fresh("_dropped");

@@ -5,10 +5,19 @@
  */
 import { InputError, fmtValue } from "../core/errors.js";
 
-/** A stack of numbers in one typed array that doubles when full: no object per entry. */
+/**
+ * A stack of numbers in one typed array that doubles when full: no object per entry. Generated
+ * derivative code calls `release()` when its reverse sweep is done, which hands the array to the
+ * next tape: fresh memory is mapped in page by page on first touch, and a tape of megabytes filled
+ * once per call paid that every call (GradBench's lstm: the taped gradient took longer than the
+ * checkpointed one, which runs the forward sweep twice).
+ */
 export class Tape {
-  private buf = new Float64Array(256);
+  private buf: Float64Array;
   private n = 0;
+  constructor() {
+    this.buf = spare.pop() ?? new Float64Array(256);
+  }
   push(v: number): void {
     if (this.n === this.buf.length) this.grow();
     this.buf[this.n++] = v;
@@ -20,12 +29,21 @@ export class Tape {
   get length(): number {
     return this.n;
   }
+  /** Done with this tape: its array goes to the next one made (it is left empty and still usable). */
+  release(): void {
+    if (spare.length < SPARE_TAPES && this.buf.length <= SPARE_MAX_LENGTH) spare.push(this.buf);
+    this.buf = new Float64Array(256);
+    this.n = 0;
+  }
   private grow(): void {
     const bigger = new Float64Array(this.buf.length * 2);
     bigger.set(this.buf);
     this.buf = bigger;
   }
 }
+/** Arrays of released tapes, kept for the next (at most this many, of at most 2²⁴ numbers: 128 MB). */
+const spare: Float64Array[] = [];
+const SPARE_TAPES = 4, SPARE_MAX_LENGTH = 2 ** 24;
 
 /**
  * Zeros with the structure of `x`: 0 for a number, the same kind of array, an object with the same keys.

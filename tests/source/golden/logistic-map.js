@@ -26,6 +26,7 @@ function logistic_vjp(l, k, dout) {
     dl = 0;
     dl += _g * (4 * (1 - l) - 4 * l);
   }
+  _tape.release();
   return [out, [dl]];
 }
 

@@ -135,6 +135,7 @@ function lstmCell_vjp(W, b, x, h, c, dout) {
     db[r] += dz;
     dz = 0;
   }
+  _tape.release();
   return [loss, [dW, db, dx, dh, dc]];
 }
 

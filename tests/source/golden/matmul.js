@@ -49,6 +49,7 @@ function matmulNorm_vjp(A, B, dout) {
     // let j = 0
     j = _tape.pop();
   }
+  _tape.release();
   return [s, [dA, dB]];
 }
 

@@ -31,6 +31,7 @@ function newtonSqrt_vjp(a, dout) {
   }
   // let x = a
   da += dx;
+  _tape.release();
   return [value, [da]];
 }
 
