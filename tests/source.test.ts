@@ -308,6 +308,45 @@ describe("source transformation: √T checkpointing of loops", () => {
     }
   });
 
+  it("differentiates the logistic function written out as y·(1 − y), from the value y holds", () => {
+    // a recurrence through sigmoid: y is overwritten every step, so its reverse runs before y's old value comes back
+    const src = `function f(x, a) {
+  let y = 0.5;
+  for (let i = 0; i < x.length; i++) {
+    const z = a * x[i] + y;
+    y = 1 / (1 + Math.exp(-z));
+  }
+  return y;
+}`;
+    const g = sourceGrad(src, { name: "f", argnums: [0, 1] });
+    const code = (src: string) => src.slice(src.indexOf("// reverse sweep")).split("\n").filter((l) => !l.trim().startsWith("//")).join("\n");
+    const reverse = code(g.source);
+    expect(reverse).toMatch(/y \* \(1 - y\)/);
+    expect(reverse).not.toMatch(/Math\.exp/);
+    const x = [0.3, -1.2, 2.5, 0.7], a = 0.8;
+    const f = (x: number[], a: number) => {
+      let y = 0.5;
+      for (const xi of x) y = 1 / (1 + Math.exp(-(a * xi + y)));
+      return y;
+    };
+    const [dx, da] = g(x, a) as [number[], number];
+    const h = 1e-6;
+    x.forEach((_, i) => {
+      const xp = x.slice(), xm = x.slice();
+      xp[i] += h;
+      xm[i] -= h;
+      expect(dx[i]).toBeCloseTo((f(xp, a) - f(xm, a)) / (2 * h), 8);
+    });
+    expect(da).toBeCloseTo((f(x, a + h) - f(x, a - h)) / (2 * h), 8);
+    // 1 / (Math.exp(-z) + 1) too, and the same numbers as forward mode
+    const swapped = src.replace("1 / (1 + Math.exp(-z))", "1 / (Math.exp(-z) + 1)");
+    const gs = sourceGrad(swapped, { name: "f", argnums: [0, 1] });
+    expect(code(gs.source)).not.toMatch(/Math\.exp/);
+    expect(gs(x, a)).toEqual(g(x, a));
+    const fwd = sourceGrad(src, { name: "f", argnums: [1], mode: "forward" })(x, a) as number;
+    expect(fwd).toBeCloseTo(da, 12);
+  });
+
   it("hands a tape's array on to the next tape once a derivative is done with it", () => {
     const ex = SOURCE_EXAMPLES.find((e) => e.name === "logistic-map")!;
     const arrays: Float64Array[] = [];

@@ -1371,8 +1371,17 @@ function countedDown(s: Stmt & { k: "loop" }, c: { v: string; start: Node; up: b
 
 /** The adjoint statements of `target = expr`, run after target's old value is restored. */
 function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[] {
-  const { p, root } = e.partials(expr);
-  const parts = commonCalls(e, p.partials(root).map((t) => t && e.substitute(t)));
+  // the logistic function written out, y = 1 / (1 + exp(−u)), whose value y still holds: its
+  // derivative is y·(1 − y) (the partials would otherwise compute exp(−u) again)
+  const u = e.ownOutput && e.ownOutput[0] === keyOf(expr) ? logisticArgument(expr) : null;
+  const { p, root } = e.partials(u ?? expr);
+  let raw = p.partials(root);
+  if (u) {
+    const y = e.ownOutput![1];
+    const dy = bin("*", id(y), bin("-", num(1), id(y)));
+    raw = raw.map((t) => t && (isLiteral(t, 1) ? clone(dy) : bin("*", clone(dy), t)));
+  }
+  const parts = commonCalls(e, raw.map((t) => t && e.substitute(t)));
   const temps = e.takeTemps();
   for (const t of temps) for (const d of t.declarations) d.init = e.substitute(d.init);
   const tgt = targetNode(target);
@@ -1396,6 +1405,17 @@ function adjointOf(e: Emitter, target: Target, expr: Node, fresh = false): Node[
   out.push(assign(g, clone(tgtAdj)), assign(clone(tgtAdj), num(0)));
   for (const [s, part] of p.slots.map((s, k) => [s, parts[k]] as const)) if (part !== null) out.push(accumulate(e.adjOf(s.node), g, part));
   return out;
+}
+
+/** `u` when the expression is `1 / (1 + Math.exp(-u))` or `1 / (Math.exp(-u) + 1)`, else null. */
+function logisticArgument(n: Node): Node | null {
+  if (n.type !== "BinaryExpression" || n.operator !== "/" || !isLiteral(n.left, 1)) return null;
+  const d = n.right;
+  if (d.type !== "BinaryExpression" || d.operator !== "+") return null;
+  const ex = isLiteral(d.left, 1) ? d.right : isLiteral(d.right, 1) ? d.left : null;
+  if (!ex || ex.type !== "CallExpression" || ex.callee.type !== "MemberExpression" || ex.callee.object?.name !== "Math" || ex.callee.property?.name !== "exp" || ex.arguments.length !== 1) return null;
+  const a = ex.arguments[0];
+  return a.type === "UnaryExpression" && a.operator === "-" ? a.argument : null;
 }
 
 /**
