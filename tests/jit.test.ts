@@ -240,6 +240,79 @@ describe("jit: optimization passes and generated code", () => {
   });
 });
 
+describe("jit: reductions and broadcasts in loops, storage kept between calls", () => {
+  // every number's bits (NaN included): toNums as doubles, compared as their byte patterns
+  const bits = (t: Tensor) => Array.from(new BigUint64Array(Float64Array.from(toNums(t)).buffer));
+
+  it("reduces over trailing axes inside the loop that makes the operand, bit for bit as the kernel", () => {
+    const x = w.random.normal(w.random.key(3), [7, 5, 6]);
+    const withNaN = w.where(w.equal(w.arange(210).reshape([7, 5, 6]), 37), NaN, x);
+    const cases: [string, (x: Tensor) => Tensor][] = [
+      ["sum, last axis", (x) => w.sum(x.mul(x).add(1), -1)],
+      ["sum, last two axes", (x) => w.sum(w.exp(x.mul(0.3)), [1, 2])],
+      ["max, last axis", (x) => w.max(x.mul(2).sub(1), -1)],
+      ["max of everything", (x) => w.max(x.mul(x))],
+      ["max, then the rows minus it", (x) => x.sub(w.max(x.mul(3), -1, true))],
+    ];
+    for (const [name, f] of cases) {
+      for (const input of [x, withNaN, w.cast(x, "float32")]) {
+        const src = jit(f).lower(input).source;
+        expect(src, name).not.toMatch(/\/\/ reduce(Max|Sum)$/m); // no op step for the reduction
+        expect(bits(jit(f)(input)), name).toEqual(bits(f(input)));
+      }
+    }
+    // a leading-axis reduction is still the op's kernel
+    expect(jit((x: Tensor) => w.sum(x.mul(2), 0)).lower(x).source).toMatch(/\/\/ reduceSum$/m);
+    // NaN wins a row's max, as Math.max
+    const rows = toNums(jit((x: Tensor) => w.max(x.mul(1), -1))(tensor([[1, NaN, 3], [4, 5, 6]])));
+    expect(Number.isNaN(rows[0])).toBe(true);
+    expect(rows[1]).toBe(6);
+  });
+
+  it("reads a broadcast operand in the loop instead of materialising the broadcast", () => {
+    const col = w.random.normal(w.random.key(4), [50, 1]), m = w.random.normal(w.random.key(5), [50, 40]);
+    const f = (c: Tensor, m: Tensor) => w.broadcastTo(c.mul(2), [50, 40]).mul(m).add(w.broadcastTo(w.sum(m, 0), [50, 40]));
+    const src = jit(f).lower(col, m).source;
+    expect(src).not.toMatch(/\/\/ broadcastTo$/m);
+    expect(bits(jit(f)(col, m))).toEqual(bits(f(col, m)));
+  });
+
+  it("keeps a dead matmul result's storage for the next call, and never a result the caller holds", () => {
+    const a = w.random.normal(w.random.key(6), [200, 30]), b = w.random.normal(w.random.key(7), [30, 200]);
+    const a2 = a.mul(-0.5), b2 = b.add(1);
+    const inner = jit((a: Tensor, b: Tensor) => w.sum(w.matmul(a, b).mul(2), -1)); // the 200×200 product is dead at the end
+    const outer = jit((a: Tensor, b: Tensor) => w.matmul(a, b)); // its product is the result
+    expect(inner.lower(a, b).source).toMatch(/recycle\(/);
+    expect(outer.lower(a, b).source).not.toMatch(/recycle\(/);
+    const want1 = w.sum(w.matmul(a, b).mul(2), -1), want2 = w.sum(w.matmul(a2, b2).mul(2), -1);
+    const held = outer(a, b);
+    const heldBits = bits(held);
+    for (let k = 0; k < 3; k++) {
+      expect(bits(inner(a, b))).toEqual(bits(want1));
+      const other = outer(a2, b2); // may be handed the recycled storage, zeroed
+      expect(bits(other)).toEqual(bits(w.matmul(a2, b2)));
+      expect(bits(inner(a2, b2))).toEqual(bits(want2));
+      expect(bits(other)).toEqual(bits(w.matmul(a2, b2))); // not overwritten by inner's next product
+    }
+    expect(bits(held)).toEqual(heldBits);
+  });
+
+  it("keeps loop storage between calls only for values that cannot reach the caller (a reshape of one can)", () => {
+    const f = jit((x: Tensor) => w.reshape(w.exp(x).add(1), [2, 3]));
+    const ones = w.ones([3, 2]);
+    const gf = (x: Tensor) => w.sum(w.matmul(w.reshape(w.exp(x).add(1), [2, 3]), ones), -1);
+    const g = jit(gf);
+    const x1 = tensor([0, 1, 2, 3, 4, 5]), x2 = tensor([5, 4, 3, 2, 1, 0]);
+    const r1 = f(x1), first = bits(r1);
+    f(x2);
+    expect(bits(r1)).toEqual(first); // the second call wrote new storage
+    // here the loop's value goes through a reshape into a matmul only: its storage is kept
+    expect(g.lower(x1).source).toMatch(/^const B\d+ = allocate\("float64", 6\)/m);
+    expect(toNums(g(x1))).toEqual(toNums(gf(x1)));
+    expect(toNums(g(x2))).toEqual(toNums(gf(x2)));
+  });
+});
+
 describe("jit composes with every transformation", () => {
   const f = (x: Tensor) => w.sum(w.mul(w.sin(x), w.exp(w.mul(x, 0.3))));
   const x = randomTensor([4], -1, 1, 5);

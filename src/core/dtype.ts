@@ -10,7 +10,17 @@ export function isFloat(dtype: DType): boolean {
   return dtype === "float64" || dtype === "float32";
 }
 
+/** Zero-filled storage; a large one may be an array a compiled program finished with (see recycle). */
 export function allocate(dtype: DType, size: number): TypedArray {
+  if (size >= RECYCLE_MIN && spare.length > 0) {
+    const i = spare.findIndex((a) => a.length === size && dtypeOfArray(a) === dtype);
+    if (i >= 0) {
+      const a = spare[i];
+      spare.splice(i, 1);
+      spareBytes -= a.byteLength;
+      return a.fill(0);
+    }
+  }
   switch (dtype) {
     case "float64": return new Float64Array(size);
     case "float32": return new Float32Array(size);
@@ -18,6 +28,26 @@ export function allocate(dtype: DType, size: number): TypedArray {
     case "bool": return new Uint8Array(size);
   }
 }
+
+/**
+ * Storage of at least RECYCLE_MIN elements that a jit-compiled program allocated and proved dead at
+ * its end (an op step's fresh output that reaches no output, see jit/codegen.ts) is kept here for
+ * the next allocation of its size: fresh memory is mapped in page by page on first touch, which
+ * on some machines cost more than the product that filled it (an 80 MB matmul result: 250 ms of
+ * page faults against 30 ms of arithmetic). At most SPARE_MAX_BYTES are kept; filled with zeros
+ * again when handed out.
+ */
+export function recycle(a: TypedArray): void {
+  if (a.length < RECYCLE_MIN || spare.includes(a)) return;
+  while (spare.length > 0 && spareBytes + a.byteLength > SPARE_MAX_BYTES) spareBytes -= spare.shift()!.byteLength;
+  if (a.byteLength > SPARE_MAX_BYTES) return;
+  spare.push(a);
+  spareBytes += a.byteLength;
+}
+const RECYCLE_MIN = 1 << 15, SPARE_MAX_BYTES = 256 * 2 ** 20;
+const spare: TypedArray[] = [];
+let spareBytes = 0;
+const dtypeOfArray = (a: TypedArray): DType => (a instanceof Float64Array ? "float64" : a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : "bool");
 
 export function checkDType(dtype: unknown, where: string): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;

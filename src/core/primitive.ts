@@ -67,6 +67,11 @@ export interface Primitive<P = any> {
   load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
   /** Reductions: whether a fused loop can accumulate this equation (a sum of the whole input into one value). */
   accumulates?(input: Aval, outShape: Shape, params: P): boolean;
+  /**
+   * Reductions over trailing axes: how a fused loop over the input reduces each row (its last axes,
+   * `length` elements, in order) into one output element, as the op's own kernel does — or null.
+   */
+  reducesRows?(input: Aval, params: P): { op: "sum" | "max"; length: number } | null;
   /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
   /** The output equals input 0 as a value and only derivatives differ (stopGradient): jit, which runs after differentiation, drops it. */
@@ -84,7 +89,9 @@ export type LoadIndex =
   /** input element off + i·stride (x[1:], x[::2], a column) */
   | { kind: "affine"; off: number; stride: number }
   /** input element i − off inside [off, off + len), else 0 (a contiguous pad) */
-  | { kind: "window"; off: number; len: number };
+  | { kind: "window"; off: number; len: number }
+  /** the input broadcast to the output's shape (NumPy's rules: the element at i's index with broadcast axes at 0) */
+  | { kind: "broadcast" };
 
 /**
  * The two ops the machinery itself needs: adding tangents/cotangents that meet (several forward

@@ -5,16 +5,20 @@
  *    (fusion): values used only inside the loop stay local `const`s and never become arrays. Views
  *    that are plain index arithmetic on an array (reshape, broadcast of a scalar, slices whose
  *    elements sit at off + i·stride such as x[1:], x[::2] or a column, contiguous pads) are fused
- *    as loads, and a full sum becomes an accumulator in its producer's loop.
+ *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, and a
+ *    sum or max over trailing axes a running value per row.
  *    Everything else is an *op* step that calls the primitive's `impl` (matmul, gathers, …).
  * 2. `emit` writes the source: one `for` loop per loop step, one `impl` call per op step.
  *
- * Arrays produced by a loop and read only by later loops are allocated once per compiled function
- * and reused across calls; arrays returned to the caller are fresh on every call.
+ * Arrays produced by a loop that cannot reach the caller are allocated once per compiled function
+ * and reused across calls; arrays returned to the caller are fresh on every call; a matmul result
+ * that reaches no output is recycled for the next allocation of its size.
  */
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
-import { allocate } from "../core/dtype.js";
+import { allocate, recycle } from "../core/dtype.js";
+/** Primitives whose implementation always returns newly allocated storage (never a view of an input or a constant). */
+const FRESH_OUTPUTS = new Set(["matmul"]);
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
@@ -69,7 +73,7 @@ export function fuseScatters(program: Program): Program {
   return new Program(program.inputs, eqns, program.outputs);
 }
 
-type Kind = "elementwise" | "load" | "sum" | "scatter" | null;
+type Kind = "elementwise" | "load" | "sum" | "rows" | "scatter" | null;
 
 /** How a view equation is read in a fused loop (its primitive's `load` rule), or null. */
 function loadOf(e: Eqn): LoadIndex | null {
@@ -83,11 +87,13 @@ function fusionKind(e: Eqn): Kind {
   if (e.prim === scatterSumP) return "scatter";
   if (loadOf(e) !== null) return "load";
   if (e.inputs.length === 1 && e.prim.accumulates?.(e.inputs[0].aval, e.outs[0].aval.shape, e.params)) return "sum";
+  if (e.inputs.length === 1 && rowsOf(e) !== null) return "rows";
   return null;
 }
+const rowsOf = (e: Eqn) => e.prim.reducesRows?.(e.inputs[0].aval, e.params) ?? null;
 
 /** The loop size an equation runs over. */
-const loopSize = (e: Eqn, kind: Kind) => (kind === "sum" || kind === "scatter" ? sizeOfAtom(e.inputs[0]) : sizeOf(e.outs[0].aval.shape));
+const loopSize = (e: Eqn, kind: Kind) => (kind === "sum" || kind === "rows" || kind === "scatter" ? sizeOfAtom(e.inputs[0]) : sizeOf(e.outs[0].aval.shape));
 
 /**
  * Bounds on generated code. Engines refuse (with a stack overflow) functions of ~1e5 statements, so
@@ -121,7 +127,7 @@ export function plan(program: Program): Step[] {
       continue;
     }
     const n = loopSize(e, kind);
-    const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || (load.kind === "scalar" && n > 1));
+    const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || load.kind === "broadcast" || (load.kind === "scalar" && n > 1));
     for (const a of e.inputs) {
       const from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from) continue;
@@ -134,7 +140,7 @@ export function plan(program: Program): Step[] {
     if (!loop) open.set(n, (loop = { kind: "loop", size: n, eqns: [] }));
     loop.eqns.push(e);
     definedIn.set(e.outs[0], loop);
-    if (kind === "sum" || kind === "scatter") sums.add(e.outs[0]); // complete only after the loop
+    if (kind === "sum" || kind === "rows" || kind === "scatter") sums.add(e.outs[0]); // complete only after the loop
   }
   for (const loop of [...open.values()]) close(loop);
   return steps;
@@ -170,8 +176,8 @@ const place = ({ off, stride }: Affine) => [off ? `${off}` : "", stride === 1 ? 
 
 /** Write the JS source of a program. */
 export function emit(program: Program, steps: Step[]): { source: string; names: string[]; values: unknown[] } {
-  const names: string[] = ["AT", "allocate"];
-  const values: unknown[] = [ArrayTensor, allocate];
+  const names: string[] = ["AT", "allocate", "recycle"];
+  const values: unknown[] = [ArrayTensor, allocate, recycle];
   const bind = (prefix: string, v: unknown): string => {
     const name = `${prefix}${names.length}`;
     names.push(name);
@@ -190,18 +196,22 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const stepOf = new Map<Var, Step>();
   for (const s of steps) for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) for (const v of e.outs) stepOf.set(v, s);
   const usedOutside = new Set<Var>();
-  const usedByOp = new Set<Var>();
   for (const s of steps) {
     for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) {
       for (const a of e.inputs) {
-        if (a instanceof Var && stepOf.get(a) !== s && stepOf.has(a)) {
-          usedOutside.add(a);
-          if (s.kind === "op") usedByOp.add(a);
-        }
+        if (a instanceof Var && stepOf.get(a) !== s && stepOf.has(a)) usedOutside.add(a);
       }
     }
   }
   const outputs = new Set(program.outputs.filter((a): a is Var => a instanceof Var));
+  // A value a loop writes may go in storage kept from call to call unless it can reach the caller:
+  // it is an output, or an input of an op step whose output can (an op may return a view of its
+  // input, as reshape does), and so on backwards.
+  const escapes = new Set<Var>(outputs);
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const s = steps[k];
+    if (s.kind === "op" && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
+  }
 
   let lines: string[] = [];
   const pre: string[] = []; // allocated once per compiled function
@@ -276,8 +286,33 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         w.statement(`${acc} += ${read(x)};`);
         w.after(`${buf}[0] = ${acc};`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
+      } else if (kind === "rows") {
+        // Each row (the input's last axes, in order) reduced into one element as the op's kernel
+        // does: a running value, stored and restarted when the row's count comes round.
+        const { op, length } = rowsOf(e)!;
+        const acc = `a${out.id}`, cnt = `c${out.id}`, row = `r${out.id}`, dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
+        const init = op === "sum" ? "0" : "-Infinity";
+        let buf: string;
+        if (!escapes.has(out)) {
+          buf = `B${out.id}`;
+          pre.push(`const ${buf} = allocate(${dtype}, ${size});`);
+        } else {
+          buf = `o${out.id}`;
+          w.before(`const ${buf} = allocate(${dtype}, ${size});`);
+        }
+        w.before(`let ${acc} = ${init}, ${cnt} = 0, ${row} = 0;`);
+        if (op === "sum") w.statement(`${acc} += ${read(x)};`);
+        else {
+          const v = w.let(read(x));
+          // NaN wins (as Math.max), as in reduceArray
+          w.statement(`if (${v} > ${acc} || (${v} !== ${v} && ${acc} === ${acc})) ${acc} = ${v};`);
+        }
+        w.statement(`if (++${cnt} === ${length}) { ${buf}[${row}++] = ${acc}; ${acc} = ${init}; ${cnt} = 0; }`);
+        results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       } else if (load?.kind === "same" || load?.kind === "scalar") {
         elem.set(out, w.let(read(x))); // same element order, or one element read once
+      } else if (load?.kind === "broadcast") {
+        elem.set(out, w.let(`${data(x)}[${broadcastIndex(x.aval.shape, out.aval.shape)}]`));
       } else if (load?.kind === "affine") {
         elem.set(out, w.let(`${data(x)}[${place(load)}]`));
       } else if (load?.kind === "window") {
@@ -287,7 +322,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
         let buf: string;
-        if (!outputs.has(out) && !usedByOp.has(out)) {
+        if (!escapes.has(out)) {
           buf = `B${out.id}`;
           pre.push(`const ${buf} = allocate(${dtype}, ${size});`);
           w.before(`${buf}.fill(0);`);
@@ -298,8 +333,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
-      if (kind !== "sum" && kind !== "scatter" && (usedOutside.has(out) || outputs.has(out))) {
-        const reuse = !outputs.has(out) && !usedByOp.has(out);
+      if (kind !== "sum" && kind !== "rows" && kind !== "scatter" && (usedOutside.has(out) || outputs.has(out))) {
+        const reuse = !escapes.has(out);
         const dtype = JSON.stringify(out.aval.dtype);
         let buf: string;
         if (reuse) {
@@ -318,6 +353,11 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     lines.push(`  {`, ...w.loop(n).map((l) => `    ${l}`), ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
     block.defines.push(...results.map(([v]) => resultVar.get(v)!));
   }
+  // Fresh outputs of op steps that reach no output: their storage goes back for the next call's
+  // allocation of that size once nothing reads them (at the end, or at the end of their chunk).
+  const recyclable = new Set<Var>();
+  for (const s of steps) if (s.kind === "op" && FRESH_OUTPUTS.has(s.eqn.prim.name)) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= 1 << 15) recyclable.add(v);
+  const recycleLines = (vs: Iterable<Var>) => [...vs].filter((v) => recyclable.has(v)).map((v) => `  recycle(v${v.id}.data);`);
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   const total = blocks.reduce((k, b) => k + b.lines.length, 0);
   const out: string[] = [...pre];
@@ -325,6 +365,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     out.push(`return function compiled(inputs) {`);
     program.inputs.forEach((v, i) => out.push(`  const v${v.id} = inputs[${i}];`));
     for (const b of blocks) for (const l of b.lines) out.push(l);
+    out.push(...recycleLines(recyclable));
     out.push(`  return [${outs.join(", ")}];`, `};`);
     return { source: out.join("\n"), names, values };
   }
@@ -351,6 +392,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     out.push(`function chunk${c}(V) {`);
     for (const v of reads) out.push(`  const v${v.id} = V[${v.id}];`);
     for (const b of ch) for (const l of b.lines) out.push(l);
+    out.push(...recycleLines([...defined].filter((v) => !chunkOut[c].includes(v))));
     for (const v of chunkOut[c]) out.push(`  V[${v.id}] = v${v.id};`);
     out.push(`}`);
   });

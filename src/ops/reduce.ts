@@ -2,7 +2,7 @@
 import { defineOp, bind1 } from "./define.js";
 import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, type Primitive, coreOps } from "../core/primitive.js";
-import { type Shape } from "../core/shape.js";
+import { type Shape, sizeOf } from "../core/shape.js";
 import { ShapeError, fmtShape } from "../core/errors.js";
 import { reduceArray, sumLeading } from "../tensor/kernels.js";
 import { sumPending } from "../tensor/fuse.js";
@@ -23,6 +23,18 @@ export function keptShape(shape: Shape, axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
+/**
+ * A float reduction over the last axes (rows of `length` elements, summed or maxed in order from 0
+ * or −∞ as reduceArray does) that a fused loop can do per row; a sum of everything is `accumulates`.
+ */
+function trailingRows(x: Aval, axes: readonly number[], op: "sum" | "max"): { op: "sum" | "max"; length: number } | null {
+  const r = x.shape.length, m = axes.length;
+  if (m === 0 || (x.dtype !== "float64" && x.dtype !== "float32") || !axes.every((a) => a >= r - m) || new Set(axes).size !== m) return null;
+  const length = sizeOf(x.shape.slice(r - m));
+  if (length === 0 || (op === "sum" && m === r)) return null;
+  return { op, length };
+}
+
 export const reduceSumP = defineOp<AxesParams>({
   name: "reduceSum",
   impl: ([x], { axes }) => {
@@ -40,6 +52,7 @@ export const reduceSumP = defineOp<AxesParams>({
   shape: ([x], { axes }) => ({ shape: reducedShape("sum", x, axes), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   identity: (_args, { axes }) => (axes.length === 0 ? 0 : null),
   accumulates: (x, outShape) => outShape.every((d) => d === 1) && x.dtype !== "bool", // a full sum: one accumulator
+  reducesRows: (x, { axes }) => trailingRows(x, axes, "sum"),
   jvp: "linear",
   // The cotangent of a sum is broadcast back over the summed axes.
   transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],
@@ -51,6 +64,7 @@ export const reduceSumP = defineOp<AxesParams>({
 export const reduceMaxP: Primitive<AxesParams> = defineOp<AxesParams>({
   name: "reduceMax",
   impl: ([x], { axes }) => reduceArray(x, axes, "max", x.dtype),
+  reducesRows: (x, { axes }) => trailingRows(x, axes, "max"),
   shape([x], { axes }) {
     for (const a of axes) {
       if (x.shape[a] === 0) throw new ShapeError(`max: cannot reduce over axis ${a} of size 0 (shape ${fmtShape(x.shape)})`);

@@ -44,7 +44,7 @@ export const broadcastToP = defineOp<{ shape: number[] }>({
   transpose: (ct, [x]) => [unbroadcast(ct, avalOf(x).shape)],
   batch: ([x], _, { shape }) => broadcastTo(alignBatched(x, shape.length), [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
-  load: (inShape, outShape) => (sizeOf(inShape) === 1 ? { kind: "scalar" } : sizeOf(inShape) === sizeOf(outShape) ? { kind: "same" } : null),
+  load: (inShape, outShape) => (sizeOf(inShape) === 1 ? { kind: "scalar" } : sizeOf(inShape) === sizeOf(outShape) ? { kind: "same" } : { kind: "broadcast" }),
   identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
