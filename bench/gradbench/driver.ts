@@ -9,22 +9,15 @@
  *   npm run bench:gradbench -- --small      # CI sizes, correctness only
  *   npm run bench:gradbench -- --evals gmm,det
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { TOOL_ENV, TOOL_NODE_FLAGS, startTool } from "./run-tool.mjs";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { rng } from "wengert";
 import { median, relErr } from "../stats.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const dataDir = fileURLToPath(new URL("../../../shared/data/adbench/", import.meta.url));
-
-/**
- * Node's flags for the tool, as `npm run gradbench-tool` starts it: V8's garbage collector on the
- * main thread. On this 2-core machine its parallel young-generation collections made loops that
- * allocate a little per iteration several times slower (ba5's Jacobian 500 ms → 70 ms, one run).
- */
-const TOOL_NODE_FLAGS = ["--single-threaded-gc"];
 
 // ---- the tool as a child process -------------------------------------------------------------------
 export class Tool {
@@ -33,7 +26,7 @@ export class Tool {
   private nextId = 0;
   private exited: string | null = null;
   constructor() {
-    this.child = spawn(process.execPath, [...TOOL_NODE_FLAGS, "--import", "tsx", "bench/gradbench/tool.ts"], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = startTool(["pipe", "pipe", "pipe"]) as ChildProcessWithoutNullStreams;
     this.child.stderr.on("data", (d) => process.stderr.write(d));
     createInterface({ input: this.child.stdout }).on("line", (line) => this.waiting.shift()?.resolve(line));
     // a tool that dies (e.g. out of memory) fails the pending request instead of hanging the driver
@@ -782,7 +775,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     `element error |x − y| / max(1, |x| + |y|) ≤ ${TOLERANCE}. Published ratios: ../shared/gradbench.md (±2× noise).`,
     "Workloads are the official evals' defaults, except: gmm also runs the ADBench files kept in ../shared/data;",
     "ht runs the small model (hands 1–5, complicated variant), since the default big model is not kept here.",
-    `The tool runs as \`node ${TOOL_NODE_FLAGS.join(" ")}\` (as \`npm run gradbench-tool\` starts it; bench/gradbench/driver.ts says why).`,
+    `The tool runs as \`npm run gradbench-tool\` starts it: \`node ${TOOL_NODE_FLAGS.join(" ")}\` with ${Object.entries(TOOL_ENV).map(([k, v]) => `${k}=${v}`).join(" ")} (bench/gradbench/run-tool.mjs says why).`,
   ].join("\n");
   const text = report(rows, header);
   if (!small && !evals) writeFileSync(new URL("../RESULTS-gradbench.md", import.meta.url), text);
