@@ -206,11 +206,11 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const outputs = new Set(program.outputs.filter((a): a is Var => a instanceof Var));
   // A value a loop writes may go in storage kept from call to call unless it can reach the caller:
   // it is an output, or an input of an op step whose output can (an op may return a view of its
-  // input, as reshape does), and so on backwards.
+  // input, as reshape does; those in FRESH_OUTPUTS never do), and so on backwards.
   const escapes = new Set<Var>(outputs);
   for (let k = steps.length - 1; k >= 0; k--) {
     const s = steps[k];
-    if (s.kind === "op" && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
+    if (s.kind === "op" && !FRESH_OUTPUTS.has(s.eqn.prim.name) && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
   }
 
   let lines: string[] = [];

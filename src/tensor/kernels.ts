@@ -242,15 +242,41 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
     const M = n === 1 ? A : B, v = n === 1 ? B : A;
     const mo = t * rows * k, vo = t * k, oo = t * rows;
     if (rowMajor) {
-      for (let i = 0; i < rows; i++) {
+      // four rows at a time, each summed in order: four independent chains of additions (one chain
+      // waits on every addition), and each element of v loaded once for the four
+      let i = 0;
+      for (; i + 3 < rows; i += 4) {
+        const r0 = mo + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let p = 0; p < k; p++) {
+          const c = v[vo + p];
+          s0 += M[r0 + p] * c;
+          s1 += M[r1 + p] * c;
+          s2 += M[r2 + p] * c;
+          s3 += M[r3 + p] * c;
+        }
+        out[oo + i] = s0;
+        out[oo + i + 1] = s1;
+        out[oo + i + 2] = s2;
+        out[oo + i + 3] = s3;
+      }
+      for (; i < rows; i++) {
         const r = mo + i * k;
         let s = 0;
         for (let p = 0; p < k; p++) s += M[r + p] * v[vo + p];
         out[oo + i] = s;
       }
     } else {
+      // four rows of M per pass over the accumulators (added in order): one load and store of
+      // acc[i] per four products
       acc.fill(0);
-      for (let p = 0; p < k; p++) {
+      let p = 0;
+      for (; p + 3 < k; p += 4) {
+        const c0 = v[vo + p], c1 = v[vo + p + 1], c2 = v[vo + p + 2], c3 = v[vo + p + 3];
+        const r0 = mo + p * rows, r1 = r0 + rows, r2 = r1 + rows, r3 = r2 + rows;
+        for (let i = 0; i < rows; i++) acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i];
+      }
+      for (; p < k; p++) {
         const c = v[vo + p], r = mo + p * rows;
         for (let i = 0; i < rows; i++) acc[i] += c * M[r + i];
       }
