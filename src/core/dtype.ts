@@ -12,15 +12,25 @@ export function isFloat(dtype: DType): boolean {
 
 /** Zero-filled storage; a large one may be an array a compiled program finished with (see recycle). */
 export function allocate(dtype: DType, size: number): TypedArray {
-  if (size >= RECYCLE_MIN && spare.length > 0) {
-    const i = spare.findIndex((a) => a.length === size && dtypeOfArray(a) === dtype);
-    if (i >= 0) {
-      const a = spare[i];
-      spare.splice(i, 1);
-      spareBytes -= a.byteLength;
-      return a.fill(0);
-    }
-  }
+  const a = size >= RECYCLE_MIN && spare.length > 0 ? takeSpare(dtype, size) : null;
+  return a ? a.fill(0) : fresh(dtype, size);
+}
+
+/** Storage whose every element the caller writes before anything reads it: a recycled array is not zeroed first. */
+export function allocateToOverwrite(dtype: DType, size: number): TypedArray {
+  return (size >= RECYCLE_MIN && spare.length > 0 ? takeSpare(dtype, size) : null) ?? fresh(dtype, size);
+}
+
+function takeSpare(dtype: DType, size: number): TypedArray | null {
+  const i = spare.findIndex((a) => a.length === size && dtypeOfArray(a) === dtype);
+  if (i < 0) return null;
+  const a = spare[i];
+  spare.splice(i, 1);
+  spareBytes -= a.byteLength;
+  return a;
+}
+
+function fresh(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case "float64": return new Float64Array(size);
     case "float32": return new Float32Array(size);
