@@ -476,6 +476,13 @@ describe("source transformation: random programs", () => {
         const u = [0.3, -0.2, 0.5], uy = -0.4;
         const [, t] = sourceJvp(src, { name: "f", argnums: [0, 1] })(args, [u, uy]);
         expect(Math.abs((t as number) - (g0[0] * u[0] + g0[1] * u[1] + g0[2] * u[2] + g1 * uy))).toBeLessThan(1e-9 * (1 + Math.abs(t as number)));
+        // batched forward mode (its direction loops fused across statements) = one pass per direction
+        const K = 3, rx = new Float64Array(3 * K).map((_, k) => Math.sin(3 * k + 1)), ry = new Float64Array(K).map((_, k) => Math.cos(2 * k));
+        const [, tb] = sourceJvp(src, { name: "f", argnums: [0, 1], batch: K })(args, [rx, ry]) as [number, Float64Array];
+        for (let qq = 0; qq < K; qq++) {
+          const [, t1] = sourceJvp(src, { name: "f", argnums: [0, 1] })(args, [[0, 1, 2].map((i) => rx[i * K + qq]), ry[qq]]);
+          expect(Math.abs(tb[qq] - (t1 as number))).toBeLessThan(1e-12 * (1 + Math.abs(t1 as number)));
+        }
       }),
       { numRuns: 60, seed: 20261126 },
     );

@@ -530,7 +530,7 @@ const ba: Module = {
  */
 export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
   const B = parents.length, V = wStart.length - 1, N = corr.length;
-  const ang = new Float64Array(3 * B), R = new Float64Array(9 * B), A = new Float64Array(16 * B), T = new Float64Array(12 * B);
+  const ang = new Float64Array(3 * B), R = new Float64Array(9 * B), A = new Float64Array(16 * B), T = new Float64Array(12 * B), S = new Float64Array(12 * B);
   const pos = new Float64Array(3 * V), err = new Float64Array(3 * N);
   // pose: the finger bones' angles from θ6… (bones 0, 1 and each finger's last bone stay straight)
   let it = 6, b = 2;
@@ -564,12 +564,8 @@ export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, in
   // absolutes: parent's absolute × (base relative × rotation); then the skinning transforms (3 rows)
   for (let j = 0; j < B; j++) {
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        let rel = 0;
-        if (c < 3) rel = baseRel[16 * j + 4 * r] * R[9 * j + c] + baseRel[16 * j + 4 * r + 1] * R[9 * j + 3 + c] + baseRel[16 * j + 4 * r + 2] * R[9 * j + 6 + c];
-        else rel = baseRel[16 * j + 4 * r + 3];
-        A[16 * j + 4 * r + c] = rel;
-      }
+      for (let c = 0; c < 3; c++) A[16 * j + 4 * r + c] = baseRel[16 * j + 4 * r] * R[9 * j + c] + baseRel[16 * j + 4 * r + 1] * R[9 * j + 3 + c] + baseRel[16 * j + 4 * r + 2] * R[9 * j + 6 + c];
+      A[16 * j + 4 * r + 3] = baseRel[16 * j + 4 * r + 3];
     }
     const q = parents[j];
     if (q >= 0) {
@@ -597,29 +593,37 @@ export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, in
     g21 = z * y * (1 - c) + x * s;
     g22 = z * z + (1 - z * z) * c;
   }
-  // every vertex: its bones' transforms, weighted; mirrored; then the global rotation and translation
+  // the mirror and the global rotation applied to each bone's skinning transform (S = G·M·T, 22
+  // bones) instead of to every vertex (the same numbers: the vertex is a weighted sum of T·x)
+  const m0 = mirrored ? -1 : 1;
+  for (let j = 0; j < B; j++) {
+    for (let c = 0; c < 4; c++) {
+      const t0 = m0 * T[12 * j + c], t1 = T[12 * j + 4 + c], t2 = T[12 * j + 8 + c];
+      S[12 * j + c] = g00 * t0 + g01 * t1 + g02 * t2;
+      S[12 * j + 4 + c] = g10 * t0 + g11 * t1 + g12 * t2;
+      S[12 * j + 8 + c] = g20 * t0 + g21 * t1 + g22 * t2;
+    }
+  }
+  // every vertex: its bones' placed transforms, weighted, then the translation
   for (let v = 0; v < V; v++) {
+    const x = basePos[4 * v], y = basePos[4 * v + 1], z = basePos[4 * v + 2], h = basePos[4 * v + 3];
     let p0 = 0, p1 = 0, p2 = 0;
     for (let k = wStart[v]; k < wStart[v + 1]; k++) {
       const j = wBone[k], w = wVal[k];
-      const x = basePos[4 * v], y = basePos[4 * v + 1], z = basePos[4 * v + 2], h = basePos[4 * v + 3];
-      p0 += w * (T[12 * j] * x + T[12 * j + 1] * y + T[12 * j + 2] * z + T[12 * j + 3] * h);
-      p1 += w * (T[12 * j + 4] * x + T[12 * j + 5] * y + T[12 * j + 6] * z + T[12 * j + 7] * h);
-      p2 += w * (T[12 * j + 8] * x + T[12 * j + 9] * y + T[12 * j + 10] * z + T[12 * j + 11] * h);
+      p0 += w * (S[12 * j] * x + S[12 * j + 1] * y + S[12 * j + 2] * z + S[12 * j + 3] * h);
+      p1 += w * (S[12 * j + 4] * x + S[12 * j + 5] * y + S[12 * j + 6] * z + S[12 * j + 7] * h);
+      p2 += w * (S[12 * j + 8] * x + S[12 * j + 9] * y + S[12 * j + 10] * z + S[12 * j + 11] * h);
     }
-    if (mirrored) p0 = -p0;
-    pos[3 * v] = g00 * p0 + g01 * p1 + g02 * p2 + theta[3];
-    pos[3 * v + 1] = g10 * p0 + g11 * p1 + g12 * p2 + theta[4];
-    pos[3 * v + 2] = g20 * p0 + g21 * p1 + g22 * p2 + theta[5];
+    pos[3 * v] = p0 + theta[3];
+    pos[3 * v + 1] = p1 + theta[4];
+    pos[3 * v + 2] = p2 + theta[5];
   }
   for (let i = 0; i < N; i++) {
-    for (let r = 0; r < 3; r++) {
-      if (complicated) {
-        const t = corr[i], u0 = us[2 * i], u1 = us[2 * i + 1];
-        err[3 * i + r] = points[3 * i + r] - (u0 * pos[3 * tri[3 * t] + r] + u1 * pos[3 * tri[3 * t + 1] + r] + (1 - u0 - u1) * pos[3 * tri[3 * t + 2] + r]);
-      } else {
-        err[3 * i + r] = points[3 * i + r] - pos[3 * corr[i] + r];
-      }
+    if (complicated) {
+      const t = corr[i], u0 = us[2 * i], u1 = us[2 * i + 1];
+      for (let r = 0; r < 3; r++) err[3 * i + r] = points[3 * i + r] - (u0 * pos[3 * tri[3 * t] + r] + u1 * pos[3 * tri[3 * t + 1] + r] + (1 - u0 - u1) * pos[3 * tri[3 * t + 2] + r]);
+    } else {
+      for (let r = 0; r < 3; r++) err[3 * i + r] = points[3 * i + r] - pos[3 * corr[i] + r];
     }
   }
   return err;
