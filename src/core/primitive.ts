@@ -74,6 +74,8 @@ export interface Primitive<P = any> {
   reducesRows?(input: Aval, params: P): { op: "sum" | "max"; length: number } | null;
   /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
+  /** The implementation always returns newly allocated storage, never a view of an input or a constant (matmul): jit may recycle it once dead. */
+  freshOutput?: boolean;
   /** The output equals input 0 as a value and only derivatives differ (stopGradient): jit, which runs after differentiation, drops it. */
   valueIdentity?: boolean;
   /** The output is larger than its input for free (a broadcast): jit does not fold it into a constant, which would be large. */

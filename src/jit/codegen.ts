@@ -17,8 +17,6 @@
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
 import { allocate, recycle } from "../core/dtype.js";
-/** Primitives whose implementation always returns newly allocated storage (never a view of an input or a constant). */
-const FRESH_OUTPUTS = new Set(["matmul"]);
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
@@ -206,11 +204,11 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const outputs = new Set(program.outputs.filter((a): a is Var => a instanceof Var));
   // A value a loop writes may go in storage kept from call to call unless it can reach the caller:
   // it is an output, or an input of an op step whose output can (an op may return a view of its
-  // input, as reshape does; those in FRESH_OUTPUTS never do), and so on backwards.
+  // input, as reshape does; a `freshOutput` op never does), and so on backwards.
   const escapes = new Set<Var>(outputs);
   for (let k = steps.length - 1; k >= 0; k--) {
     const s = steps[k];
-    if (s.kind === "op" && !FRESH_OUTPUTS.has(s.eqn.prim.name) && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
+    if (s.kind === "op" && !s.eqn.prim.freshOutput && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
   }
 
   let lines: string[] = [];
@@ -356,7 +354,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   // Fresh outputs of op steps that reach no output: their storage goes back for the next call's
   // allocation of that size once nothing reads them (at the end, or at the end of their chunk).
   const recyclable = new Set<Var>();
-  for (const s of steps) if (s.kind === "op" && FRESH_OUTPUTS.has(s.eqn.prim.name)) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= 1 << 15) recyclable.add(v);
+  for (const s of steps) if (s.kind === "op" && s.eqn.prim.freshOutput) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= 1 << 15) recyclable.add(v);
   const recycleLines = (vs: Iterable<Var>) => [...vs].filter((v) => recyclable.has(v)).map((v) => `  recycle(v${v.id}.data);`);
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   const total = blocks.reduce((k, b) => k + b.lines.length, 0);

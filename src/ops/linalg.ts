@@ -35,6 +35,7 @@ function dims(a: Shape, b: Shape, { ta, tb }: MatmulParams): [number, number, nu
 
 export const matmulP = defineOp<MatmulParams>({
   name: "matmul",
+  freshOutput: true, // matmulArray allocates its result
   impl: ([a, b], p) => {
     const [m, , , n] = dims(a.shape, b.shape, p);
     return matmulArray(a, b, [...a.shape.slice(0, -2), m, n], a.dtype, !!p.ta, !!p.tb);
