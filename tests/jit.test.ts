@@ -244,7 +244,7 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
   // every number's bits (NaN included): toNums as doubles, compared as their byte patterns
   const bits = (t: Tensor) => Array.from(new BigUint64Array(Float64Array.from(toNums(t)).buffer));
 
-  it("reduces over trailing axes inside the loop that makes the operand, bit for bit as the kernel", () => {
+  it("reduces over trailing (and sums over leading) axes inside the loop that makes the operand, bit for bit as the kernels", () => {
     const x = w.random.normal(w.random.key(3), [7, 5, 6]);
     const withNaN = w.where(w.equal(w.arange(210).reshape([7, 5, 6]), 37), NaN, x);
     const cases: [string, (x: Tensor) => Tensor][] = [
@@ -261,8 +261,16 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
         expect(bits(jit(f)(input)), name).toEqual(bits(f(input)));
       }
     }
-    // a leading-axis reduction is still the op's kernel
-    expect(jit((x: Tensor) => w.sum(x.mul(2), 0)).lower(x).source).toMatch(/\/\/ reduceSum$/m);
+    // sums over leading axes add each element into its column's sum in the loop, as sumLeading does
+    for (const input of [x, w.cast(x, "float32")]) {
+      for (const axes of [[0], [0, 1]]) {
+        const f = (x: Tensor) => w.sum(w.tanh(x).mul(3), axes);
+        expect(jit(f).lower(input).source).not.toMatch(/\/\/ reduceSum$/m);
+        expect(bits(jit(f)(input))).toEqual(bits(f(input)));
+      }
+    }
+    // a middle axis is still the op's kernel
+    expect(jit((x: Tensor) => w.sum(x.mul(2), 1)).lower(x).source).toMatch(/\/\/ reduceSum$/m);
     // NaN wins a row's max, as Math.max
     const rows = toNums(jit((x: Tensor) => w.max(x.mul(1), -1))(tensor([[1, NaN, 3], [4, 5, 6]])));
     expect(Number.isNaN(rows[0])).toBe(true);

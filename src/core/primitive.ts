@@ -72,6 +72,11 @@ export interface Primitive<P = any> {
    * `length` elements, in order) into one output element, as the op's own kernel does — or null.
    */
   reducesRows?(input: Aval, params: P): { op: "sum" | "max"; length: number } | null;
+  /**
+   * Sums over leading axes: a fused loop over the input adds element i into output element
+   * i mod `length` (the kept trailing axes), in the order the op's own kernel does — or null.
+   */
+  sumsColumns?(input: Aval, params: P): { length: number } | null;
   /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
   /** The implementation always returns newly allocated storage, never a view of an input or a constant (matmul): jit may recycle it once dead. */

@@ -5,8 +5,8 @@
  *    (fusion): values used only inside the loop stay local `const`s and never become arrays. Views
  *    that are plain index arithmetic on an array (reshape, broadcast of a scalar, slices whose
  *    elements sit at off + i·stride such as x[1:], x[::2] or a column, contiguous pads) are fused
- *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, and a
- *    sum or max over trailing axes a running value per row.
+ *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, a sum
+ *    or max over trailing axes a running value per row, a sum over leading axes one per column.
  *    Everything else is an *op* step that calls the primitive's `impl` (matmul, gathers, …).
  * 2. `emit` writes the source: one `for` loop per loop step, one `impl` call per op step.
  *
@@ -71,7 +71,7 @@ export function fuseScatters(program: Program): Program {
   return new Program(program.inputs, eqns, program.outputs);
 }
 
-type Kind = "elementwise" | "load" | "sum" | "rows" | "scatter" | null;
+type Kind = "elementwise" | "load" | "sum" | "rows" | "columns" | "scatter" | null;
 
 /** How a view equation is read in a fused loop (its primitive's `load` rule), or null. */
 function loadOf(e: Eqn): LoadIndex | null {
@@ -86,12 +86,14 @@ function fusionKind(e: Eqn): Kind {
   if (loadOf(e) !== null) return "load";
   if (e.inputs.length === 1 && e.prim.accumulates?.(e.inputs[0].aval, e.outs[0].aval.shape, e.params)) return "sum";
   if (e.inputs.length === 1 && rowsOf(e) !== null) return "rows";
+  if (e.inputs.length === 1 && e.prim.sumsColumns?.(e.inputs[0].aval, e.params)) return "columns";
   return null;
 }
 const rowsOf = (e: Eqn) => e.prim.reducesRows?.(e.inputs[0].aval, e.params) ?? null;
 
 /** The loop size an equation runs over. */
-const loopSize = (e: Eqn, kind: Kind) => (kind === "sum" || kind === "rows" || kind === "scatter" ? sizeOfAtom(e.inputs[0]) : sizeOf(e.outs[0].aval.shape));
+const reduces = (kind: Kind) => kind === "sum" || kind === "rows" || kind === "columns" || kind === "scatter";
+const loopSize = (e: Eqn, kind: Kind) => (reduces(kind) ? sizeOfAtom(e.inputs[0]) : sizeOf(e.outs[0].aval.shape));
 
 /**
  * Bounds on generated code. Engines refuse (with a stack overflow) functions of ~1e5 statements, so
@@ -138,7 +140,7 @@ export function plan(program: Program): Step[] {
     if (!loop) open.set(n, (loop = { kind: "loop", size: n, eqns: [] }));
     loop.eqns.push(e);
     definedIn.set(e.outs[0], loop);
-    if (kind === "sum" || kind === "rows" || kind === "scatter") sums.add(e.outs[0]); // complete only after the loop
+    if (reduces(kind)) sums.add(e.outs[0]); // complete only after the loop
   }
   for (const loop of [...open.values()]) close(loop);
   return steps;
@@ -307,6 +309,23 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         }
         w.statement(`if (++${cnt} === ${length}) { ${buf}[${row}++] = ${acc}; ${acc} = ${init}; ${cnt} = 0; }`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
+      } else if (kind === "columns") {
+        // element i added into output element i mod length, row after row as sumLeading adds them
+        const { length } = e.prim.sumsColumns!(x.aval, e.params)!;
+        const col = `c${out.id}`, dtype = JSON.stringify(out.aval.dtype);
+        let buf: string;
+        if (!escapes.has(out)) {
+          buf = `B${out.id}`;
+          pre.push(`const ${buf} = allocate(${dtype}, ${length});`);
+          w.before(`${buf}.fill(0);`);
+        } else {
+          buf = `o${out.id}`;
+          w.before(`const ${buf} = allocate(${dtype}, ${length});`);
+        }
+        w.before(`let ${col} = 0;`);
+        w.statement(`${buf}[${col}] += ${read(x)};`);
+        w.statement(`if (++${col} === ${length}) ${col} = 0;`);
+        results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       } else if (load?.kind === "same" || load?.kind === "scalar") {
         elem.set(out, w.let(read(x))); // same element order, or one element read once
       } else if (load?.kind === "broadcast") {
@@ -331,7 +350,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
-      if (kind !== "sum" && kind !== "rows" && kind !== "scatter" && (usedOutside.has(out) || outputs.has(out))) {
+      if (!reduces(kind) && (usedOutside.has(out) || outputs.has(out))) {
         const reuse = !escapes.has(out);
         const dtype = JSON.stringify(out.aval.dtype);
         let buf: string;

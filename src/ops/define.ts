@@ -25,8 +25,8 @@ export function unbroadcast(x: Tensor, shape: Shape): Tensor {
 export type Term = ((d: Tensor) => Tensor | null) | null;
 
 /** The rules an entry states as they are on `Primitive` (see there); defineOp copies them. */
-type SharedRules = "code" | "showParams" | "identity" | "print" | "load" | "accumulates" | "reducesRows" | "place" | "freshOutput" | "valueIdentity" | "expands";
-const SHARED: SharedRules[] = ["code", "showParams", "identity", "print", "load", "accumulates", "reducesRows", "place", "freshOutput", "valueIdentity", "expands"];
+type SharedRules = "code" | "showParams" | "identity" | "print" | "load" | "accumulates" | "reducesRows" | "sumsColumns" | "place" | "freshOutput" | "valueIdentity" | "expands";
+const SHARED: SharedRules[] = ["code", "showParams", "identity", "print", "load", "accumulates", "reducesRows", "sumsColumns", "place", "freshOutput", "valueIdentity", "expands"];
 
 export interface OpSpec<P> extends Pick<Primitive<P>, SharedRules> {
   name: string;

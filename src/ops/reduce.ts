@@ -53,6 +53,9 @@ export const reduceSumP = defineOp<AxesParams>({
   identity: (_args, { axes }) => (axes.length === 0 ? 0 : null),
   accumulates: (x, outShape) => outShape.every((d) => d === 1) && x.dtype !== "bool", // a full sum: one accumulator
   reducesRows: (x, { axes }) => trailingRows(x, axes, "sum"),
+  // leading axes go to sumLeading, which adds each row into the output in order
+  sumsColumns: (x, { axes }) =>
+    axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i) && (x.dtype === "float64" || x.dtype === "float32") ? { length: sizeOf(x.shape.slice(axes.length)) } : null,
   jvp: "linear",
   // The cotangent of a sum is broadcast back over the summed axes.
   transpose: (ct, [x], { axes }) => [broadcastTo(reshape(ct, keptShape((x as LinearIn).aval.shape, axes)), (x as LinearIn).aval.shape)],
