@@ -79,7 +79,12 @@ const ode: Module = {
 const kmeansCost = (C: Tensor, P: Tensor) => {
   // ‖P_i − C_j‖² = ‖P_i‖² − 2 P_i·C_j + ‖C_j‖²: an [n, k] matrix through one matmul, never [n, k, d]
   const d = w.sum(w.square(P), 1, true).sub(w.matmul(P, w.transpose(C)).mul(2)).add(w.sum(w.square(C), 1));
-  return w.sum(w.min(d, 1));
+  // Σ_i min_j as the distance from each point to its nearest centroid (the first of equals, as the
+  // C++ reference assigns them): the same value, and derivatives that flow through the n chosen
+  // centroids only (a gather and its scatter) instead of through the whole [n, k] matrix. (min's
+  // own derivative would share a tie equally; ties have measure zero.)
+  const nearest = w.argmin(w.stopGradient(d), 1);
+  return w.sum(w.square(P.sub(w.take(C, nearest, 0))));
 };
 // The Hessian w.r.t. C is diagonal (no cross terms between centroids or coordinates), so one
 // forward-over-reverse product with a vector of ones gives its diagonal.

@@ -71,7 +71,7 @@ export interface Primitive<P = any> {
    * Reductions over trailing axes: how a fused loop over the input reduces each row (its last axes,
    * `length` elements, in order) into one output element, as the op's own kernel does — or null.
    */
-  reducesRows?(input: Aval, params: P): { op: "sum" | "max"; length: number } | null;
+  reducesRows?(input: Aval, params: P): { op: "sum" | "max" | "argmax"; length: number } | null;
   /**
    * Sums over leading axes: a fused loop over the input adds element i into output element
    * i mod `length` (the kept trailing axes), in the order the op's own kernel does — or null.

@@ -290,7 +290,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         // Each row (the input's last axes, in order) reduced into one element as the op's kernel
         // does: a running value, stored and restarted when the row's count comes round.
         const { op, length } = rowsOf(e)!;
-        const acc = `a${out.id}`, cnt = `c${out.id}`, row = `r${out.id}`, dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
+        const acc = `a${out.id}`, cnt = `c${out.id}`, row = `r${out.id}`, arg = `k${out.id}`, dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
         const init = op === "sum" ? "0" : "-Infinity";
         let buf: string;
         if (!escapes.has(out)) {
@@ -300,14 +300,15 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           buf = `o${out.id}`;
           w.before(`const ${buf} = allocate(${dtype}, ${size});`);
         }
-        w.before(`let ${acc} = ${init}, ${cnt} = 0, ${row} = 0;`);
+        w.before(`let ${acc} = ${init}, ${cnt} = 0, ${row} = 0${op === "argmax" ? `, ${arg} = 0` : ""};`);
         if (op === "sum") w.statement(`${acc} += ${read(x)};`);
         else {
           const v = w.let(read(x));
-          // NaN wins (as Math.max), as in reduceArray
-          w.statement(`if (${v} > ${acc} || (${v} !== ${v} && ${acc} === ${acc})) ${acc} = ${v};`);
+          // NaN wins (as Math.max), the first of equals is kept, as in reduceArray
+          w.statement(`if (${v} > ${acc} || (${v} !== ${v} && ${acc} === ${acc})) ${op === "argmax" ? `{ ${acc} = ${v}; ${arg} = ${cnt}; }` : `${acc} = ${v};`}`);
         }
-        w.statement(`if (++${cnt} === ${length}) { ${buf}[${row}++] = ${acc}; ${acc} = ${init}; ${cnt} = 0; }`);
+        const result = op === "argmax" ? arg : acc;
+        w.statement(`if (++${cnt} === ${length}) { ${buf}[${row}++] = ${result}; ${acc} = ${init}; ${cnt} = 0;${op === "argmax" ? ` ${arg} = 0;` : ""} }`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       } else if (kind === "columns") {
         // element i added into output element i mod length, row after row as sumLeading adds them

@@ -27,7 +27,7 @@ export function keptShape(shape: Shape, axes: readonly number[]): number[] {
  * A float reduction over the last axes (rows of `length` elements, summed or maxed in order from 0
  * or −∞ as reduceArray does) that a fused loop can do per row; a sum of everything is `accumulates`.
  */
-function trailingRows(x: Aval, axes: readonly number[], op: "sum" | "max"): { op: "sum" | "max"; length: number } | null {
+function trailingRows(x: Aval, axes: readonly number[], op: "sum" | "max" | "argmax"): { op: "sum" | "max" | "argmax"; length: number } | null {
   const r = x.shape.length, m = axes.length;
   if (m === 0 || (x.dtype !== "float64" && x.dtype !== "float32") || !axes.every((a) => a >= r - m) || new Set(axes).size !== m) return null;
   const length = sizeOf(x.shape.slice(r - m));
@@ -87,6 +87,7 @@ export const reduceMaxP: Primitive<AxesParams> = defineOp<AxesParams>({
 export const argmaxP: Primitive<{ axis: number }> = defineOp<{ axis: number }>({
   name: "argmax",
   impl: ([x], { axis }) => reduceArray(x, [axis], "argmax", "int32"),
+  reducesRows: (x, { axis }) => trailingRows(x, [axis], "argmax"),
   shape([x], { axis }) {
     if (x.shape[axis] === 0) throw new ShapeError(`argmax: axis ${axis} has size 0 (shape ${fmtShape(x.shape)})`);
     return { shape: reducedShape("argmax", x, [axis]), dtype: "int32" };

@@ -201,6 +201,7 @@ function gatherShape(op: string, x: Aval, idx: Aval, axis: number): number[] {
 /** take(x, idx, axis): out[pre, j…, post] = x[pre, idx[j…], post]; negative indices count from the end. */
 export const gatherP = defineOp<{ axis: number }>({
   name: "gather",
+  freshOutput: true,
   impl: ([x, idx], { axis }) => {
     const size = x.shape[axis];
     checkIndex("take", idx, size);
@@ -227,6 +228,7 @@ export const gatherP = defineOp<{ axis: number }>({
 /** The transpose of gather: out = zeros(shape); out[pre, idx[j…], post] += u[pre, j…, post]. */
 export const scatterAddP = defineOp<{ axis: number; shape: number[] }>({
   name: "scatterAdd",
+  freshOutput: true,
   impl: ([u, idx], { axis, shape }) => {
     const size = shape[axis];
     checkIndex("scatterAdd", idx, size);
