@@ -275,6 +275,14 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
     const rows = toNums(jit((x: Tensor) => w.max(x.mul(1), -1))(tensor([[1, NaN, 3], [4, 5, 6]])));
     expect(Number.isNaN(rows[0])).toBe(true);
     expect(rows[1]).toBe(6);
+    // argmax and argmin of rows too: the first of equals, NaN's index where there is one
+    const ties = tensor([[1, 3, 3, 0], [2, NaN, 5, NaN], [-1, -1, -1, -1]]);
+    for (const f of [(x: Tensor) => w.argmax(x.mul(2), -1), (x: Tensor) => w.argmin(x.add(1), 1)]) {
+      expect(jit(f).lower(ties).source).not.toMatch(/\/\/ argmax$/m);
+      expect(toNums(jit(f)(ties))).toEqual(toNums(f(ties)));
+      expect(toNums(jit(f)(x))).toEqual(toNums(f(x)));
+    }
+    expect(toNums(jit((x: Tensor) => w.argmax(x.mul(2), -1))(ties))).toEqual([1, 1, 0]);
   });
 
   it("reads a broadcast operand in the loop instead of materialising the broadcast", () => {

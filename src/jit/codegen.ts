@@ -5,14 +5,15 @@
  *    (fusion): values used only inside the loop stay local `const`s and never become arrays. Views
  *    that are plain index arithmetic on an array (reshape, broadcast of a scalar, slices whose
  *    elements sit at off + i·stride such as x[1:], x[::2] or a column, contiguous pads) are fused
- *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, a sum
- *    or max over trailing axes a running value per row, a sum over leading axes one per column.
+ *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, a sum,
+ *    max or argmax over trailing axes a running value per row, a sum over leading axes one per column.
  *    Everything else is an *op* step that calls the primitive's `impl` (matmul, gathers, …).
  * 2. `emit` writes the source: one `for` loop per loop step, one `impl` call per op step.
  *
  * Arrays produced by a loop that cannot reach the caller are allocated once per compiled function
- * and reused across calls; arrays returned to the caller are fresh on every call; a matmul result
- * that reaches no output is recycled for the next allocation of its size.
+ * and reused across calls; arrays returned to the caller are fresh on every call; an op's fresh
+ * result (matmul, gather, scatterAdd) that reaches no output is recycled for the next allocation of
+ * its size.
  */
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
