@@ -695,6 +695,8 @@ export async function runDriver(opts: { small?: boolean; evals?: string[]; minRu
         const row: Row = { eval: ev.name, workload: wl.label, times: {}, errors: {}, failures: [] };
         for (const fn of wl.functions) {
           let r: any;
+          // the driver's own garbage (inputs, references) is collected now, not while the tool is timed
+          (globalThis as { gc?: () => void }).gc?.();
           try {
             r = await tool.ask({ kind: "evaluate", module: ev.name, function: fn, input: { ...wl.input, min_runs: opts.minRuns ?? 1, min_seconds: opts.minSeconds ?? 0 }, description: wl.label });
           } catch (e) {
