@@ -465,6 +465,8 @@ class Emitter {
 
   /** Assignments in loops whose old values no reverse code reads (see unrestored). */
   noRestore = new Set<Stmt>();
+  /** Each variable's assignments (and pops), with whether each sits inside a loop. */
+  assignsOf = new Map<string, [Stmt & { k: "assign" | "pop" }, boolean][]>();
   /** For statements outside loops: the variables read by the reverse of their top-level statement and of the statements before it. */
   readonly neededAt = new Map<Stmt, Set<string>>();
   tapeName: string;
@@ -579,6 +581,17 @@ export function reverseMode(fn: Fn, o: Options): Node {
   body = removeDead(body, new Set([...outputs.map((x) => x.node.name as string), ...(result.type === "Identifier" ? [result.name as string] : [])]));
   e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
   e.noRestore = unrestored(body);
+  const collect = (ss: Stmt[], inLoop: boolean) => {
+    for (const st of ss) {
+      if ((st.k === "assign" || st.k === "pop") && st.target.kind === "var") {
+        const list = e.assignsOf.get(st.target.name) ?? [];
+        list.push([st, inLoop]);
+        e.assignsOf.set(st.target.name, list);
+      } else if (st.k === "if") collect(st.then, inLoop), collect(st.else, inLoop);
+      else if (st.k === "loop") collect(st.init, inLoop), collect(st.update, true), collect(st.body, true);
+    }
+  };
+  collect(body, false);
   e.available = availableValues(body);
   // seeds: the outputs' adjoints start as the cotangent
   const seedInit = new Map<string, Node>();
@@ -838,6 +851,12 @@ function keepsOld(e: Emitter, s: Stmt & { k: "assign" | "pop" }, inLoop: boolean
   return e.a.overwritten.has(s.target.name) && !(s.declare && !inLoop);
 }
 
+/** Whether every assignment of `v` other than `s` puts back the value it overwrote when its reverse runs. */
+function restoresOthers(e: Emitter, s: Stmt, v: string): boolean {
+  // (a declaration outside loops runs once, before any other assignment of its variable)
+  return (e.assignsOf.get(v) ?? []).every(([t, inLoop]) => t === s || (t.k === "assign" && t.declare && !inLoop) || keepsOld(e, t, inLoop));
+}
+
 function forwardSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
   const out: Node[] = [];
   for (const s of ss) {
@@ -1016,9 +1035,12 @@ function checkpointedReverse(e: Emitter, s: Stmt & { k: "loop" }, ck: Checkpoint
   const end = e.hoisted(s, "_segEnd"), begin = e.hoisted(s, "_segStart");
   const restore = [...ck.arrays.slice().reverse().map((a) => overElements(e, s, a, true, (j) => assign(member(id(a), j), e.pop()))), ...ck.scalars.slice().reverse().map((n) => assign(id(n), e.pop())), assign(id(ck.v), e.pop()), assign(id(begin), id(ck.v))];
   withComment(restore[0], "restore the segment's snapshot, run it again with the tape, then backwards");
-  // the re-run starts from the snapshot and recomputes every value it reads in order: its reads need
-  // no restored values (readsOf skips it), only the backward part's do
-  const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)), rerun: true };
+  // the re-run starts from the snapshot and recomputes the values the loop assigns: its reads of
+  // those need no restored values (readsOf skips them), but a value it reads and never assigns (set
+  // before the loop, perhaps overwritten after it) must hold its value here as in the forward sweep
+  const assignedInLoop = new Set<string>([ck.v]);
+  walkAssigns([s], (t) => void assignedInLoop.add(targetBase(t)));
+  const again = { type: "ForStatement", init: null, test: bin("<", id(ck.v), id(end)), update: update(ck.v, "++"), body: block(forwardSweep(e, s.body, true)), rerun: assignedInLoop };
   const back = {
     type: "ForStatement",
     init: { type: "AssignmentExpression", operator: "=", left: id(ck.v), right: bin("-", id(ck.v), num(1)) },
@@ -1071,7 +1093,9 @@ function reverseSweep(e: Emitter, ss: Stmt[], inLoop: boolean): Node[] {
         // A variable assigned a value that does not read it still holds that value here: its adjoint
         // goes first, with partials that may read the variable instead of recomputing its value
         // (tanh′ = 1 − out², no second Math.tanh), and the old value is restored after.
-        const late = old && s.target.kind === "var" && !namesIn(s.expr).has(s.target.name) && !e.noTemps;
+        // (only when every other assignment of the variable restores its old value in the reverse
+        // sweep: one that does not — an accumulation left unrestored — would leave its value there)
+        const late = old && s.target.kind === "var" && !namesIn(s.expr).has(s.target.name) && !e.noTemps && restoresOthers(e, s, s.target.name);
         if (old && !late) stmts.push(assign(targetNode(s.target), e.pop()));
         e.current = s;
         if (late && (s.expr.type === "CallExpression" || s.expr.type === "BinaryExpression")) e.ownOutput = [keyOf(s.expr), (s.target as { name: string }).name];
@@ -1448,11 +1472,18 @@ function commonCalls(e: Emitter, parts: (Node | null)[]): (Node | null)[] {
 /** Variables read by generated statements (assignment targets and the arrays written into excluded; their indices included). */
 function readsOf(nodes: Node[], tape?: string): Set<string> {
   const out = new Set<string>();
+  let skip: Set<string> | null = null;
   const visit = (n: Node): void => {
     if (!n || typeof n !== "object") return;
     if (Array.isArray(n)) return n.forEach(visit);
-    if (tape && n.rerun === true) return; // a checkpointed segment's re-run (see checkpointedReverse)
-    if (n.type === "Identifier") return void out.add(n.name);
+    if (tape && n.rerun instanceof Set && skip === null) {
+      // a checkpointed segment's re-run (see checkpointedReverse): the values its loop assigns come from the snapshot
+      skip = n.rerun as Set<string>;
+      for (const [k, v] of Object.entries(n)) if (k !== "comments" && k !== "rerun" && v && typeof v === "object") visit(v);
+      skip = null;
+      return;
+    }
+    if (n.type === "Identifier") return void (skip?.has(n.name) || out.add(n.name));
     if (tape && n.type === "CallExpression" && n.callee.type === "MemberExpression" && n.callee.object.type === "Identifier" && n.callee.object.name === tape && n.callee.property.name === "push") {
       // saving a value to restore it is not a use of it (a re-run segment saves what it overwrites); its index is
       let t = n.arguments[0];

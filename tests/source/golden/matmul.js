@@ -43,8 +43,8 @@ function matmulNorm_vjp(A, B, dout) {
       // let k = 0
       k = _tape.pop();
       // let c = 0
-      dc = 0;
       c = _tape.pop();
+      dc = 0;
     }
     // let j = 0
     j = _tape.pop();
