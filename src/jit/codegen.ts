@@ -249,6 +249,20 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     };
     const data = (a: Atom) => w.hoist(`d:${arr(a)}`, `${arr(a)}.data`);
     /**
+     * An accumulating result's storage: kept between calls when it cannot reach the caller (zeroed
+     * before the loop when the loop adds into it), else fresh.
+     */
+    const storage = (out: Var, size: number, zeroed: boolean): string => {
+      const dtype = JSON.stringify(out.aval.dtype);
+      if (escapes.has(out)) {
+        w.before(`const o${out.id} = allocate(${dtype}, ${size});`);
+        return `o${out.id}`;
+      }
+      pre.push(`const B${out.id} = allocate(${dtype}, ${size});`);
+      if (zeroed) w.before(`B${out.id}.fill(0);`);
+      return `B${out.id}`;
+    };
+    /**
      * Σₖ uₖ scattered to off_k + i·stride_k. When every stride is 1 and the offsets are close
      * (x[1:] and x[:-1] terms), element i + min(off) is complete after iteration i: the later
      * offsets' terms wait in registers for the iterations that finish them, so every element is
@@ -293,14 +307,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         const { op, length } = rowsOf(e)!;
         const acc = `a${out.id}`, cnt = `c${out.id}`, row = `r${out.id}`, arg = `k${out.id}`, dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
         const init = op === "sum" ? "0" : "-Infinity";
-        let buf: string;
-        if (!escapes.has(out)) {
-          buf = `B${out.id}`;
-          pre.push(`const ${buf} = allocate(${dtype}, ${size});`);
-        } else {
-          buf = `o${out.id}`;
-          w.before(`const ${buf} = allocate(${dtype}, ${size});`);
-        }
+        const buf = storage(out, size, false);
         w.before(`let ${acc} = ${init}, ${cnt} = 0, ${row} = 0${op === "argmax" ? `, ${arg} = 0` : ""};`);
         if (op === "sum") w.statement(`${acc} += ${read(x)};`);
         else {
@@ -315,15 +322,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         // element i added into output element i mod length, row after row as sumLeading adds them
         const { length } = e.prim.sumsColumns!(x.aval, e.params)!;
         const col = `c${out.id}`, dtype = JSON.stringify(out.aval.dtype);
-        let buf: string;
-        if (!escapes.has(out)) {
-          buf = `B${out.id}`;
-          pre.push(`const ${buf} = allocate(${dtype}, ${length});`);
-          w.before(`${buf}.fill(0);`);
-        } else {
-          buf = `o${out.id}`;
-          w.before(`const ${buf} = allocate(${dtype}, ${length});`);
-        }
+        const buf = storage(out, length, true);
         w.before(`let ${col} = 0;`);
         w.statement(`${buf}[${col}] += ${read(x)};`);
         w.statement(`if (++${col} === ${length}) ${col} = 0;`);
@@ -339,16 +338,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         elem.set(out, w.let(`${off ? `i >= ${off} && ` : ""}i < ${off + len} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0`));
       } else if (kind === "scatter") {
         const { places } = e.params as { places: Affine[] };
-        const dtype = JSON.stringify(out.aval.dtype), size = sizeOf(out.aval.shape);
-        let buf: string;
-        if (!escapes.has(out)) {
-          buf = `B${out.id}`;
-          pre.push(`const ${buf} = allocate(${dtype}, ${size});`);
-          w.before(`${buf}.fill(0);`);
-        } else {
-          buf = `o${out.id}`;
-          w.before(`const ${buf} = allocate(${dtype}, ${size});`);
-        }
+        const dtype = JSON.stringify(out.aval.dtype);
+        const buf = storage(out, sizeOf(out.aval.shape), true);
         scatter(buf, out.id, e.inputs.map((a) => read(a)), places, n);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
