@@ -17,7 +17,7 @@
  */
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
-import { allocate, recycle } from "../core/dtype.js";
+import { RECYCLE_MIN, allocate, recycle } from "../core/dtype.js";
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
@@ -249,8 +249,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     };
     const data = (a: Atom) => w.hoist(`d:${arr(a)}`, `${arr(a)}.data`);
     /**
-     * An accumulating result's storage: kept between calls when it cannot reach the caller (zeroed
-     * before the loop when the loop adds into it), else fresh.
+     * A loop result's storage: kept between calls when it cannot reach the caller (zeroed before
+     * the loop when the loop adds into it), else fresh.
      */
     const storage = (out: Var, size: number, zeroed: boolean): string => {
       const dtype = JSON.stringify(out.aval.dtype);
@@ -344,16 +344,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
       if (!reduces(kind) && (usedOutside.has(out) || outputs.has(out))) {
-        const reuse = !escapes.has(out);
         const dtype = JSON.stringify(out.aval.dtype);
-        let buf: string;
-        if (reuse) {
-          buf = `B${out.id}`;
-          pre.push(`const ${buf} = allocate(${dtype}, ${n});`);
-        } else {
-          buf = `o${out.id}`;
-          w.before(`const ${buf} = allocate(${dtype}, ${n});`);
-        }
+        const buf = storage(out, n, false);
         w.statement(`${buf}[i] = ${elem.get(out)};`);
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
@@ -366,7 +358,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   // Fresh outputs of op steps that reach no output: their storage goes back for the next call's
   // allocation of that size once nothing reads them (at the end, or at the end of their chunk).
   const recyclable = new Set<Var>();
-  for (const s of steps) if (s.kind === "op" && s.eqn.prim.freshOutput) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= 1 << 15) recyclable.add(v);
+  for (const s of steps) if (s.kind === "op" && s.eqn.prim.freshOutput) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= RECYCLE_MIN) recyclable.add(v);
   const recycleLines = (vs: Iterable<Var>) => [...vs].filter((v) => recyclable.has(v)).map((v) => `  recycle(v${v.id}.data);`);
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   const total = blocks.reduce((k, b) => k + b.lines.length, 0);
