@@ -10,7 +10,7 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import * as w from "../src/index.js";
 import { Tensor, tensor, grad, jvp, vjp, vmap, jit, hessian, jacfwd, jacrev, catalogue, customJvp, customVjp, checkpoint, cond, scan, fori } from "../src/index.js";
-import { toNums } from "./helpers.js";
+import { propertyRuns, toNums } from "./helpers.js";
 import { replay } from "../src/symbolic/expr.js";
 
 /** One instruction: an operation code and two operand picks (indices into the pool of values so far). */
@@ -169,7 +169,8 @@ describe("differential fuzzer", () => {
   }, 60_000);
 
   it("random programs agree across grad, jvp, vjp, jit, vmap, hessian, jacfwd(jacrev) and central differences", () => {
-    const failure = fuzz(20261125, 60);
+    const { seed, numRuns } = propertyRuns(20261125, 60);
+    const failure = fuzz(seed, numRuns);
     expect(failure).toBeNull();
   }, 120_000);
 
@@ -249,7 +250,7 @@ describe("symbolic fuzzing", () => {
           if (!same(u, v)) throw new Error(`${ex.toInfix()} parses back to ${back.toInfix()}: ${u} vs ${v}`);
         }
       }),
-      { numRuns: 300, seed: 13 },
+      propertyRuns(13, 300),
     );
   });
 
@@ -262,7 +263,7 @@ describe("symbolic fuzzing", () => {
         // paths are summed in different orders (−1 + 1 + 1e-300 is 1e-300 or 0), so the tolerance is absolute too
         if (!(same(sym, ad) || Math.abs(sym - ad) <= 1e-12 * (1 + Math.abs(sym)))) throw new Error(`d/dx ${e.toInfix()} at x=${x}, y=${y}: symbolic ${sym}, AD ${ad}`);
       }),
-      { numRuns: 300, seed: 17 },
+      propertyRuns(17, 300),
     );
   });
 });

@@ -18,7 +18,7 @@ import { interpret } from "../src/source/interpret.js";
 import { normalize } from "../src/source/normalize.js";
 import { forwardMode, reverseMode } from "../src/source/derive.js";
 import { Tape, zerosOf } from "../src/source/runtime.js";
-import { toNums } from "./helpers.js";
+import { propertyRuns, toNums } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const goldenDir = join(here, "source", "golden");
@@ -521,7 +521,7 @@ describe("source transformation: random programs", () => {
           expect(Math.abs(tb[qq] - (t1 as number))).toBeLessThan(1e-12 * (1 + Math.abs(t1 as number)));
         }
       }),
-      { numRuns: 60, seed: 20261126 },
+      propertyRuns(20261126, 60),
     );
   }, 240_000);
 
@@ -557,7 +557,7 @@ describe("source transformation: random programs", () => {
         const hf = sourceJvp(sourceGrad(src, { name: "f", argnums: [0], mode: "forward" }))(args, [[0.1, -0.2, 0.3, 0.05, -0.4]])[1] as number[];
         expect(close(hv, hf, 1e-9)).toBe(true);
       }),
-      { numRuns: 60, seed: 20261126 },
+      propertyRuns(20261126, 60),
     );
   }, 120_000);
 
@@ -702,7 +702,7 @@ function f(a, b) {
         const [gx, gy] = sourceGrad(js, { name: "f", argnums: [0, 1] })(...args) as [number[], number];
         expect(close([...gx, gy], [...toNums(ex0), toNums(ey)[0]], 1e-10)).toBe(true);
       }),
-      { numRuns: 40, seed: 20261126 },
+      propertyRuns(20261126, 40),
     );
   });
 

@@ -6,7 +6,7 @@ import { Tensor, symbol, parse, diff, gradient, jacobian, simplify, compile, toE
 import { replay, variables } from "../src/symbolic/expr.js";
 import { diffCommand } from "../src/cli/diff.js";
 import { derivative } from "../src/numeric/finite-diff.js";
-import { expectClose } from "./helpers.js";
+import { expectClose, propertyRuns } from "./helpers.js";
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-300, Math.abs(a) + Math.abs(b));
 const at = (e: w.Expr, values: Record<string, number>) => e.evaluate(values);
@@ -223,7 +223,7 @@ describe("simplify", () => {
         const s = simplify(e).evaluate({ x, y });
         return Math.abs(s - v) <= 1e-9 * (1 + Math.abs(v));
       }),
-      { numRuns: 200, seed: 7 },
+      propertyRuns(7, 200),
     );
   });
 
@@ -270,7 +270,7 @@ describe("symbolic derivatives agree with the AD engine and with finite differen
         expect(Math.abs(simp - ad)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(ad)));
         expect(Math.abs(fd - ad)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ad)));
       }),
-      { numRuns: 150, seed: 11 },
+      propertyRuns(11, 150),
     );
   });
 });
