@@ -113,9 +113,10 @@ export interface ScanOptions {
   /** Run from the last element of xs to the first (ys keep xs's order). */
   reverse?: boolean;
   /**
-   * Reverse-mode memory: "none" keeps every step's intermediates (eager) or carry (staged); "sqrt"
-   * keeps only the carries at ~√T segment boundaries and recomputes each segment during the
-   * backward pass (eager: checkpointed segments; staged: a scan over segments of inner scans).
+   * Reverse-mode memory: "none" keeps every step's intermediates (eager) or the values the
+   * derivative reads (staged: the residuals, stacked by the primal scan); "sqrt" keeps only the
+   * carries at ~√T segment boundaries and recomputes each segment during the backward pass (a
+   * scan over checkpointed segments, each an inner scan).
    */
   checkpoint?: "none" | "sqrt";
 }
@@ -142,7 +143,7 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
   }
   const [cLeaves] = flatten(init);
   const isStaged = [...cLeaves, ...xT].some(staged);
-  if (opts.checkpoint === "sqrt" && length > 3) return sqrtScan(f, init, xs ?? null, length, opts.reverse ?? false, !isStaged);
+  if (opts.checkpoint === "sqrt" && length > 3) return sqrtScan(f, init, xs ?? null, length, opts.reverse ?? false);
   if (!isStaged) return eagerScan(f, init, xT, xDef, length, opts.reverse ?? false);
 
   const [initLeaves, cDef] = flatten(init);
@@ -174,14 +175,13 @@ export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | n
 
 /**
  * A scan with √T memory in reverse mode, eager or staged: an outer scan over ⌊T/s⌋ segments
- * (s = ⌈√T⌉) whose step is an inner scan of s steps, plus a scan over the remaining steps. Reverse
- * mode through a staged scan stores each step's carry and recomputes the step, so the outer scan
- * stores one carry per segment and each segment's inner carries exist only while that segment is
- * pulled back. An eager scan keeps every step's intermediates instead, so there each segment (and
- * the remainder) runs under `checkpoint`: its inner scan is staged, and reverse mode keeps the
- * segment's input carry and xs.
+ * (s = ⌈√T⌉) whose step is an inner scan of s steps, plus a scan over the remaining steps. Each
+ * segment (and the remainder) runs under `checkpoint`: reverse mode keeps only the segment's input
+ * carry and xs (reverse mode through a plain scan, eager or staged, keeps every step's
+ * intermediates), so the outer scan stores one carry per segment and each segment's residuals
+ * exist only while that segment is pulled back.
  */
-function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null, length: number, reverse: boolean, eager: boolean): [C, Y] {
+function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null, length: number, reverse: boolean): [C, Y] {
   const seg = Math.ceil(Math.sqrt(length)), nseg = Math.floor(length / seg), main = nseg * seg;
   const [xLeaves, xDef] = flatten(xs);
   const xT = xLeaves.map(leafTensor);
@@ -189,9 +189,8 @@ function sqrtScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs: X | null,
   const xsMain = unflatten<X>(xDef, part(0, main).map((x) => x.reshape([nseg, seg, ...x.shape.slice(1)])));
   const xsRest = unflatten<X>(xDef, part(main, length));
   const hasXs = xT.length > 0;
-  const wrap = <G extends (c: C, x: X) => [C, Y]>(g: G): G => (eager ? checkpoint(g, "scan segment") : g);
-  const segment = wrap((cc: C, xseg: X) => scan(f, cc, hasXs ? xseg : null, { length: seg, reverse }));
-  const rest = wrap((cc: C, xr: X) => scan(f, cc, hasXs ? xr : null, { length: length - main, reverse }));
+  const segment = checkpoint((cc: C, xseg: X) => scan(f, cc, hasXs ? xseg : null, { length: seg, reverse }), "scan segment");
+  const rest = checkpoint((cc: C, xr: X) => scan(f, cc, hasXs ? xr : null, { length: length - main, reverse }), "scan segment");
   const runMain = (c: C): [C, Y] => scan(segment, c, hasXs ? xsMain : null, { length: nseg, reverse });
   const runRest = (c: C): [C, Y] | null => (main < length ? rest(c, xsRest) : null);
   // in reverse the remainder (the last steps) runs first

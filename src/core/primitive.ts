@@ -33,6 +33,13 @@ export interface Primitive<P = any> {
    */
   jvp(primals: Tensor[], tangents: Tangent[], outs: Tensor[], params: P): Tangent[];
   /**
+   * Optional: a forward rule that computes the outputs itself, for primitives whose derivative
+   * computes them anyway (scan's primal scan also stacks what its tangent scan reads). When
+   * present, forward mode calls it instead of binding the primitive and then `jvp`, so the
+   * primal is not run twice.
+   */
+  jvpWithOuts?(primals: Tensor[], tangents: Tangent[], params: P): { outs: Tensor[]; touts: Tangent[] };
+  /**
    * For primitives that are linear in some inputs: cotangents of the LinearIn inputs from output
    * cotangents (null elsewhere). `null` for primitives that never appear in a linear program.
    */

@@ -3,13 +3,13 @@
  * Each holds sub-programs in its params, and its rules are written with the same interpreters:
  * the forward rule runs the sub-programs' forward derivatives inside the same construct; the
  * transpose runs their transposes (a cond of transposed branches; a scan backwards over the
- * stored carries). Eagerly (concrete values) the API in api/control.ts runs plain JS instead.
+ * residuals the primal scan stacked). Eagerly (concrete values) the API in api/control.ts runs plain JS instead.
  */
-import type { Primitive, Cotangent } from "../core/primitive.js";
+import type { Primitive, Cotangent, Tangent } from "../core/primitive.js";
 import { LinearIn } from "../core/primitive.js";
 import { type Aval, type Tensor, avalEq } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
-import { Program, evalProgram, printProgram } from "../core/ir.js";
+import { type Atom, type Eqn, Program, Var, evalProgram, printProgram } from "../core/ir.js";
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
@@ -152,36 +152,9 @@ export const scanP: Primitive<ScanParams> = {
     return [...outs.slice(0, ncar), ...outs.slice(ncar).map(swap01)];
   },
   jvp(primals, tangents, _outs, p) {
-    const { body, numConsts: nc, numCarry: ncar } = p;
-    const consts = primals.slice(0, nc), init = primals.slice(nc, nc + ncar), xs = primals.slice(nc + ncar);
-    for (const c of init) {
-      if (!isFloat(c.dtype)) throw new TransformError(`scan: differentiating a scan whose carry holds a ${c.dtype} value is not supported; pass counters and indices through xs`);
-    }
-    // 1. the primal scan, also stacking the carry each step starts from (the stored carries)
-    const withCarries = new Program(body.inputs, body.eqns, [...body.outputs, ...body.inputs.slice(nc, nc + ncar)]);
-    const res = bind(scanP, primals, { ...p, body: withCarries });
-    const cs = res.slice(res.length - ncar);
-    // 2. the tangent scan: linear in the tangents, recomputing each step from its stored carry
-    const fl = (ts: Tensor[], from: number) => ts.flatMap((t, i) => (isFloat(t.dtype) ? [i + from] : []));
-    const cf = fl(consts, 0), xf = fl(xs, nc + ncar);
-    const tan = (i: number) => tangents[i] ?? zerosLike(primals[i]);
-    const jp = jvpProgram(body); // [consts, carry, x, t(float consts), t(carry), t(float x)] → [t carry', t y]
-    const bodyAvals = inAvals(body);
-    const layout = [
-      ...bodyAvals.slice(0, nc), ...cf.map((i) => bodyAvals[i]), // consts
-      ...bodyAvals.slice(nc, nc + ncar), // tangent carry
-      ...bodyAvals.slice(nc, nc + ncar), ...bodyAvals.slice(nc + ncar), ...xf.map((i) => bodyAvals[i]), // xs: carries, x, t x
-    ];
-    const tbody = stageClosed("scan tangent body", layout, (v) => {
-      let at = 0;
-      const take = (n: number) => v.slice(at, (at += n));
-      const c = take(nc), tc = take(cf.length), tcar = take(ncar), car = take(ncar), x = take(xs.length), tx = take(xf.length);
-      return evalProgram(jp, [...c, ...car, ...x, ...tc, ...tcar, ...tx]) as Tensor[];
-    });
-    if (tbody.consts.length) throw new TransformError("scan: internal error: a tangent body captured outer values");
-    const tIn = [...consts, ...cf.map(tan), ...init.map((_, j) => tan(nc + j)), ...cs, ...xs, ...xf.map(tan)];
-    return bind(scanP, tIn, { ...p, body: tbody.program, numConsts: nc + cf.length, numCarry: ncar });
+    return scanJvp(primals, tangents, p).touts;
   },
+  jvpWithOuts: (primals, tangents, p) => scanJvp(primals, tangents, p),
   transpose(cts, args, p) {
     const { body, numConsts: nc, numCarry: ncar, length } = p;
     // The carry is linear even where its initial value is a constant (an instantiated zero tangent).
@@ -219,6 +192,84 @@ export const scanP: Primitive<ScanParams> = {
   },
   showParams: (p) => `length=${p.length}${p.reverse ? " reverse" : ""} consts=${p.numConsts} carry=${p.numCarry}\n    body:\n      ${printProgram(p.body).replace(/\n/g, "\n      ")}`,
 };
+
+/**
+ * Forward mode through a scan, by partial evaluation of the body's forward derivative (JAX's way):
+ * the derivative body [consts, carry, x, tangents…] → [carry′, y, tangents′…] splits into the
+ * equations that read no tangent (the primal part) and the rest (the tangent part, linear in the
+ * tangents). One primal scan runs the primal part and also stacks, as extra ys, each step's values
+ * the tangent part reads (the residuals: stage values, products' other factors); the tangent scan
+ * reads them step by step, so reverse mode (the transpose of the tangent scan) never recomputes the
+ * primal. Values that depend on the consts alone are recomputed in the tangent body instead of
+ * stacked, and residuals that are slices of xs are xs themselves. Memory: the residuals of every
+ * step, as in JAX; `checkpoint` in the body (or scan's `checkpoint: "sqrt"`) trades it for
+ * recomputation.
+ */
+function scanJvp(primals: Tensor[], tangents: Tangent[], p: ScanParams): { outs: Tensor[]; touts: Tangent[] } {
+  const { body, numConsts: nc, numCarry: ncar } = p;
+  const nIn = primals.length;
+  const init = primals.slice(nc, nc + ncar);
+  for (const c of init) {
+    if (!isFloat(c.dtype)) throw new TransformError(`scan: differentiating a scan whose carry holds a ${c.dtype} value is not supported; pass counters and indices through xs`);
+  }
+  const jp = jvpProgram(body, true); // [consts, carry, x, t(float consts), t(carry), t(float x)] → [carry′, y, t carry′, t y]
+  const nOut = body.outputs.length;
+  // classify: tangent-dependent (unknown), per-step known, or known from the consts alone
+  const unknown = new Set<Var>(jp.inputs.slice(nIn));
+  const perStep = new Set<Var>(jp.inputs.slice(nc, nIn));
+  const known: Eqn[] = [], tangentEqns: Eqn[] = [];
+  const reads = (e: Eqn, set: Set<Var>) => e.inputs.some((a) => a instanceof Var && set.has(a));
+  for (const e of jp.eqns) {
+    if (reads(e, unknown)) {
+      tangentEqns.push(e);
+      e.outs.forEach((v) => unknown.add(v));
+    } else {
+      known.push(e);
+      if (reads(e, perStep)) e.outs.forEach((v) => perStep.add(v));
+    }
+  }
+  // what the tangent part reads from the primal part
+  const needed = new Set<Var>();
+  const need = (a: Atom | null) => {
+    if (a instanceof Var && !unknown.has(a)) needed.add(a);
+  };
+  for (const e of tangentEqns) e.inputs.forEach(need);
+  jp.outputs.slice(nOut).forEach(need);
+  const residuals = [...needed].filter((v) => perStep.has(v));
+  // equations of the consts alone that the tangent part needs, recomputed there (in order)
+  const constNeeded = new Set([...needed].filter((v) => !perStep.has(v)));
+  const definedBy = new Map<Var, Eqn>();
+  for (const e of known) for (const v of e.outs) definedBy.set(v, e);
+  const constEqns = new Set<Eqn>();
+  const pending = [...constNeeded];
+  while (pending.length) {
+    const e = definedBy.get(pending.pop()!);
+    if (!e || constEqns.has(e)) continue; // a const input
+    constEqns.add(e);
+    for (const a of e.inputs) if (a instanceof Var) pending.push(a);
+  }
+  // residuals that are xs inputs are passed as the xs themselves; the rest are stacked by the primal scan
+  const xInputs = jp.inputs.slice(nc + ncar, nIn);
+  const stacked = residuals.filter((v) => !xInputs.includes(v));
+  const primalBody = new Program(jp.inputs.slice(0, nIn), known, [...jp.outputs.slice(0, nOut), ...stacked]);
+  const res = bind(scanP, primals, { ...p, body: primalBody });
+  const outs = res.slice(0, nOut);
+  const stackOf = new Map<Var, Tensor>(stacked.map((v, k) => [v, res[nOut + k]]));
+  xInputs.forEach((v, k) => stackOf.set(v, primals[nc + ncar + k]));
+  // the tangent scan: consts (primal, then float tangents), tangent carry, xs (residuals, then float x tangents)
+  const fl = (ts: Tensor[], from: number) => ts.flatMap((t, i) => (isFloat(t.dtype) ? [i + from] : []));
+  const cf = fl(primals.slice(0, nc), 0), xf = fl(primals.slice(nc + ncar), nc + ncar);
+  const tIn0 = nIn, tInCar = nIn + cf.length, tInX = tInCar + ncar;
+  const tangentBody = new Program(
+    [...jp.inputs.slice(0, nc), ...jp.inputs.slice(tIn0, tInCar), ...jp.inputs.slice(tInCar, tInX), ...residuals, ...jp.inputs.slice(tInX)],
+    [...known.filter((e) => constEqns.has(e)), ...tangentEqns],
+    jp.outputs.slice(nOut),
+  );
+  const tan = (i: number) => tangents[i] ?? zerosLike(primals[i]);
+  const tIn = [...primals.slice(0, nc), ...cf.map(tan), ...init.map((_, j) => tan(nc + j)), ...residuals.map((v) => stackOf.get(v)!), ...xf.map(tan)];
+  const touts = bind(scanP, tIn, { ...p, body: tangentBody, numConsts: nc + cf.length, numCarry: ncar });
+  return { outs, touts };
+}
 
 // ---- while -----------------------------------------------------------------------------------
 

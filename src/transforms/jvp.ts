@@ -38,9 +38,10 @@ export class JVPTrace extends Trace {
   processPrimitive(prim: Primitive, tracers: JVPTracer[], params: unknown): Tensor[] {
     const primals = tracers.map((t) => t.primal);
     const tangents = tracers.map((t) => t.tangent);
-    const outs = bind(prim, primals, params);
-    if (tangents.every((t) => t === null)) return outs;
-    const touts = prim.jvp(primals, tangents, outs, params);
+    if (tangents.every((t) => t === null)) return bind(prim, primals, params);
+    let outs: Tensor[], touts: Tangent[];
+    if (prim.jvpWithOuts) ({ outs, touts } = prim.jvpWithOuts(primals, tangents, params));
+    else touts = prim.jvp(primals, tangents, (outs = bind(prim, primals, params)), params);
     return outs.map((o, i) => (touts[i] === null || !isFloat(o.dtype) ? o : new JVPTracer(this, o, touts[i])));
   }
   override processCustom(rule: CustomRule, tracers: JVPTracer[]): Tensor[] {
