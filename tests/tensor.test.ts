@@ -369,7 +369,7 @@ describe("methods", () => {
 describe("matmul kernel", () => {
   it("vector-side products (A·x, Aᵀ·x, xᵀ·B, xᵀ·Bᵀ), batched and float32, equal the float64 sum in order", async () => {
     const { randomTensor } = await import("./helpers.js");
-    for (const [b, m, k, n] of [[1, 9, 300, 1], [3, 1, 17, 40], [2, 64, 5, 1], [1, 1, 6, 1], [2, 1, 1, 3]]) {
+    for (const [b, m, k, n] of [[1, 9, 300, 1], [3, 1, 17, 40], [2, 64, 5, 1], [1, 1, 6, 1], [2, 1, 1, 3], [1, 13, 19, 1], [2, 1, 21, 13], [1, 11, 23, 1]]) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           for (const dtype of ["float64", "float32"] as const) {

@@ -243,12 +243,22 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
     const mo = t * rows * k, vo = t * k, oo = t * rows;
     if (rowMajor) {
       // four rows at a time, each summed in order: four independent chains of additions (one chain
-      // waits on every addition), and each element of v loaded once for the four
+      // waits on every addition), and each element of v loaded once for the four; two columns per
+      // iteration (s + a·c + b·d adds left to right, the same order) halve the loop's overhead:
+      // 16392 × 128 at 1.7-2.0 → 1.1 ms
       let i = 0;
       for (; i + 3 < rows; i += 4) {
         const r0 = mo + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let p = 0; p < k; p++) {
+        let p = 0;
+        for (; p + 1 < k; p += 2) {
+          const c = v[vo + p], d = v[vo + p + 1];
+          s0 = s0 + M[r0 + p] * c + M[r0 + p + 1] * d;
+          s1 = s1 + M[r1 + p] * c + M[r1 + p + 1] * d;
+          s2 = s2 + M[r2 + p] * c + M[r2 + p + 1] * d;
+          s3 = s3 + M[r3 + p] * c + M[r3 + p + 1] * d;
+        }
+        if (p < k) {
           const c = v[vo + p];
           s0 += M[r0 + p] * c;
           s1 += M[r1 + p] * c;
@@ -267,14 +277,21 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
         out[oo + i] = s;
       }
     } else {
-      // four rows of M per pass over the accumulators (added in order): one load and store of
-      // acc[i] per four products
+      // eight rows of M per pass over the accumulators (added in order): one load and store of
+      // acc[i] per eight products, two accumulators per iteration (16392 × 128: 1.4-1.7 → 1.0 ms)
       acc.fill(0);
       let p = 0;
-      for (; p + 3 < k; p += 4) {
+      for (; p + 7 < k; p += 8) {
         const c0 = v[vo + p], c1 = v[vo + p + 1], c2 = v[vo + p + 2], c3 = v[vo + p + 3];
-        const r0 = mo + p * rows, r1 = r0 + rows, r2 = r1 + rows, r3 = r2 + rows;
-        for (let i = 0; i < rows; i++) acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i];
+        const c4 = v[vo + p + 4], c5 = v[vo + p + 5], c6 = v[vo + p + 6], c7 = v[vo + p + 7];
+        const r0 = mo + p * rows, r1 = r0 + rows, r2 = r1 + rows, r3 = r2 + rows, r4 = r3 + rows, r5 = r4 + rows, r6 = r5 + rows, r7 = r6 + rows;
+        let i = 0;
+        for (; i + 1 < rows; i += 2) {
+          acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
+          const j = i + 1;
+          acc[j] = acc[j] + c0 * M[r0 + j] + c1 * M[r1 + j] + c2 * M[r2 + j] + c3 * M[r3 + j] + c4 * M[r4 + j] + c5 * M[r5 + j] + c6 * M[r6 + j] + c7 * M[r7 + j];
+        }
+        if (i < rows) acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
       }
       for (; p < k; p++) {
         const c = v[vo + p], r = mo + p * rows;
