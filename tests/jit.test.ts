@@ -213,7 +213,7 @@ describe("jit: optimization passes and generated code", () => {
   it("the generated code and programs are readable", () => {
     const f = jit(function scaled(x: Tensor) { return x.mul(2).add(1); });
     const low = f.lower(tensor([1, 2, 3]));
-    expect(low.source).toContain("function compiled(inputs)");
+    expect(low.source).toContain("function compiled(inputs, into)");
     expect(low.source).toMatch(/fused loop over 3 elements: mul, add/);
     expect(low.compileMs).toBeGreaterThanOrEqual(0);
     expect(f.name).toBe("jit(scaled)");
@@ -469,6 +469,25 @@ describe("control flow", () => {
     expectClose(jit(grad(f))(xs), ref, 1e-12);
     expectClose(jit(valueAndGrad(f))(xs)[1], ref, 1e-12);
     expectClose(w.jacfwd(f)(xs), ref, 1e-12);
+  });
+
+  it("a compiled scan body writes its carries and ys into the scan's storage: rotated, passed-through and repeated outputs stay right", () => {
+    // carries that come back as one another unchanged (c2′ = c1, c3′ = c2), a carry that is also a
+    // y, a y that is an x, and a reduction: the body must never write a carry it still reads
+    const body = (c: Tensor[], x: Tensor): [Tensor[], Tensor[]] => {
+      const next = c[0].mul(0.9).add(c[2].sin()).add(x.sum());
+      return [[next, c[0], c[1]], [next, x, c[1].square().sum(), c[2]]];
+    };
+    const init = [w.linspace(0, 1, 5), w.linspace(1, 2, 5), w.linspace(-1, 0, 5)];
+    const xs = randomTensor([7, 5], -1, 1, 12);
+    for (const reverse of [false, true]) {
+      const run = (x: Tensor) => scan(body, init, x, { reverse });
+      const [ce, ye] = run(xs), [cj, yj] = jit(run)(xs);
+      cj.forEach((c, i) => expectClose(c, ce[i], 1e-15));
+      yj.forEach((y, i) => expectClose(y, ye[i], 1e-15));
+      const loss = (x: Tensor) => { const [c, y] = run(x); return c[2].sum().add(y[0].mul(y[3]).sum()).add(y[2].sum()); };
+      expectClose(jit(grad(loss))(xs), grad(loss)(xs), 1e-12);
+    }
   });
 
   it("whileLoop: eager and staged; forward mode inside jit; reverse mode inside jit is a clear error", () => {

@@ -254,6 +254,12 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
      */
     const storage = (out: Var, size: number, zeroed: boolean): string => {
       const dtype = JSON.stringify(out.aval.dtype);
+      const j = program.outputs.indexOf(out);
+      if (j >= 0) {
+        // an output: the caller's storage for it when given (a scan's next slice of ys), else fresh
+        w.before(`const o${out.id} = INTO !== undefined && INTO[${j}] !== undefined ? INTO[${j}]${zeroed ? ".fill(0)" : ""} : allocate(${dtype}, ${size});`);
+        return `o${out.id}`;
+      }
       if (escapes.has(out)) {
         w.before(`const o${out.id} = allocate(${dtype}, ${size});`);
         return `o${out.id}`;
@@ -362,9 +368,10 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const recycleLines = (vs: Iterable<Var>) => [...vs].filter((v) => recyclable.has(v)).map((v) => `  recycle(v${v.id}.data);`);
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   const total = blocks.reduce((k, b) => k + b.lines.length, 0);
-  const out: string[] = [...pre];
+  // INTO: per output, storage the caller gives for it (or undefined), read where a loop allocates an output
+  const out: string[] = [...pre, `let INTO;`];
   if (total <= CHUNK_LINES) {
-    out.push(`return function compiled(inputs) {`);
+    out.push(`return function compiled(inputs, into) {`, `  INTO = into;`);
     program.inputs.forEach((v, i) => out.push(`  const v${v.id} = inputs[${i}];`));
     for (const b of blocks) for (const l of b.lines) out.push(l);
     out.push(...recycleLines(recyclable));
@@ -398,7 +405,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     for (const v of chunkOut[c]) out.push(`  V[${v.id}] = v${v.id};`);
     out.push(`}`);
   });
-  out.push(`return function compiled(inputs) {`, `  const V = [];`);
+  out.push(`return function compiled(inputs, into) {`, `  INTO = into;`, `  const V = [];`);
   program.inputs.forEach((v, i) => out.push(`  V[${v.id}] = inputs[${i}];`));
   chunks.forEach((_, c) => out.push(`  chunk${c}(V);`));
   out.push(`  return [${program.outputs.map((a) => (a === null ? "null" : a instanceof Var ? `V[${a.id}]` : arr(a))).join(", ")}];`, `};`);

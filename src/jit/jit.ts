@@ -13,6 +13,7 @@ import { type Program, evalProgram } from "../core/ir.js";
 import { InputError, TracerError, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
+import type { TypedArray } from "../core/dtype.js";
 import { type ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
@@ -166,17 +167,17 @@ export function lowerProgram(program: Program, name: string) {
   const optimized = optimize(program);
   const fused = fuseScatters(optimized);
   const { source, names, values } = emit(fused, plan(fused));
-  const generated = compileJS<(inputs: ArrayTensor[]) => (ArrayTensor | null)[]>(names, source, values, `jit ${name}`);
+  const generated = compileJS<(inputs: ArrayTensor[], into?: (TypedArray | undefined)[]) => (ArrayTensor | null)[]>(names, source, values, `jit ${name}`);
   const run = generated ?? ((inputs: ArrayTensor[]) => evalProgram(fused, inputs) as (ArrayTensor | null)[]);
   return { optimized, source: generated ? source : null, run };
 }
 
 // Bodies and branches of control flow run compiled too (compiled once per sub-program).
-const compiledBodies = new WeakMap<Program, (inputs: ArrayTensor[]) => (ArrayTensor | null)[]>();
-programRunner.run = (p, args) => {
+const compiledBodies = new WeakMap<Program, (inputs: ArrayTensor[], into?: (TypedArray | undefined)[]) => (ArrayTensor | null)[]>();
+programRunner.run = (p, args, into) => {
   let run = compiledBodies.get(p);
   if (!run) compiledBodies.set(p, (run = lowerProgram(p, "body").run));
-  return run(args) as ArrayTensor[];
+  return run(args, into) as ArrayTensor[];
 };
 
 function numberLeaves(def: TreeDef): boolean[] {

@@ -13,7 +13,7 @@ import { type Atom, type Eqn, Program, Var, evalProgram, printProgram } from "..
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
-import { allocate } from "../core/dtype.js";
+import { type TypedArray, allocate } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { zerosLike } from "./define.js";
 import { add, cast, compare, where } from "./elementwise.js";
@@ -31,8 +31,14 @@ const withBatch = (x: Tensor, size: number) => broadcastTo(reshape(x, [1, ...x.s
 /** Swap the first two axes ([B, T, …] ↔ [T, B, …]). */
 const swap01 = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i)));
 
-/** How sub-programs run on concrete arrays; jit installs a compiling runner. */
-export const programRunner = { run: (p: Program, args: ArrayTensor[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[] };
+/**
+ * How sub-programs run on concrete arrays; jit installs a compiling runner. `into` offers, per
+ * output, storage of the output's size and dtype that the program may write that output into (a
+ * compiled program does where a loop computes it); the caller checks which outputs it got there.
+ */
+export const programRunner = {
+  run: (p: Program, args: ArrayTensor[], _into?: (TypedArray | undefined)[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[],
+};
 
 const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
 const isLin = (a: unknown): a is LinearIn => a instanceof LinearIn;
@@ -116,13 +122,29 @@ export const scanP: Primitive<ScanParams> = {
     const consts = args.slice(0, numConsts);
     let carry = args.slice(numConsts, numConsts + numCarry);
     const xs = args.slice(numConsts + numCarry);
-    const yAvals = outAvals(body).slice(numCarry);
-    const ys = yAvals.map((a) => allocate(a.dtype, length * sizeOf(a.shape)));
+    const cAvals = outAvals(body).slice(0, numCarry), yAvals = outAvals(body).slice(numCarry);
+    const ySizes = yAvals.map((a) => sizeOf(a.shape));
+    const ys = yAvals.map((a, j) => allocate(a.dtype, length * ySizes[j]));
+    // The body may write each step's ys straight into their slices, and each carry into a buffer
+    // of the scan's own that holds none of the carries it reads (a carry may come back as another
+    // one unchanged): usually two per carry, used in turn, allocated once per scan.
+    const buffers: TypedArray[][] = cAvals.map(() => []);
+    const carryInto = (j: number, busy: Set<unknown>): TypedArray => {
+      const free = buffers[j].find((b) => !busy.has(b));
+      if (free !== undefined) return free;
+      const fresh = allocate(cAvals[j].dtype, sizeOf(cAvals[j].shape));
+      buffers[j].push(fresh);
+      return fresh;
+    };
     for (let s = 0; s < length; s++) {
       const k = reverse ? length - 1 - s : s;
-      const outs = programRunner.run(body, [...consts, ...carry, ...xs.map((x) => sliceAt(x, k))]);
+      const busy = new Set<unknown>(carry.map((c) => c.data));
+      const into = [...cAvals.map((_, j) => carryInto(j, busy)), ...ys.map((d, j) => d.subarray(k * ySizes[j], (k + 1) * ySizes[j]))];
+      const outs = programRunner.run(body, [...consts, ...carry, ...xs.map((x) => sliceAt(x, k))], into);
       carry = outs.slice(0, numCarry);
-      outs.slice(numCarry).forEach((y, j) => ys[j].set(y.data, k * y.size));
+      outs.slice(numCarry).forEach((y, j) => {
+        if (y.data !== into[numCarry + j]) ys[j].set(y.data, k * ySizes[j]);
+      });
     }
     return [...carry, ...ys.map((d, j) => new ArrayTensor(d, [length, ...yAvals[j].shape], yAvals[j].dtype))];
   },
