@@ -244,6 +244,25 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
   // every number's bits (NaN included): toNums as doubles, compared as their byte patterns
   const bits = (t: Tensor) => Array.from(new BigUint64Array(Float64Array.from(toNums(t)).buffer));
 
+  it("a concat along its first long axis is read in the loop (each element from its block), bit for bit as the kernel", () => {
+    const a = w.random.normal(w.random.key(5), [4]), b = w.random.normal(w.random.key(6), [7]);
+    const negZero = tensor([-0, 1, -0]);
+    const cases: [string, (p: Tensor, q: Tensor) => Tensor][] = [
+      ["two blocks, then arithmetic", (p, q) => w.concat([p, q.mul(2)], 0).mul(3)],
+      ["three blocks, -0 kept, an empty one", (p) => w.concat([negZero, p.slice([0, 0]), p.add(1)], 0).mul(1)],
+      ["rows of one", (p, q) => w.concat([p.reshape([1, 4]), q.slice([0, 4]).reshape([1, 4])], 1).exp()],
+      ["along axis 0 of matrices", (p, q) => w.concat([p.reshape([2, 2]), q.slice([0, 6]).reshape([3, 2])], 0).square()],
+      ["int32", (p) => w.concat([w.cast(p.mul(10), "int32"), w.arange(3)], 0).add(1)],
+      ["along a later axis", (p, q) => w.concat([p.reshape([2, 2]), q.slice([0, 6]).reshape([2, 3])], 1).square()],
+    ];
+    for (const [name, f] of cases) {
+      expect(bits(jit(f)(a, b)), name).toEqual(bits(f(a, b)));
+      // an op step only where the blocks are not contiguous
+      expect(jit(f).lower(a, b).source!, name).toMatch(name === "along a later axis" ? /\/\/ concat$/m : /fused loop over \d+ elements: concat/);
+    }
+    expect(Object.is(toNums(jit(cases[1][1])(a, b))[0], -0)).toBe(true);
+  });
+
   it("reduces over trailing (and sums over leading) axes inside the loop that makes the operand, bit for bit as the kernels", () => {
     const x = w.random.normal(w.random.key(3), [7, 5, 6]);
     const withNaN = w.where(w.equal(w.arange(210).reshape([7, 5, 6]), 37), NaN, x);
@@ -469,6 +488,13 @@ describe("control flow", () => {
     expectClose(jit(grad(f))(xs), ref, 1e-12);
     expectClose(jit(valueAndGrad(f))(xs)[1], ref, 1e-12);
     expectClose(w.jacfwd(f)(xs), ref, 1e-12);
+    // large stacked residuals go back to the spare pool once the backward scan has read them (the
+    // next call's primal scan takes them, instead of fresh memory mapped in page by page)
+    const big = (x: Tensor) => scan((c: Tensor, xi: Tensor) => [c.sin().mul(xi), c.sum()], w.linspace(0, 1, 1024), x)[1].sum();
+    const xb = randomTensor([64], 0.5, 1, 13);
+    expect(jit(grad(big)).lower(xb).source).toMatch(/recycle\(v\d+\.data\)/);
+    expectClose(jit(grad(big))(xb), grad(big)(xb), 1e-12);
+    expectClose(jit(grad(big))(xb), grad(big)(xb), 1e-12); // a second call, on recycled storage
   });
 
   it("a compiled scan body writes its carries and ys into the scan's storage: rotated, passed-through and repeated outputs stay right", () => {

@@ -68,10 +68,10 @@ export interface Primitive<P = any> {
   /** How a scalar expression of this op prints, infix or LaTeX (core/print.ts); default `name(args)`. */
   print?(args: Piece[], params: P, c: PrintContext): Piece;
   /**
-   * View ops: how a fused loop over the output reads element i from the one input (jit/codegen.ts),
-   * or null where it cannot (a strided gather that is not one run, say).
+   * View ops: how a fused loop over the output reads element i from the input (from the inputs, for
+   * concat: `blocks`) (jit/codegen.ts), or null where it cannot (a strided gather that is not one run, say).
    */
-  load?(inShape: Shape, outShape: Shape, params: P): LoadIndex | null;
+  load?(inShapes: Shape[], outShape: Shape, params: P): LoadIndex | null;
   /** Reductions: whether a fused loop can accumulate this equation (a sum of the whole input into one value). */
   accumulates?(input: Aval, outShape: Shape, params: P): boolean;
   /**
@@ -86,8 +86,12 @@ export interface Primitive<P = any> {
   sumsColumns?(input: Aval, params: P): { length: number } | null;
   /** Ops that place their input into zeros (pad): where input element i lands, off + i·stride; sums of such placements fuse into one scatter loop. */
   place?(inShape: Shape, outShape: Shape, params: P): Affine | null;
-  /** The implementation always returns newly allocated storage, never a view of an input or a constant (matmul): jit may recycle it once dead. */
-  freshOutput?: boolean;
+  /**
+   * The implementation always returns newly allocated storage, never a view of an input or a
+   * constant (matmul), for every output (true) or for the outputs marked (scan: its stacked ys,
+   * not its carries): jit may recycle such storage once dead.
+   */
+  freshOutput?: boolean | ((params: P) => boolean[]);
   /** The output equals input 0 as a value and only derivatives differ (stopGradient): jit, which runs after differentiation, drops it. */
   valueIdentity?: boolean;
   /** The output is larger than its input for free (a broadcast): jit does not fold it into a constant, which would be large. */
@@ -105,7 +109,9 @@ export type LoadIndex =
   /** input element i − off inside [off, off + len), else 0 (a contiguous pad) */
   | { kind: "window"; off: number; len: number }
   /** the input broadcast to the output's shape (NumPy's rules: the element at i's index with broadcast axes at 0) */
-  | { kind: "broadcast" };
+  | { kind: "broadcast" }
+  /** the inputs end to end (a concat along its first long axis): input k's element i − (sizes before k) */
+  | { kind: "blocks"; sizes: number[] };
 
 /**
  * The two ops the machinery itself needs: adding tangents/cotangents that meet (several forward

@@ -76,7 +76,7 @@ type Kind = "elementwise" | "load" | "sum" | "rows" | "columns" | "scatter" | nu
 
 /** How a view equation is read in a fused loop (its primitive's `load` rule), or null. */
 function loadOf(e: Eqn): LoadIndex | null {
-  return e.prim.load && e.outs.length === 1 && e.inputs.length === 1 ? e.prim.load(e.inputs[0].aval.shape, e.outs[0].aval.shape, e.params) : null;
+  return e.prim.load && e.outs.length === 1 ? e.prim.load(e.inputs.map((a) => a.aval.shape), e.outs[0].aval.shape, e.params) : null;
 }
 
 /** How an equation can take part in a fused loop (null: it cannot), from its primitive's rules. */
@@ -91,6 +91,12 @@ function fusionKind(e: Eqn): Kind {
   return null;
 }
 const rowsOf = (e: Eqn) => e.prim.reducesRows?.(e.inputs[0].aval, e.params) ?? null;
+
+/** Whether output k of an op step is always newly allocated storage (its primitive's `freshOutput` rule). */
+function isFresh(e: Eqn, k: number): boolean {
+  const f = e.prim.freshOutput;
+  return f === true || (typeof f === "function" && f(e.params)[k] === true);
+}
 
 /** The loop size an equation runs over. */
 const reduces = (kind: Kind) => kind === "sum" || kind === "rows" || kind === "columns" || kind === "scatter";
@@ -128,7 +134,7 @@ export function plan(program: Program): Step[] {
       continue;
     }
     const n = loopSize(e, kind);
-    const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || load.kind === "broadcast" || (load.kind === "scalar" && n > 1));
+    const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || load.kind === "broadcast" || load.kind === "blocks" || (load.kind === "scalar" && n > 1));
     for (const a of e.inputs) {
       const from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from) continue;
@@ -211,7 +217,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const escapes = new Set<Var>(outputs);
   for (let k = steps.length - 1; k >= 0; k--) {
     const s = steps[k];
-    if (s.kind === "op" && !s.eqn.prim.freshOutput && s.eqn.outs.some((o) => escapes.has(o))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
+    if (s.kind === "op" && s.eqn.outs.some((o, k) => escapes.has(o) && !isFresh(s.eqn, k))) for (const a of s.eqn.inputs) if (a instanceof Var) escapes.add(a);
   }
 
   let lines: string[] = [];
@@ -342,6 +348,15 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       } else if (load?.kind === "window") {
         const { off, len } = load;
         elem.set(out, w.let(`${off ? `i >= ${off} && ` : ""}i < ${off + len} ? ${data(x)}[${off ? `i - ${off}` : "i"}] : 0`));
+      } else if (load?.kind === "blocks") {
+        // the block that holds element i: i < O₁ ? x₀[i] : i < O₂ ? x₁[i − O₁] : …
+        let off = 0;
+        const parts = e.inputs.flatMap((a, k) => {
+          const from = off;
+          off += load.sizes[k];
+          return load.sizes[k] === 0 ? [] : [{ from, to: off, at: `${data(a)}[${from ? `i - ${from}` : "i"}]` }];
+        });
+        elem.set(out, w.let(parts.reduceRight((rest, p, k) => (k === parts.length - 1 ? p.at : `i < ${p.to} ? ${p.at} : ${rest}`), "")));
       } else if (kind === "scatter") {
         const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype);
@@ -364,7 +379,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   // Fresh outputs of op steps that reach no output: their storage goes back for the next call's
   // allocation of that size once nothing reads them (at the end, or at the end of their chunk).
   const recyclable = new Set<Var>();
-  for (const s of steps) if (s.kind === "op" && s.eqn.prim.freshOutput) for (const v of s.eqn.outs) if (!escapes.has(v) && sizeOf(v.aval.shape) >= RECYCLE_MIN) recyclable.add(v);
+  for (const s of steps) if (s.kind === "op") s.eqn.outs.forEach((v, k) => { if (isFresh(s.eqn, k) && !escapes.has(v) && sizeOf(v.aval.shape) >= RECYCLE_MIN) recyclable.add(v); });
   const recycleLines = (vs: Iterable<Var>) => [...vs].filter((v) => recyclable.has(v)).map((v) => `  recycle(v${v.id}.data);`);
   const outs = program.outputs.map((a) => (a === null ? "null" : arr(a)));
   const total = blocks.reduce((k, b) => k + b.lines.length, 0);

@@ -13,7 +13,7 @@ import { type Atom, type Eqn, Program, Var, evalProgram, printProgram } from "..
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
-import { type TypedArray, allocate } from "../core/dtype.js";
+import { type TypedArray, allocate, allocateToOverwrite } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { zerosLike } from "./define.js";
 import { add, cast, compare, where } from "./elementwise.js";
@@ -118,13 +118,15 @@ function sliceAt(x: ArrayTensor, k: number): ArrayTensor {
 
 export const scanP: Primitive<ScanParams> = {
   name: "scan",
+  // the stacked ys are allocated by impl; a carry may be an input passed through
+  freshOutput: ({ body, numCarry }) => body.outputs.map((_, k) => k >= numCarry),
   impl(args, { body, length, reverse, numConsts, numCarry }) {
     const consts = args.slice(0, numConsts);
     let carry = args.slice(numConsts, numConsts + numCarry);
     const xs = args.slice(numConsts + numCarry);
     const cAvals = outAvals(body).slice(0, numCarry), yAvals = outAvals(body).slice(numCarry);
     const ySizes = yAvals.map((a) => sizeOf(a.shape));
-    const ys = yAvals.map((a, j) => allocate(a.dtype, length * ySizes[j]));
+    const ys = yAvals.map((a, j) => allocateToOverwrite(a.dtype, length * ySizes[j])); // every step writes its slices
     // The body may write each step's ys straight into their slices, and each carry into a buffer
     // of the scan's own that holds none of the carries it reads (a carry may come back as another
     // one unchanged): usually two per carry, used in turn, allocated once per scan.

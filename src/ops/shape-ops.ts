@@ -44,7 +44,7 @@ export const broadcastToP = defineOp<{ shape: number[] }>({
   transpose: (ct, [x]) => [unbroadcast(ct, avalOf(x).shape)],
   batch: ([x], _, { shape }) => broadcastTo(alignBatched(x, shape.length), [x.shape[0], ...shape]),
   showParams: (p) => fmtShape(p.shape),
-  load: (inShape, outShape) => (sizeOf(inShape) === 1 ? { kind: "scalar" } : sizeOf(inShape) === sizeOf(outShape) ? { kind: "same" } : { kind: "broadcast" }),
+  load: ([inShape], outShape) => (sizeOf(inShape) === 1 ? { kind: "scalar" } : sizeOf(inShape) === sizeOf(outShape) ? { kind: "same" } : { kind: "broadcast" }),
   identity: () => 0, // to the same shape (the caller checks the aval)
 });
 
@@ -74,7 +74,7 @@ const sliceLen = (start: number, limit: number, step: number) => Math.max(0, Mat
 
 export const sliceP = defineOp<SliceParams>({
   name: "slice",
-  load: (inShape, _out, p) => { const a = affineSlice(inShape, p); return a && { kind: "affine", ...a }; },
+  load: ([inShape], _out, p) => { const a = affineSlice(inShape, p); return a && { kind: "affine", ...a }; },
   impl: ([x], { starts, limits, steps }) => {
     const st = stridesOf(x.shape);
     const shape = starts.map((s, i) => sliceLen(s, limits[i], steps[i]));
@@ -109,7 +109,7 @@ const paddedLen = (d: number, lo: number, hi: number, interior: number) => lo + 
 /** Zero padding: lo/hi elements before/after each axis and `interior` zeros between elements. */
 export const padP = defineOp<PadParams>({
   name: "pad",
-  load: (inShape, outShape, p) => { const a = contiguousPad(inShape, outShape, p); return a && { kind: "window", off: a.off, len: sizeOf(inShape) }; },
+  load: ([inShape], outShape, p) => { const a = contiguousPad(inShape, outShape, p); return a && { kind: "window", off: a.off, len: sizeOf(inShape) }; },
   place: (inShape, outShape, p) => affinePad(inShape, outShape, p),
   impl: ([x], { lo, hi, interior }) => {
     const shape = x.shape.map((d, i) => paddedLen(d, lo[i], hi[i], interior[i]));
@@ -143,6 +143,9 @@ export const padP = defineOp<PadParams>({
 
 export const concatP = defineOp<{ axis: number }>({
   name: "concat",
+  freshOutput: true, // impl allocates its result
+  // along the first axis longer than 1, the inputs' elements lie end to end in the output
+  load: (inShapes, outShape, { axis }) => (sizeOf(outShape.slice(0, axis)) === 1 ? { kind: "blocks", sizes: inShapes.map(sizeOf) } : null),
   impl: (xs, { axis }) => {
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
