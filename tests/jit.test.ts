@@ -261,6 +261,9 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
       expect(jit(f).lower(a, b).source!, name).toMatch(name === "along a later axis" ? /\/\/ concat$/m : /fused loop over \d+ elements: concat/);
     }
     expect(Object.is(toNums(jit(cases[1][1])(a, b))[0], -0)).toBe(true);
+    // empty outputs: a loop that never runs
+    expect(jit((p: Tensor, q: Tensor) => w.concat([p, q], 0).mul(2))(w.zeros([0]), w.zeros([0])).shape).toEqual([0]);
+    expect(jit((p: Tensor, q: Tensor) => w.concat([p, q], 0).mul(2))(w.zeros([0, 3]), w.zeros([0, 3])).shape).toEqual([0, 3]);
   });
 
   it("reduces over trailing (and sums over leading) axes inside the loop that makes the operand, bit for bit as the kernels", () => {

@@ -356,7 +356,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
           off += load.sizes[k];
           return load.sizes[k] === 0 ? [] : [{ from, to: off, at: `${data(a)}[${from ? `i - ${from}` : "i"}]` }];
         });
-        elem.set(out, w.let(parts.reduceRight((rest, p, k) => (k === parts.length - 1 ? p.at : `i < ${p.to} ? ${p.at} : ${rest}`), "")));
+        // (no part at all: the output is empty, and the loop never runs)
+        elem.set(out, w.let(parts.length === 0 ? "0" : parts.reduceRight((rest, p, k) => (k === parts.length - 1 ? p.at : `i < ${p.to} ? ${p.at} : ${rest}`), "")));
       } else if (kind === "scatter") {
         const { places } = e.params as { places: Affine[] };
         const dtype = JSON.stringify(out.aval.dtype);
