@@ -17,7 +17,7 @@ import type { TypedArray } from "../core/dtype.js";
 import { type ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
-import { programRunner } from "../ops/control.js";
+import { type ProgramRun, programRunner } from "../ops/control.js";
 import { plan, emit, fuseScatters } from "./codegen.js";
 
 type Fn = (...args: any[]) => any;
@@ -174,10 +174,10 @@ export function lowerProgram(program: Program, name: string) {
 
 // Bodies and branches of control flow run compiled too (compiled once per sub-program).
 const compiledBodies = new WeakMap<Program, (inputs: ArrayTensor[], into?: (TypedArray | undefined)[]) => (ArrayTensor | null)[]>();
-programRunner.run = (p, args, into) => {
+programRunner.prepare = (p) => {
   let run = compiledBodies.get(p);
   if (!run) compiledBodies.set(p, (run = lowerProgram(p, "body").run));
-  return run(args, into) as ArrayTensor[];
+  return run as ProgramRun;
 };
 
 function numberLeaves(def: TreeDef): boolean[] {

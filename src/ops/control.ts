@@ -32,12 +32,17 @@ const withBatch = (x: Tensor, size: number) => broadcastTo(reshape(x, [1, ...x.s
 const swap01 = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i)));
 
 /**
- * How sub-programs run on concrete arrays; jit installs a compiling runner. `into` offers, per
- * output, storage of the output's size and dtype that the program may write that output into (a
- * compiled program does where a loop computes it); the caller checks which outputs it got there.
+ * How sub-programs run on concrete arrays; jit installs a compiling runner. `prepare(p)` gives the
+ * function that runs p (looked up once by a loop, not once per step); `into` offers, per output,
+ * storage of the output's size and dtype that the program may write that output into (a compiled
+ * program does where a loop computes it); the caller checks which outputs it got there.
  */
+export type ProgramRun = (args: ArrayTensor[], into?: (TypedArray | undefined)[]) => ArrayTensor[];
 export const programRunner = {
-  run: (p: Program, args: ArrayTensor[], _into?: (TypedArray | undefined)[]): ArrayTensor[] => evalProgram(p, args) as ArrayTensor[],
+  prepare: (p: Program): ProgramRun => (args) => evalProgram(p, args) as ArrayTensor[],
+  run(p: Program, args: ArrayTensor[]): ArrayTensor[] {
+    return programRunner.prepare(p)(args);
+  },
 };
 
 const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
@@ -111,44 +116,48 @@ export interface ScanParams {
   numCarry: number;
 }
 
-function sliceAt(x: ArrayTensor, k: number): ArrayTensor {
-  const m = sizeOf(x.shape.slice(1));
-  return new ArrayTensor(x.data.subarray(k * m, (k + 1) * m), x.shape.slice(1), x.dtype);
-}
-
 export const scanP: Primitive<ScanParams> = {
   name: "scan",
   // the stacked ys are allocated by impl; a carry may be an input passed through
   freshOutput: ({ body, numCarry }) => body.outputs.map((_, k) => k >= numCarry),
   impl(args, { body, length, reverse, numConsts, numCarry }) {
-    const consts = args.slice(0, numConsts);
-    let carry = args.slice(numConsts, numConsts + numCarry);
-    const xs = args.slice(numConsts + numCarry);
+    const run = programRunner.prepare(body); // once per scan, not once per step
+    const nIn = args.length, firstX = numConsts + numCarry;
     const cAvals = outAvals(body).slice(0, numCarry), yAvals = outAvals(body).slice(numCarry);
-    const ySizes = yAvals.map((a) => sizeOf(a.shape));
+    const ySizes = yAvals.map((a) => sizeOf(a.shape)), ny = ySizes.length;
     const ys = yAvals.map((a, j) => allocateToOverwrite(a.dtype, length * ySizes[j])); // every step writes its slices
+    const xs = args.slice(firstX), xShapes = xs.map((x) => x.shape.slice(1)), xSizes = xShapes.map(sizeOf);
+    // One array of the body's inputs, updated in place: consts, then the carries, then this step's x slices.
+    const ins = args.slice();
     // The body may write each step's ys straight into their slices, and each carry into a buffer
     // of the scan's own that holds none of the carries it reads (a carry may come back as another
     // one unchanged): usually two per carry, used in turn, allocated once per scan.
     const buffers: TypedArray[][] = cAvals.map(() => []);
-    const carryInto = (j: number, busy: Set<unknown>): TypedArray => {
-      const free = buffers[j].find((b) => !busy.has(b));
-      if (free !== undefined) return free;
-      const fresh = allocate(cAvals[j].dtype, sizeOf(cAvals[j].shape));
-      buffers[j].push(fresh);
-      return fresh;
+    const reads = (b: TypedArray) => {
+      for (let c = numConsts; c < firstX; c++) if (ins[c].data === b) return true;
+      return false;
     };
+    const into: TypedArray[] = new Array<TypedArray>(numCarry + ny);
     for (let s = 0; s < length; s++) {
       const k = reverse ? length - 1 - s : s;
-      const busy = new Set<unknown>(carry.map((c) => c.data));
-      const into = [...cAvals.map((_, j) => carryInto(j, busy)), ...ys.map((d, j) => d.subarray(k * ySizes[j], (k + 1) * ySizes[j]))];
-      const outs = programRunner.run(body, [...consts, ...carry, ...xs.map((x) => sliceAt(x, k))], into);
-      carry = outs.slice(0, numCarry);
-      outs.slice(numCarry).forEach((y, j) => {
+      for (let j = 0; j < numCarry; j++) {
+        let b = buffers[j].find((u) => !reads(u));
+        if (b === undefined) buffers[j].push((b = allocate(cAvals[j].dtype, sizeOf(cAvals[j].shape))));
+        into[j] = b;
+      }
+      for (let j = 0; j < ny; j++) into[numCarry + j] = ys[j].subarray(k * ySizes[j], (k + 1) * ySizes[j]);
+      for (let j = firstX; j < nIn; j++) {
+        const x = xs[j - firstX], m = xSizes[j - firstX];
+        ins[j] = new ArrayTensor(x.data.subarray(k * m, (k + 1) * m), xShapes[j - firstX], x.dtype);
+      }
+      const outs = run(ins, into);
+      for (let j = 0; j < numCarry; j++) ins[numConsts + j] = outs[j];
+      for (let j = 0; j < ny; j++) {
+        const y = outs[numCarry + j];
         if (y.data !== into[numCarry + j]) ys[j].set(y.data, k * ySizes[j]);
-      });
+      }
     }
-    return [...carry, ...ys.map((d, j) => new ArrayTensor(d, [length, ...yAvals[j].shape], yAvals[j].dtype))];
+    return [...ins.slice(numConsts, firstX), ...ys.map((d, j) => new ArrayTensor(d, [length, ...yAvals[j].shape], yAvals[j].dtype))];
   },
   shape(avals, { body, length, numConsts, numCarry }) {
     const ins = inAvals(body);
