@@ -195,7 +195,7 @@ out("");
   };
   const x = randomTensor([10000], -1, 1, 7);
   const ck = checkpoint(deep);
-  // a recurrence over T steps: scan keeps every step's carry unless √T-checkpointed
+  // a recurrence over T steps: eager reverse mode keeps every step's intermediates unless √T-checkpointed
   const T = 400;
   const rnn = (mode: "none" | "sqrt") => (xs: Tensor) =>
     w.sum(scan((c: Tensor, xi: Tensor): [Tensor, Tensor] => [w.tanh(c.mul(xi).add(c.mul(0.5))), w.sum(c)], w.linspace(-1, 1, 2000), xs, { checkpoint: mode })[1]);
