@@ -261,6 +261,12 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
       expect(jit(f).lower(a, b).source!, name).toMatch(name === "along a later axis" ? /\/\/ concat$/m : /fused loop over \d+ elements: concat/);
     }
     expect(Object.is(toNums(jit(cases[1][1])(a, b))[0], -0)).toBe(true);
+    // a loop reads an earlier loop's kept array by its name, not through the value's .data getter
+    const twoLoops = jit((x: Tensor) => { const y = x.mul(2).add(1); return y.slice([1, null]).mul(3).add(y.slice([0, -1])); });
+    const src2 = twoLoops.lower(a).source!;
+    expect(src2).toMatch(/= B\d+\[1 \+ i\]/);
+    expect(src2.match(/\.data;/g)).toHaveLength(1); // the input's only
+    expect(bits(twoLoops(a))).toEqual(bits(a.mul(2).add(1).slice([1, null]).mul(3).add(a.mul(2).add(1).slice([0, -1]))));
     // empty outputs: a loop that never runs
     expect(jit((p: Tensor, q: Tensor) => w.concat([p, q], 0).mul(2))(w.zeros([0]), w.zeros([0])).shape).toEqual([0]);
     expect(jit((p: Tensor, q: Tensor) => w.concat([p, q], 0).mul(2))(w.zeros([0, 3]), w.zeros([0, 3])).shape).toEqual([0, 3]);
