@@ -215,6 +215,10 @@ describe("jit: optimization passes and generated code", () => {
     const low = f.lower(tensor([1, 2, 3]));
     expect(low.source).toContain("function compiled(inputs, into)");
     expect(low.source).toMatch(/fused loop over 3 elements: mul, add/);
+    // each loop is a function of its own, called from compiled (V8 compiles it apart from the others)
+    const two = jit((x: Tensor) => w.sum(x.mul(2)).add(x.slice([1, null]).sum())).lower(tensor([1, 2, 3])).source!;
+    expect(two.match(/^function loop\d+\(/gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(two).toMatch(/const \[v\d+\] = loop\d+\(v\d+\);/);
     expect(low.compileMs).toBeGreaterThanOrEqual(0);
     expect(f.name).toBe("jit(scaled)");
   });

@@ -228,12 +228,12 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   const keptIn = new Map<Var, string>();
   const storageOf = (a: Atom) => (a instanceof Var && keptIn.has(a) ? keptIn.get(a)! : `${arr(a)}.data`);
   /** Per step: its lines, the top-level values it defines and those it reads from other steps. */
-  const blocks: { lines: string[]; defines: Var[]; uses: Set<Var> }[] = [];
+  const blocks: { lines: string[]; defines: Var[]; uses: Set<Var>; loop: boolean }[] = [];
   for (const s of steps) {
     lines = [];
     const uses = new Set<Var>();
     for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) for (const a of e.inputs) if (a instanceof Var && stepOf.get(a) !== s) uses.add(a);
-    const block = { lines, defines: [] as Var[], uses };
+    const block = { lines, defines: [] as Var[], uses, loop: s.kind === "loop" };
     blocks.push(block);
     if (s.kind === "op") {
       const e = s.eqn;
@@ -393,9 +393,20 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   // INTO: per output, storage the caller gives for it (or undefined), read where a loop allocates an output
   const out: string[] = [...pre, `let INTO;`];
   if (total <= CHUNK_LINES) {
+    // Each loop is a function of its own, called with the values it reads: V8 compiles a loop that
+    // runs long while it runs (on-stack replacement), before the code after it has ever run, so in
+    // one function holding every loop that compiled code met code without feedback and was
+    // deoptimized, loop after loop, call after call (ode's gradient took ~8 calls to reach speed).
+    const calls: string[] = [];
+    blocks.forEach((b, k) => {
+      if (!b.loop) return void calls.push(...b.lines);
+      const params = [...b.uses].map((v) => `v${v.id}`).join(", "), results = b.defines.map((v) => `v${v.id}`).join(", ");
+      out.push(`function loop${k}(${params}) {`, ...b.lines, `  return [${results}];`, `}`);
+      calls.push(results ? `  const [${results}] = loop${k}(${params});` : `  loop${k}(${params});`);
+    });
     out.push(`return function compiled(inputs, into) {`, `  INTO = into;`);
     program.inputs.forEach((v, i) => out.push(`  const v${v.id} = inputs[${i}];`));
-    for (const b of blocks) for (const l of b.lines) out.push(l);
+    out.push(...calls);
     out.push(...recycleLines(recyclable));
     out.push(`  return [${outs.join(", ")}];`, `};`);
     return { source: out.join("\n"), names, values };
