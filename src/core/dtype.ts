@@ -45,8 +45,8 @@ function fresh(dtype: DType, size: number): TypedArray {
  * the next allocation of its size: fresh memory is mapped in page by page on first touch, which
  * on some machines cost more than the product that filled it (a jitted 10000×8 by 8×1000 matmul
  * on the 2-core machine: ~270 ms a call into fresh storage, 46 ms into recycled storage, one
- * measurement). At most SPARE_MAX_BYTES are kept; filled with zeros
- * again when handed out.
+ * measurement). At most SPARE_MAX_BYTES are kept; `allocate` zeroes one again when it hands it
+ * out, `allocateToOverwrite` does not.
  */
 export function recycle(a: TypedArray): void {
   if (a.length < RECYCLE_MIN || spare.includes(a)) return;

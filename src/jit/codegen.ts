@@ -8,12 +8,14 @@
  *    as loads, as are broadcasts; a full sum becomes an accumulator in its producer's loop, a sum,
  *    max or argmax over trailing axes a running value per row, a sum over leading axes one per column.
  *    Everything else is an *op* step that calls the primitive's `impl` (matmul, gathers, …).
- * 2. `emit` writes the source: one `for` loop per loop step, one `impl` call per op step.
+ * 2. `emit` writes the source: one `for` loop per loop step, each in a function of its own (long
+ *    programs: in chunks), one `impl` call per op step.
  *
  * Arrays produced by a loop that cannot reach the caller are allocated once per compiled function
- * and reused across calls; arrays returned to the caller are fresh on every call; an op's fresh
- * result (matmul, gather, scatterAdd) that reaches no output is recycled for the next allocation of
- * its size.
+ * and reused across calls; arrays returned to the caller are fresh on every call, or written into
+ * storage the caller offers (`into`: a scan's slices of its ys); an op's fresh result (matmul,
+ * gather, scatterAdd, concat, scan's stacked ys) that reaches no output is recycled for the next
+ * allocation of its size.
  */
 import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
@@ -226,7 +228,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   // the value's `.data` getter: V8 then knows which typed array each loop reads (the backward body
   // of GradBench's ode, 11 loops over 10⁴ elements: 185 → 112 µs a step, one measurement).
   const keptIn = new Map<Var, string>();
-  const storageOf = (a: Atom) => (a instanceof Var && keptIn.has(a) ? keptIn.get(a)! : `${arr(a)}.data`);
+  const keptName = (a: Atom) => (a instanceof Var ? keptIn.get(a) : undefined);
   /** Per step: its lines, the top-level values it defines and those it reads from other steps. */
   const blocks: { lines: string[]; defines: Var[]; uses: Set<Var>; loop: boolean }[] = [];
   for (const s of steps) {
@@ -254,11 +256,11 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       if (a instanceof Lit && a.value instanceof ArrayTensor && (a.value.uniform !== undefined || sizeOfAtom(a) === 1)) {
         return jsNumber(a.value.uniform ?? a.value.data[0]); // a constant with all elements equal is a number
       }
-      if (sizeOfAtom(a) === 1) return w.hoist(`s:${arr(a)}`, `${storageOf(a)}[0]`);
+      if (sizeOfAtom(a) === 1) return w.hoist(`s:${arr(a)}`, `${keptName(a) ?? `${arr(a)}.data`}[0]`);
       const d = data(a);
       return to !== undefined && sizeOfAtom(a) !== n ? `${d}[${broadcastIndex(a.aval.shape, to)}]` : `${d}[i]`;
     };
-    const data = (a: Atom) => (a instanceof Var && keptIn.has(a) ? keptIn.get(a)! : w.hoist(`d:${arr(a)}`, `${arr(a)}.data`));
+    const data = (a: Atom) => keptName(a) ?? w.hoist(`d:${arr(a)}`, `${arr(a)}.data`);
     /**
      * A loop result's storage: kept between calls when it cannot reach the caller (zeroed before
      * the loop when the loop adds into it), else fresh.
@@ -400,7 +402,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     const calls: string[] = [];
     blocks.forEach((b, k) => {
       if (!b.loop) return void calls.push(...b.lines);
-      const params = [...b.uses].map((v) => `v${v.id}`).join(", "), results = b.defines.map((v) => `v${v.id}`).join(", ");
+      // (values in kept storage are read by the array's name: not parameters)
+      const params = [...b.uses].filter((v) => !keptIn.has(v)).map((v) => `v${v.id}`).join(", "), results = b.defines.map((v) => `v${v.id}`).join(", ");
       out.push(`function loop${k}(${params}) {`, ...b.lines, `  return [${results}];`, `}`);
       calls.push(results ? `  const [${results}] = loop${k}(${params});` : `  loop${k}(${params});`);
     });

@@ -581,17 +581,13 @@ export function reverseMode(fn: Fn, o: Options): Node {
   body = removeDead(body, new Set([...outputs.map((x) => x.node.name as string), ...(result.type === "Identifier" ? [result.name as string] : [])]));
   e.a = analyze(fn, body, wrt, outputs.map((x) => x.node));
   e.noRestore = unrestored(body);
-  const collect = (ss: Stmt[], inLoop: boolean) => {
-    for (const st of ss) {
-      if ((st.k === "assign" || st.k === "pop") && st.target.kind === "var") {
-        const list = e.assignsOf.get(st.target.name) ?? [];
-        list.push([st, inLoop]);
-        e.assignsOf.set(st.target.name, list);
-      } else if (st.k === "if") collect(st.then, inLoop), collect(st.else, inLoop);
-      else if (st.k === "loop") collect(st.init, inLoop), collect(st.update, true), collect(st.body, true);
+  eachStmt(body, (st, inLoop) => {
+    if ((st.k === "assign" || st.k === "pop") && st.target.kind === "var") {
+      const list = e.assignsOf.get(st.target.name) ?? [];
+      list.push([st, inLoop]);
+      e.assignsOf.set(st.target.name, list);
     }
-  };
-  collect(body, false);
+  });
   e.available = availableValues(body);
   // seeds: the outputs' adjoints start as the cotangent
   const seedInit = new Map<string, Node>();

@@ -985,12 +985,15 @@ function collectNames(root: Node, into: Set<string>): void {
   walk(root, (n) => void (n.type === "Identifier" && into.add(n.name)));
 }
 
-/** Visit every statement of an IR statement list, nested ones (branches, loop parts) included, parents first. */
-export function eachStmt(stmts: Stmt[], f: (s: Stmt) => void): void {
+/**
+ * Visit every statement of an IR statement list, nested ones (branches, loop parts) included,
+ * parents first; `inLoop`: whether the statement can run more than once (a loop's update or body).
+ */
+export function eachStmt(stmts: Stmt[], f: (s: Stmt, inLoop: boolean) => void, inLoop = false): void {
   for (const s of stmts) {
-    f(s);
-    if (s.k === "if") eachStmt(s.then, f), eachStmt(s.else, f);
-    else if (s.k === "loop") eachStmt(s.init, f), eachStmt(s.update, f), eachStmt(s.body, f);
+    f(s, inLoop);
+    if (s.k === "if") eachStmt(s.then, f, inLoop), eachStmt(s.else, f, inLoop);
+    else if (s.k === "loop") eachStmt(s.init, f, inLoop), eachStmt(s.update, f, true), eachStmt(s.body, f, true); // a loop's init runs once
   }
 }
 
