@@ -265,10 +265,10 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
       expect(jit(f).lower(a, b).source!, name).toMatch(name === "along a later axis" ? /\/\/ concat$/m : /fused loop over \d+ elements: concat/);
     }
     expect(Object.is(toNums(jit(cases[1][1])(a, b))[0], -0)).toBe(true);
-    // a loop reads an earlier loop's kept array by its name, not through the value's .data getter
+    // a loop reads an earlier loop's kept array by its name (through a local alias), not through the value's .data getter
     const twoLoops = jit((x: Tensor) => { const y = x.mul(2).add(1); return y.slice([1, null]).mul(3).add(y.slice([0, -1])); });
     const src2 = twoLoops.lower(a).source!;
-    expect(src2).toMatch(/= B\d+\[1 \+ i\]/);
+    expect(src2).toMatch(/const (h\d+) = B\d+;\n(.*\n)*.*= \1\[1 \+ i\]/);
     expect(src2.match(/\.data;/g)).toHaveLength(1); // the input's only
     expect(bits(twoLoops(a))).toEqual(bits(a.mul(2).add(1).slice([1, null]).mul(3).add(a.mul(2).add(1).slice([0, -1]))));
     // empty outputs: a loop that never runs
@@ -358,6 +358,95 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
     expect(g.lower(x1).source).toMatch(/^const B\d+ = allocate\("float64", 6\)/m);
     expect(toNums(g(x1))).toEqual(toNums(gf(x1)));
     expect(toNums(g(x2))).toEqual(toNums(gf(x2)));
+  });
+});
+
+describe("jit: results into the caller's storage (into)", () => {
+  const bits = (t: Tensor) => Array.from(t.concrete().data, (v) => (Number.isNaN(v) ? "NaN" : Object.is(v, -0) ? "-0" : String(v)));
+  const lse = (x: Tensor) => {
+    const m = w.stopGradient(w.max(x));
+    return w.log(w.sum(w.exp(x.sub(m)))).add(m);
+  };
+  it("a loop writes its result into the storage; the next call overwrites it; values are jit's, bit for bit", () => {
+    const g = jit(grad(lse));
+    const x1 = randomTensor([50], -3, 3, 1), x2 = randomTensor([50], -3, 3, 2);
+    const src = g.lower(x1).source!;
+    expect(src).toMatch(/INTO\[0\]/);
+    // the exp loop stores into its kept array through a local name (stores to the enclosing scope's array were reloaded around each Math.exp call)
+    expect(src).toMatch(/Math\.exp\(t0\);\n\s+h\d+\[i\] = t1;/);
+    expect(src).not.toMatch(/\bB\d+\[i\] = /);
+    const buf = new Float64Array(50);
+    const into = g.into(buf);
+    const r1 = into(x1);
+    expect(r1.concrete().data).toBe(buf);
+    expect(bits(r1)).toEqual(bits(g(x1)));
+    const r2 = into(x2);
+    expect(r2.concrete().data).toBe(buf);
+    expect(bits(r1)).toEqual(bits(g(x2))); // a view of the storage: overwritten
+    expect(bits(r2)).toEqual(bits(g(x2)));
+  });
+  it("storage holding old values: outputs the loop adds into are zeroed first (slice adjoints of Rosenbrock)", () => {
+    const g = jit(grad(rosen));
+    const x = randomTensor([9], -1, 1, 3);
+    const buf = new Float64Array(9).fill(7);
+    for (let k = 0; k < 2; k++) expect(bits(g.into(buf)(x))).toEqual(bits(grad(rosen)(x)));
+  });
+  it("pytree results, null for fresh storage, results from ops and arguments copied in, int32 and bool results", () => {
+    const f = jit((a: Tensor, b: Tensor) => ({ p: w.matmul(a, b), q: [a, w.argmax(b, 0), w.greater(a, 0)], s: w.sum(a).mul(2) }));
+    const a = randomTensor([3, 3], -1, 1, 4), b = randomTensor([3, 3], -1, 1, 5);
+    const want = f(a, b);
+    const p = new Float64Array(9), q0 = new Float64Array(9), q1 = new Int32Array(3), q2 = new Uint8Array(9);
+    const got = f.into({ p, q: [q0, q1, q2], s: null })(a, b);
+    expect(got.p.concrete().data).toBe(p);
+    expect(got.q[0].concrete().data).toBe(q0);
+    expect(got.q[1].concrete().data).toBe(q1);
+    expect(got.q[2].concrete().data).toBe(q2);
+    for (const [u, v] of [[got.p, want.p], [got.q[0], want.q[0]], [got.q[1], want.q[1]], [got.q[2], want.q[2]], [got.s, want.s]] as const) {
+      expect(u.dtype).toBe(v.dtype);
+      expect(u.shape).toEqual(v.shape);
+      expect(bits(u)).toEqual(bits(v));
+    }
+    expect(Array.from(q0)).toEqual(Array.from(a.concrete().data)); // the argument, copied
+    expect(a.concrete().data).not.toBe(q0);
+    // a result without storage that the program computes as a view of one with storage gets its own copy
+    const views = jit((v: Tensor) => { const y = v.mul(2).add(1); return [y, y.reshape([2, 2])]; });
+    const s0 = new Float64Array(4), y = w.tensor([1, 2, 3, 4]);
+    const [r0, r1] = views.into([s0, null])(y);
+    expect(r0.concrete().data).toBe(s0);
+    expect(r1.concrete().data).not.toBe(s0);
+    expect(toNums(r1)).toEqual([3, 5, 7, 9]);
+    s0.fill(0);
+    expect(toNums(r1)).toEqual([3, 5, 7, 9]);
+  });
+  it("bad storage is a typed error naming the result, and nothing is written", () => {
+    const g = jit(grad(lse), { name: "lseGrad" });
+    const x = randomTensor([4], -1, 1, 6);
+    expect(() => g.into(new Float32Array(4))(x)).toThrow(w.DTypeError);
+    expect(() => g.into(new Float32Array(4))(x)).toThrow(/jit\(lseGrad\)\.into: the result at result is float64\[4\]; its storage must be a Float64Array, got a Float32Array/);
+    expect(() => g.into(new Float64Array(5))(x)).toThrow(w.ShapeError);
+    expect(() => g.into(new Float64Array(5))(x)).toThrow(/4 elements\); its storage has 5/);
+    expect(() => g.into([new Float64Array(4)] as never)(x)).toThrow(/must be a typed array/);
+    expect(() => g.into(x as never)(x)).toThrow(/must be a typed array/);
+    // shares memory with an argument: the program would read x after writing the result
+    const xs = x.concrete().data as Float64Array, before = Array.from(xs);
+    expect(() => g.into(xs)(x)).toThrow(/shares memory with argument 0/);
+    const big = new Float64Array(8), y = w.tensor([1, 2, 3, 4]);
+    const view = g.into(big.subarray(0, 4))(y); // the result wraps the first half of `big`
+    const h = jit((v: Tensor) => v.mul(2));
+    expect(() => h.into(big.subarray(2, 6))(view)).toThrow(/shares memory with argument 0/);
+    expect(Array.from(h.into(big.subarray(4, 8))(view).concrete().data)).toEqual(Array.from(view.concrete().data).map((v) => (v as number) * 2));
+    // a constant of the function (a closure over a view of the storage)
+    const k = jit((v: Tensor) => v.add(view));
+    expect(() => k.into(big.subarray(1, 5))(y)).toThrow(/shares memory with a constant of/);
+    // two results in one array
+    const two = jit((v: Tensor) => [v.mul(2), v.mul(3)]);
+    expect(() => two.into([big.subarray(0, 4), big.subarray(3, 7)])(y)).toThrow(/storage at result\[1\] shares memory with the storage at result\[0\]/);
+    expect(() => jit((v: Tensor) => ({ a: v })).into({ b: new Float64Array(4) } as never)(y)).toThrow(/has key b, which the result does not have/);
+    expect(() => jit((s: number) => s).into(new Float64Array(1) as never)(3)).toThrow(/is a JS number; it takes no storage/);
+    expect(Array.from(xs)).toEqual(before);
+    expect(() => grad((v: Tensor) => g.into(new Float64Array(4))(v).sum())(x)).toThrow(/cannot run under another transformation/);
+    expect(traceDepth()).toBe(0);
+    expect(bits(g.into(new Float64Array(4))(x))).toEqual(bits(g(x)));
   });
 });
 

@@ -14,6 +14,22 @@ export interface Fn<P = any, R = any> {
 export type Module = Record<string, Fn>;
 
 const nums = (t: Tensor): number[] => Array.from(t.concrete().data);
+/**
+ * Output storage kept from one run to the next, as GradBench's C++ reference keeps its output
+ * object (its vectors are resized, so allocated once): every run writes every entry again (the
+ * tensor modules through jit's `into`). Freshly allocated arrays are zeroed and mapped in page by
+ * page on first touch, every run: ba5's Jacobian (7 million entries) took 395 ms a run that way on
+ * this machine, 72 ms with its arrays kept.
+ */
+function kept<A extends Float64Array | Int32Array>(key: string, make: (n: number) => A, n: number): A {
+  const old = keptArrays.get(key) as A | undefined;
+  if (old && old.length === n) return old;
+  const a = make(n);
+  keptArrays.set(key, a);
+  return a;
+}
+const keptArrays = new Map<string, Float64Array | Int32Array>();
+const f64 = (n: number) => new Float64Array(n), i32 = (n: number) => new Int32Array(n);
 const nested = (t: Tensor): unknown => t.toArray();
 
 // ---- hello -----------------------------------------------------------------------------------
@@ -31,7 +47,7 @@ const lseFn = (x: Tensor) => {
 const lsePrimal = jit(lseFn), lseGrad = jit(grad(lseFn));
 const lse: Module = {
   primal: { prepare: (i) => tensor(i.x), run: (x: Tensor) => lsePrimal(x), output: (y: Tensor) => y.item() },
-  gradient: { prepare: (i) => tensor(i.x), run: (x: Tensor) => lseGrad(x), output: nums },
+  gradient: { prepare: (i) => tensor(i.x), run: (x: Tensor) => lseGrad.into(kept("lse.gradient", f64, x.shape[0]))(x), output: nums },
 };
 
 // ---- llsq: ½ Σ_i (s_i − Σ_j x_j t_i^j)² --------------------------------------------------------
@@ -72,7 +88,7 @@ const odePrimal = jit((x: Tensor, s: number) => odeSolve(x, s), { staticArgnums:
 const odeGrad = jit(grad((x: Tensor, s: number) => { const y = odeSolve(x, s); return y.slice(-1); }), { staticArgnums: [1] });
 const ode: Module = {
   primal: { prepare: (i) => ({ x: tensor(i.x), s: i.s }), run: (d) => odePrimal(d.x, d.s), output: nums },
-  gradient: { prepare: (i) => ({ x: tensor(i.x), s: i.s }), run: (d) => odeGrad(d.x, d.s), output: nums },
+  gradient: { prepare: (i) => ({ x: tensor(i.x), s: i.s }), run: (d) => odeGrad.into(kept("ode.gradient", f64, d.x.shape[0]))(d.x, d.s), output: nums },
 };
 
 // ---- kmeans: Σ_i min_j ‖C_j − P_i‖²; dir = ∇ ÷ diag(∇²) -------------------------------------------
@@ -433,21 +449,6 @@ function baArgs(d: BaData, i: number): number[] {
   const c = 11 * d.obs[2 * i], x = 3 * d.obs[2 * i + 1], cams = d.cams, X = d.X;
   return [cams[c], cams[c + 1], cams[c + 2], cams[c + 3], cams[c + 4], cams[c + 5], cams[c + 6], cams[c + 7], cams[c + 8], cams[c + 9], cams[c + 10], X[x], X[x + 1], X[x + 2], d.w[i], d.feats[2 * i], d.feats[2 * i + 1]];
 }
-/**
- * Output storage kept from one run to the next, as GradBench's C++ reference keeps its output
- * object (its vectors are resized, so allocated once): every run writes every entry again. Freshly
- * allocated arrays are mapped in page by page on first touch, every run: ba5's Jacobian (7 million
- * entries) took 395 ms a run that way on this machine, 72 ms with its arrays kept.
- */
-function kept<A extends Float64Array | Int32Array>(key: string, make: (n: number) => A, n: number): A {
-  const old = keptArrays.get(key) as A | undefined;
-  if (old && old.length === n) return old;
-  const a = make(n);
-  keptArrays.set(key, a);
-  return a;
-}
-const keptArrays = new Map<string, Float64Array | Int32Array>();
-const f64 = (n: number) => new Float64Array(n), i32 = (n: number) => new Int32Array(n);
 function baObjective(d: BaData) {
   const reproj = kept("ba.reproj", f64, 2 * d.p), werr = kept("ba.werr", f64, d.p);
   baReprojErrors(d, reproj);

@@ -60,7 +60,8 @@ export const RECYCLE_MIN = 1 << 15;
 const SPARE_MAX_BYTES = 256 * 2 ** 20;
 const spare: TypedArray[] = [];
 let spareBytes = 0;
-const dtypeOfArray = (a: TypedArray): DType => (a instanceof Float64Array ? "float64" : a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : "bool");
+/** The dtype a typed array stores (Uint8Array: bool). */
+export const dtypeOfArray = (a: TypedArray): DType => (a instanceof Float64Array ? "float64" : a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : "bool");
 
 export function checkDType(dtype: unknown, where: string): DType {
   if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;

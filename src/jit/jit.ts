@@ -9,12 +9,12 @@
 import { Tensor } from "../core/tensor.js";
 import { Tracer } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten, markNumber } from "../core/pytree.js";
-import { type Program, evalProgram } from "../core/ir.js";
-import { InputError, TracerError, fmtValue } from "../core/errors.js";
+import { Program, evalProgram, Lit } from "../core/ir.js";
+import { InputError, ShapeError, DTypeError, TracerError, fmtValue, fmtShape } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
-import type { TypedArray } from "../core/dtype.js";
-import { type ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
+import { type TypedArray, type DType, dtypeOfArray } from "../core/dtype.js";
+import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
 import { type ProgramRun, programRunner } from "../ops/control.js";
@@ -31,6 +31,9 @@ export interface JitOptions {
   name?: string;
 }
 
+/** Storage for `jitted.into`: f's result structure with a typed array (or null) per tensor. */
+export type OutStorage = TypedArray | null | undefined | readonly OutStorage[] | { readonly [key: string]: OutStorage };
+
 /** What one compilation produced, for inspection. */
 export interface Lowered {
   /** The traced program, before optimization. */
@@ -44,7 +47,7 @@ export interface Lowered {
 }
 
 interface Compiled extends Lowered {
-  run: (inputs: ArrayTensor[]) => (ArrayTensor | null)[];
+  run: (inputs: ArrayTensor[], into?: (TypedArray | undefined)[]) => (ArrayTensor | null)[];
   outDef: TreeDef;
   /** Per output leaf: f returned a JS number there (so jit returns a number). */
   numberOuts: boolean[];
@@ -57,6 +60,15 @@ interface Compiled extends Lowered {
 export type Jitted<F extends Fn> = F & {
   /** Compile (or fetch) for these arguments and return the programs and source without running. */
   lower(...args: Parameters<F>): Lowered;
+  /**
+   * f with its results written into storage the caller owns (NumPy's `out=`): `storage` has the
+   * shape of f's result, a typed array of each output's dtype and size where a tensor is returned
+   * (null or a missing entry: fresh storage for that one). The returned tensors are views of that
+   * storage, so the next call overwrites them. Saves allocating (and zeroing) fresh arrays on
+   * every call of a function called in a loop. Storage may not share memory with an argument,
+   * a constant of f or other storage (a typed error says which).
+   */
+  into(storage: OutStorage): (...args: Parameters<F>) => ReturnType<F>;
   /** Number of compilations so far (one per distinct input signature). */
   readonly compiles: number;
 };
@@ -154,12 +166,105 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
     return unflatten(c.outDef, outs.map((o, i) => (c.numberOuts[i] && o ? o.item() : o)));
   }) as unknown as Jitted<F>;
   Object.defineProperty(jitted, "compiles", { get: () => compiles });
+  jitted.into = (storage: OutStorage) => (...args: unknown[]) => {
+    const { leaves, def, key } = split(args);
+    if (leaves.some((l) => l instanceof Tracer)) {
+      throw new TracerError(`jit(${name}).into writes concrete results into arrays, so it cannot run under another transformation (grad, vmap, jit, …); call jit(${name}) there instead`);
+    }
+    const c = lookup(args, leaves, def, key);
+    const inputs = leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l.concrete()));
+    const into = storageFor(name, c, storage, inputs);
+    const outs = c.run(inputs, into);
+    const given = new Set(into);
+    const results = outs.map((o, j) => {
+      const s = into[j];
+      if (o === null) return o;
+      // a result without storage of its own that is (a view of) one with storage: its own copy
+      if (s === undefined) return given.has(o.data) ? new ArrayTensor(o.data.slice(), o.shape, o.dtype) : o;
+      if (o.data !== s) s.set(o.data); // the output came from an op or an input: copied into the storage
+      return new ArrayTensor(s, o.shape, o.dtype);
+    });
+    return unflatten(c.outDef, results.map((o, i) => (c.numberOuts[i] && o ? o.item() : o)));
+  };
   jitted.lower = (...args: unknown[]) => {
     const { leaves, def, key } = split(args);
     return lookup(args, leaves, def, key);
   };
   Object.defineProperty(jitted, "name", { value: `jit(${name})` });
   return jitted;
+}
+
+const STORAGE: Record<DType, string> = { float64: "Float64Array", float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
+const isTypedArray = (x: unknown): x is TypedArray => x instanceof Float64Array || x instanceof Float32Array || x instanceof Int32Array || x instanceof Uint8Array;
+const bytes = (a: TypedArray) => ({ buffer: a.buffer, from: a.byteOffset, to: a.byteOffset + a.byteLength });
+
+/**
+ * Per output of c, the caller's storage for it (undefined: none), checked against the outputs'
+ * dtypes and sizes and for shared memory: the compiled program writes an output while it may
+ * still read its arguments and constants, so storage overlapping one of them would give wrong
+ * numbers, not an error.
+ */
+function storageFor(name: string, c: Compiled, storage: OutStorage, inputs: ArrayTensor[]): (TypedArray | undefined)[] {
+  const op = `jit(${name}).into`;
+  const found: { path: string; a: TypedArray | null | undefined }[] = [];
+  const walk = (d: TreeDef, s: unknown, path: string): void => {
+    if (d.kind === "leaf") {
+      if (s !== null && s !== undefined && !isTypedArray(s)) throw new InputError(`${op}: the storage at ${path} must be a typed array (or null for fresh storage); got ${fmtValue(s)}`);
+      found.push({ path, a: s as TypedArray | null | undefined });
+    } else if (d.kind === "array") {
+      if (s !== null && s !== undefined && (!Array.isArray(s) || s.length !== d.children.length)) {
+        throw new InputError(`${op}: the result at ${path} is an array of ${d.children.length}; give an array of as many storage entries (or null); got ${fmtValue(s)}`);
+      }
+      d.children.forEach((k, i) => walk(k, (s as unknown[] | null | undefined)?.[i], `${path}[${i}]`));
+    } else if (d.kind === "object") {
+      if (s !== null && s !== undefined && (typeof s !== "object" || Array.isArray(s) || isTypedArray(s))) {
+        throw new InputError(`${op}: the result at ${path} is an object with keys ${d.keys.join(", ")}; give an object of storage under those keys (or null); got ${fmtValue(s)}`);
+      }
+      const extra = s ? Object.keys(s).filter((k) => !d.keys.includes(k)) : [];
+      if (extra.length) throw new InputError(`${op}: the storage at ${path} has key ${extra[0]}, which the result does not have (its keys: ${d.keys.join(", ")})`);
+      d.children.forEach((k, i) => walk(k, (s as Record<string, unknown> | null | undefined)?.[d.keys[i]], `${path}.${d.keys[i]}`));
+    } else if (s !== null && s !== undefined) {
+      throw new InputError(`${op}: the result at ${path} is not a tensor; it takes no storage`);
+    }
+  };
+  walk(c.outDef, storage, "result");
+  const taken: { path: string; r: ReturnType<typeof bytes> }[] = [];
+  const overlaps = (p: ReturnType<typeof bytes>, q: ReturnType<typeof bytes>) => p.buffer === q.buffer && p.from < q.to && q.from < p.to;
+  let constants = constantsOf.get(c);
+  if (!constants) constantsOf.set(c, (constants = constantArrays(c.optimized)));
+  return found.map(({ path, a }, j) => {
+    if (a === null || a === undefined) return undefined;
+    const out = c.traced.outputs[j];
+    if (out === null || c.numberOuts[j]) throw new InputError(`${op}: the result at ${path} is ${out === null ? "empty" : "a JS number"}; it takes no storage (give null there)`);
+    const { shape, dtype } = out.aval, size = shape.reduce((p, q) => p * q, 1);
+    if (dtypeOfArray(a) !== dtype) {
+      throw new DTypeError(`${op}: the result at ${path} is ${dtype}${fmtShape(shape)}; its storage must be a ${STORAGE[dtype]}, got a ${a.constructor.name}`);
+    }
+    if (a.length !== size) throw new ShapeError(`${op}: the result at ${path} is ${dtype}${fmtShape(shape)} (${size} elements); its storage has ${a.length} elements`);
+    const r = bytes(a);
+    inputs.forEach((t, i) => {
+      if (overlaps(r, bytes(t.data))) throw new InputError(`${op}: the storage at ${path} shares memory with argument ${i} (tensor input ${i}); the program reads its arguments while it writes results, so give storage of its own`);
+    });
+    for (const k of constants) if (overlaps(r, bytes(k))) throw new InputError(`${op}: the storage at ${path} shares memory with a constant of ${name}; give storage of its own`);
+    const other = taken.find((t) => overlaps(t.r, r));
+    if (other) throw new InputError(`${op}: the storage at ${path} shares memory with the storage at ${other.path}; give each result storage of its own`);
+    taken.push({ path, r });
+    return a;
+  });
+}
+
+const constantsOf = new WeakMap<Compiled, TypedArray[]>();
+/** The stored arrays of a program's constants, its sub-programs' (scan bodies, branches) included. */
+function constantArrays(p: Program, out: TypedArray[] = []): TypedArray[] {
+  const visit = (v: unknown): void => {
+    if (v instanceof Program) constantArrays(v, out);
+    else if (Array.isArray(v)) v.forEach(visit);
+  };
+  for (const e of p.eqns) {
+    for (const a of e.inputs) if (a instanceof Lit && a.value instanceof ArrayTensor && a.value.uniform === undefined) out.push(a.value.data);
+    Object.values(e.params ?? {}).forEach(visit);
+  }
+  return out;
 }
 
 /** Optimize a program and generate its code (or, without code generation, an interpreter of it). */
