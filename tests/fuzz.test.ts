@@ -115,7 +115,13 @@ function check(prog: Instr[], xs: number[], ys: number[], dir: number[]): void {
   // vjp, jit(grad), jacfwd
   const [, back] = vjp(f, x, y);
   close(back(1.5), [w.mul(gx, 1.5), w.mul(gy, 1.5)], 1e-12, 1e-12, "vjp vs grad");
-  close(jit(grad(f, { argnums: [0, 1] }))(x, y), [gx, gy], 1e-10, 1e-12, "jit(grad) vs grad");
+  const jg = jit(grad(f, { argnums: [0, 1] }));
+  const jgxy = jg(x, y) as Tensor[];
+  close(jgxy, [gx, gy], 1e-10, 1e-12, "jit(grad) vs grad");
+  // the same program writing into storage that holds garbage: every bit as into fresh storage
+  const into = jg.into([new Float64Array(toNums(x).length).fill(NaN), new Float64Array(toNums(y).length).fill(-7)])(x, y) as Tensor[];
+  const sameBits = (a: Tensor, b: Tensor) => toNums(a).every((v, i) => Object.is(v, toNums(b)[i]));
+  if (!sameBits(into[0], jgxy[0]) || !sameBits(into[1], jgxy[1])) throw new Error(`jit(grad).into vs jit(grad): ${toNums(into)} vs ${toNums(jgxy)}`);
   if (forward) close(jacfwd(f, { argnums: [0, 1] })(x, y), [gx, gy], 1e-10, 1e-12, "jacfwd vs grad");
   // vmap(grad) over a batch of two points vs the two gradients
   const x2 = w.stack([x, w.add(x, vx)]), y2 = w.stack([y, w.sub(y, vy)]);

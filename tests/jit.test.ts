@@ -27,6 +27,16 @@ describe("jit: compile once per signature", () => {
     expect(f.compiles).toBe(2);
     expect(f({ a: tensor([1, 2], { dtype: "float32" }), b: tensor([3, 4], { dtype: "float32" }) }).dtype).toBe("float32");
     expect(f.compiles).toBe(3);
+    // plain tensor arguments: the last signature is checked before the cache key is built
+    const h = jit((a: Tensor, b: Tensor) => a.mul(b).add(1));
+    const args: [Tensor, Tensor][] = [[tensor([1, 2]), tensor([3, 4])], [tensor([[1, 2]]), tensor([[3, 4]])], [tensor([1, 2], { dtype: "float32" }), tensor([3, 4], { dtype: "float32" })], [tensor([2, 2]), tensor([5, 5])], [tensor([1, 2, 3]), tensor([1, 1, 1])]];
+    for (const [a, b] of [...args, ...args]) {
+      const r = h(a, b), want = a.mul(b).add(1);
+      expect([r.dtype, r.shape, toNums(r)]).toEqual([want.dtype, want.shape, toNums(want)]);
+    }
+    expect(h.compiles).toBe(4);
+    expect(h(tensor([1, 2]), tensor([[3, 4]])).shape).toEqual([1, 2]); // a broadcast: another signature
+    expect(h.compiles).toBe(5);
     expect(debug).toHaveBeenCalledTimes(3);
     expect(String(debug.mock.calls[1][0])).toMatch(/compiled for float64\[2\];float64\[2\].*2 signatures cached/);
     debug.mockRestore();
@@ -417,6 +427,22 @@ describe("jit: results into the caller's storage (into)", () => {
     expect(toNums(r1)).toEqual([3, 5, 7, 9]);
     s0.fill(0);
     expect(toNums(r1)).toEqual([3, 5, 7, 9]);
+  });
+  it("a matmul writes its result into the caller's storage (through a reshape), a small dead product into storage kept between calls", () => {
+    const llsq = (x: Tensor, T: Tensor, s: Tensor) => w.sum(w.square(s.sub(w.matmul(T, x)))).mul(0.5);
+    const g = jit(grad(llsq));
+    const T = randomTensor([16, 8], -1, 1, 7), s = randomTensor([16], -1, 1, 8);
+    const x1 = randomTensor([8], -1, 1, 9), x2 = randomTensor([8], -1, 1, 10);
+    const src = g.lower(x1, T, s).source!;
+    expect(src).toMatch(/^const K\d+ = allocate\("float64", 16\);$/m); // T·x: read by the loop only
+    expect(src).toMatch(/impl\(\[v\d+, v\d+\], Q\d+, \[INTO === undefined \? undefined : INTO\[0\]\]\); \/\/ matmul/);
+    const buf = new Float64Array(8);
+    for (const x of [x1, x2, x1]) {
+      const r = g.into(buf)(x, T, s);
+      expect(r.concrete().data).toBe(buf); // written by the matmul itself: nothing copied
+      expect(bits(r)).toEqual(bits(grad(llsq)(x, T, s)));
+      expect(bits(g(x, T, s))).toEqual(bits(grad(llsq)(x, T, s)));
+    }
   });
   it("bad storage is a typed error naming the result, and nothing is written", () => {
     const g = jit(grad(lse), { name: "lseGrad" });

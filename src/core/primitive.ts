@@ -5,6 +5,7 @@
 import type { Aval, Tensor } from "./tensor.js";
 import type { Affine, Shape } from "./shape.js";
 import type { ArrayTensor } from "../tensor/array.js";
+import type { TypedArray } from "./dtype.js";
 import type { Piece, PrintContext } from "./print.js";
 
 /** Marks an input of a linear equation that carries the linear variable, during transposition. */
@@ -23,8 +24,12 @@ export type Cotangent = Tensor | null;
 
 export interface Primitive<P = any> {
   readonly name: string;
-  /** Evaluate on concrete arrays. Inputs have passed `shape`. */
-  impl(args: ArrayTensor[], params: P): ArrayTensor[];
+  /**
+   * Evaluate on concrete arrays. Inputs have passed `shape`. `into` (ops whose entry says
+   * `writesInto` only): per output, storage of its size and dtype that shares no memory with the
+   * inputs, which the implementation writes that output into (jit offers kept or caller storage).
+   */
+  impl(args: ArrayTensor[], params: P, into?: (TypedArray | undefined)[]): ArrayTensor[];
   /** Abstract evaluation: output avals from input avals; the one place shapes are checked. */
   shape(avals: Aval[], params: P): Aval[];
   /**
@@ -92,6 +97,8 @@ export interface Primitive<P = any> {
    * not its carries): jit may recycle such storage once dead.
    */
   freshOutput?: boolean | ((params: P) => boolean[]);
+  /** The implementation writes each output into the storage `impl` is offered for it (see impl). */
+  writesInto?: boolean;
   /** The output equals input 0 as a value and only derivatives differ (stopGradient): jit, which runs after differentiation, drops it. */
   valueIdentity?: boolean;
   /** The output is larger than its input for free (a broadcast): jit does not fold it into a constant, which would be large. */

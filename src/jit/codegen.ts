@@ -224,6 +224,31 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
 
   let lines: string[] = [];
   const pre: string[] = []; // allocated once per compiled function
+  // The output whose storage a value may be computed in: an output, or a value an output is a
+  // view of (reshape), so an op that writes into given storage (matmul) fills the caller's array.
+  const outputSlot = new Map<Var, number>();
+  program.outputs.forEach((a, j) => a instanceof Var && !outputSlot.has(a) && outputSlot.set(a, j));
+  for (let k = program.eqns.length - 1; k >= 0; k--) {
+    const e = program.eqns[k], [o] = e.outs, a = e.inputs[0];
+    const load = e.outs.length === 1 && e.inputs.length === 1 ? loadOf(e) : null;
+    if (load?.kind === "same" && load.view && outputSlot.has(o) && a instanceof Var && !outputSlot.has(a) && a.aval.dtype === o.aval.dtype) outputSlot.set(a, outputSlot.get(o)!);
+  }
+  /**
+   * The storage an op that `writesInto` is offered, as impl's third argument: the caller's for a
+   * result that is (a view of) an output, kept from call to call for a small result that cannot
+   * reach the caller (a fresh allocation of more than 8 doubles costs ~1 µs in V8, as much as
+   * the arithmetic of a small product), none otherwise (large dead results are recycled instead).
+   */
+  const opStorage = (e: Eqn): string => {
+    const parts = e.outs.map((v, k) => {
+      const j = outputSlot.get(v);
+      if (j !== undefined) return `INTO === undefined ? undefined : INTO[${j}]`;
+      if (!isFresh(e, k) || escapes.has(v) || sizeOf(v.aval.shape) >= RECYCLE_MIN) return "undefined";
+      pre.push(`const K${v.id} = allocate(${JSON.stringify(v.aval.dtype)}, ${sizeOf(v.aval.shape)});`);
+      return `K${v.id}`;
+    });
+    return parts.every((p) => p === "undefined") ? "" : `, [${parts.join(", ")}]`;
+  };
   // Values a loop wrote into kept storage: later loops read that array by its name, not through
   // the value's `.data` getter: V8 then knows which typed array each loop reads (the backward body
   // of GradBench's ode, 11 loops over 10⁴ elements: 185 → 112 µs a step, one measurement).
@@ -240,7 +265,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     if (s.kind === "op") {
       const e = s.eqn;
       const p = bind("P", e.prim as Primitive), q = bind("Q", e.params);
-      lines.push(`  const [${e.outs.map((v) => `v${v.id}`).join(", ")}] = ${p}.impl([${e.inputs.map(arr).join(", ")}], ${q}); // ${e.prim.name}`);
+      const into = e.prim.writesInto ? opStorage(e) : "";
+      lines.push(`  const [${e.outs.map((v) => `v${v.id}`).join(", ")}] = ${p}.impl([${e.inputs.map(arr).join(", ")}], ${q}${into}); // ${e.prim.name}`);
       block.defines.push(...e.outs);
       continue;
     }

@@ -7,7 +7,7 @@ import { type Cotangent, type LinearIn, type Primitive, type Tangent, coreOps } 
 import type { Aval, Tensor } from "../core/tensor.js";
 import { bind, bind1 } from "../core/trace.js";
 import { type Shape, shapeEq } from "../core/shape.js";
-import { isFloat } from "../core/dtype.js";
+import { type TypedArray, isFloat } from "../core/dtype.js";
 import { ArrayTensor, zerosLike } from "../tensor/array.js";
 
 export { zerosLike };
@@ -25,12 +25,13 @@ export function unbroadcast(x: Tensor, shape: Shape): Tensor {
 export type Term = ((d: Tensor) => Tensor | null) | null;
 
 /** The rules an entry states as they are on `Primitive` (see there); defineOp copies them. */
-type SharedRules = "code" | "showParams" | "identity" | "print" | "load" | "accumulates" | "reducesRows" | "sumsColumns" | "place" | "freshOutput" | "valueIdentity" | "expands";
-const SHARED: SharedRules[] = ["code", "showParams", "identity", "print", "load", "accumulates", "reducesRows", "sumsColumns", "place", "freshOutput", "valueIdentity", "expands"];
+type SharedRules = "code" | "showParams" | "identity" | "print" | "load" | "accumulates" | "reducesRows" | "sumsColumns" | "place" | "freshOutput" | "writesInto" | "valueIdentity" | "expands";
+const SHARED: SharedRules[] = ["code", "showParams", "identity", "print", "load", "accumulates", "reducesRows", "sumsColumns", "place", "freshOutput", "writesInto", "valueIdentity", "expands"];
 
 export interface OpSpec<P> extends Pick<Primitive<P>, SharedRules> {
   name: string;
-  impl(args: ArrayTensor[], params: P): ArrayTensor;
+  /** `into`: see Primitive.impl (single output). */
+  impl(args: ArrayTensor[], params: P, into?: TypedArray): ArrayTensor;
   shape(avals: Aval[], params: P): Aval;
   /**
    * Per input, dx ↦ its contribution to d(out); or "linear" when the op is linear in all its float
@@ -62,7 +63,7 @@ export function alignBatched(x: Tensor, rank: number): Tensor {
 export function defineOp<P = {}>(spec: OpSpec<P>): Primitive<P> {
   const prim: Primitive<P> = {
     name: spec.name,
-    impl: (args, params) => [spec.impl(args, params)],
+    impl: (args, params, into) => [spec.impl(args, params, into?.[0])],
     shape: (avals, params) => [spec.shape(avals, params)],
     jvp(primals, tangents, outs, params): Tangent[] {
       const rule = spec.jvp;

@@ -36,9 +36,10 @@ function dims(a: Shape, b: Shape, { ta, tb }: MatmulParams): [number, number, nu
 export const matmulP = defineOp<MatmulParams>({
   name: "matmul",
   freshOutput: true, // matmulArray allocates its result
-  impl: ([a, b], p) => {
+  writesInto: true, // or writes it where it is told
+  impl: ([a, b], p, into) => {
     const [m, , , n] = dims(a.shape, b.shape, p);
-    return matmulArray(a, b, [...a.shape.slice(0, -2), m, n], a.dtype, !!p.ta, !!p.tb);
+    return matmulArray(a, b, [...a.shape.slice(0, -2), m, n], a.dtype, !!p.ta, !!p.tb, into);
   },
   shape([a, b], p) {
     const r = a.shape.length;

@@ -6,7 +6,7 @@
  * the shared loops are used.
  */
 import { wasmMatmul } from "../wasm/matmul.js";
-import { type DType, type TypedArray, allocate, allocateToOverwrite } from "../core/dtype.js";
+import { type DType, type TypedArray, allocate, allocateToOverwrite, dtypeOfArray } from "../core/dtype.js";
 import { type Shape, broadcastStrides, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { ArrayTensor } from "./array.js";
 import { compileJS } from "../core/codegen.js";
@@ -228,6 +228,14 @@ export function sumLeading(x: ArrayTensor, lead: number): ArrayTensor {
 }
 
 /**
+ * Float64 accumulators of the small products (matvec's column sweep, matmulArray's row pairs),
+ * reused from call to call: an array of more than 8 elements lives outside V8's heap, and
+ * allocating one cost ~1 µs, as much as the whole product of a 16×128 matrix and a vector
+ * (GradBench llsq's smallest workload).
+ */
+let matvecScratch = new Float64Array(256);
+
+/**
  * A product with a vector side (n = 1: A·x; m = 1: xᵀ·B) reads its matrix once, in storage order
  * and without copying it: each output element a dot product of a contiguous row, or each row
  * scaled and added into all outputs (for Aᵀ·x and xᵀ·B). Packing for the blocked kernels would copy
@@ -237,7 +245,8 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
   // as y = M·v: M is A with m rows (n = 1) or Bᵀ with n rows (m = 1); `rowMajor`: M's rows are contiguous
   const rows = n === 1 ? m : n;
   const rowMajor = n === 1 ? !ta : tb;
-  const acc = new Float64Array(rows);
+  if (!rowMajor && matvecScratch.length < rows) matvecScratch = new Float64Array(rows);
+  const acc = matvecScratch; // (its first `rows` elements)
   for (let t = 0; t < batch; t++) {
     const M = n === 1 ? A : B, v = n === 1 ? B : A;
     const mo = t * rows * k, vo = t * k, oo = t * rows;
@@ -279,7 +288,7 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
     } else {
       // eight rows of M per pass over the accumulators (added in order): one load and store of
       // acc[i] per eight products, two accumulators per iteration (16392 × 128: 1.4-1.7 → 1.0 ms)
-      acc.fill(0);
+      acc.fill(0, 0, rows);
       let p = 0;
       for (; p + 7 < k; p += 8) {
         const c0 = v[vo + p], c1 = v[vo + p + 1], c2 = v[vo + p + 2], c3 = v[vo + p + 3];
@@ -312,12 +321,13 @@ type FloatArray = Float32Array | Float64Array;
  * product where WebAssembly SIMD is unavailable, use this loop: rows accumulate in float64, two
  * rows of A and four of B at a time, so each B element loaded feeds eight multiply-adds.
  */
-export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType, ta = false, tb = false): ArrayTensor {
+export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dtype: DType, ta = false, tb = false, into?: TypedArray): ArrayTensor {
   const nd = a.shape.length;
   const m = a.shape[nd - (ta ? 1 : 2)], k = a.shape[nd - (ta ? 2 : 1)], n = b.shape[nd - (tb ? 2 : 1)];
   const batch = sizeOf(a.shape.slice(0, nd - 2));
-  if (k === 0 || m === 0 || n === 0) return new ArrayTensor(allocate(dtype, batch * m * n), outShape, dtype);
-  const out = allocateToOverwrite(dtype, batch * m * n); // each path below writes every element
+  const given = into !== undefined && into.length === batch * m * n && dtypeOfArray(into) === dtype ? into : undefined;
+  if (k === 0 || m === 0 || n === 0) return new ArrayTensor(given?.fill(0) ?? allocate(dtype, batch * m * n), outShape, dtype);
+  const out = given ?? allocateToOverwrite(dtype, batch * m * n); // each path below writes every element
   if ((n === 1 || m === 1) && (dtype === "float32" || dtype === "float64")) {
     matvec(a.data as FloatArray, b.data as FloatArray, out as FloatArray, batch, m, k, n, ta, tb);
     return new ArrayTensor(out, outShape, dtype);
@@ -337,7 +347,8 @@ export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dty
     return d instanceof Float64Array ? d : Float64Array.from(d);
   };
   const A = widen(a, ta), B = widen(b, tb);
-  const r0 = new Float64Array(n), r1 = new Float64Array(n);
+  if (matvecScratch.length < 2 * n) matvecScratch = new Float64Array(2 * n);
+  const r0 = matvecScratch.subarray(0, n), r1 = matvecScratch.subarray(n, 2 * n); // (reused: see matvecScratch)
   for (let t = 0; t < batch; t++) {
     const ao = t * m * k, bo = t * k * n, oo = t * m * n;
     let i = 0;
