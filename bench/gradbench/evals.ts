@@ -68,7 +68,7 @@ const llsqPrimal = jit(llsqFn), llsqGrad = jit(grad(llsqFn));
 const llsqData = (i: { x: number[]; n: number }) => ({ x: tensor(i.x), n: i.n });
 const llsq: Module = {
   primal: { prepare: llsqData, run: (d) => llsqPrimal(d.x, ...llsqPoints(d.n, d.x.shape[0])), output: (y: Tensor) => y.item() },
-  gradient: { prepare: llsqData, run: (d) => llsqGrad(d.x, ...llsqPoints(d.n, d.x.shape[0])), output: nums },
+  gradient: { prepare: llsqData, run: (d) => llsqGrad.into(kept("llsq.gradient", f64, d.x.shape[0]))(d.x, ...llsqPoints(d.n, d.x.shape[0])), output: nums },
 };
 
 // ---- ode: RK4 over t ∈ [0, 2] of y0' = x0, y_i' = x_i·y_{i−1} ------------------------------------
@@ -113,7 +113,7 @@ const kmeansPrimal = jit(kmeansCost);
 const kmeansData = (i: { points: number[][]; centroids: number[][] }) => ({ P: tensor(i.points), C: tensor(i.centroids) });
 const kmeans: Module = {
   cost: { prepare: kmeansData, run: (d) => kmeansPrimal(d.C, d.P), output: (y: Tensor) => y.item() },
-  dir: { prepare: kmeansData, run: (d) => kmeansDir(d.C, d.P), output: nested },
+  dir: { prepare: kmeansData, run: (d) => kmeansDir.into(kept("kmeans.dir", f64, d.C.size))(d.C, d.P), output: nested },
 };
 
 // ---- gmm: log posterior of a Gaussian mixture with a Wishart prior --------------------------------
@@ -172,7 +172,10 @@ const gmm: Module = {
   objective: { prepare: gmmData, run: (g) => gmmPrimal(g.params, g.x, g.c), output: (y: Tensor) => y.item() },
   jacobian: {
     prepare: gmmData,
-    run: (g) => gmmGrad(g.params, g.x, g.c),
+    run: (g) => {
+      const { alpha, mu, q, l } = g.params;
+      return gmmGrad.into({ alpha: kept("gmm.alpha", f64, alpha.size), mu: kept("gmm.mu", f64, mu.size), q: kept("gmm.q", f64, q.size), l: kept("gmm.l", f64, l.size) })(g.params, g.x, g.c);
+    },
     output: (r: GmmParams) => ({ alpha: nums(r.alpha), mu: nested(r.mu), q: nested(r.q), l: nested(r.l) }),
   },
 };
