@@ -642,6 +642,13 @@ describe("control flow", () => {
       const loss = (x: Tensor) => { const [c, y] = run(x); return c[2].sum().add(y[0].mul(y[3]).sum()).add(y[2].sum()); };
       expectClose(jit(grad(loss))(xs), grad(loss)(xs), 1e-12);
     }
+    // carries made by matmuls, which write into the storage offered (a swap: each reads the other)
+    const M = randomTensor([5, 5], -1, 1, 13);
+    const swap = (x: Tensor) => scan((c: Tensor[], xi: Tensor): [Tensor[], Tensor] => [[w.matmul(M, c[1]).add(xi), w.matmul(M, c[0])], w.matmul(M, c[0])], [init[0], init[1]], x);
+    const [ce, ye] = swap(xs), [cj, yj] = jit(swap)(xs);
+    expect(toNums(cj[0])).toEqual(toNums(ce[0]));
+    expect(toNums(cj[1])).toEqual(toNums(ce[1]));
+    expect(toNums(yj)).toEqual(toNums(ye));
   });
 
   it("whileLoop: eager and staged; forward mode inside jit; reverse mode inside jit is a clear error", () => {
