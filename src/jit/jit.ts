@@ -269,7 +269,7 @@ function storageFor(name: string, c: Compiled, storage: OutStorage, inputs: Arra
     if (a.length !== size) throw new ShapeError(`${op}: the result at ${path} is ${dtype}${fmtShape(shape)} (${size} elements); its storage has ${a.length} elements`);
     const r = bytes(a);
     inputs.forEach((t, i) => {
-      if (overlaps(r, bytes(t.data))) throw new InputError(`${op}: the storage at ${path} shares memory with argument ${i} (tensor input ${i}); the program reads its arguments while it writes results, so give storage of its own`);
+      if (overlaps(r, bytes(t.data))) throw new InputError(`${op}: the storage at ${path} shares memory with ${inputs.length === 1 ? "the argument" : `argument tensor ${i} (counting the arguments' tensors in order)`}; the program reads its arguments while it writes results, so give storage of its own`);
     });
     for (const k of constants) if (overlaps(r, bytes(k))) throw new InputError(`${op}: the storage at ${path} shares memory with a constant of ${name}; give storage of its own`);
     const other = taken.find((t) => overlaps(t.r, r));

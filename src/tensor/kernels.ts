@@ -234,6 +234,12 @@ export function sumLeading(x: ArrayTensor, lead: number): ArrayTensor {
  * (GradBench llsq's smallest workload).
  */
 let matvecScratch = new Float64Array(256);
+/** The shared accumulators, or a new array where more are needed than are worth keeping (> 2¹⁶). */
+function scratch(size: number): Float64Array {
+  if (size > 1 << 16) return new Float64Array(size);
+  if (matvecScratch.length < size) matvecScratch = new Float64Array(size);
+  return matvecScratch;
+}
 
 /**
  * A product with a vector side (n = 1: A·x; m = 1: xᵀ·B) reads its matrix once, in storage order
@@ -245,8 +251,7 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
   // as y = M·v: M is A with m rows (n = 1) or Bᵀ with n rows (m = 1); `rowMajor`: M's rows are contiguous
   const rows = n === 1 ? m : n;
   const rowMajor = n === 1 ? !ta : tb;
-  if (!rowMajor && matvecScratch.length < rows) matvecScratch = new Float64Array(rows);
-  const acc = matvecScratch; // (its first `rows` elements)
+  const acc = rowMajor ? matvecScratch : scratch(rows); // (its first `rows` elements)
   for (let t = 0; t < batch; t++) {
     const M = n === 1 ? A : B, v = n === 1 ? B : A;
     const mo = t * rows * k, vo = t * k, oo = t * rows;
@@ -347,8 +352,7 @@ export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dty
     return d instanceof Float64Array ? d : Float64Array.from(d);
   };
   const A = widen(a, ta), B = widen(b, tb);
-  if (matvecScratch.length < 2 * n) matvecScratch = new Float64Array(2 * n);
-  const r0 = matvecScratch.subarray(0, n), r1 = matvecScratch.subarray(n, 2 * n); // (reused: see matvecScratch)
+  const r = scratch(2 * n), r0 = r.subarray(0, n), r1 = r.subarray(n, 2 * n);
   for (let t = 0; t < batch; t++) {
     const ao = t * m * k, bo = t * k * n, oo = t * m * n;
     let i = 0;
