@@ -444,6 +444,26 @@ describe("jit: results into the caller's storage (into)", () => {
       expect(bits(g(x, T, s))).toEqual(bits(grad(llsq)(x, T, s)));
     }
   });
+  it("gather, scatterAdd and concat write into offered storage too: kept storage is rewritten (scatterAdd zeroed) call after call", () => {
+    const idx = tensor([2, 0, 2, 1, 2], { dtype: "int32" });
+    const loss = (C: Tensor) => w.sum(w.square(w.take(C, idx, 0)).mul(w.concat([C, C.mul(2)], 1).sum()));
+    const twice = (C: Tensor) => grad(loss)(C).mul(2).add(w.concat([C, C], 1).slice([0, 3], [1, 3])); // scatterAdd and concat results read by a loop
+    const gathered = (C: Tensor) => w.sum(w.square(w.take(C, idx, 0)));
+    const g = jit(grad(gathered)), h = jit(twice);
+    const src = h.lower(randomTensor([3, 2], -1, 1, 20)).source!;
+    expect(src).toMatch(/Q\d+, \[K\d+\]\); \/\/ scatterAdd/);
+    expect(src).toMatch(/Q\d+, \[K\d+\]\); \/\/ concat/);
+    expect(g.lower(randomTensor([3, 2], -1, 1, 20)).source!).toMatch(/\[INTO === undefined \? undefined : INTO\[0\]\]\); \/\/ scatterAdd/);
+    const buf = new Float64Array(6);
+    for (const seed of [20, 21, 20]) {
+      const C = randomTensor([3, 2], -1, 1, seed);
+      expect(bits(h(C))).toEqual(bits(twice(C)));
+      buf.fill(Number.NaN);
+      const r = g.into(buf)(C);
+      expect(r.concrete().data).toBe(buf);
+      expect(bits(r)).toEqual(bits(grad(gathered)(C)));
+    }
+  });
   it("bad storage is a typed error naming the result, and nothing is written", () => {
     const g = jit(grad(lse), { name: "lseGrad" });
     const x = randomTensor([4], -1, 1, 6);

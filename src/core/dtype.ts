@@ -16,6 +16,11 @@ export function allocate(dtype: DType, size: number): TypedArray {
   return a ? a.fill(0) : fresh(dtype, size);
 }
 
+/** `into` when it is storage of this size and dtype (what an impl that `writesInto` was offered), else undefined. */
+export function offered(into: TypedArray | undefined, dtype: DType, size: number): TypedArray | undefined {
+  return into !== undefined && into.length === size && dtypeOfArray(into) === dtype ? into : undefined;
+}
+
 /** Storage whose every element the caller writes before anything reads it: a recycled array is not zeroed first. */
 export function allocateToOverwrite(dtype: DType, size: number): TypedArray {
   return (size >= RECYCLE_MIN && spare.length > 0 ? takeSpare(dtype, size) : null) ?? fresh(dtype, size);

@@ -225,7 +225,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   let lines: string[] = [];
   const pre: string[] = []; // allocated once per compiled function
   // The output whose storage a value may be computed in: an output, or a value an output is a
-  // view of (reshape), so an op that writes into given storage (matmul) fills the caller's array.
+  // view of (reshape), so an op that writes into given storage (matmul, gather, …) fills the caller's array.
   const outputSlot = new Map<Var, number>();
   program.outputs.forEach((a, j) => a instanceof Var && !outputSlot.has(a) && outputSlot.set(a, j));
   for (let k = program.eqns.length - 1; k >= 0; k--) {

@@ -7,7 +7,7 @@ import type { Aval, Tensor } from "../core/tensor.js";
 import { LinearIn, coreOps, type Primitive } from "../core/primitive.js";
 import { type Affine, type Shape, checkSize, affinePad, affineSlice, broadcastShapes, contiguousPad, flatStride, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { InputError, ShapeError, fmtShape, DTypeError, fmtValue } from "../core/errors.js";
-import { allocate } from "../core/dtype.js";
+import { allocate, offered } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
 import { broadcastArray, stridedCopy, stridedWrite, transposeArray } from "../tensor/kernels.js";
 import { placedOf, viewOf } from "../tensor/fuse.js";
@@ -144,12 +144,13 @@ export const padP = defineOp<PadParams>({
 export const concatP = defineOp<{ axis: number }>({
   name: "concat",
   freshOutput: true, // impl allocates its result
+  writesInto: true, // or writes every element of the storage offered
   // along the first axis longer than 1, the inputs' elements lie end to end in the output
   load: (inShapes, outShape, { axis }) => (sizeOf(outShape.slice(0, axis)) === 1 ? { kind: "blocks", sizes: inShapes.map(sizeOf) } : null),
-  impl: (xs, { axis }) => {
+  impl: (xs, { axis }, into) => {
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
-    const out = allocate(xs[0].dtype, sizeOf(shape));
+    const out = offered(into, xs[0].dtype, sizeOf(shape)) ?? allocate(xs[0].dtype, sizeOf(shape));
     const st = stridesOf(shape);
     let at = 0;
     for (const x of xs) {
@@ -205,12 +206,13 @@ function gatherShape(op: string, x: Aval, idx: Aval, axis: number): number[] {
 export const gatherP = defineOp<{ axis: number }>({
   name: "gather",
   freshOutput: true,
-  impl: ([x, idx], { axis }) => {
+  writesInto: true, // every element of the storage offered
+  impl: ([x, idx], { axis }, into) => {
     const size = x.shape[axis];
     checkIndex("take", idx, size);
     const shape = gatherShape("take", x, idx, axis);
     const pre = sizeOf(x.shape.slice(0, axis)), post = sizeOf(x.shape.slice(axis + 1)), k = idx.data.length;
-    const out = allocate(x.dtype, sizeOf(shape));
+    const out = offered(into, x.dtype, sizeOf(shape)) ?? allocate(x.dtype, sizeOf(shape));
     const src = x.data, id = idx.data;
     for (let p = 0, o = 0; p < pre; p++) {
       for (let j = 0; j < k; j++, o += post) {
@@ -232,11 +234,12 @@ export const gatherP = defineOp<{ axis: number }>({
 export const scatterAddP = defineOp<{ axis: number; shape: number[] }>({
   name: "scatterAdd",
   freshOutput: true,
-  impl: ([u, idx], { axis, shape }) => {
+  writesInto: true, // zeroed first: the offered storage holds the last call's values
+  impl: ([u, idx], { axis, shape }, into) => {
     const size = shape[axis];
     checkIndex("scatterAdd", idx, size);
     const pre = sizeOf(shape.slice(0, axis)), post = sizeOf(shape.slice(axis + 1)), k = idx.data.length;
-    const out = allocate(u.dtype, sizeOf(shape));
+    const out = offered(into, u.dtype, sizeOf(shape))?.fill(0) ?? allocate(u.dtype, sizeOf(shape));
     const src = u.data, id = idx.data;
     for (let p = 0, o = 0; p < pre; p++) {
       for (let j = 0; j < k; j++, o += post) {

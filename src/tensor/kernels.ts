@@ -6,7 +6,7 @@
  * the shared loops are used.
  */
 import { wasmMatmul } from "../wasm/matmul.js";
-import { type DType, type TypedArray, allocate, allocateToOverwrite, dtypeOfArray } from "../core/dtype.js";
+import { type DType, type TypedArray, allocate, allocateToOverwrite, offered } from "../core/dtype.js";
 import { type Shape, broadcastStrides, shapeEq, sizeOf, stridesOf } from "../core/shape.js";
 import { ArrayTensor } from "./array.js";
 import { compileJS } from "../core/codegen.js";
@@ -330,7 +330,7 @@ export function matmulArray(a: ArrayTensor, b: ArrayTensor, outShape: Shape, dty
   const nd = a.shape.length;
   const m = a.shape[nd - (ta ? 1 : 2)], k = a.shape[nd - (ta ? 2 : 1)], n = b.shape[nd - (tb ? 2 : 1)];
   const batch = sizeOf(a.shape.slice(0, nd - 2));
-  const given = into !== undefined && into.length === batch * m * n && dtypeOfArray(into) === dtype ? into : undefined;
+  const given = offered(into, dtype, batch * m * n);
   if (k === 0 || m === 0 || n === 0) return new ArrayTensor(given?.fill(0) ?? allocate(dtype, batch * m * n), outShape, dtype);
   const out = given ?? allocateToOverwrite(dtype, batch * m * n); // each path below writes every element
   if ((n === 1 || m === 1) && (dtype === "float32" || dtype === "float64")) {
