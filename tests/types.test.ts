@@ -82,5 +82,12 @@ describe("typed transformations", () => {
     expect(vg.compiles).toBe(1);
     // @ts-expect-error jit keeps f's parameters
     expect(() => jit((x: Tensor) => x.sin())("x")).toThrow();
+    // into keeps f's parameters and result type; its storage is typed arrays in the result's structure
+    const [v2, g2] = vg.into([null, { w: new Float64Array(2), b: null }])(p0);
+    expectTypeOf(v2).toEqualTypeOf<Tensor>();
+    expectTypeOf(g2).toEqualTypeOf<{ w: Tensor; b: number }>();
+    expect(g2.b).toBe(1);
+    // @ts-expect-error storage is typed arrays (or null), not numbers
+    expect(() => vg.into([null, { w: [0, 0], b: null }])(p0)).toThrow(/must be a typed array/);
   });
 });

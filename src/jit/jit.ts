@@ -68,7 +68,7 @@ export type Jitted<F extends Fn> = F & {
    * every call of a function called in a loop. Storage may not share memory with an argument,
    * a constant of f or other storage (a typed error says which).
    */
-  into(storage: OutStorage): (...args: Parameters<F>) => ReturnType<F>;
+  into(storage: OutStorage): F;
   /** Number of compilations so far (one per distinct input signature). */
   readonly compiles: number;
 };
@@ -193,7 +193,7 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
     return unflatten(c.outDef, outs.map((o, i) => (c.numberOuts[i] && o ? o.item() : o)));
   }) as unknown as Jitted<F>;
   Object.defineProperty(jitted, "compiles", { get: () => compiles });
-  jitted.into = (storage: OutStorage) => (...args: unknown[]) => {
+  jitted.into = (storage: OutStorage) => ((...args: unknown[]) => {
     const r = resolve(args);
     if (r === null) {
       throw new TracerError(`jit(${name}).into writes concrete results into arrays, so it cannot run under another transformation (grad, vmap, jit, …); call jit(${name}) there instead`);
@@ -211,7 +211,7 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
       return new ArrayTensor(s, o.shape, o.dtype);
     });
     return unflatten(c.outDef, results.map((o, i) => (c.numberOuts[i] && o ? o.item() : o)));
-  };
+  }) as unknown as F;
   jitted.lower = (...args: unknown[]) => {
     const { leaves, def, key } = split(args);
     return lookup(args, leaves, def, key);
