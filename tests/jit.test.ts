@@ -395,11 +395,16 @@ describe("jit: results into the caller's storage (into)", () => {
     expect(bits(r1)).toEqual(bits(g(x2))); // a view of the storage: overwritten
     expect(bits(r2)).toEqual(bits(g(x2)));
   });
-  it("storage holding old values: outputs the loop adds into are zeroed first (slice adjoints of Rosenbrock)", () => {
+  it("storage holding old values: outputs the loop adds into are zeroed first (column sums), scattered ones rewritten (slice adjoints of Rosenbrock)", () => {
     const g = jit(grad(rosen));
     const x = randomTensor([9], -1, 1, 3);
     const buf = new Float64Array(9).fill(7);
     for (let k = 0; k < 2; k++) expect(bits(g.into(buf)(x))).toEqual(bits(grad(rosen)(x)));
+    const colSums = (m: Tensor) => w.sum(m.mul(2), 0);
+    const f = jit(colSums), m = randomTensor([5, 3], -1, 1, 4);
+    expect(f.lower(m).source).toMatch(/INTO\[0\]\.fill\(0\)/);
+    const cols = new Float64Array(3).fill(7);
+    for (let k = 0; k < 2; k++) expect(bits(f.into(cols)(m))).toEqual(bits(colSums(m)));
   });
   it("pytree results, null for fresh storage, results from ops and arguments copied in, int32 and bool results", () => {
     const f = jit((a: Tensor, b: Tensor) => ({ p: w.matmul(a, b), q: [a, w.argmax(b, 0), w.greater(a, 0)], s: w.sum(a).mul(2) }));
