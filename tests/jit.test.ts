@@ -244,6 +244,12 @@ describe("jit: optimization passes and generated code", () => {
       expect(f.lower(x).source).toBeNull();
       expectClose(f(x), x.sin().mul(x).sum(), 1e-15);
       expectClose(jit((x: Tensor) => x.exp())(x), x.exp(), 1e-15);
+      // into: the interpreter writes fresh arrays, which are copied into the caller's storage
+      const g = jit(grad((y: Tensor) => w.sum(w.matmul(w.reshape(y, [5, 1]), w.reshape(y, [1, 5])).mul(y.take(tensor([4, 0, 2], { dtype: "int32" }), 0).sum()))));
+      const buf = new Float64Array(5).fill(Number.NaN);
+      const r = g.into(buf)(x);
+      expect(r.concrete().data).toBe(buf);
+      expectClose(r, grad((y: Tensor) => w.sum(w.matmul(w.reshape(y, [5, 1]), w.reshape(y, [1, 5])).mul(y.take(tensor([4, 0, 2], { dtype: "int32" }), 0).sum())))(x), 1e-14);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0][0])).toMatch(/code generation \(new Function\) is refused here, so .* interpreted instead/);
     } finally {
