@@ -411,6 +411,15 @@ describe("jit: results into the caller's storage (into)", () => {
     expect(f.lower(m).source).toMatch(/INTO\[0\]\.fill\(0\)/);
     const cols = new Float64Array(3).fill(7);
     for (let k = 0; k < 2; k++) expect(bits(f.into(cols)(m))).toEqual(bits(colSums(m)));
+    // the sums reshaped: the loop writes the value the output views straight into the storage
+    const colCol = (m: Tensor) => w.reshape(colSums(m), [3, 1]);
+    const h = jit(colCol);
+    expect(h.lower(m).source).toMatch(/INTO\[0\]\.fill\(0\)/); // not copied in afterwards
+    cols.fill(7);
+    const r = h.into(cols)(m);
+    expect(r.concrete().data).toBe(cols);
+    expect(r.shape).toEqual([3, 1]);
+    expect(bits(r)).toEqual(bits(colCol(m)));
   });
   it("pytree results, null for fresh storage, results from ops and arguments copied in, int32 and bool results", () => {
     const f = jit((a: Tensor, b: Tensor) => ({ p: w.matmul(a, b), q: [a, w.argmax(b, 0), w.greater(a, 0)], s: w.sum(a).mul(2) }));

@@ -225,7 +225,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   let lines: string[] = [];
   const pre: string[] = []; // allocated once per compiled function
   // The output whose storage a value may be computed in: an output, or a value an output is a
-  // view of (reshape), so an op that writes into given storage (matmul, gather, …) fills the caller's array.
+  // view of (reshape), so a loop or an op that writes into given storage (matmul, gather, …) fills
+  // the caller's array.
   const outputSlot = new Map<Var, number>();
   program.outputs.forEach((a, j) => a instanceof Var && !outputSlot.has(a) && outputSlot.set(a, j));
   for (let k = program.eqns.length - 1; k >= 0; k--) {
@@ -299,9 +300,9 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
      */
     const storage = (out: Var, size: number, zeroed: boolean): string => {
       const dtype = JSON.stringify(out.aval.dtype);
-      const j = program.outputs.indexOf(out);
-      if (j >= 0) {
-        // an output: the caller's storage for it when given (a scan's next slice of ys), else fresh
+      const j = outputSlot.get(out);
+      if (j !== undefined) {
+        // (a value viewed by) an output: the caller's storage for it when given (a scan's next slice of ys), else fresh
         w.before(`const o${out.id} = INTO !== undefined && INTO[${j}] !== undefined ? INTO[${j}]${zeroed ? ".fill(0)" : ""} : allocate(${dtype}, ${size});`);
         return `o${out.id}`;
       }

@@ -184,6 +184,8 @@ export const scanP: Primitive<ScanParams> = {
     const outs = bind(scanP, [...consts, ...carryB, ...xsT], { ...p, body: bodyB });
     return [...outs.slice(0, ncar), ...outs.slice(ncar).map(swap01)];
   },
+  // Forward mode (JVPTrace) calls jvpWithOuts, whose primal scan also stacks the residuals; this
+  // form, which binds that primal scan again, is only the interface's required rule.
   jvp(primals, tangents, _outs, p) {
     return scanJvp(primals, tangents, p).touts;
   },

@@ -251,7 +251,6 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
   // as y = M·v: M is A with m rows (n = 1) or Bᵀ with n rows (m = 1); `rowMajor`: M's rows are contiguous
   const rows = n === 1 ? m : n;
   const rowMajor = n === 1 ? !ta : tb;
-  const acc = rowMajor ? matvecScratch : scratch(rows); // (its first `rows` elements)
   for (let t = 0; t < batch; t++) {
     const M = n === 1 ? A : B, v = n === 1 ? B : A;
     const mo = t * rows * k, vo = t * k, oo = t * rows;
@@ -293,6 +292,7 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
     } else {
       // eight rows of M per pass over the accumulators (added in order): one load and store of
       // acc[i] per eight products, two accumulators per iteration (16392 × 128: 1.4-1.7 → 1.0 ms)
+      const acc = scratch(rows); // (its first `rows` elements)
       acc.fill(0, 0, rows);
       let p = 0;
       for (; p + 7 < k; p += 8) {
