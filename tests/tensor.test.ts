@@ -19,6 +19,20 @@ describe("creation", () => {
     expect(tensor(2.5).item()).toBe(2.5);
     expect(tensor([]).shape).toEqual([0]);
   });
+  it("from a typed array: a copy, converted to the dtype asked for, checked where the dtype needs it", () => {
+    const src = new Float64Array([1.1, -2, 1e40, 0.1]);
+    const t = tensor(src);
+    expect(t.concrete().data).not.toBe(src);
+    src[0] = 7;
+    expect(toNums(t)).toEqual([1.1, -2, 1e40, 0.1]); // the tensor keeps its own copy
+    expect(Array.from(tensor(new Float64Array([0.1, 1e40, -0.1]), { dtype: "float32" }).concrete().data)).toEqual([Math.fround(0.1), Infinity, Math.fround(-0.1)]);
+    expect(toNums(tensor(new Int32Array([3, -4]), { dtype: "float64" }))).toEqual([3, -4]);
+    expect(toNums(tensor(new Int32Array([3, -4]), { dtype: "int32" }))).toEqual([3, -4]);
+    expect(toNums(tensor(new Float64Array([3, -4]), { dtype: "int32" }))).toEqual([3, -4]);
+    expect(() => tensor(new Float64Array([3, 0.5]), { dtype: "int32" })).toThrow(/0.5 at flat index 1 is not a 32-bit integer/);
+    expect(tensor(new Uint8Array([0, 2, 1])).toArray()).toEqual([0, 2, 1]); // int32
+    expect(tensor(new Uint8Array([0, 2, 1]), { dtype: "bool" }).toArray()).toEqual([false, true, true]);
+  });
   it("rejects bad data", () => {
     expect(() => tensor([1.5], { dtype: "int32" })).toThrow(/not a 32-bit integer/);
     expect(() => tensor([1], { dtype: "complex" as never })).toThrow(DTypeError);
