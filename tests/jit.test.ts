@@ -450,19 +450,81 @@ describe("jit: results into the caller's storage (into)", () => {
   });
   it("a matmul writes its result into the caller's storage (through a reshape), a small dead product into storage kept between calls", () => {
     const llsq = (x: Tensor, T: Tensor, s: Tensor) => w.sum(w.square(s.sub(w.matmul(T, x)))).mul(0.5);
-    const g = jit(grad(llsq));
+    const product = (x: Tensor, T: Tensor) => w.matmul(T, x.reshape([8, 1])).reshape([16]).mul(1);
+    const f = jit(llsq), p = jit((x: Tensor, T: Tensor) => w.matmul(T, x.reshape([8, 1])).reshape([16]));
     const T = randomTensor([16, 8], -1, 1, 7), s = randomTensor([16], -1, 1, 8);
     const x1 = randomTensor([8], -1, 1, 9), x2 = randomTensor([8], -1, 1, 10);
-    const src = g.lower(x1, T, s).source!;
-    expect(src).toMatch(/^const K\d+ = allocate\("float64", 16\);$/m); // T·x: read by the loop only
-    expect(src).toMatch(/impl\(\[v\d+, v\d+\], Q\d+, \[INTO === undefined \? undefined : INTO\[0\]\]\); \/\/ matmul/);
-    const buf = new Float64Array(8);
+    expect(f.lower(x1, T, s).source!).toMatch(/^const K\d+ = allocate\("float64", 16\);$/m); // T·x: read by the loop only
+    expect(p.lower(x1, T).source!).toMatch(/impl\(\[v\d+, v\d+\], Q\d+, \[INTO === undefined \? undefined : INTO\[0\]\]\); \/\/ matmul/);
+    const buf = new Float64Array(16);
     for (const x of [x1, x2, x1]) {
-      const r = g.into(buf)(x, T, s);
+      expect(bits(f(x, T, s))).toEqual(bits(llsq(x, T, s)));
+      const r = p.into(buf)(x, T);
       expect(r.concrete().data).toBe(buf); // written by the matmul itself: nothing copied
-      expect(bits(r)).toEqual(bits(grad(llsq)(x, T, s)));
-      expect(bits(g(x, T, s))).toEqual(bits(grad(llsq)(x, T, s)));
+      expect(bits(r)).toEqual(bits(product(x, T)));
     }
+  });
+  describe("row passes: Sᵀ·f(S·x) in one pass over S's rows", () => {
+    const llsq = (x: Tensor, T: Tensor, s: Tensor) => w.sum(w.square(s.sub(w.matmul(T, x)))).mul(0.5);
+    const logistic = (wt: Tensor, X: Tensor, y: Tensor) => {
+      const z = w.matmul(X, wt);
+      return w.mean(w.softplus(z).sub(y.mul(z)));
+    };
+    const rowPass = /one pass over the rows of a (\d+)×(\d+) matrix/;
+    it("a least-squares gradient: bit for bit the unfused products', any row count, written into the caller's storage", () => {
+      for (const [n, m] of [[16, 8], [13, 5], [9, 2], [2, 3], [37, 130]]) {
+        const T = randomTensor([n, m], -1, 1, n), s = randomTensor([n], -1, 1, n + 1), x = randomTensor([m], -1, 1, m);
+        const g = jit(grad(llsq));
+        expect(g.lower(x, T, s).source!.match(rowPass)?.slice(1)).toEqual([`${n}`, `${m}`]);
+        const want = grad(llsq)(x, T, s);
+        expect(bits(g(x, T, s))).toEqual(bits(want));
+        const buf = new Float64Array(m).fill(Number.NaN);
+        const r = g.into(buf)(x, T, s);
+        expect(r.concrete().data).toBe(buf);
+        expect(bits(r)).toEqual(bits(want));
+        // against the closed form −Tᵀ(s − Tx)
+        const closed = toNums(w.matmul(T.transpose(), s.sub(w.matmul(T, x))).mul(-1));
+        toNums(r).forEach((v, j) => expect(v).toBeCloseTo(closed[j], 12));
+        expect(bits(g.into(buf)(x.mul(-1), T, s))).toEqual(bits(grad(llsq)(x.mul(-1), T, s))); // zeroed again
+      }
+    });
+    it("a logistic regression's value and gradient, in float64 and float32; a Hessian-vector product", () => {
+      const X = randomTensor([21, 6], -1, 1, 3), y = w.greater(randomTensor([21], -1, 1, 4), 0).cast("float64"), wt = randomTensor([6], -1, 1, 5);
+      const vg = jit(w.valueAndGrad(logistic));
+      expect(vg.lower(wt, X, y).source!).toMatch(rowPass);
+      const [v, g] = vg(wt, X, y), [v0, g0] = w.valueAndGrad(logistic)(wt, X, y);
+      expect(bits(v)).toEqual(bits(v0));
+      expect(bits(g)).toEqual(bits(g0));
+      const X32 = X.cast("float32"), y32 = y.cast("float32"), w32 = wt.cast("float32");
+      const g32 = jit(grad(logistic));
+      expect(g32.lower(w32, X32, y32).source!).toMatch(rowPass);
+      expect(g32(w32, X32, y32).dtype).toBe("float32");
+      expect(bits(g32(w32, X32, y32))).toEqual(bits(grad(logistic)(w32, X32, y32)));
+      // a Hessian-vector product (forward over reverse): Tᵀ(T·v) in one pass
+      const T = randomTensor([10, 4], -1, 1, 6), s = randomTensor([10], -1, 1, 7), x = randomTensor([4], -1, 1, 8), dx = randomTensor([4], -1, 1, 9);
+      const hvp = (x: Tensor, dx: Tensor) => jvp((u: Tensor) => grad(llsq)(u, T, s), [x], [dx])[1];
+      const h = jit(hvp);
+      expect(h.lower(x, dx).source!).toMatch(rowPass);
+      expect(bits(h(x, dx))).toEqual(bits(hvp(x, dx)));
+      const closed = toNums(w.matmul(T.transpose(), w.matmul(T, dx)));
+      toNums(h(x, dx)).forEach((v, j) => expect(v).toBeCloseTo(closed[j], 12));
+    });
+    it("not fused where S·x is read elsewhere or element by element out of order", () => {
+      const T = randomTensor([12, 4], -1, 1, 6), s = randomTensor([12], -1, 1, 7), x = randomTensor([4], -1, 1, 8);
+      const cases: ((x: Tensor, T: Tensor, s: Tensor) => Tensor)[] = [
+        (x, T, s) => { const y = w.matmul(T, x); return w.sum(w.square(s.sub(y))).add(w.sum(y.slice([1, 11]).mul(y.slice([0, 10])))); }, // shifted reads of y
+        (x, T, s) => { const y = w.matmul(T, x); return w.sum(w.square(s.sub(y)).mul(w.flip(y, 0))); }, // a reversed read
+      ];
+      for (const f of cases) {
+        const g = jit(grad(f));
+        expect(g.lower(x, T, s).source!).not.toMatch(rowPass);
+        expect(toNums(g(x, T, s))).toEqual(toNums(grad(f)(x, T, s)));
+      }
+      const both = jit((x: Tensor, T: Tensor, s: Tensor) => { const y = w.matmul(T, x); return [y, grad(llsq)(x, T, s)]; });
+      const [y, g] = both(x, T, s);
+      expect(bits(y)).toEqual(bits(w.matmul(T, x)));
+      expect(bits(g)).toEqual(bits(grad(llsq)(x, T, s)));
+    });
   });
   it("gather, scatterAdd and concat write into offered storage too: kept storage is rewritten (scatterAdd zeroed) call after call", () => {
     const idx = tensor([2, 0, 2, 1, 2], { dtype: "int32" });

@@ -24,13 +24,22 @@ import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js
 import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
 import { scatterSumP } from "../ops/shape-ops.js";
+import { matmulP, type MatmulParams } from "../ops/linalg.js";
 import { LoopWriter, jsNumber } from "../core/codegen.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
 
-type Loop = { kind: "loop"; size: number; eqns: Eqn[] };
+/**
+ * A loop step; `rows`: the loop runs inside one pass over the rows of a matrix S, between a
+ * product y = S·x whose elements it reads and a product g = Sᵀ·v of elements it computes (see
+ * fuseRowPasses).
+ */
+type Loop = { kind: "loop"; size: number; eqns: Eqn[]; rows?: RowPass };
 type Op = { kind: "op"; eqn: Eqn };
 type Step = Loop | Op;
+type RowPass = { dots: Eqn; dotViews: Eqn[]; y: Var; sweep: Eqn; sweepViews: Eqn[]; v: Var; S: Atom; x: Atom; rows: number; cols: number };
+/** Every equation a step computes (a row pass's products and views included). */
+const stepEqns = (s: Step): Eqn[] => (s.kind === "op" ? [s.eqn] : s.rows ? [s.rows.dots, ...s.rows.dotViews, ...s.eqns, ...s.rows.sweepViews, s.rows.sweep] : s.eqns);
 
 const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
 
@@ -117,11 +126,17 @@ export function plan(program: Program): Step[] {
   const open = new Map<number, Loop>();
   const definedIn = new Map<Var, Loop>();
   const sums = new Set<Var>();
+  // An open loop that reads what another open loop completes (a sum, a shifted read, another size)
+  // runs after it: the loop it needs stays open for later equations of its size (a mean's division
+  // reads a sum; the gradient's elementwise work after it still joins the sum's loop).
+  const after = new Map<Loop, Set<Loop>>();
   const close = (loop: Loop) => {
     if (open.get(loop.size) !== loop) return;
+    for (const d of after.get(loop) ?? []) close(d);
     open.delete(loop.size);
     steps.push(loop);
   };
+  const needs = (loop: Loop, d: Loop): boolean => [...(after.get(loop) ?? [])].some((x) => x === d || needs(x, d));
   for (const e of program.eqns) {
     let kind = fusionKind(e);
     const load = kind === "load" ? loadOf(e) : null;
@@ -137,22 +152,114 @@ export function plan(program: Program): Step[] {
     }
     const n = loopSize(e, kind);
     const shifted = load !== null && (load.kind === "affine" || load.kind === "window" || load.kind === "broadcast" || load.kind === "blocks" || (load.kind === "scalar" && n > 1));
+    const first = new Set<Loop>();
     for (const a of e.inputs) {
       const from = a instanceof Var ? definedIn.get(a) : undefined;
-      if (!from) continue;
+      if (!from || open.get(from.size) !== from) continue;
       // a value from another loop, a finished sum, a shifted or a broadcast read needs that loop to have run
       const broadcast = kind === "elementwise" && sizeOfAtom(a) !== n && sizeOfAtom(a) !== 1;
-      if (from.size !== n || sums.has(a as Var) || shifted || broadcast) close(from);
+      if (from.size !== n || sums.has(a as Var) || shifted || broadcast) first.add(from);
     }
     let loop = open.get(n);
+    // the loop this equation would join cannot run after itself, nor after a loop that runs after it
+    for (const d of first) if (loop && (d === loop || needs(d, loop))) close(d);
+    if (loop && open.get(n) !== loop) loop = undefined;
     if (loop && loop.eqns.length >= MAX_LOOP_EQNS) close(loop), (loop = undefined); // keep loop bodies a size engines compile
     if (!loop) open.set(n, (loop = { kind: "loop", size: n, eqns: [] }));
+    for (const d of first) if (open.get(d.size) === d) after.set(loop, (after.get(loop) ?? new Set()).add(d));
     loop.eqns.push(e);
     definedIn.set(e.outs[0], loop);
     if (reduces(kind)) sums.add(e.outs[0]); // complete only after the loop
   }
   for (const loop of [...open.values()]) close(loop);
-  return steps;
+  return fuseRowPasses(program, steps);
+}
+
+/**
+ * A product of a stored 2-D float matrix S (rows × cols) and a vector as matvec computes it: `dots`,
+ * y = S·x, each element the dot product of a row, in order; or g = Sᵀ·v, each row scaled by its
+ * element of v and added into g, row after row.
+ */
+function rowProduct(e: Eqn): { S: Atom; vec: Atom; dots: boolean; rows: number; cols: number } | null {
+  if (e.prim !== matmulP) return null;
+  const [a, b] = e.inputs, { ta = false, tb = false } = e.params as MatmulParams;
+  if (a.aval.shape.length !== 2 || (a.aval.dtype !== "float64" && a.aval.dtype !== "float32")) return null;
+  const m = a.aval.shape[ta ? 1 : 0], n = b.aval.shape[tb ? 0 : 1];
+  const [S, vec, dots] = n === 1 && m >= 2 ? [a, b, !ta] : m === 1 && n >= 2 ? [b, a, tb] : [null, null, false];
+  if (S === null || vec === null) return null;
+  const [rows, cols] = S.aval.shape;
+  return rows >= 2 && cols >= 2 ? { S, vec, dots, rows, cols } : null;
+}
+
+/** The same value: one variable, or constants holding one tensor. */
+const sameAtom = (a: Atom, b: Atom) => a === b || (a instanceof Lit && b instanceof Lit && a.value === b.value);
+
+/**
+ * Row passes: a loop over n elements that reads y = S·x elementwise and computes v for a later
+ * g = Sᵀ·v, S the same n-row matrix, runs inside one pass over S's rows: each block of rows gives
+ * its dot products, the loop body runs for them, and the same rows, still in cache, are scaled and
+ * added into g. A least-squares or logistic-regression gradient, Sᵀ·f(S·x), so reads S once instead
+ * of twice and makes no arrays for y and v. Sums are in the products' own order (bit for bit the
+ * unfused program's).
+ */
+function fuseRowPasses(program: Program, steps: Step[]): Step[] {
+  const uses = new Map<Var, number>();
+  for (const e of program.eqns) for (const a of e.inputs) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
+  for (const a of program.outputs) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 2); // never absorbed
+  const opOf = new Map<Var, number>(); // a value an op step defines: that step's index
+  steps.forEach((s, k) => s.kind === "op" && s.eqn.outs.forEach((v) => opOf.set(v, k)));
+  const isView = (e: Eqn) => {
+    const load = e.inputs.length === 1 ? loadOf(e) : null;
+    return load?.kind === "same" && load.view === true;
+  };
+  const removed = new Set<number>();
+  const fused = new Map<number, Loop>();
+  steps.forEach((L, k) => {
+    if (L.kind !== "loop" || L.eqns.length > MAX_LOOP_EQNS / 2) return;
+    const inLoop = new Set(L.eqns.flatMap((e) => e.outs));
+    // y: a product's result read by this loop only, through views (reshape) that nothing else reads
+    for (const e of L.eqns) {
+      for (const yv of e.inputs) {
+        if (!(yv instanceof Var) || inLoop.has(yv) || !opOf.has(yv)) continue;
+        const dotViews: Eqn[] = [];
+        let at = yv, d = opOf.get(at)!;
+        while (steps[d].kind === "op" && isView((steps[d] as Op).eqn) && (at === yv || uses.get(at) === 1)) {
+          const view = (steps[d] as Op).eqn, src = view.inputs[0];
+          if (!(src instanceof Var) || !opOf.has(src)) break;
+          dotViews.unshift(view);
+          at = src;
+          d = opOf.get(at)!;
+        }
+        const dots = (steps[d] as Op).eqn, rp = rowProduct(dots);
+        if (steps[d].kind !== "op" || !rp?.dots || rp.rows !== L.size || (at !== yv && uses.get(at) !== 1)) continue;
+        // every read of y in the loop takes element i
+        const readers = L.eqns.filter((r) => r.inputs.includes(yv));
+        if (readers.reduce((c, r) => c + r.inputs.filter((a) => a === yv).length, 0) !== uses.get(yv)) continue;
+        if (!readers.every((r) => { const kd = fusionKind(r); return kd === "elementwise" || kd === "sum" || kd === "rows" || kd === "columns" || (kd === "load" && loadOf(r)!.kind === "same"); })) continue;
+        // g = Sᵀ·v later, v computed in the loop (possibly through views read by nothing else)
+        for (let j = k + 1; j < steps.length; j++) {
+          const sw = steps[j];
+          const sp = sw.kind === "op" ? rowProduct(sw.eqn) : null;
+          if (sw.kind !== "op" || !sp || sp.dots || !sameAtom(sp.S, rp.S) || sp.rows !== rp.rows || !(sp.vec instanceof Var)) continue;
+          const sweepViews: Eqn[] = [];
+          let v = sp.vec as Var;
+          while (!inLoop.has(v) && opOf.has(v) && opOf.get(v)! > k && uses.get(v) === 1 && isView((steps[opOf.get(v)!] as Op).eqn)) {
+            const view = (steps[opOf.get(v)!] as Op).eqn;
+            if (!(view.inputs[0] instanceof Var)) break;
+            sweepViews.unshift(view);
+            v = view.inputs[0] as Var;
+          }
+          const def = L.eqns.find((r) => r.outs[0] === v);
+          if (!def || reduces(fusionKind(def)) || sizeOf(v.aval.shape) !== L.size) continue;
+          fused.set(k, { ...L, rows: { dots, dotViews, y: yv, sweep: sw.eqn, sweepViews, v, S: rp.S, x: rp.vec, rows: rp.rows, cols: rp.cols } });
+          for (const x of [dots, ...dotViews, ...sweepViews, sw.eqn]) removed.add(steps.findIndex((t) => t.kind === "op" && t.eqn === x));
+          return;
+        }
+      }
+    }
+  });
+  if (fused.size === 0) return steps;
+  return steps.flatMap((s, k) => (removed.has(k) ? [] : [fused.get(k) ?? s]));
 }
 
 /**
@@ -203,10 +310,10 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
 
   // Which step defines each var, and which values leave their loop.
   const stepOf = new Map<Var, Step>();
-  for (const s of steps) for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) for (const v of e.outs) stepOf.set(v, s);
+  for (const s of steps) for (const e of stepEqns(s)) for (const v of e.outs) stepOf.set(v, s);
   const usedOutside = new Set<Var>();
   for (const s of steps) {
-    for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) {
+    for (const e of stepEqns(s)) {
       for (const a of e.inputs) {
         if (a instanceof Var && stepOf.get(a) !== s && stepOf.has(a)) usedOutside.add(a);
       }
@@ -260,7 +367,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   for (const s of steps) {
     lines = [];
     const uses = new Set<Var>();
-    for (const e of s.kind === "loop" ? s.eqns : [s.eqn]) for (const a of e.inputs) if (a instanceof Var && stepOf.get(a) !== s) uses.add(a);
+    for (const e of stepEqns(s)) for (const a of e.inputs) if (a instanceof Var && stepOf.get(a) !== s) uses.add(a);
     const block = { lines, defines: [] as Var[], uses, loop: s.kind === "loop" };
     blocks.push(block);
     if (s.kind === "op") {
@@ -275,7 +382,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     const n = s.size;
     const w = new LoopWriter();
     const results: [string, string][] = []; // values the loop hands on, assigned after it
-    const resultVar = new Map<string, Var>(s.eqns.flatMap((e) => e.outs.map((v) => [`v${v.id}`, v] as [string, Var])));
+    const resultVar = new Map<string, Var>(stepEqns(s).flatMap((e) => e.outs.map((v) => [`v${v.id}`, v] as [string, Var])));
     const elem = new Map<Var, string>(); // in-loop values: their element's name
     /** A scalar operand: an in-loop value, a literal number, or one element hoisted out of the loop. */
     const read = (a: Atom, to?: readonly number[]): string => {
@@ -337,6 +444,8 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       for (let d = 0; d < span; d++) w.statement(`${q(d)} = ${t(d + 1)};`);
       for (let d = 0; d < span; d++) w.after(`${buf}[${m + lo + d}] = ${q(d)};`);
     };
+    const rp = s.rows, blockId = rp ? `${rp.y.id}` : "";
+    if (rp) elem.set(rp.y, w.let(`Y${blockId}[i - $b]`));
     for (const e of s.eqns) {
       const out = e.outs[0];
       const x = e.inputs[0];
@@ -413,9 +522,21 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
         results.push([`v${out.id}`, `new AT(${buf}, ${JSON.stringify(out.aval.shape)}, ${dtype})`]);
       }
     }
-    lines.push(`  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${s.eqns.map((e) => e.prim.name).join(", ")}`);
+    let loopLines: string[];
+    if (rp) {
+      w.statement(`W${blockId}[i - $b] = ${elem.get(rp.v)};`);
+      const g = rp.sweep.outs[0], dtype = g.aval.dtype, f64 = dtype === "float64";
+      pre.push(`const Y${blockId} = allocate(${JSON.stringify(dtype)}, 8), W${blockId} = new Float64Array(8);`);
+      if (!f64) pre.push(`const G${blockId} = new Float64Array(${rp.cols});`); // float32: sums in float64 as matvec's
+      const buf = storage(g, rp.cols, f64);
+      if (!f64) w.before(`G${blockId}.fill(0);`), w.after(`${buf}.set(G${blockId});`);
+      results.push([`v${g.id}`, `new AT(${buf}, ${JSON.stringify(g.aval.shape)}, ${JSON.stringify(dtype)})`]);
+      loopLines = w.rowLoop(n, rp.cols, data(rp.S), data(rp.x), `Y${blockId}`, `W${blockId}`, f64 ? buf : `G${blockId}`);
+    } else loopLines = w.loop(n);
+    const names = stepEqns(s).map((e) => e.prim.name).join(", ");
+    lines.push(rp ? `  // one pass over the rows of a ${n}×${rp.cols} matrix: ${names}` : `  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${names}`);
     if (results.length) lines.push(`  let ${results.map(([v]) => v).join(", ")};`);
-    lines.push(`  {`, ...w.loop(n).map((l) => `    ${l}`), ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
+    lines.push(`  {`, ...loopLines.map((l) => `    ${l}`), ...results.map(([v, e]) => `    ${v} = ${e};`), `  }`);
     block.defines.push(...results.map(([v]) => resultVar.get(v)!));
   }
   // Fresh outputs of op steps that reach no output: their storage goes back for the next call's
