@@ -533,9 +533,9 @@ const ba: Module = {
  * bones, as the model file lists them), the global angle-axis rotation and translation, then each
  * correspondence's point minus its vertex (simple) or its barycentric point on a triangle
  * (complicated). The Jacobian has 26 (θ) or 28 (two u columns, then θ) columns and 3N rows: N is
- * large and the inputs few, so it is forward mode along all columns at once (`batch`: the primal
- * and each statement's partials computed once for all directions). The u columns: each residual
- * depends on its own u only, so one direction moving every u_i1 gives that whole column.
+ * large and the inputs few, so it is forward mode along all directions at once (`batch`: the
+ * primal and each statement's partials computed once for all directions), and the directions are
+ * compressed (htJacobian): columns that never move the same residual share one.
  */
 export const HT_SOURCE = `function handObjective(theta, us, parents, baseRel, invAbs, basePos, wStart, wBone, wVal, tri, corr, points, mirrored, complicated) {
   const B = parents.length, V = wStart.length - 1, N = corr.length;
@@ -667,18 +667,90 @@ function htData(i: HtInput) {
   };
 }
 const htPrimal = compiled<(...a: unknown[]) => Float64Array>(HT_SOURCE, "handObjective");
-/** Forward mode along all the Jacobian's columns at once (28: the two u columns, then θ; 26 without u). */
-const htJvp = { 26: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 26 }), 28: sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: 28 }) };
-/** The Jacobian, row-major (3N rows): the tangent of the residuals along the 26 or 28 seed directions is exactly that. */
+/**
+ * Forward mode along all the Jacobian's directions at once, compiled when this module loads for a
+ * few direction counts (a count that is not there is padded to the next with zero directions).
+ */
+const HT_BATCHES = [12, 14, 16, 20, 28];
+const htJvp = new Map(HT_BATCHES.map((K) => [K, sourceJvp(HT_SOURCE, { name: "handObjective", argnums: [0, 1], batch: K })]));
+/**
+ * Which θ columns can move each residual, from the model and the correspondences: the global pose
+ * (θ0…θ5) moves everything; a finger angle moves the bone it bends and that bone's descendants,
+ * so only the vertices skinned to those bones (bit k of a mask: θk). HT_SOURCE's pose loop assigns
+ * the angles: bone b's own angles are the ones this loop gives it.
+ */
+function htMasks(d: ReturnType<typeof htData>): Int32Array {
+  const [, , parents, , , , wStart, wBone, , tri, corr, , , complicated] = d.args as [unknown, unknown, Int32Array, unknown, unknown, unknown, Int32Array, Int32Array, unknown, Int32Array, Int32Array, unknown, number, number];
+  const B = parents.length, bone = new Int32Array(B);
+  let it = 6, b = 2;
+  for (let f = 0; f < 5; f++, b++) {
+    for (let k = 2; k <= 4; k++, b++) {
+      bone[b] |= 1 << it++;
+      if (k === 2) bone[b] |= 1 << it++;
+    }
+  }
+  for (let j = 0; j < B; j++) if (parents[j] >= 0) bone[j] |= bone[parents[j]]; // (a parent comes before its children, as HT_SOURCE assumes)
+  const vertex = (v: number) => {
+    let m = 0b111111;
+    for (let k = wStart[v]; k < wStart[v + 1]; k++) m |= bone[wBone[k]];
+    return m;
+  };
+  const rows = new Int32Array(corr.length);
+  for (let i = 0; i < corr.length; i++) {
+    const t = corr[i];
+    rows[i] = complicated ? vertex(tri[3 * t]) | vertex(tri[3 * t + 1]) | vertex(tri[3 * t + 2]) : vertex(t);
+  }
+  return rows;
+}
+/**
+ * The Jacobian, row-major (3N rows; the two u columns first, then θ), by compressed forward mode:
+ * θ columns that never move the same residual share one seed direction (greedy colouring of the
+ * column-intersection graph, as Curtis, Powell and Reid compress sparse Jacobians). Different
+ * fingers' angles move different vertices, so the small model's 26 θ columns take 10–12
+ * directions. Each u column is one direction too, since each residual depends on its own u only.
+ * The tangent in a shared direction is then, for each residual, the one column that can move it
+ * (the others' contributions are exact zeros) and is scattered back to its column.
+ */
 function htJacobian(d: ReturnType<typeof htData>) {
-  const [theta, us] = d.args as [Float64Array, Float64Array];
-  const nu = d.complicated ? 2 : 0, K = nu + 26;
+  const us = d.args[1] as Float64Array;
+  const rows = htMasks(d);
+  const conflicts = new Int32Array(26);
+  const seen = new Set<number>();
+  for (const m of rows) {
+    if (seen.has(m)) continue;
+    seen.add(m);
+    for (let c = 6; c < 26; c++) if (m & (1 << c)) conflicts[c] |= m;
+  }
+  const color = new Int32Array(26);
+  let colors = 6;
+  for (let c = 0; c < 26; c++) {
+    if (c < 6) {
+      color[c] = c;
+      continue;
+    }
+    let used = 0;
+    for (let x = 6; x < c; x++) if (conflicts[c] & (1 << x)) used |= 1 << color[x];
+    let k = 6;
+    while (used & (1 << k)) k++;
+    color[c] = k;
+    colors = Math.max(colors, k + 1);
+  }
+  const nu = d.complicated ? 2 : 0, cols = nu + 26;
+  const K = HT_BATCHES.find((k) => k >= nu + colors)!;
   const dtheta = new Float64Array(26 * K), dus = new Float64Array(us.length * K);
-  // direction 0 moves every u_i1, direction 1 every u_i2 (each residual depends on its own u only); then θ_k
   if (nu) for (let i = 0; i < us.length; i++) dus[i * K + (i % 2)] = 1;
-  for (let k = 0; k < 26; k++) dtheta[k * K + nu + k] = 1;
-  const J = htJvp[K as 26 | 28](d.args, [dtheta, dus])[1] as Float64Array;
-  return { J, cols: K };
+  for (let c = 0; c < 26; c++) dtheta[c * K + nu + color[c]] = 1;
+  const Jc = htJvp.get(K)!(d.args, [dtheta, dus])[1] as Float64Array;
+  const J = kept("ht.jacobian", f64, 3 * rows.length * cols);
+  for (let i = 0; i < rows.length; i++) {
+    const m = rows[i];
+    for (let r = 3 * i; r < 3 * i + 3; r++) {
+      const o = r * cols, oc = r * K;
+      for (let u = 0; u < nu; u++) J[o + u] = Jc[oc + u];
+      for (let c = 0; c < 26; c++) J[o + nu + c] = m & (1 << c) ? Jc[oc + nu + color[c]] : 0;
+    }
+  }
+  return { J, cols };
 }
 const ht: Module = {
   objective: { prepare: htData, run: (d: ReturnType<typeof htData>) => htPrimal(...d.args), output: (e: Float64Array) => Array.from(e) },
