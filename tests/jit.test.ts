@@ -3,6 +3,7 @@ import { describe, it, expect, vi } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
 import { setCodegenAvailable } from "../src/core/codegen.js";
+import { programRunner } from "../src/ops/control.js";
 import { commonSubexpressions, exactRewrites } from "../src/jit/optimize.js";
 import { Program, Var, evalProgram, deadCodeElimination } from "../src/core/ir.js";
 import fc from "fast-check";
@@ -776,6 +777,24 @@ describe("checkpointing", () => {
     expectClose(jit(grad(checkpoint(deep)))(x), grad(deep)(x), 1e-14);
     expectClose(jvp(checkpoint(deep), [x], [x])[1], jvp(deep, [x], [x])[1], 1e-14);
     expectClose(hessian(checkpoint((v: Tensor) => deep(v)))(x.slice([0, 3])), hessian(deep)(x.slice([0, 3])), 1e-12);
+  });
+
+  it("a checkpoint's program runs compiled under jit, in a scan body too (its forward pass and its recomputation)", () => {
+    const spy = vi.spyOn(programRunner, "prepare");
+    try {
+      const step = checkpoint((y: Tensor, x: Tensor) => y.mul(x).sin().add(y.square().mul(0.5)));
+      const solve = (x: Tensor) => fori(0, 5, (_i: unknown, y: Tensor) => step(y, x), x).sum();
+      const x = randomTensor([6], -1, 1, 30);
+      const bodies = () => new Set(spy.mock.calls.map(([p]) => p)).size;
+      jit((v: Tensor) => step(v, v).mul(2))(x);
+      expect(bodies()).toBe(1); // the checkpoint's body, compiled (not interpreted equation by equation)
+      spy.mockClear();
+      const g = jit(grad(solve));
+      expectClose(g(x), grad(solve)(x), 1e-13);
+      expect(bodies()).toBeGreaterThanOrEqual(4); // both scans' bodies and the checkpoints inside them
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("scan with √T checkpointing: O(√T) stored carries instead of O(T) intermediates, same gradient", () => {

@@ -420,7 +420,7 @@ function programOf({ body, tangentOf }: CheckpointParams): Program {
 export const checkpointP: Primitive<CheckpointParams> = {
   name: "checkpoint",
   impl(args, p) {
-    if (!p.tangentOf) return evalProgram(p.body, args) as ArrayTensor[];
+    if (!p.tangentOf) return programRunner.run(p.body, args); // compiled under jit, as scan bodies are
     const n = p.body.inputs.length, floatIdx = inAvals(p.body).flatMap((a, i) => (isFloat(a.dtype) ? [i] : []));
     const tangents: (Tensor | null)[] = p.body.inputs.map(() => null);
     floatIdx.forEach((i, k) => (tangents[i] = args[n + k]));
