@@ -69,6 +69,12 @@ const OPS: { name: string; f: (a: Tensor, b: Tensor) => Tensor }[] = [
   { name: "rollFn", f: (a) => w.roll(a, a.ndim === 2 ? -1 : 2, -1) },
   { name: "cumsum", f: (a) => w.cumsum(a, -1) },
   { name: "triu", f: (a) => (a.ndim === 2 ? w.add(w.triu(a), w.tril(a, -1).mul(0.5)) : w.mul(a, w.trace(w.outer(a, a)))) },
+  // S·v then elementwise: its gradient Sᵀ(…) is a jit row pass where one loop reads S·v and makes the cotangent
+  { name: "matvec", f: (a, b) => {
+    const S = a.ndim === 2 ? a : w.add(w.outer(w.cos(like(b, a)), a), w.eye(3));
+    const y = w.matmul(S, w.tanh(a.ndim === 2 ? w.sum(like(b, a), 0) : a));
+    return a.ndim === 2 ? w.mul(a, w.sin(y).reshape([2, 1])) : w.sin(y);
+  } },
   { name: "diagonal", f: (a, b) => w.mul(a, a.ndim === 2 ? w.sum(w.diagonal(w.matmul(a, w.transpose(like(b, a))), 1)) : w.sum(w.diagonal(w.outer(a, like(b, a)), -1))) },
 ];
 
