@@ -4,6 +4,7 @@ import * as w from "../src/index.js";
 import { tensor, Tensor, ShapeError, InputError, DTypeError } from "../src/index.js";
 import { expectClose, toNums } from "./helpers.js";
 import { matmul as matmulFlags } from "../src/ops/linalg.js";
+import { reduceArray, transposeArray } from "../src/tensor/kernels.js";
 
 describe("creation", () => {
   it("from numbers, nested arrays, typed arrays, booleans", () => {
@@ -81,6 +82,35 @@ describe("broadcasting and reductions", () => {
     const a = tensor([[1], [2]]), b = tensor([10, 20, 30]);
     expect(w.add(a, b).toArray()).toEqual([[11, 21, 31], [12, 22, 32]]);
     expect(() => w.add(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(ShapeError);
+  });
+  it("a sum over axes that are not trailing: every dtype, bit for bit the sum of the transposed rows", () => {
+    const bits = (u: Tensor) => Array.from(new Uint32Array(Float64Array.from(u.concrete().data).buffer));
+    const x = w.random.normal(w.random.key(3), [3, 5, 4, 2]).mul(1e3);
+    const cases: number[][] = [[1], [0], [0, 2], [1, 2], [0, 1, 3], [0, 3], [2]];
+    for (const dtype of ["float64", "float32", "int32"] as const) {
+      const t = dtype === "int32" ? w.round(x).cast("int32") : x.cast(dtype);
+      for (const axes of cases) {
+        const keep = [0, 1, 2, 3].filter((a) => !axes.includes(a));
+        // the kernel's former way: the reduced axes moved last by a transposed copy, then its rows summed
+        const rows = transposeArray(t.concrete(), [...keep, ...axes]);
+        const got = reduceArray(t.concrete(), axes, "sum", t.dtype), want = reduceArray(rows, axes.map((_, j) => keep.length + j), "sum", t.dtype);
+        if (dtype === "float64") expect(bits(w.sum(t, axes))).toEqual(bits(got));
+        expect(got.dtype).toBe(want.dtype);
+        expect(got.shape).toEqual(want.shape);
+        expect(Array.from(got.concrete().data)).toEqual(Array.from(want.concrete().data));
+        // and against plain nested sums in float64 (float32 rounded once)
+        const flat = toNums(t), st = [40, 8, 2, 1];
+        const ref = new Float64Array(got.size);
+        flat.forEach((v, i) => {
+          const idx = [0, 1, 2, 3].map((a) => Math.floor(i / st[a]) % t.shape[a]);
+          let o = 0;
+          for (const a of keep) o = o * t.shape[a] + idx[a];
+          ref[o] += v;
+        });
+        const r = dtype === "float32" ? Array.from(ref, Math.fround) : Array.from(ref);
+        expect(toNums(got)).toEqual(r);
+      }
+    }
   });
   it("reductions with axis and keepdims", () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
