@@ -140,7 +140,7 @@ function lowerIndex(d: number): Tensor {
   for (let j = 0; j < d; j++) for (let i = j + 1; i < d; i++) idx[i * d + j] = t++;
   return tensor(idx, { dtype: "int32" });
 }
-function gmmObjective(p: GmmParams, x: Tensor, c: { d: number; k: number; n: number; m: number; gamma: number; lower: Tensor }): Tensor {
+export function gmmObjective(p: GmmParams, x: Tensor, c: { d: number; k: number; n: number; m: number; gamma: number; lower: Tensor }): Tensor {
   const { d, k, n, m, gamma, lower } = c;
   // Q_k = diag(exp q_k) + strictly-lower(l_k), all k at once: [k, d, d]
   const lz = w.concat([w.zeros([k, 1]), p.l], 1);
@@ -158,7 +158,7 @@ function gmmObjective(p: GmmParams, x: Tensor, c: { d: number; k: number; n: num
   const logPrior = w.sub(k * C, frob.mul(0.5 * gamma * gamma).sub(w.sum(sumQ).mul(m)));
   return loglik.add(logPrior);
 }
-function gmmData(i: GmmInput) {
+export function gmmData(i: GmmInput) {
   const { d, k, n, m, gamma } = i;
   const l = i.l.length && i.l[0].length ? tensor(i.l) : w.zeros([k, 0]);
   const params: GmmParams = { alpha: tensor(i.alpha), mu: tensor(i.mu), q: tensor(i.q), l };
