@@ -445,7 +445,9 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       for (let d = 0; d < span; d++) w.after(`${buf}[${m + lo + d}] = ${q(d)};`);
     };
     const rp = s.rows, blockId = rp ? `${rp.y.id}` : "";
-    if (rp) elem.set(rp.y, w.let(`Y${blockId}[i - $b]`));
+    // (the block's dot products and loop results through local aliases too, as kept arrays)
+    const [Yh, Wh] = rp ? [w.hoist(`k:Y${blockId}`, `Y${blockId}`), w.hoist(`k:W${blockId}`, `W${blockId}`)] : ["", ""];
+    if (rp) elem.set(rp.y, w.let(`${Yh}[i - $b]`));
     for (const e of s.eqns) {
       const out = e.outs[0];
       const x = e.inputs[0];
@@ -524,14 +526,14 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
     }
     let loopLines: string[];
     if (rp) {
-      w.statement(`W${blockId}[i - $b] = ${elem.get(rp.v)};`);
+      w.statement(`${Wh}[i - $b] = ${elem.get(rp.v)};`);
       const g = rp.sweep.outs[0], dtype = g.aval.dtype, f64 = dtype === "float64";
       pre.push(`const Y${blockId} = allocate(${JSON.stringify(dtype)}, 8), W${blockId} = new Float64Array(8);`);
       if (!f64) pre.push(`const G${blockId} = new Float64Array(${rp.cols});`); // float32: sums in float64 as matvec's
       const buf = storage(g, rp.cols, f64);
       if (!f64) w.before(`G${blockId}.fill(0);`), w.after(`${buf}.set(G${blockId});`);
       results.push([`v${g.id}`, `new AT(${buf}, ${JSON.stringify(g.aval.shape)}, ${JSON.stringify(dtype)})`]);
-      loopLines = w.rowLoop(n, rp.cols, data(rp.S), data(rp.x), `Y${blockId}`, `W${blockId}`, f64 ? buf : `G${blockId}`);
+      loopLines = w.rowLoop(n, rp.cols, data(rp.S), data(rp.x), Yh, Wh, f64 ? buf : w.hoist(`k:G${blockId}`, `G${blockId}`));
     } else loopLines = w.loop(n);
     const names = stepEqns(s).map((e) => e.prim.name).join(", ");
     lines.push(rp ? `  // one pass over the rows of a ${n}×${rp.cols} matrix: ${names}` : `  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${names}`);
