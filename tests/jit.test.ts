@@ -510,6 +510,33 @@ describe("jit: results into the caller's storage (into)", () => {
       const closed = toNums(w.matmul(T.transpose(), w.matmul(T, dx)));
       toNums(h(x, dx)).forEach((v, j) => expect(v).toBeCloseTo(closed[j], 12));
     });
+    it("a product of a transposed operand reads it in place (no transposed copy), bit for bit; Sᵀ·r written out is a row pass", () => {
+      const A = randomTensor([40, 50], -1, 1, 11), B = randomTensor([40, 30], -1, 1, 12), Q = randomTensor([3, 6, 6], -1, 1, 13), Z = randomTensor([3, 20, 6], -1, 1, 14);
+      const cases: [string, (...a: Tensor[]) => Tensor, Tensor[]][] = [
+        ["Aᵀ·B (the SIMD kernel)", (a, b) => w.matmul(w.transpose(a), b), [A, B]],
+        ["A·Aᵀ", (a) => w.matmul(a, w.transpose(a)), [A]],
+        ["batched Z·Qᵀ", (z, q) => w.matmul(z, w.transpose(q, [0, 2, 1])), [Z, Q]],
+        ["Aᵀ·x", (a, x) => w.matmul(w.transpose(a), x), [A, randomTensor([40], -1, 1, 15)]],
+      ];
+      for (const [name, f, args] of cases) {
+        const j = jit(f);
+        expect(j.lower(...args).source!, name).not.toMatch(/\/\/ transpose$/m);
+        expect(bits(j(...args)), name).toEqual(bits(f(...args)));
+      }
+      // a transposed copy that something else reads stays
+      const both = jit((a: Tensor, b: Tensor) => [w.matmul(w.transpose(a), b), w.transpose(a).mul(2)]);
+      const [p0, p1] = both(A, B);
+      expect(bits(p0)).toEqual(bits(w.matmul(w.transpose(A), B)));
+      expect(bits(p1)).toEqual(bits(w.transpose(A).mul(2)));
+      // the residual and Tᵀ·r, as a user writes the normal equations' gradient
+      const T = randomTensor([11, 5], -1, 1, 16), s = randomTensor([11], -1, 1, 17), x = randomTensor([5], -1, 1, 18);
+      const normal = (x: Tensor, T: Tensor, s: Tensor) => { const r = s.sub(w.matmul(T, x)); return [r, w.matmul(w.transpose(T), r)]; };
+      const jn = jit(normal);
+      expect(jn.lower(x, T, s).source!).toMatch(rowPass);
+      const [r0, g0] = jn(x, T, s), [r1, g1] = normal(x, T, s);
+      expect(bits(r0)).toEqual(bits(r1));
+      expect(bits(g0)).toEqual(bits(g1));
+    });
     it("not fused where S·x is read elsewhere or element by element out of order", () => {
       const T = randomTensor([12, 4], -1, 1, 6), s = randomTensor([12], -1, 1, 7), x = randomTensor([4], -1, 1, 8);
       const cases: ((x: Tensor, T: Tensor, s: Tensor) => Tensor)[] = [

@@ -12,6 +12,8 @@ import { avalEq } from "../core/tensor.js";
 import { broadcastShapes, shapeEq } from "../core/shape.js";
 import { addP, mulP, negP, subP } from "../ops/elementwise.js";
 import type { Primitive } from "../core/primitive.js";
+import { transposeP } from "../ops/shape-ops.js";
+import { matmulP, type MatmulParams } from "../ops/linalg.js";
 
 /** Rewrites atoms through a substitution (Var → Atom), following chains. */
 class Subst {
@@ -244,8 +246,40 @@ export function exactRewrites(p: Program): Program {
   return new Program(p.inputs, eqns, sub.outputs(p));
 }
 
+/**
+ * A matrix product of a transposed operand (its last two axes swapped, as `w.transpose(A)` of a
+ * matrix or `transpose(Q, [0, 2, 1])` of a batch) reads the operand in place, with the product's
+ * own transpose flag (BLAS's op(A)), so the transposed copy is never made (it is dropped as dead
+ * code when nothing else reads it). Every matmul path sums each output element over the
+ * contracted index in the same order either way (the SIMD kernel packs op(A) into the same
+ * panels; the vector products sum in index order): the same bits. A product Sᵀ·v then reads S's
+ * rows as a row pass can.
+ */
+export function transposesIntoProducts(p: Program): Program {
+  const def = new Map<Var, Eqn>();
+  for (const e of p.eqns) for (const v of e.outs) def.set(v, e);
+  const swapped = (a: Atom): Atom | null => {
+    const d = a instanceof Var ? def.get(a) : undefined;
+    if (!d || d.prim !== transposeP) return null;
+    const { perm } = d.params as { perm: number[] }, r = perm.length;
+    return r >= 2 && perm[r - 1] === r - 2 && perm[r - 2] === r - 1 && perm.slice(0, r - 2).every((q, i) => q === i) ? d.inputs[0] : null;
+  };
+  let changed = false;
+  const eqns = p.eqns.map((e) => {
+    if (e.prim !== matmulP) return e;
+    const { ta = false, tb = false } = e.params as MatmulParams;
+    const [a, b] = e.inputs, a2 = swapped(a), b2 = swapped(b);
+    if (a2 === null && b2 === null) return e;
+    changed = true;
+    const fa = a2 !== null ? !ta : ta, fb = b2 !== null ? !tb : tb;
+    return { ...e, inputs: [a2 ?? a, b2 ?? b], params: { ...(fa && { ta: true }), ...(fb && { tb: true }) } };
+  });
+  return changed ? new Program(p.inputs, eqns, p.outputs) : p;
+}
+
 const PASSES: [string, (p: Program) => Program][] = [
   ["identities", simplifyIdentities],
+  ["transposes into products", transposesIntoProducts],
   ["exact rewrites", exactRewrites],
   ["constant folding", foldConstants],
   ["common subexpressions", commonSubexpressions],
