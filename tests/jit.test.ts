@@ -3,7 +3,7 @@ import { describe, it, expect, vi } from "vitest";
 import * as w from "../src/index.js";
 import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
 import { setCodegenAvailable } from "../src/core/codegen.js";
-import { programRunner } from "../src/ops/control.js";
+import { subprogramsCompiled } from "../src/jit/jit.js";
 import { commonSubexpressions, exactRewrites } from "../src/jit/optimize.js";
 import { Program, Var, evalProgram, deadCodeElimination } from "../src/core/ir.js";
 import fc from "fast-check";
@@ -806,22 +806,30 @@ describe("checkpointing", () => {
     expectClose(hessian(checkpoint((v: Tensor) => deep(v)))(x.slice([0, 3])), hessian(deep)(x.slice([0, 3])), 1e-12);
   });
 
-  it("a checkpoint's program runs compiled under jit, in a scan body too (its forward pass and its recomputation)", () => {
-    const spy = vi.spyOn(programRunner, "prepare");
-    try {
-      const step = checkpoint((y: Tensor, x: Tensor) => y.mul(x).sin().add(y.square().mul(0.5)));
-      const solve = (x: Tensor) => fori(0, 5, (_i: unknown, y: Tensor) => step(y, x), x).sum();
-      const x = randomTensor([6], -1, 1, 30);
-      const bodies = () => new Set(spy.mock.calls.map(([p]) => p)).size;
-      jit((v: Tensor) => step(v, v).mul(2))(x);
-      expect(bodies()).toBe(1); // the checkpoint's body, compiled (not interpreted equation by equation)
-      spy.mockClear();
-      const g = jit(grad(solve));
-      expectClose(g(x), grad(solve)(x), 1e-13);
-      expect(bodies()).toBeGreaterThanOrEqual(4); // both scans' bodies and the checkpoints inside them
-    } finally {
-      spy.mockRestore();
-    }
+  it("sub-programs of a jitted function run compiled (checkpoints, scan bodies, at any depth); an eager call's run interpreted", () => {
+    const compiled = () => subprogramsCompiled.count;
+    const step = checkpoint((y: Tensor, x: Tensor) => y.mul(x).sin().add(y.square().mul(0.5)));
+    const solve = (n: number) => (x: Tensor) => fori(0, n, (_i: unknown, y: Tensor) => step(y, x), x).sum();
+    const x = randomTensor([6], -1, 1, 30);
+    // eager: each call traces new programs; checkpoints and short scans run interpreted (compiling takes milliseconds)
+    let before = compiled();
+    for (let k = 0; k < 3; k++) grad((v: Tensor) => step(v, v).sum())(x);
+    expectClose(grad(solve(5))(x), grad(solve(5))(x), 0);
+    expect(compiled()).toBe(before);
+    // an eager √T-checkpointed scan stages its segments (scans under checkpoints): interpreted too
+    const sq = (v: Tensor) => scan((c: Tensor, xi: Tensor) => [c.mul(xi).sin().add(c), c.sum()], v, w.linspace(0.5, 1, 100), { checkpoint: "sqrt" })[1].sum();
+    const eager = grad(sq)(x);
+    expect(compiled()).toBe(before);
+    expectClose(eager, jit(grad(sq))(x), 1e-13);
+    // jit: the checkpoint's body, compiled with the function, and every sub-program of a scan's gradient
+    before = compiled();
+    const j = jit((v: Tensor) => step(v, v).mul(2));
+    expectClose(j(x), step(x, x).mul(2), 1e-15);
+    expect(compiled()).toBe(before + 1);
+    before = compiled();
+    const g = jit(grad(solve(5)));
+    expectClose(g(x), grad(solve(5))(x), 1e-13);
+    expect(compiled()).toBeGreaterThanOrEqual(before + 4); // both scans' bodies and the checkpoints inside them
   });
 
   it("scan with √T checkpointing: O(√T) stored carries instead of O(T) intermediates, same gradient", () => {

@@ -17,7 +17,7 @@ import { type TypedArray, type DType, dtypeOfArray } from "../core/dtype.js";
 import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { stage, StagingTracer } from "../transforms/stage.js";
 import { optimize } from "./optimize.js";
-import { type ProgramRun, programRunner } from "../ops/control.js";
+import { type ProgramRun, isPersistent, markPersistent, programRunner } from "../ops/control.js";
 import { plan, emit, fuseScatters } from "./codegen.js";
 
 type Fn = (...args: any[]) => any;
@@ -140,6 +140,7 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
       const [outLeaves, outDef] = flatten(result);
       return { outs: outLeaves.map((l) => leafTensor(l)), extra: outDef };
     });
+    markPersistent(program); // its sub-programs run call after call: compiled
     const { optimized, source, run } = lowerProgram(program, name);
     const compileMs = performance.now() - t0;
     compiles++;
@@ -305,11 +306,23 @@ export function lowerProgram(program: Program, name: string) {
 
 // Bodies and branches of control flow run compiled too (compiled once per sub-program).
 const compiledBodies = new WeakMap<Program, (inputs: ArrayTensor[], into?: (TypedArray | undefined)[]) => (ArrayTensor | null)[]>();
-programRunner.prepare = (p) => {
+/**
+ * Runs below which a sub-program an eager call traced is interpreted rather than compiled:
+ * compiling takes milliseconds, an interpreted step microseconds per equation, and an eager call
+ * traces new programs every time (a √T-checkpointed scan: two per segment).
+ */
+const COMPILE_MIN_RUNS = 256;
+programRunner.prepare = (p, runs = Infinity) => {
+  if (runs < COMPILE_MIN_RUNS && !isPersistent(p) && !compiledBodies.has(p)) return (args) => evalProgram(p, args) as ArrayTensor[];
   let run = compiledBodies.get(p);
-  if (!run) compiledBodies.set(p, (run = lowerProgram(p, "body").run));
+  if (!run) {
+    compiledBodies.set(p, (run = lowerProgram(p, "body").run));
+    subprogramsCompiled.count++;
+  }
   return run as ProgramRun;
 };
+/** How many sub-programs jit's runner has compiled (tests read it). */
+export const subprogramsCompiled = { count: 0 };
 
 function numberLeaves(def: TreeDef): boolean[] {
   const out: boolean[] = [];

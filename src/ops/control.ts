@@ -39,11 +39,32 @@ const swap01 = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === 0 ? 1 : 
  */
 export type ProgramRun = (args: ArrayTensor[], into?: (TypedArray | undefined)[]) => ArrayTensor[];
 export const programRunner = {
-  prepare: (p: Program): ProgramRun => (args) => evalProgram(p, args) as ArrayTensor[],
-  run(p: Program, args: ArrayTensor[]): ArrayTensor[] {
-    return programRunner.prepare(p)(args);
+  /** `runs`: how many times the caller will run it (a scan's length; unknown: Infinity). */
+  prepare: (p: Program, _runs = Infinity): ProgramRun => (args) => evalProgram(p, args) as ArrayTensor[],
+  run(p: Program, args: ArrayTensor[], runs = Infinity): ArrayTensor[] {
+    return programRunner.prepare(p, runs)(args);
   },
 };
+
+/**
+ * Sub-programs of a jitted function (scan bodies, branches, checkpoints, at any depth): they run
+ * call after call, so jit's runner compiles them whatever their run count. An eager call traces
+ * new sub-programs every time; jit's runner compiles those only when they run often enough in
+ * that call to repay it (a scan's many steps). An eager √T-checkpointed scan's gradient compiled
+ * its 20-step segment programs, 60 of them a call, and took ~8× longer than interpreted.
+ */
+const persistent = new WeakSet<Program>();
+export const isPersistent = (p: Program): boolean => persistent.has(p);
+/** Mark p's sub-programs, at any depth. */
+export function markPersistent(p: Program): void {
+  const visit = (v: unknown): void => {
+    if (v instanceof Program) {
+      persistent.add(v);
+      markPersistent(v);
+    } else if (Array.isArray(v)) v.forEach(visit);
+  };
+  for (const e of p.eqns) Object.values(e.params ?? {}).forEach(visit);
+}
 
 const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
 const isLin = (a: unknown): a is LinearIn => a instanceof LinearIn;
@@ -60,7 +81,7 @@ export const condP: Primitive<CondParams> = {
   name: "cond",
   impl([index, ...ops], { branches }) {
     const k = Math.min(Math.max(Math.trunc(index.item()), 0), branches.length - 1);
-    return programRunner.run(branches[k], ops);
+    return programRunner.run(branches[k], ops, 1);
   },
   shape([index, ...ops], { branches }) {
     if (index.shape.length !== 0 || index.dtype !== "int32") throw new ShapeError(`cond: the branch index must be an int32 scalar; got ${index.dtype}${fmtShape(index.shape)}`);
@@ -121,7 +142,7 @@ export const scanP: Primitive<ScanParams> = {
   // the stacked ys are allocated by impl; a carry may be an input passed through
   freshOutput: ({ body, numCarry }) => body.outputs.map((_, k) => k >= numCarry),
   impl(args, { body, length, reverse, numConsts, numCarry }) {
-    const run = programRunner.prepare(body); // once per scan, not once per step
+    const run = programRunner.prepare(body, length); // once per scan, not once per step
     const nIn = args.length, firstX = numConsts + numCarry;
     const cAvals = outAvals(body).slice(0, numCarry), yAvals = outAvals(body).slice(numCarry);
     const ySizes = yAvals.map((a) => sizeOf(a.shape)), ny = ySizes.length;
@@ -420,7 +441,7 @@ function programOf({ body, tangentOf }: CheckpointParams): Program {
 export const checkpointP: Primitive<CheckpointParams> = {
   name: "checkpoint",
   impl(args, p) {
-    if (!p.tangentOf) return programRunner.run(p.body, args); // compiled under jit, as scan bodies are
+    if (!p.tangentOf) return programRunner.run(p.body, args, 1); // compiled in a jitted function (see markPersistent)
     const n = p.body.inputs.length, floatIdx = inAvals(p.body).flatMap((a, i) => (isFloat(a.dtype) ? [i] : []));
     const tangents: (Tensor | null)[] = p.body.inputs.map(() => null);
     floatIdx.forEach((i, k) => (tangents[i] = args[n + k]));
