@@ -293,6 +293,25 @@ describe("jit: reductions and broadcasts in loops, storage kept between calls", 
     expect(jit((p: Tensor, q: Tensor) => w.concat([p, q], 0).mul(2))(w.zeros([0, 3]), w.zeros([0, 3])).shape).toEqual([0, 3]);
   });
 
+  it("a loop of another size that reads a loop's sum runs after it, and keeps it open; reading that later loop back closes both", () => {
+    const x = w.random.normal(w.random.key(8), [50]), y = w.random.normal(w.random.key(9), [50]);
+    const loops = (src: string) => (src.match(/\/\/ fused loop over .*/g) ?? []).map((l) => l.replace("// fused loop over ", ""));
+    // the mean (a one-element loop reading the sum) does not split the 50-element work after it
+    const after = (a: Tensor, b: Tensor) => [w.mean(a.mul(b)), a.sin().mul(b.exp())];
+    const j1 = jit(after);
+    expect(loops(j1.lower(x, y).source!)).toEqual(["50 elements: mul, reduceSum, sin, exp, mul", "1 element: div"]);
+    const [m1, v1] = j1(x, y), [m0, v0] = after(x, y);
+    expect(bits(m1)).toEqual(bits(m0));
+    expect(bits(v1)).toEqual(bits(v0));
+    // centring reads the mean back: the sum's loop, then the mean, then a new 50-element loop
+    const centred = (a: Tensor, b: Tensor) => { const m = w.mean(a.mul(b)); return [a.sub(m).square(), m.mul(3)]; };
+    const j2 = jit(centred);
+    expect(loops(j2.lower(x, y).source!)).toEqual(["50 elements: mul, reduceSum", "1 element: div", "50 elements: sub, square", "1 element: mul"]);
+    const [c1, d1] = j2(x, y), [c0, d0] = centred(x, y);
+    expect(bits(c1)).toEqual(bits(c0));
+    expect(bits(d1)).toEqual(bits(d0));
+  });
+
   it("reduces over trailing (and sums over leading) axes inside the loop that makes the operand, bit for bit as the kernels", () => {
     const x = w.random.normal(w.random.key(3), [7, 5, 6]);
     const withNaN = w.where(w.equal(w.arange(210).reshape([7, 5, 6]), 37), NaN, x);
