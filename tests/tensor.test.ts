@@ -363,6 +363,10 @@ describe("elementwise values", () => {
     expect(w.logicalNot(x.eq(2)).toArray()).toEqual([true, false, true]);
     expect(w.isNaN(tensor([NaN, 1])).toArray()).toEqual([true, false]);
     expect(w.isFinite(tensor([Infinity, 1])).toArray()).toEqual([false, true]);
+    expect(w.isInf(tensor([Infinity, -Infinity, NaN, 1, -0])).toArray()).toEqual([true, true, false, false, false]);
+    expect(w.isInf(tensor([3.5e38, Infinity], { dtype: "float32" })).toArray()).toEqual([true, true]); // 3.5e38 overflows float32
+    expect(w.isInf(tensor([2, 3], { dtype: "int32" })).toArray()).toEqual([false, false]);
+    expect(w.jit((v: Tensor) => w.isInf(v.mul(1e308)))(tensor([10, 0.5])).toArray()).toEqual([true, false]);
     expect(w.where(x.gt(1), x, 0).toArray()).toEqual([0, 2, 3]);
   });
 });

@@ -481,6 +481,12 @@ export const isNaN = (x: TensorLike) => { const t = asTensor(x, "isNaN"); return
  * isFinite(tensor([Infinity, 1])) // → [false, true]
  */
 export const isFinite = (x: TensorLike) => { const t = floatOperand("isFinite", x); return P.compare(abs(t), scalarTensor(Infinity, t.dtype), "lt"); };
+/**
+ * Whether each element is +∞ or −∞ (NaN is not).
+ * @example
+ * isInf(tensor([Infinity, -Infinity, NaN, 1])) // → [true, true, false, false]
+ */
+export const isInf = (x: TensorLike) => { const t = floatOperand("isInf", x); return P.compare(abs(t), scalarTensor(Infinity, t.dtype), "eq"); };
 
 // ---- reductions -----------------------------------------------------------------------------
 
