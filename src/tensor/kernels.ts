@@ -106,6 +106,21 @@ export function select(c: ArrayTensor, x: ArrayTensor, y: ArrayTensor, outShape:
 }
 
 /**
+ * The odometer of the strided loops below, which go through an array in runs along its last axis:
+ * the start of the next run after the one at `base` (idx counts the leading axes' positions).
+ */
+function nextRun(idx: number[], shape: Shape, strides: readonly number[], base: number): number {
+  for (let d = shape.length - 2; d >= 0; d--) {
+    idx[d]++;
+    base += strides[d];
+    if (idx[d] < shape[d]) return base;
+    base -= strides[d] * shape[d];
+    idx[d] = 0;
+  }
+  return base;
+}
+
+/**
  * Copy a strided view of `src` into a new contiguous array of shape `shape`:
  * element idx comes from src[offset + Σ idx_d · strides_d]. Broadcast, transpose and slice are all this.
  */
@@ -125,14 +140,7 @@ export function stridedCopy(src: TypedArray, offset: number, strides: readonly n
     if (ls === 1) for (let j = 0; j < last; j++) out[o + j] = src[base + j];
     else if (ls === 0) out.fill(src[base], o, o + last);
     else for (let j = 0, s = base; j < last; j++, s += ls) out[o + j] = src[s];
-    // odometer over the leading axes
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      base += strides[d];
-      if (idx[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
+    base = nextRun(idx, shape, strides, base);
   }
   return out;
 }
@@ -152,13 +160,7 @@ export function stridedWrite(dst: TypedArray, offset: number, strides: readonly 
   for (let o = 0; o < n; o += last) {
     if (accumulate) for (let j = 0, s = base; j < last; j++, s += ls) dst[s] += src[o + j];
     else for (let j = 0, s = base; j < last; j++, s += ls) dst[s] = src[o + j];
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      base += strides[d];
-      if (idx[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
+    base = nextRun(idx, shape, strides, base);
   }
 }
 
@@ -192,13 +194,7 @@ function sumInto(acc: Float64Array, strides: readonly number[], src: TypedArray,
       for (let j = 0; j < last; j++) a += src[o + j]; // (ls is 0 here: the last axis is summed)
       acc[base] = a;
     }
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      base += strides[d];
-      if (idx[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
+    base = nextRun(idx, shape, strides, base);
   }
 }
 
