@@ -44,6 +44,28 @@ export class Program {
   }
 }
 
+/** How many times each variable is read (by equations and as an output). */
+export function useCounts(p: Program): Map<Var, number> {
+  const uses = new Map<Var, number>();
+  const use = (a: Atom | null) => {
+    if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
+  };
+  for (const e of p.eqns) e.inputs.forEach(use);
+  p.outputs.forEach(use);
+  return uses;
+}
+
+/** The programs an equation holds in its params (scan bodies, branches, checkpoints), arrays of them included. */
+export function subprograms(e: Eqn): Program[] {
+  const out: Program[] = [];
+  const visit = (v: unknown): void => {
+    if (v instanceof Program) out.push(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+  };
+  Object.values(e.params ?? {}).forEach(visit);
+  return out;
+}
+
 /** An id no variable of the program uses yet (for passes that add inputs). */
 export function freshVarId(p: Program): number {
   let m = -1; // a loop, not Math.max(...ids): programs of 1e5 equations would overflow the stack

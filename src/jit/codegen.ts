@@ -17,7 +17,7 @@
  * gather, scatterAdd, concat, scan's stacked ys) that reaches no output is recycled for the next
  * allocation of its size.
  */
-import { type Atom, type Eqn, Lit, Program, Var } from "../core/ir.js";
+import { type Atom, type Eqn, Lit, Program, Var, useCounts } from "../core/ir.js";
 import type { Primitive } from "../core/primitive.js";
 import { RECYCLE_MIN, allocate, recycle } from "../core/dtype.js";
 import { type Affine, broadcastStrides, shapeEq, sizeOf } from "../core/shape.js";
@@ -45,10 +45,7 @@ const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
 
 /** Replace sums of affine pads (each used once) by scatterSum equations. */
 export function fuseScatters(program: Program): Program {
-  const uses = new Map<Var, number>();
-  const count = (a: Atom | null) => a instanceof Var && uses.set(a, (uses.get(a) ?? 0) + 1);
-  program.eqns.forEach((e) => e.inputs.forEach(count));
-  program.outputs.forEach(count);
+  const uses = useCounts(program);
   const def = new Map<Var, Eqn>();
   program.eqns.forEach((e) => e.outs.forEach((v) => def.set(v, e)));
   const absorbed = new Set<Eqn>();
@@ -88,6 +85,12 @@ type Kind = "elementwise" | "load" | "sum" | "rows" | "columns" | "scatter" | nu
 /** How a view equation is read in a fused loop (its primitive's `load` rule), or null. */
 function loadOf(e: Eqn): LoadIndex | null {
   return e.prim.load && e.outs.length === 1 ? e.prim.load(e.inputs.map((a) => a.aval.shape), e.outs[0].aval.shape, e.params) : null;
+}
+
+/** A view that reads its input's elements in order (reshape): free, or passed on inside a loop. */
+function isView(e: Eqn): boolean {
+  const load = e.inputs.length === 1 && e.outs.length === 1 ? loadOf(e) : null;
+  return load?.kind === "same" && load.view === true;
 }
 
 /** How an equation can take part in a fused loop (null: it cannot), from its primitive's rules. */
@@ -140,7 +143,7 @@ export function plan(program: Program): Step[] {
   for (const e of program.eqns) {
     let kind = fusionKind(e);
     const load = kind === "load" ? loadOf(e) : null;
-    if (load?.kind === "same" && load.view) {
+    if (isView(e)) {
       // a view (reshape) joins a loop only to pass on an in-loop value; otherwise it costs nothing
       const a = e.inputs[0], from = a instanceof Var ? definedIn.get(a) : undefined;
       if (!from || open.get(from.size) !== from || from.size !== sizeOf(e.outs[0].aval.shape) || sums.has(a as Var)) kind = null;
@@ -203,58 +206,50 @@ const sameAtom = (a: Atom, b: Atom) => a === b || (a instanceof Lit && b instanc
  * unfused program's).
  */
 function fuseRowPasses(program: Program, steps: Step[]): Step[] {
-  const uses = new Map<Var, number>();
-  for (const e of program.eqns) for (const a of e.inputs) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
-  for (const a of program.outputs) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 2); // never absorbed
-  const opOf = new Map<Var, number>(); // a value an op step defines: that step's index
-  steps.forEach((s, k) => s.kind === "op" && s.eqn.outs.forEach((v) => opOf.set(v, k)));
-  const isView = (e: Eqn) => {
-    const load = e.inputs.length === 1 ? loadOf(e) : null;
-    return load?.kind === "same" && load.view === true;
-  };
+  const uses = useCounts(program); // (an output counts as a use: outputs are never absorbed)
+  const opAt = new Map<Var, number>(); // a value an op step defines: that step's index
+  steps.forEach((s, k) => s.kind === "op" && s.eqn.outs.forEach((v) => opAt.set(v, k)));
+  const opEqn = (v: Var) => (steps[opAt.get(v)!] as Op).eqn;
   const removed = new Set<number>();
   const fused = new Map<number, Loop>();
   steps.forEach((L, k) => {
-    if (L.kind !== "loop" || L.eqns.length > MAX_LOOP_EQNS / 2) return;
+    if (L.kind !== "loop") return;
     const inLoop = new Set(L.eqns.flatMap((e) => e.outs));
-    // y: a product's result read by this loop only, through views (reshape) that nothing else reads
-    for (const e of L.eqns) {
-      for (const yv of e.inputs) {
-        if (!(yv instanceof Var) || inLoop.has(yv) || !opOf.has(yv)) continue;
-        const dotViews: Eqn[] = [];
-        let at = yv, d = opOf.get(at)!;
-        while (steps[d].kind === "op" && isView((steps[d] as Op).eqn) && (at === yv || uses.get(at) === 1)) {
-          const view = (steps[d] as Op).eqn, src = view.inputs[0];
-          if (!(src instanceof Var) || !opOf.has(src)) break;
-          dotViews.unshift(view);
-          at = src;
-          d = opOf.get(at)!;
+    // y: a product's result read by this loop only (every read takes element i), through views nothing else reads
+    for (const yv of new Set(L.eqns.flatMap((e) => e.inputs))) {
+      if (!(yv instanceof Var) || inLoop.has(yv) || !opAt.has(yv)) continue;
+      let src = yv;
+      const dotViews: Eqn[] = [];
+      while (isView(opEqn(src))) {
+        const e = opEqn(src), a = e.inputs[0];
+        if (!(a instanceof Var) || uses.get(a) !== 1 || !opAt.has(a)) break;
+        dotViews.unshift(e);
+        src = a;
+      }
+      const dots = opEqn(src), rp = rowProduct(dots);
+      if (!rp?.dots || rp.rows !== L.size) continue;
+      const readers = L.eqns.filter((r) => r.inputs.includes(yv));
+      if (readers.reduce((c, r) => c + r.inputs.filter((a) => a === yv).length, 0) !== uses.get(yv)) continue;
+      const elementwise = (r: Eqn) => {
+        const kind = fusionKind(r);
+        return kind === "elementwise" || kind === "sum" || kind === "rows" || kind === "columns" || (kind === "load" && loadOf(r)!.kind === "same");
+      };
+      if (!readers.every(elementwise)) continue;
+      // g = Sᵀ·v later, v computed in the loop (possibly through views read by nothing else)
+      for (let j = k + 1; j < steps.length; j++) {
+        const sw = steps[j], sp = sw.kind === "op" ? rowProduct(sw.eqn) : null;
+        if (sw.kind !== "op" || !sp || sp.dots || !sameAtom(sp.S, rp.S) || sp.rows !== rp.rows || !(sp.vec instanceof Var)) continue;
+        let v: Var = sp.vec;
+        const sweepViews: Eqn[] = [];
+        while (!inLoop.has(v) && opAt.has(v) && opAt.get(v)! > k && uses.get(v) === 1 && isView(opEqn(v)) && opEqn(v).inputs[0] instanceof Var) {
+          sweepViews.unshift(opEqn(v));
+          v = opEqn(v).inputs[0] as Var;
         }
-        const dots = (steps[d] as Op).eqn, rp = rowProduct(dots);
-        if (steps[d].kind !== "op" || !rp?.dots || rp.rows !== L.size || (at !== yv && uses.get(at) !== 1)) continue;
-        // every read of y in the loop takes element i
-        const readers = L.eqns.filter((r) => r.inputs.includes(yv));
-        if (readers.reduce((c, r) => c + r.inputs.filter((a) => a === yv).length, 0) !== uses.get(yv)) continue;
-        if (!readers.every((r) => { const kd = fusionKind(r); return kd === "elementwise" || kd === "sum" || kd === "rows" || kd === "columns" || (kd === "load" && loadOf(r)!.kind === "same"); })) continue;
-        // g = Sᵀ·v later, v computed in the loop (possibly through views read by nothing else)
-        for (let j = k + 1; j < steps.length; j++) {
-          const sw = steps[j];
-          const sp = sw.kind === "op" ? rowProduct(sw.eqn) : null;
-          if (sw.kind !== "op" || !sp || sp.dots || !sameAtom(sp.S, rp.S) || sp.rows !== rp.rows || !(sp.vec instanceof Var)) continue;
-          const sweepViews: Eqn[] = [];
-          let v = sp.vec as Var;
-          while (!inLoop.has(v) && opOf.has(v) && opOf.get(v)! > k && uses.get(v) === 1 && isView((steps[opOf.get(v)!] as Op).eqn)) {
-            const view = (steps[opOf.get(v)!] as Op).eqn;
-            if (!(view.inputs[0] instanceof Var)) break;
-            sweepViews.unshift(view);
-            v = view.inputs[0] as Var;
-          }
-          const def = L.eqns.find((r) => r.outs[0] === v);
-          if (!def || reduces(fusionKind(def)) || sizeOf(v.aval.shape) !== L.size) continue;
-          fused.set(k, { ...L, rows: { dots, dotViews, y: yv, sweep: sw.eqn, sweepViews, v, S: rp.S, x: rp.vec, rows: rp.rows, cols: rp.cols } });
-          for (const x of [dots, ...dotViews, ...sweepViews, sw.eqn]) removed.add(steps.findIndex((t) => t.kind === "op" && t.eqn === x));
-          return;
-        }
+        const def = L.eqns.find((r) => r.outs[0] === v);
+        if (!def || reduces(fusionKind(def)) || sizeOf(v.aval.shape) !== L.size) continue;
+        fused.set(k, { ...L, rows: { dots, dotViews, y: yv, sweep: sw.eqn, sweepViews, v, S: rp.S, x: rp.vec, rows: rp.rows, cols: rp.cols } });
+        for (const e of [dots, ...dotViews, ...sweepViews, sw.eqn]) removed.add(opAt.get(e.outs[0])!);
+        return;
       }
     }
   });
@@ -338,8 +333,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
   program.outputs.forEach((a, j) => a instanceof Var && !outputSlot.has(a) && outputSlot.set(a, j));
   for (let k = program.eqns.length - 1; k >= 0; k--) {
     const e = program.eqns[k], [o] = e.outs, a = e.inputs[0];
-    const load = e.outs.length === 1 && e.inputs.length === 1 ? loadOf(e) : null;
-    if (load?.kind === "same" && load.view && outputSlot.has(o) && a instanceof Var && !outputSlot.has(a) && a.aval.dtype === o.aval.dtype) outputSlot.set(a, outputSlot.get(o)!);
+    if (isView(e) && outputSlot.has(o) && a instanceof Var && !outputSlot.has(a) && a.aval.dtype === o.aval.dtype) outputSlot.set(a, outputSlot.get(o)!);
   }
   /**
    * The storage an op that `writesInto` is offered, as impl's third argument: the caller's for a

@@ -9,7 +9,7 @@
 import { Tensor } from "../core/tensor.js";
 import { Tracer } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten, markNumber } from "../core/pytree.js";
-import { Program, evalProgram, Lit } from "../core/ir.js";
+import { type Program, evalProgram, Lit, subprograms } from "../core/ir.js";
 import { InputError, ShapeError, DTypeError, TracerError, fmtValue, fmtShape } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
@@ -283,13 +283,9 @@ function storageFor(name: string, c: Compiled, storage: OutStorage, inputs: Arra
 const constantsOf = new WeakMap<Compiled, TypedArray[]>();
 /** The stored arrays of a program's constants, its sub-programs' (scan bodies, branches) included. */
 function constantArrays(p: Program, out: TypedArray[] = []): TypedArray[] {
-  const visit = (v: unknown): void => {
-    if (v instanceof Program) constantArrays(v, out);
-    else if (Array.isArray(v)) v.forEach(visit);
-  };
   for (const e of p.eqns) {
     for (const a of e.inputs) if (a instanceof Lit && a.value instanceof ArrayTensor && a.value.uniform === undefined) out.push(a.value.data);
-    Object.values(e.params ?? {}).forEach(visit);
+    for (const q of subprograms(e)) constantArrays(q, out);
   }
   return out;
 }

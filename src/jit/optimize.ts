@@ -4,7 +4,7 @@
  * common-subexpression elimination and dead-code elimination.
  * Every pass maps a Program to an equivalent Program; `optimize` runs them to a fixpoint.
  */
-import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination, freshVarId } from "../core/ir.js";
+import { type Atom, type Eqn, Lit, Program, Var, deadCodeElimination, freshVarId, useCounts } from "../core/ir.js";
 import { identityOperand } from "../core/identities.js";
 import { EXACT_RULES, type RewriteView } from "../ops/rewrites.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -134,17 +134,6 @@ export function commonSubexpressions(p: Program): Program {
     eqns.push(e);
   }
   return new Program(p.inputs, eqns, sub.outputs(p));
-}
-
-/** How many times each variable is read (by equations and as an output). */
-function useCounts(p: Program): Map<Var, number> {
-  const uses = new Map<Var, number>();
-  const use = (a: Atom | null) => {
-    if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
-  };
-  for (const e of p.eqns) e.inputs.forEach(use);
-  p.outputs.forEach(use);
-  return uses;
 }
 
 /** ±2^k for an integer k ≥ 0: multiplying by it only moves the exponent (exact up to overflow). */

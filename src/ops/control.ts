@@ -9,7 +9,7 @@ import type { Primitive, Cotangent, Tangent } from "../core/primitive.js";
 import { LinearIn } from "../core/primitive.js";
 import { type Aval, type Tensor, avalEq } from "../core/tensor.js";
 import { bind } from "../core/trace.js";
-import { type Atom, type Eqn, Program, Var, evalProgram, printProgram } from "../core/ir.js";
+import { type Atom, type Eqn, Program, Var, evalProgram, printProgram, subprograms } from "../core/ir.js";
 import { ShapeError, TransformError, fmtShape } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
@@ -57,13 +57,12 @@ const persistent = new WeakSet<Program>();
 export const isPersistent = (p: Program): boolean => persistent.has(p);
 /** Mark p's sub-programs, at any depth. */
 export function markPersistent(p: Program): void {
-  const visit = (v: unknown): void => {
-    if (v instanceof Program) {
-      persistent.add(v);
-      markPersistent(v);
-    } else if (Array.isArray(v)) v.forEach(visit);
-  };
-  for (const e of p.eqns) Object.values(e.params ?? {}).forEach(visit);
+  for (const e of p.eqns) {
+    for (const q of subprograms(e)) {
+      persistent.add(q);
+      markPersistent(q);
+    }
+  }
 }
 
 const zerosFor = (tangents: (Tensor | null)[], like: Aval[]) => tangents.map((t, i) => t ?? zerosLike(like[i]));
