@@ -355,6 +355,24 @@ describe("elementwise values", () => {
     expectClose(w.minimum(x, 0), xs.map((v) => Math.min(v, 0)));
     expectClose(w.sigmoid(tensor([-800, 800])), [0, 1]);
   });
+  it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
+    const fs: [string, (v: Tensor) => Tensor][] = [
+      ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],
+      ["clip", (v) => w.clip(v, -1, 1)], ["maximum", (v) => w.maximum(v, 0)], ["minimum", (v) => w.minimum(v, 0)],
+      ["square", w.square], ["tanh", w.tanh], ["erf", w.erf], ["floor", w.floor], ["round", (v) => w.round(v, 2)],
+    ];
+    for (const [name, f] of fs) {
+      for (const dtype of ["float64", "float32"] as const) {
+        const x = tensor([NaN, -2, 0.5], { dtype });
+        const eager = f(x).toArray() as number[], jitted = w.jit(f)(x).toArray() as number[];
+        expect(Number.isNaN(eager[0]), `${name} ${dtype}`).toBe(true);
+        expect(Number.isNaN(jitted[0]), `${name} ${dtype} jit`).toBe(true);
+        expect(jitted.slice(1)).toEqual(eager.slice(1));
+      }
+    }
+    expect(w.relu(tensor([-0, 0, -3, 2])).toArray()).toEqual([0, 0, 0, 2]);
+    expect(Object.is(w.relu(tensor([-0])).toArray()[0], 0)).toBe(true); // relu(-0) is +0
+  });
   it("comparisons and logic give bool tensors", () => {
     const x = tensor([1, 2, 3]);
     expect(w.gt(x, 2).toArray()).toEqual([false, false, true]);

@@ -233,14 +233,15 @@ export const softplus = unaryFloat("softplus", (x) => {
   return P.where(pos, P.add(xp, P.log1p(P.exp(P.neg(xp)))), P.log1p(P.exp(xn)));
 });
 /**
- * NOTE: relu'(0) = 0 (the branch x > 0 is not taken at 0), as in JAX and PyTorch.
+ * NOTE: relu'(0) = 0 (the zero branch is taken at 0), as in JAX and PyTorch; relu(NaN) is NaN.
  * @example
  * relu(tensor([-1, 2])) // → [0, 2]
  */
 export function relu(x: TensorLike): Tensor {
   const t = operands("relu", [x])[0];
   const zero = scalarTensor(0, t.dtype);
-  return P.where(P.compare(t, zero, "gt"), t, zero);
+  // x ≤ 0 selects zero; NaN fails the comparison and passes through (maximum(x, 0) in JAX and PyTorch)
+  return P.where(P.compare(t, zero, "le"), zero, t);
 }
 /**
  * NOTE: d|x| = sign(x) dx, so |x|'(0) = 0.
