@@ -32,12 +32,13 @@ function probe(): boolean {
 }
 
 /**
- * Named scalar helper functions that code templates may call (an erf approximation is written once,
+ * Named helper functions that code templates may call (an erf approximation is written once,
  * not inlined into every loop). Every generated function receives all of them as parameters, so
  * jit, eager fusion and compiled expressions can all call them. Names are checked identifiers.
  */
-const helpers = new Map<string, (...a: number[]) => number>();
-export function helper(name: string, fn: (...a: number[]) => number): string {
+// (most take and return numbers; the row passes' block kernels take arrays)
+const helpers = new Map<string, (...a: never[]) => unknown>();
+export function helper(name: string, fn: (...a: never[]) => unknown): string {
   if (!/^h_[A-Za-z0-9_]+$/.test(name)) throw new Error(`wengert internal: helper name ${JSON.stringify(name)} must look like h_name`);
   if (helpers.has(name) && helpers.get(name) !== fn) throw new Error(`wengert internal: helper ${name} defined twice`);
   helpers.set(name, fn);
@@ -146,57 +147,21 @@ export class LoopWriter {
   }
   /**
    * The lines of a loop over the rows of a matrix (S: its data, rows × cols, row-major), eight
-   * rows a block: each block's dot products with x go into Y (four rows at a time, each row summed
-   * in order, as matvec sums), the body runs for the block's elements `i` (reading Y[i − b],
-   * writing W[i − b], b the block's first row; names here start with $, which no other generated code uses), then the block's rows scaled by W are added into G, row after row in order.
+   * rows a block: each block's dot products with x go into Y (`dot`: kernels.ts dotRows, the
+   * function matvec sums with), the body runs for the block's elements `i` (reading Y[i − b],
+   * writing W[i − b], b the block's first row; names here start with $, which no other generated
+   * code uses), then the block's rows scaled by W are added into G (`add`: kernels.ts addRows).
    */
-  rowLoop(rows: number, cols: number, S: string, x: string, Y: string, W: string, G: string): string[] {
-    const r4 = [0, 1, 2, 3], r8 = [0, 1, 2, 3, 4, 5, 6, 7];
-    const o = (u: number) => `$o${u}`;
-    const sweep8 = (q: string) => `${G}[${q}] = ${G}[${q}] + ${r8.map((u) => `$w${u} * ${S}[${o(u)} + ${q}]`).join(" + ")};`;
+  rowLoop(rows: number, cols: number, S: string, x: string, Y: string, W: string, G: string, dot: string, add: string): string[] {
     return [
       ...this.head,
       `for (let $b = 0; $b < ${rows}; $b += 8) {`,
       `  const $e = $b + 8 < ${rows} ? $b + 8 : ${rows};`,
-      `  let $r = $b;`,
-      `  for (; $r + 3 < $e; $r += 4) {`,
-      `    const ${r4.map((u) => `${o(u)} = ${u === 0 ? `$r * ${cols}` : `${o(u - 1)} + ${cols}`}`).join(", ")};`,
-      `    let $s0 = 0, $s1 = 0, $s2 = 0, $s3 = 0, $p = 0;`,
-      `    for (; $p + 1 < ${cols}; $p += 2) {`,
-      `      const $c = ${x}[$p], $d = ${x}[$p + 1];`,
-      ...r4.map((u) => `      $s${u} = $s${u} + ${S}[${o(u)} + $p] * $c + ${S}[${o(u)} + $p + 1] * $d;`),
-      `    }`,
-      `    if ($p < ${cols}) {`,
-      `      const $c = ${x}[$p];`,
-      ...r4.map((u) => `      $s${u} += ${S}[${o(u)} + $p] * $c;`),
-      `    }`,
-      ...r4.map((u) => `    ${Y}[$r - $b + ${u}] = $s${u};`),
-      `  }`,
-      `  for (; $r < $e; $r++) {`,
-      `    const $o = $r * ${cols};`,
-      `    let $s = 0;`,
-      `    for (let $p = 0; $p < ${cols}; $p++) $s += ${S}[$o + $p] * ${x}[$p];`,
-      `    ${Y}[$r - $b] = $s;`,
-      `  }`,
+      `  ${dot}(${S}, $b * ${cols}, ${cols}, ${x}, 0, ${Y}, 0, $e - $b);`,
       `  for (let i = $b; i < $e; i++) {`,
       ...this.body.map((l) => `    ${l}`),
       `  }`,
-      `  if ($e - $b === 8) {`,
-      `    const ${r8.map((u) => `${o(u)} = ${u === 0 ? `$b * ${cols}` : `${o(u - 1)} + ${cols}`}`).join(", ")};`,
-      `    const ${r8.map((u) => `$w${u} = ${W}[${u}]`).join(", ")};`,
-      `    let $p = 0;`,
-      `    for (; $p + 1 < ${cols}; $p += 2) {`,
-      `      ${sweep8("$p")}`,
-      `      const $q = $p + 1;`,
-      `      ${sweep8("$q")}`,
-      `    }`,
-      `    if ($p < ${cols}) ${sweep8("$p")}`,
-      `  } else {`,
-      `    for (let $r = $b; $r < $e; $r++) {`,
-      `      const $o = $r * ${cols}, $w = ${W}[$r - $b];`,
-      `      for (let $p = 0; $p < ${cols}; $p++) ${G}[$p] += $w * ${S}[$o + $p];`,
-      `    }`,
-      `  }`,
+      `  ${add}(${S}, $b * ${cols}, ${cols}, $e - $b, ${W}, 0, ${G}, ${cols});`,
       `}`,
       ...this.tail,
     ];

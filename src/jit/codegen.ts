@@ -25,7 +25,8 @@ import type { LoadIndex } from "../core/primitive.js";
 import { addP } from "../ops/elementwise.js";
 import { scatterSumP } from "../ops/shape-ops.js";
 import { matmulP, type MatmulParams } from "../ops/linalg.js";
-import { LoopWriter, jsNumber } from "../core/codegen.js";
+import { LoopWriter, jsNumber, helper } from "../core/codegen.js";
+import { dotRows, addRows } from "../tensor/kernels.js";
 import { ArrayTensor } from "../tensor/array.js";
 import type { Tensor } from "../core/tensor.js";
 
@@ -42,6 +43,8 @@ type RowPass = { dots: Eqn; dotViews: Eqn[]; y: Var; sweep: Eqn; sweepViews: Eqn
 const stepEqns = (s: Step): Eqn[] => (s.kind === "op" ? [s.eqn] : s.rows ? [s.rows.dots, ...s.rows.dotViews, ...s.eqns, ...s.rows.sweepViews, s.rows.sweep] : s.eqns);
 
 const sizeOfAtom = (a: Atom) => sizeOf(a.aval.shape);
+/** matvec's block kernels, called by row passes so that they sum as the products they fuse. */
+const hDotRows = helper("h_dot_rows", dotRows), hAddRows = helper("h_add_rows", addRows);
 
 /** Replace sums of affine pads (each used once) by scatterSum equations. */
 export function fuseScatters(program: Program): Program {
@@ -527,7 +530,7 @@ export function emit(program: Program, steps: Step[]): { source: string; names: 
       const buf = storage(g, rp.cols, f64);
       if (!f64) w.before(`G${blockId}.fill(0);`), w.after(`${buf}.set(G${blockId});`);
       results.push([`v${g.id}`, `new AT(${buf}, ${JSON.stringify(g.aval.shape)}, ${JSON.stringify(dtype)})`]);
-      loopLines = w.rowLoop(n, rp.cols, data(rp.S), data(rp.x), Yh, Wh, f64 ? buf : w.hoist(`k:G${blockId}`, `G${blockId}`));
+      loopLines = w.rowLoop(n, rp.cols, data(rp.S), data(rp.x), Yh, Wh, f64 ? buf : w.hoist(`k:G${blockId}`, `G${blockId}`), hDotRows, hAddRows);
     } else loopLines = w.loop(n);
     const names = stepEqns(s).map((e) => e.prim.name).join(", ");
     lines.push(rp ? `  // one pass over the rows of a ${n}×${rp.cols} matrix: ${names}` : `  // fused loop over ${n} element${n === 1 ? "" : "s"}: ${names}`);

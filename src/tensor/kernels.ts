@@ -289,65 +289,82 @@ function matvec(A: FloatArray, B: FloatArray, out: FloatArray, batch: number, m:
   for (let t = 0; t < batch; t++) {
     const M = n === 1 ? A : B, v = n === 1 ? B : A;
     const mo = t * rows * k, vo = t * k, oo = t * rows;
-    if (rowMajor) {
-      // four rows at a time, each summed in order: four independent chains of additions (one chain
-      // waits on every addition), and each element of v loaded once for the four; two columns per
-      // iteration (s + a·c + b·d adds left to right, the same order) halve the loop's overhead:
-      // 16392 × 128 at 1.7-2.0 → 1.1 ms
-      let i = 0;
-      for (; i + 3 < rows; i += 4) {
-        const r0 = mo + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let p = 0;
-        for (; p + 1 < k; p += 2) {
-          const c = v[vo + p], d = v[vo + p + 1];
-          s0 = s0 + M[r0 + p] * c + M[r0 + p + 1] * d;
-          s1 = s1 + M[r1 + p] * c + M[r1 + p + 1] * d;
-          s2 = s2 + M[r2 + p] * c + M[r2 + p + 1] * d;
-          s3 = s3 + M[r3 + p] * c + M[r3 + p + 1] * d;
-        }
-        if (p < k) {
-          const c = v[vo + p];
-          s0 += M[r0 + p] * c;
-          s1 += M[r1 + p] * c;
-          s2 += M[r2 + p] * c;
-          s3 += M[r3 + p] * c;
-        }
-        out[oo + i] = s0;
-        out[oo + i + 1] = s1;
-        out[oo + i + 2] = s2;
-        out[oo + i + 3] = s3;
-      }
-      for (; i < rows; i++) {
-        const r = mo + i * k;
-        let s = 0;
-        for (let p = 0; p < k; p++) s += M[r + p] * v[vo + p];
-        out[oo + i] = s;
-      }
-    } else {
-      // eight rows of M per pass over the accumulators (added in order): one load and store of
-      // acc[i] per eight products, two accumulators per iteration (16392 × 128: 1.4-1.7 → 1.0 ms)
+    if (rowMajor) dotRows(M, mo, k, v, vo, out, oo, rows);
+    else {
       const acc = scratch(rows); // (its first `rows` elements)
       acc.fill(0, 0, rows);
-      let p = 0;
-      for (; p + 7 < k; p += 8) {
-        const c0 = v[vo + p], c1 = v[vo + p + 1], c2 = v[vo + p + 2], c3 = v[vo + p + 3];
-        const c4 = v[vo + p + 4], c5 = v[vo + p + 5], c6 = v[vo + p + 6], c7 = v[vo + p + 7];
-        const r0 = mo + p * rows, r1 = r0 + rows, r2 = r1 + rows, r3 = r2 + rows, r4 = r3 + rows, r5 = r4 + rows, r6 = r5 + rows, r7 = r6 + rows;
-        let i = 0;
-        for (; i + 1 < rows; i += 2) {
-          acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
-          const j = i + 1;
-          acc[j] = acc[j] + c0 * M[r0 + j] + c1 * M[r1 + j] + c2 * M[r2 + j] + c3 * M[r3 + j] + c4 * M[r4 + j] + c5 * M[r5 + j] + c6 * M[r6 + j] + c7 * M[r7 + j];
-        }
-        if (i < rows) acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
-      }
-      for (; p < k; p++) {
-        const c = v[vo + p], r = mo + p * rows;
-        for (let i = 0; i < rows; i++) acc[i] += c * M[r + i];
-      }
+      addRows(M, mo, rows, k, v, vo, acc, rows);
       for (let i = 0; i < rows; i++) out[oo + i] = acc[i];
     }
+  }
+}
+
+/**
+ * Dot products of `count` consecutive rows of M (k elements each, the first at offset r) with
+ * v[vo … vo + k), into out[oo … oo + count). Four rows at a time, each summed in order: four
+ * independent chains of additions (one chain waits on every addition), each element of v loaded
+ * once for the four; two columns a step (s + a·c + b·d adds left to right, the same order) halve
+ * the loop's overhead (16392 × 128 as A·x: 1.7–2.0 → 1.1 ms, one measurement). matvec and jit's
+ * row passes (core/codegen.ts, LoopWriter.rowLoop) both sum through this function, so a fused pass
+ * gives the product's bits.
+ */
+export function dotRows(M: FloatArray, r: number, k: number, v: FloatArray, vo: number, out: FloatArray, oo: number, count: number): void {
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    const r0 = r + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let p = 0;
+    for (; p + 1 < k; p += 2) {
+      const c = v[vo + p], d = v[vo + p + 1];
+      s0 = s0 + M[r0 + p] * c + M[r0 + p + 1] * d;
+      s1 = s1 + M[r1 + p] * c + M[r1 + p + 1] * d;
+      s2 = s2 + M[r2 + p] * c + M[r2 + p + 1] * d;
+      s3 = s3 + M[r3 + p] * c + M[r3 + p + 1] * d;
+    }
+    if (p < k) {
+      const c = v[vo + p];
+      s0 += M[r0 + p] * c;
+      s1 += M[r1 + p] * c;
+      s2 += M[r2 + p] * c;
+      s3 += M[r3 + p] * c;
+    }
+    out[oo + i] = s0;
+    out[oo + i + 1] = s1;
+    out[oo + i + 2] = s2;
+    out[oo + i + 3] = s3;
+  }
+  for (; i < count; i++) {
+    const r0 = r + i * k;
+    let s = 0;
+    for (let p = 0; p < k; p++) s += M[r0 + p] * v[vo + p];
+    out[oo + i] = s;
+  }
+}
+
+/**
+ * Adds `count` rows of M (len elements each, the first at offset r, rows `stride` apart), scaled by
+ * c[co …], into acc[0 … len), in row order: eight rows per pass over acc (one load and store of
+ * acc[i] per eight products, two elements a step; 16392 × 128 as Aᵀ·x: 1.4–1.7 → 1.0 ms, one
+ * measurement), the remainder a row at a time. acc should be float64 (sums in float64). matvec's
+ * column sweep and jit's row passes both add through this function, so their bits agree.
+ */
+export function addRows(M: FloatArray, r: number, stride: number, count: number, c: FloatArray, co: number, acc: FloatArray, len: number): void {
+  let p = 0;
+  for (; p + 7 < count; p += 8) {
+    const c0 = c[co + p], c1 = c[co + p + 1], c2 = c[co + p + 2], c3 = c[co + p + 3];
+    const c4 = c[co + p + 4], c5 = c[co + p + 5], c6 = c[co + p + 6], c7 = c[co + p + 7];
+    const r0 = r + p * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride, r6 = r5 + stride, r7 = r6 + stride;
+    let i = 0;
+    for (; i + 1 < len; i += 2) {
+      acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
+      const j = i + 1;
+      acc[j] = acc[j] + c0 * M[r0 + j] + c1 * M[r1 + j] + c2 * M[r2 + j] + c3 * M[r3 + j] + c4 * M[r4 + j] + c5 * M[r5 + j] + c6 * M[r6 + j] + c7 * M[r7 + j];
+    }
+    if (i < len) acc[i] = acc[i] + c0 * M[r0 + i] + c1 * M[r1 + i] + c2 * M[r2 + i] + c3 * M[r3 + i] + c4 * M[r4 + i] + c5 * M[r5 + i] + c6 * M[r6 + i] + c7 * M[r7 + i];
+  }
+  for (; p < count; p++) {
+    const cp = c[co + p], r0 = r + p * stride;
+    for (let i = 0; i < len; i++) acc[i] += cp * M[r0 + i];
   }
 }
 
