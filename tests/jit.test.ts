@@ -1,7 +1,7 @@
 /** @file jit: caching, optimization passes, fusion, composition, control flow, checkpointing, errors. */
 import { describe, it, expect, vi } from "vitest";
 import * as w from "../src/index.js";
-import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError } from "../src/index.js";
+import { Tensor, tensor, jit, grad, valueAndGrad, jvp, hessian, jacfwd, jacrev, cond, switchCase, scan, fori, whileLoop, checkpoint, residualBytes, traceDepth, ConcretizationError, TracerError, TransformError, DTypeError, InputError, vmap } from "../src/index.js";
 import { setCodegenAvailable } from "../src/core/codegen.js";
 import { subprogramsCompiled } from "../src/jit/jit.js";
 import { commonSubexpressions, exactRewrites } from "../src/jit/optimize.js";
@@ -713,6 +713,25 @@ describe("control flow", () => {
       expect(jit(f)(it_, tensor(3)).item()).toBe(f(it_, tensor(3)).item());
     }
     expect(() => jit((x: Tensor) => cond(x.gt(0), (a: Tensor) => a, (a: Tensor) => a.reshape([1]), x))(tensor(1))).toThrow(/same shapes/);
+  });
+
+  it("cond's predicate: a boolean or an integer, non-zero true (−3 too), eager and staged; a float predicate is refused (tensor(0.5) took the false branch)", () => {
+    const f = (p: Tensor | number | boolean, x: Tensor) => cond(p, (a: Tensor) => a.mul(10), (a: Tensor) => a.neg(), x);
+    const x = tensor(3);
+    for (const [p, want] of [[true, 30], [false, -3], [1, 30], [0, -3], [-3, 30], [7, 30]] as const) {
+      expect(f(p, x).item()).toBe(want);
+      const t = typeof p === "boolean" ? tensor(p) : tensor(p, { dtype: "int32" });
+      expect(f(t, x).item()).toBe(want);
+      expect(jit(f)(t, x).item()).toBe(want);
+      expect(vmap((q: Tensor) => f(q, x))(t.reshape([1])).toArray()).toEqual([want]);
+    }
+    for (const p of [tensor(0.5), tensor(NaN), tensor(1, { dtype: "float32" })]) {
+      expect(() => f(p, x)).toThrow(DTypeError);
+      expect(() => f(p, x)).toThrow(/cond: the predicate must be a bool or int32 tensor; got float(32|64)\[\]; compare instead/);
+      expect(() => jit(f)(p, x)).toThrow(DTypeError);
+    }
+    for (const p of [0.5, NaN, Infinity]) expect(() => f(p, x)).toThrow(/cond: the predicate must be a boolean or an integer/);
+    expect(() => f("yes" as unknown as boolean, x)).toThrow(InputError);
   });
 
   const rec = (x: Tensor) => {

@@ -8,13 +8,13 @@ import { Tensor, type Aval } from "../core/tensor.js";
 import { bind, traceDepth } from "../core/trace.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { type TreeDef, flatten, unflatten, treeMismatch, numberResult } from "../core/pytree.js";
-import { ConcretizationError, InputError, ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { ConcretizationError, DTypeError, InputError, ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
 import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
 import { stageClosed, outAvals } from "../transforms/subprogram.js";
 import { linearizeFlat } from "../transforms/linearize.js";
-import { cast } from "../ops/elementwise.js";
+import { cast, compare } from "../ops/elementwise.js";
 import { stack, slice, arange, concat, expandDims } from "./ops.js";
 
 
@@ -47,14 +47,27 @@ function stageTree(kind: string, f: (...args: any[]) => unknown, def: TreeDef, a
 
 /**
  * `cond(pred, ifTrue, ifFalse, ...operands)`: ifTrue(...operands) when pred is true, else
- * ifFalse(...operands). With a concrete pred only the taken branch runs; inside jit both branches
- * are staged and must return the same structure, shapes and dtypes.
+ * ifFalse(...operands). pred is a boolean, an integer or a scalar bool/int32 tensor (non-zero is
+ * true); a float is refused, as in JAX (compare instead: gt(x, 0)). With a concrete pred only the
+ * taken branch runs; inside jit both branches are staged and must return the same structure,
+ * shapes and dtypes.
  * @example
  * cond(tensor(true), (x: Tensor) => mul(x, 2), (x: Tensor) => neg(x), tensor(3)) // → 6
  */
 export function cond<T>(pred: Tensor | boolean | number, ifTrue: (...ops: any[]) => T, ifFalse: (...ops: any[]) => T, ...operands: unknown[]): T {
-  const index = typeof pred === "boolean" || typeof pred === "number" ? (pred ? 1 : 0) : pred;
-  return switchCase(index instanceof Tensor ? cast(index, "int32") : index, [ifFalse, ifTrue], ...operands);
+  // as JAX's cond: a boolean or an integer (non-zero is true); a float predicate is refused (0.5 would
+  // truncate to 0, NaN has no truth value), so compare instead
+  if (typeof pred === "number" && !Number.isInteger(pred)) {
+    throw new InputError(`cond: the predicate must be a boolean or an integer; got ${fmtValue(pred)}; compare instead (gt(x, 0), ne(x, 0))`);
+  }
+  if (pred instanceof Tensor && pred.dtype !== "bool" && pred.dtype !== "int32") {
+    throw new DTypeError(`cond: the predicate must be a bool or int32 tensor; got ${pred.dtype}${fmtShape(pred.shape)}; compare instead (gt(x, 0), ne(x, 0))`);
+  }
+  if (typeof pred === "boolean" || typeof pred === "number") return switchCase(pred ? 1 : 0, [ifFalse, ifTrue], ...operands);
+  if (!(pred instanceof Tensor)) throw new InputError(`cond: the predicate must be a boolean, an integer or a scalar bool/int32 tensor; got ${fmtValue(pred)}`);
+  // an int32 predicate is true where non-zero (−3 too: switchCase would clamp it to branch 0)
+  const index = pred.dtype === "bool" ? cast(pred, "int32") : cast(compare(pred, scalarTensor(0, "int32"), "ne"), "int32");
+  return switchCase(index, [ifFalse, ifTrue], ...operands);
 }
 
 /**
