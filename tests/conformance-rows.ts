@@ -201,6 +201,27 @@ export const rows: Row[] = [
     f32: true,
   },
   {
+    prim: "det",
+    f: (a) => w.linalg.det(a),
+    inputs: [u(-2, 2, [3, 3])],
+    refAll: (a) => [det3([0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i + j])))],
+    shape: [],
+    f32: true,
+  },
+  {
+    // the cofactor matrix is det's gradient
+    prim: "cofactor",
+    f: (a) => w.grad((m: Tensor) => w.linalg.det(m))(a),
+    inputs: [u(-2, 2, [3, 3])],
+    refAll: (a) => {
+      const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => a[3 * i + j]));
+      const minor = (i: number, j: number) => { const r = [0, 1, 2].filter((k) => k !== i), c = [0, 1, 2].filter((k) => k !== j); return m[r[0]][c[0]] * m[r[1]][c[1]] - m[r[0]][c[1]] * m[r[1]][c[0]]; };
+      return [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => ((i + j) % 2 ? -1 : 1) * minor(i, j)));
+    },
+    shape: [3, 3],
+    f32: true,
+  },
+  {
     prim: "detSign",
     f: (a) => w.linalg.slogdet(a)[0],
     inputs: [u(-2, 2, [3, 3])],

@@ -1,7 +1,7 @@
 /** Tensors and the ops' values: creation, dtypes, broadcasting, reductions, shapes, printing. */
 import { describe, it, expect } from "vitest";
 import * as w from "../src/index.js";
-import { tensor, Tensor, ShapeError, InputError, DTypeError } from "../src/index.js";
+import { tensor, Tensor, ShapeError, InputError, DTypeError, checkGrads } from "../src/index.js";
 import { expectClose, toNums } from "./helpers.js";
 import { matmul as matmulFlags } from "../src/ops/linalg.js";
 import { reduceArray, transposeArray } from "../src/tensor/kernels.js";
@@ -312,6 +312,55 @@ describe("linalg: solve, inv, det, slogdet", () => {
     expectClose(w.jit(w.grad((a: Tensor) => w.linalg.det(a)))(A), w.grad((a: Tensor) => w.linalg.det(a))(A), 1e-13);
     expectClose(w.vmap(w.grad((a: Tensor) => w.linalg.det(a)))(w.stack([A, A])), w.stack([w.grad((a: Tensor) => w.linalg.det(a))(A), w.grad((a: Tensor) => w.linalg.det(a))(A)]), 1e-13);
   });
+  it("det's gradient is the cofactor matrix at every rank (it was a singular-matrix InputError): by minors, at corank 1 and 2, batched, jit, vmap, float32", () => {
+    // cofactors by Laplace expansion: independent of the LU code
+    const laplace = (m: number[][]): number => (m.length === 0 ? 1 : m[0].reduce((s, v, j) => s + (j % 2 ? -1 : 1) * v * laplace(m.slice(1).map((r) => r.filter((_, c) => c !== j))), 0));
+    const cofactors = (m: number[][]) => m.map((row, i) => row.map((_, j) => ((i + j) % 2 ? -1 : 1) * laplace(m.filter((_, r) => r !== i).map((r) => r.filter((_, c) => c !== j)))));
+    const gdet = w.grad((a: Tensor) => w.linalg.det(a));
+    const cases: number[][][] = [
+      [[1, 2], [2, 4]], // corank 1
+      [[0, 0], [0, 0]], // corank 2
+      [[0, 1], [0, 0]], // a zero first column: partial pivoting would stop at column 0
+      [[1, 2, 3], [2, 4, 6], [1, 1, 1]], // corank 1
+      [[1, 2, 3], [2, 4, 6], [3, 6, 9]], // corank 2: gradient 0
+      [[0, 0, 1], [0, 0, 2], [5, 1, 0]], // corank 1
+      [[2, 1, 0, 1], [1, 3, 1, 0], [3, 4, 1, 1], [0, 1, 2, 5]], // row 3 = row 1 + row 2
+      [[4, 1, 2], [1, 3, 0], [2, 0, 5]],
+      [[7]],
+    ];
+    for (const m of cases) {
+      expectClose(gdet(tensor(m)), cofactors(m).flat(), 1e-13, 1e-13);
+      expectClose(w.linalg.det(tensor(m)), laplace(m), 1e-13, 1e-13);
+      expectClose(w.jit(gdet)(tensor(m)), cofactors(m).flat(), 1e-13, 1e-13);
+      const [, t] = w.jvp((a: Tensor) => w.linalg.det(a), [tensor(m)], [tensor(m.map((r) => r.map((_, j) => j + 1)))]);
+      expectClose(t, cofactors(m).flat().reduce((s, c, k) => s + c * ((k % m.length) + 1), 0), 1e-13, 1e-13);
+    }
+    // random matrices of ranks n, n − 1, n − 2 (products of n×r and r×n factors: pivots tiny, not zero)
+    for (const n of [3, 5]) {
+      for (const r of [n, n - 1, n - 2]) {
+        const a = w.matmul(w.random.normal(w.random.key(n * 10 + r), [n, r]), w.random.normal(w.random.key(n * 10 + r + 5), [r, n]));
+        const m = a.toArray() as number[][];
+        expectClose(gdet(a), cofactors(m).flat(), 1e-11, 1e-11);
+      }
+    }
+    const batch = w.stack(cases.slice(3, 6).map((m) => tensor(m)));
+    expectClose(w.grad((a: Tensor) => w.sum(w.linalg.det(a)))(batch), cases.slice(3, 6).flatMap((m) => cofactors(m).flat()), 1e-13, 1e-13);
+    expectClose(w.vmap(gdet)(batch), cases.slice(3, 6).flatMap((m) => cofactors(m).flat()), 1e-13, 1e-13);
+    const g32 = gdet(tensor(cases[3], { dtype: "float32" }));
+    expect(g32.dtype).toBe("float32");
+    expectClose(g32, cofactors(cases[3]).flat(), 1e-6, 1e-6);
+    expect(w.linalg.det(w.zeros([0, 0])).item()).toBe(1);
+  });
+  it("det's second derivatives: a 2×2 cofactor is linear, so its Hessian exists at singular matrices; larger singular matrices are an InputError, not a number", () => {
+    // d²det/dA² for 2×2: ∂²/∂a∂d = 1, ∂²/∂b∂c = −1, all else 0, at every matrix
+    const H = w.hessian((a: Tensor) => w.linalg.det(a))(tensor([[1, 2], [2, 4]]));
+    const want = Array.from({ length: 16 }, (_, k) => { const [i, j] = [Math.floor(k / 4), k % 4]; return (i === 0 && j === 3) || (i === 3 && j === 0) ? 1 : (i === 1 && j === 2) || (i === 2 && j === 1) ? -1 : 0; });
+    expectClose(H, want, 0);
+    checkGrads((a: Tensor) => w.linalg.det(a), [tensor([[1, 2], [2, 4]])], { order: 2 });
+    checkGrads((a: Tensor) => w.linalg.det(a), [A], { order: 2 });
+    checkGrads((a: Tensor) => w.linalg.det(a), [w.random.normal(w.random.key(3), [2, 4, 4])], { order: 2 });
+    expect(() => w.hessian((a: Tensor) => w.linalg.det(a))(tensor([[1, 2, 3], [2, 4, 6], [1, 1, 1]]))).toThrow(/solve: matrix is singular/);
+  });
   it("solveTriangular reads one triangle, and only that triangle gets a derivative", () => {
     const T = tensor([[2, 9, 9], [1, 3, 9], [0.5, -1, 4]]);
     const x = w.linalg.solveTriangular(T, tensor([2, 4, 1]));
@@ -371,7 +420,7 @@ describe("elementwise values", () => {
       }
     }
     expect(w.relu(tensor([-0, 0, -3, 2])).toArray()).toEqual([0, 0, 0, 2]);
-    expect(Object.is(w.relu(tensor([-0])).toArray()[0], 0)).toBe(true); // relu(-0) is +0
+    expect(Object.is((w.relu(tensor([-0])).toArray() as number[])[0], 0)).toBe(true); // relu(-0) is +0
   });
   it("comparisons and logic give bool tensors", () => {
     const x = tensor([1, 2, 3]);

@@ -54,14 +54,16 @@ export function slogdet(a: TensorLike): [Tensor, Tensor] {
   return [L.detSign(A), L.logAbsDet(A)];
 }
 /**
- * The determinant of each matrix: sign·exp(log|det|), so d det = det·tr(A⁻¹ dA).
+ * The determinant of each matrix (LU with full pivoting). Its gradient is the cofactor matrix
+ * (det·A⁻ᵀ for an invertible A), defined at singular matrices too: rank-one at rank n − 1, zero at
+ * lower rank, as in JAX. Higher derivatives at a singular matrix larger than 2×2 are an InputError.
  * @example
  * linalg.det(tensor([[1, 2], [3, 4]])) // ≈ -2
  * grad((m: Tensor) => linalg.det(m))(tensor([[2, 1], [1, 3]])) // ≈ [[3, -1], [-1, 2]]
+ * grad((m: Tensor) => linalg.det(m))(tensor([[1, 2], [2, 4]])) // ≈ [[4, -2], [-2, 1]]
  */
 export function det(a: TensorLike): Tensor {
-  const [s, l] = slogdet(a);
-  return P.mul(s, P.exp(l));
+  return L.det(floatOperand("det", a));
 }
 /**
  * The lower-triangular L with L·Lᵀ = a, for symmetric positive-definite matrices (only the lower triangle is read); otherwise an InputError.

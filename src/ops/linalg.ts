@@ -11,13 +11,13 @@ import { LinearIn, type Primitive } from "../core/primitive.js";
 import { ShapeError, DTypeError, fmtShape } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { matmulArray } from "../tensor/kernels.js";
-import { broadcastTo, reshape, transpose } from "./shape-ops.js";
+import { broadcastTo, gather, reshape, transpose } from "./shape-ops.js";
 import { add, div, mul, neg, sub } from "./elementwise.js";
 import { reduceSum } from "./reduce.js";
 import { InputError } from "../core/errors.js";
 import { allocate, isFloat } from "../core/dtype.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
-import { luSlogdet, luSolve } from "../tensor/lu.js";
+import { luDetCofactor, luSlogdet, luSolve } from "../tensor/lu.js";
 import { householderQR, jacobiSVD, symmetricEigen } from "../tensor/decomp.js";
 import type { Aval } from "../core/tensor.js";
 
@@ -94,6 +94,9 @@ export interface SolveParams {
   ta?: boolean;
 }
 
+/** How many matrices a batch of shape [..., n, n] holds (1 for an empty 0×0 matrix, which has a determinant). */
+const matrices = (shape: Shape): number => shape.slice(0, -2).reduce((p, d) => p * d, 1);
+
 function squareBatch(op: string, a: Aval): number {
   const r = a.shape.length;
   if (r < 2 || a.shape[r - 1] !== a.shape[r - 2]) throw new ShapeError(`${op}: needs square matrices in the last two axes; got shape ${fmtShape(a.shape)}`);
@@ -105,7 +108,7 @@ export const solveP = defineOp<SolveParams>({
   name: "solve",
   impl: ([a, b], p) => {
     const n = a.shape[a.shape.length - 1], k = b.shape[b.shape.length - 1];
-    const batch = a.size / Math.max(n * n, 1);
+    const batch = matrices(a.shape);
     const out = allocate(a.dtype, b.size) as Float64Array | Float32Array;
     luSolve(a.data, b.data, out, batch, n, k, !!p.ta, (i, col) => {
       throw new InputError(`solve: matrix ${batch > 1 ? `${i} of the batch ` : ""}is singular (no nonzero pivot in column ${col}); a least-squares solution needs lstsq or pinv`);
@@ -141,7 +144,7 @@ export const solve = (a: Tensor, b: Tensor, p: SolveParams = {}): Tensor => bind
 export const logAbsDetP = defineOp<Record<string, never>>({
   name: "logAbsDet",
   impl: ([a]) => {
-    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const n = a.shape[a.shape.length - 1], batch = matrices(a.shape);
     const sign = new Float64Array(batch), out = allocate(a.dtype, batch) as Float64Array | Float32Array;
     luSlogdet(a.data, batch, n, sign, out);
     return new ArrayTensor(out, a.shape.slice(0, -2), a.dtype);
@@ -168,7 +171,7 @@ export const logAbsDet = (a: Tensor): Tensor => bind1(logAbsDetP, [a], {});
 export const detSignP = defineOp<Record<string, never>>({
   name: "detSign",
   impl: ([a]) => {
-    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const n = a.shape[a.shape.length - 1], batch = matrices(a.shape);
     const sign = allocate(a.dtype, batch) as Float64Array | Float32Array, logabs = new Float64Array(batch);
     luSlogdet(a.data, batch, n, sign, logabs);
     return new ArrayTensor(sign, a.shape.slice(0, -2), a.dtype);
@@ -182,6 +185,76 @@ export const detSignP = defineOp<Record<string, never>>({
   batch: ([a]) => detSign(a),
 });
 export const detSign = (a: Tensor): Tensor => bind1(detSignP, [a], {});
+
+/**
+ * det A over the last two axes, the product of the pivots of an LU factorisation with full
+ * pivoting. d det = Σᵢⱼ cof(A)ᵢⱼ dAᵢⱼ with the cofactor matrix below, which is defined at singular
+ * matrices too (det·A⁻ᵀ would be 0·∞ there): the gradient of det at a matrix of rank n − 1 is its
+ * rank-one cofactor matrix, and 0 at lower rank (as JAX's cofactor solve).
+ */
+export const detP = defineOp<Record<string, never>>({
+  name: "det",
+  impl: ([a]) => {
+    const n = a.shape[a.shape.length - 1], batch = matrices(a.shape);
+    const out = allocate(a.dtype, batch) as Float64Array | Float32Array;
+    luDetCofactor(a.data, batch, n, out, null);
+    return new ArrayTensor(out, a.shape.slice(0, -2), a.dtype);
+  },
+  shape([a]) {
+    squareBatch("det", a);
+    return { shape: a.shape.slice(0, -2), dtype: a.dtype };
+  },
+  jvp: ([a]) => {
+    const r = a.shape.length;
+    const c = cofactor(a);
+    return [(da) => reduceSum(mul(c, da), [r - 2, r - 1])];
+  },
+  transpose: null,
+  batch: ([a]) => det(a),
+});
+export const det = (a: Tensor): Tensor => bind1(detP, [a], {});
+
+/**
+ * The cofactor matrix cof A = adj(A)ᵀ over the last two axes (det A · A⁻ᵀ when A is invertible),
+ * at every rank (tensor/lu.ts luDetCofactor). Its derivative: for n = 2, cof is linear
+ * ([[d, −c], [−b, a]]), so d cof = cof(dA) at every matrix; for n ≥ 3, d cof = tr(A⁻¹dA)·cof −
+ * cof·dAᵀ·A⁻ᵀ, a solve with A: second derivatives of det at a singular matrix of size ≥ 3 are an
+ * InputError from that solve, not a number.
+ */
+export const cofactorP = defineOp<Record<string, never>>({
+  name: "cofactor",
+  impl: ([a]) => {
+    const n = a.shape[a.shape.length - 1], batch = matrices(a.shape);
+    const out = allocate(a.dtype, a.size) as Float64Array | Float32Array;
+    luDetCofactor(a.data, batch, n, null, out);
+    return new ArrayTensor(out, [...a.shape], a.dtype);
+  },
+  shape([a]) {
+    squareBatch("cofactor", a);
+    return { shape: [...a.shape], dtype: a.dtype };
+  },
+  jvp: ([a], c) => {
+    const r = a.shape.length, n = a.shape[r - 1];
+    if (n <= 1) return [null]; // cof of a 1×1 matrix is [1]
+    if (n === 2) return [(da) => cofactor2(da)];
+    const id = allocate(a.dtype, n * n);
+    for (let i = 0; i < n; i++) id[i * (n + 1)] = 1;
+    const invT = solve(a, broadcastTo(new ArrayTensor(id, [n, n], a.dtype), a.shape), { ta: true });
+    return [(da) => sub(mul(reshape(reduceSum(mul(invT, da), [r - 2, r - 1]), [...a.shape.slice(0, -2), 1, 1]), c), matmul(matmul(c, da, { tb: true }), invT))];
+  },
+  transpose: null,
+  batch: ([a]) => cofactor(a),
+});
+export const cofactor = (a: Tensor): Tensor => bind1(cofactorP, [a], {});
+
+/** cof of 2×2 matrices, [[d, −c], [−b, a]]: rows and columns reversed (gathers), times [[1, −1], [−1, 1]]; linear, so transposable. */
+function cofactor2(x: Tensor): Tensor {
+  const r = x.shape.length;
+  const rev = new ArrayTensor(Int32Array.of(1, 0), [2], "int32");
+  const signs = allocate(x.dtype, 4);
+  signs.set([1, -1, -1, 1]);
+  return mul(gather(gather(x, rev, r - 2), rev, r - 1), new ArrayTensor(signs, [2, 2], x.dtype));
+}
 
 // ---- Cholesky ---------------------------------------------------------------------------------
 
@@ -201,7 +274,7 @@ const swapLast = (x: Tensor) => transpose(x, x.shape.map((_, i) => (i === x.shap
 export const choleskyP = defineOp<Record<string, never>>({
   name: "cholesky",
   impl: ([a]) => {
-    const n = a.shape[a.shape.length - 1], batch = a.size / Math.max(n * n, 1);
+    const n = a.shape[a.shape.length - 1], batch = matrices(a.shape);
     const A = a.data, out = allocate(a.dtype, a.size);
     for (let b = 0; b < batch; b++) {
       const o = b * n * n;

@@ -89,3 +89,107 @@ export function luSlogdet(A: ArrayLike<number>, batch: number, n: number, sign: 
     logabs[b] = l;
   }
 }
+
+/**
+ * det A and its cofactor matrix cof A = adj(A)ᵀ (= det A · A⁻ᵀ when A is invertible; d det = Σ cof ∘ dA)
+ * for each of `batch` n×n matrices, from an LU factorisation with full pivoting, P·A·Q = L·U,
+ * which leaves exactly zero pivots last. Then adj A = det P · det Q · Q · adj U · L⁻¹ · P, and with
+ * U = [[U₁, c], [0, d]] (U₁ invertible unless two pivots are zero), adj U = [[d·adj U₁, −adj U₁·c],
+ * [0, det U₁]]: defined at singular matrices too (rank n − 1: a rank-one cofactor; rank < n − 1: 0),
+ * where det·A⁻ᵀ is 0·∞. `det` or `cof` may be null when not wanted.
+ */
+export function luDetCofactor(A: ArrayLike<number>, batch: number, n: number, det: Float64Array | Float32Array | null, cof: Float64Array | Float32Array | null): void {
+  const rowOf = new Int32Array(n), colOf = new Int32Array(n);
+  const adjU = new Float64Array(n * n), Z = new Float64Array(n * n);
+  for (let b = 0; b < batch; b++) {
+    if (n === 0) {
+      if (det) det[b] = 1; // the empty product; the cofactor matrix is empty
+      continue;
+    }
+    const W = matrixAt(A, b * n * n, n, false);
+    for (let i = 0; i < n; i++) (rowOf[i] = i), (colOf[i] = i);
+    let sign = 1, rank = n;
+    for (let k = 0; k < n; k++) {
+      let bi = k, bj = k, best = -1;
+      for (let i = k; i < n; i++) for (let j = k; j < n; j++) {
+        const v = Math.abs(W[i * n + j]);
+        if (v > best || v !== v) (best = v), (bi = i), (bj = j);
+        if (v !== v) break;
+      }
+      if (best === 0) {
+        rank = k;
+        break;
+      }
+      if (bi !== k) {
+        for (let c = 0; c < n; c++) {
+          const t = W[k * n + c];
+          W[k * n + c] = W[bi * n + c];
+          W[bi * n + c] = t;
+        }
+        const t = rowOf[k];
+        rowOf[k] = rowOf[bi];
+        rowOf[bi] = t;
+        sign = -sign;
+      }
+      if (bj !== k) {
+        for (let r = 0; r < n; r++) {
+          const t = W[r * n + k];
+          W[r * n + k] = W[r * n + bj];
+          W[r * n + bj] = t;
+        }
+        const t = colOf[k];
+        colOf[k] = colOf[bj];
+        colOf[bj] = t;
+        sign = -sign;
+      }
+      const d = W[k * n + k];
+      for (let i = k + 1; i < n; i++) {
+        const l = (W[i * n + k] /= d);
+        if (l !== 0) for (let c = k + 1; c < n; c++) W[i * n + c] -= l * W[k * n + c];
+      }
+    }
+    const o = b * n * n;
+    if (det) {
+      let p = rank < n ? 0 : sign;
+      if (rank === n) for (let i = 0; i < n; i++) p *= W[i * n + i];
+      det[b] = p;
+    }
+    if (!cof) continue;
+    if (rank < n - 1) {
+      cof.fill(0, o, o + n * n);
+      continue;
+    }
+    // Z = U₁⁻¹ (upper triangular, m = n − 1), g = det U₁
+    const m = n - 1;
+    let g = 1;
+    for (let i = 0; i < m; i++) g *= W[i * n + i];
+    Z.fill(0);
+    for (let j = 0; j < m; j++) {
+      for (let i = j; i >= 0; i--) {
+        let s = i === j ? 1 : 0;
+        for (let t = i + 1; t <= j; t++) s -= W[i * n + t] * Z[t * n + j];
+        Z[i * n + j] = s / W[i * n + i];
+      }
+    }
+    // adj U = [[d·g·Z, −g·Z·c], [0, g]]
+    const dn = rank === n ? W[m * n + m] : 0;
+    adjU.fill(0);
+    for (let i = 0; i < m; i++) {
+      for (let j = i; j < m; j++) adjU[i * n + j] = dn * g * Z[i * n + j];
+      let s = 0;
+      for (let t = i; t < m; t++) s += Z[i * n + t] * W[t * n + m];
+      adjU[i * n + m] = -g * s;
+    }
+    adjU[m * n + m] = g;
+    // M = adj U · L⁻¹ (L unit lower): solve M·L = adj U row by row, from the last column back
+    for (let i = 0; i < n; i++) {
+      for (let j = n - 1; j >= 0; j--) {
+        let s = adjU[i * n + j];
+        for (let t = j + 1; t < n; t++) s -= adjU[i * n + t] * W[t * n + j];
+        adjU[i * n + j] = s; // M[i][j], written over adj U's entry, which nothing reads again
+      }
+    }
+    // adj A[colOf[j]][rowOf[i]] = sign · M[j][i], so cof A[rowOf[i]][colOf[j]] = sign · M[j][i]
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) cof[o + rowOf[i] * n + colOf[j]] = sign * adjU[j * n + i];
+  }
+}
