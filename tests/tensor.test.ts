@@ -404,6 +404,34 @@ describe("elementwise values", () => {
     expectClose(w.minimum(x, 0), xs.map((v) => Math.min(v, 0)));
     expectClose(w.sigmoid(tensor([-800, 800])), [0, 1]);
   });
+  it("booleans: sum, prod, cumsum and cumprod count in int32 (cumsum stayed bool: [false, true, true]); cummax of bools is a running or (the shifted-in fill was true)", () => {
+    const b = tensor([false, true, false, true]);
+    for (const [f, want] of [[w.sum, 2], [w.prod, 0]] as const) {
+      expect(f(b).dtype).toBe("int32");
+      expect(f(b).item()).toBe(want);
+    }
+    expect(w.prod(tensor([true, true])).item()).toBe(1);
+    expect(w.cumsum(b).dtype).toBe("int32");
+    expect(w.cumsum(b).toArray()).toEqual([0, 1, 1, 2]);
+    expect(w.cumprod(tensor([true, true, false, true])).toArray()).toEqual([1, 1, 0, 0]);
+    expect(w.cumsum(tensor([[true, false], [true, true]]), 0).toArray()).toEqual([[1, 0], [2, 1]]);
+    expect(w.cummax(b).dtype).toBe("bool");
+    expect(w.cummax(b).toArray()).toEqual([false, true, true, true]);
+    expect(w.cummax(tensor([false, false])).toArray()).toEqual([false, false]);
+    expect(w.jit((v: Tensor) => w.cumsum(v))(b).toArray()).toEqual([0, 1, 1, 2]);
+  });
+  it("a JS number adopts an int32 operand's dtype only when it fits (1e10 wrapped to 1410065408); beyond int32 it is an InputError, as JAX's OverflowError", () => {
+    const i = tensor([1, 2], { dtype: "int32" });
+    expect(() => w.mul(i, 1e10)).toThrow(InputError);
+    expect(() => w.mul(i, 1e10)).toThrow(/mul: the number 10000000000 does not fit int32.*cast that operand to float64/);
+    expect(() => w.add(i, -2147483649)).toThrow(/does not fit int32/);
+    expect(() => w.add(tensor([true]), 2 ** 31)).toThrow(/does not fit int32/);
+    expect(w.add(i, 2147483645).toArray()).toEqual([2147483646, 2147483647]);
+    expect(w.add(i, -2147483648).dtype).toBe("int32");
+    expect(w.mul(w.cast(i, "float64"), 1e10).toArray()).toEqual([1e10, 2e10]);
+    expect(w.add(i, 0.5).toArray()).toEqual([1.5, 2.5]); // a non-integral number gives float64, as before
+    expect(() => w.jit((v: Tensor) => w.mul(v, 1e10))(i)).toThrow(/does not fit int32/);
+  });
   it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
     const fs: [string, (v: Tensor) => Tensor][] = [
       ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],

@@ -76,6 +76,13 @@ export function operands(op: string, args: TensorLike[], opts: { float?: boolean
   else if (weakAny && !weakBool && dtype === "bool") dtype = "int32";
   if (opts.float) dtype = floatOf(dtype);
   const target = dtype;
+  if (target === "int32") {
+    // an integral number beyond int32 would wrap silently (JAX raises OverflowError)
+    const big = args.find((a) => typeof a === "number" && (a > 2147483647 || a < -2147483648));
+    if (big !== undefined) {
+      throw new InputError(`${op}: the number ${fmtValue(big)} does not fit int32, the dtype it takes from the other operand; cast that operand to float64 first (cast(x, "float64"))`);
+    }
+  }
   return args.map((a, i) => (strong[i] === null ? scalarTensor(+(a as number), target) : cast(strong[i]!, target)));
 }
 

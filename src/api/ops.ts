@@ -563,7 +563,7 @@ export function argmin(x: TensorLike, axis?: number): Tensor {
  * prod(tensor([1, 2, 3, 4])) // → 24
  */
 export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
-  const t = asTensor(x, "prod");
+  const t = intIfBool(asTensor(x, "prod"));
   const axes = normalizeAxes("prod", axis, t.ndim);
   const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const outShape = kept.map((i) => t.shape[i]);
@@ -1136,6 +1136,8 @@ export const tril = triangle("tril", false);
  * places back" (Hillis–Steele): O(n log n) work, made of slices, a pad of the identity and the
  * op, so every transformation goes through it.
  */
+/** Sums and products of booleans count in int32, as NumPy's and JAX's (sum's reduction does this itself). */
+const intIfBool = (t: Tensor): Tensor => (t.dtype === "bool" ? P.cast(t, "int32") : t);
 function prefixScan(name: string, x: TensorLike, axis: number | undefined, op: (a: Tensor, b: Tensor) => Tensor, identity: number): Tensor {
   let t = asTensor(x, name);
   if (axis === undefined || axis === null) return prefixScan(name, S.reshape(t, [t.size]), 0, op, identity);
@@ -1148,12 +1150,12 @@ function prefixScan(name: string, x: TensorLike, axis: number | undefined, op: (
   return t;
 }
 /**
- * Running sums along `axis` (of the flattened tensor when omitted, as NumPy); integers stay integers.
+ * Running sums along `axis` (of the flattened tensor when omitted, as NumPy); integers stay integers, booleans count in int32.
  * @example
  * cumsum(tensor([1, 2, 3])) // → [1, 3, 6]
  */
 export function cumsum(x: TensorLike, axis?: number): Tensor {
-  return prefixScan("cumsum", x, axis, add, 0);
+  return prefixScan("cumsum", intIfBool(asTensor(x, "cumsum")), axis, add, 0);
 }
 /**
  * Running products along `axis` (flattened when omitted).
@@ -1161,7 +1163,7 @@ export function cumsum(x: TensorLike, axis?: number): Tensor {
  * cumprod(tensor([1, 2, 3])) // → [1, 2, 6]
  */
 export function cumprod(x: TensorLike, axis?: number): Tensor {
-  return prefixScan("cumprod", x, axis, mul, 1);
+  return prefixScan("cumprod", intIfBool(asTensor(x, "cumprod")), axis, mul, 1);
 }
 /**
  * Running maxima along `axis` (flattened when omitted); ties share the derivative, as maximum's.
@@ -1170,7 +1172,8 @@ export function cumprod(x: TensorLike, axis?: number): Tensor {
  */
 export function cummax(x: TensorLike, axis?: number): Tensor {
   const t = asTensor(x, "cummax");
-  return prefixScan("cummax", t, axis, maximum, isFloatDType(t.dtype) ? -Infinity : -2147483648);
+  // the fill shifted in must never win: −∞, the least int32, or false
+  return prefixScan("cummax", t, axis, maximum, isFloatDType(t.dtype) ? -Infinity : t.dtype === "bool" ? 0 : -2147483648);
 }
 /**
  * Along `axis` (last by default): the indices that sort x, stably (`descending` for largest first; NaN last).
