@@ -571,7 +571,7 @@ describe("swapaxes, moveaxis, matrixTranspose", () => {
 });
 
 describe("rounding, mod, nonzero, clip and where forms", () => {
-  it("floor, ceil, trunc, rint/round (halves to even, −0 kept), round with decimals; integers unchanged", () => {
+  it("floor, ceil, trunc, rint/round (halves to even, −0 kept), round with decimals; integers unchanged by floor and by round to decimals ≥ 0, rounded to tens by negative decimals", () => {
     const x = w.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.7, -2.7, -0.3]);
     expect(w.floor(x).toArray()).toEqual([-3, -2, -1, 0, 1, 2, 2, -3, -1]);
     expect(w.ceil(x).toArray()).toEqual([-2, -1, -0, 1, 2, 3, 3, -2, -0]);
@@ -582,6 +582,13 @@ describe("rounding, mod, nonzero, clip and where forms", () => {
     expect(w.round(w.tensor([1250, 1350]), -2).toArray()).toEqual([1200, 1400]);
     const i = w.tensor([1, -2], { dtype: "int32" });
     expect(w.floor(i).dtype).toBe("int32");
+    // integers to tens and hundreds, halves to even, as NumPy (they were returned unchanged)
+    const big = w.tensor([1234, 1250, 1350, -1250, -1251, 49, 7], { dtype: "int32" });
+    expect(w.round(big, -2).toArray()).toEqual([1200, 1200, 1400, -1200, -1300, 0, 0]);
+    expect(w.round(big, -1).toArray()).toEqual([1230, 1250, 1350, -1250, -1250, 50, 10]);
+    expect(w.round(big, -2).dtype).toBe("int32");
+    expect(w.round(big, 2).toArray()).toEqual(big.toArray());
+    expect(w.jit((v: Tensor) => w.round(v, -2))(big).toArray()).toEqual([1200, 1200, 1400, -1200, -1300, 0, 0]);
     expect(x.floor().toArray()).toEqual(w.floor(x).toArray());
     expect(w.grad((t: Tensor) => w.sum(w.floor(t)))(x).toArray()).toEqual(new Array(9).fill(0));
   });

@@ -298,7 +298,13 @@ export function round(x: TensorLike, decimals = 0): Tensor {
   if (!Number.isInteger(decimals)) throw new InputError(`round: decimals must be an integer; got ${fmtValue(decimals)}`);
   if (decimals === 0) return rint(x);
   const t = operands("round", [x])[0];
-  if (!isFloatDType(t.dtype)) return t;
+  if (t.dtype === "bool" || (t.dtype === "int32" && decimals > 0)) return t;
+  if (t.dtype === "int32") {
+    // to tens, hundreds…, halves to even, as NumPy (round(1250, -2) = 1200): in float64, where
+    // x / 10^k is correctly rounded, so a tie stays an exact half
+    const f = scalarTensor(10 ** -decimals, "float64");
+    return P.cast(P.mul(P.round(P.div(P.cast(t, "float64"), f), "even"), f), "int32");
+  }
   const f = scalarTensor(10 ** Math.abs(decimals), t.dtype);
   return decimals > 0 ? P.div(P.round(P.mul(t, f), "even"), f) : P.mul(P.round(P.div(t, f), "even"), f);
 }
