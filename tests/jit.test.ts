@@ -640,6 +640,42 @@ describe("jit composes with every transformation", () => {
   });
 });
 
+describe("jit of a function closing over an enclosing transformation's value", () => {
+  // JAX lifts such closed-over tracers into the inner jit's inputs; wengert runs f itself under the
+  // enclosing transformation, as for traced arguments. These crashed with a TypeError from the
+  // generated code, which read the tracer as a constant.
+  it("grad, jvp, vmap and an outer jit see through it; nothing is cached; later plain calls compile", () => {
+    let inner: ReturnType<typeof jit> | null = null;
+    const h = (x: Tensor) => {
+      inner = jit((y: Tensor) => w.sin(y.mul(x)).add(x.square()));
+      return inner(tensor(2)) as Tensor;
+    };
+    // h(x) = sin(2x) + x², h'(x) = 2cos(2x) + 2x
+    const x0 = 0.7;
+    expectClose(grad(h)(tensor(x0)), 2 * Math.cos(2 * x0) + 2 * x0, 1e-14);
+    expect(inner!.compiles).toBe(0);
+    expectClose(jvp(h, [tensor(x0)], [tensor(1)])[1], 2 * Math.cos(2 * x0) + 2 * x0, 1e-14);
+    expectClose(vmap(h)(tensor([0.1, 0.7])), [0.1, 0.7].map((v) => Math.sin(2 * v) + v * v), 1e-14);
+    expectClose(jit(h)(tensor(x0)), Math.sin(2 * x0) + x0 * x0, 1e-14);
+    expectClose(jit(grad(h))(tensor(x0)), 2 * Math.cos(2 * x0) + 2 * x0, 1e-14);
+    expectClose(hessian(h)(tensor(x0)), -4 * Math.sin(2 * x0) + 2, 1e-13);
+    // the same jitted function, later called without a transformation around it: compiled
+    const g = jit((y: Tensor) => y.mul(3));
+    expectClose(grad((x: Tensor) => g(tensor(2)).mul(x).add(jit((y: Tensor) => y.mul(x))(tensor(5))))(tensor(1)), 11, 1e-15);
+    expect(g(tensor(2)).item()).toBe(6);
+    expect(g.compiles).toBe(1);
+  });
+  it("also through control flow inside the inner function (captured by a scan body or a cond branch)", () => {
+    const h = (x: Tensor) => jit((y: Tensor) => scan((c: Tensor, t: Tensor) => [c.mul(x).add(t), c], y, tensor([1, 2]))[0])(tensor(1));
+    // c1 = x + 1, c2 = x² + x + 2: d/dx = 2x + 1
+    expectClose(grad(h)(tensor(3)), 7, 1e-14);
+    const k = (x: Tensor) => jit((y: Tensor) => cond(y.gt(0), (a: Tensor) => a.mul(x), (a: Tensor) => a, y))(tensor(2));
+    expectClose(grad(k)(tensor(3)), 2, 1e-15);
+    expect(() => jit((y: Tensor) => y).lower(tensor(1))).not.toThrow();
+    expect(() => grad((x: Tensor) => { jit((y: Tensor) => y.mul(x)).lower(tensor(1)); return x; })(tensor(1))).toThrow(/closes over a value of an enclosing transformation/);
+  });
+});
+
 describe("jit: bad input", () => {
   it("branching on a traced value points to where/cond/whileLoop; state survives", () => {
     const f = jit((x: Tensor) => (x.sum().item() > 0 ? x : x.neg()));

@@ -100,6 +100,18 @@ function defKey(d: TreeDef): string {
   }
 }
 
+/**
+ * Thrown while compiling when f closes over a value of an enclosing transformation (grad's or
+ * vmap's tracer, an outer jit's staged value): staging would bake that tracer into the program as
+ * a constant. jit then runs f itself under that transformation, as it does for traced arguments.
+ */
+class ClosesOverTracer extends Error {}
+/** Whether the program (or a sub-program) holds a tracer as a literal. */
+function holdsTracer(p: Program): boolean {
+  const isTracerLit = (a: unknown) => a instanceof Lit && a.value instanceof Tracer;
+  return p.outputs.some(isTracerLit) || p.eqns.some((e) => e.inputs.some(isTracerLit) || subprograms(e).some(holdsTracer));
+}
+
 const avalOf = (l: Tensor | number) => (typeof l === "number" ? { shape: [] as number[], dtype: "float64" as const } : { shape: [...l.shape], dtype: l.dtype });
 
 /**
@@ -140,6 +152,7 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
       const [outLeaves, outDef] = flatten(result);
       return { outs: outLeaves.map((l) => leafTensor(l)), extra: outDef };
     });
+    if (holdsTracer(program)) throw new ClosesOverTracer();
     markPersistent(program); // its sub-programs run call after call: compiled
     const { optimized, source, run } = lowerProgram(program, name);
     const compileMs = performance.now() - t0;
@@ -181,7 +194,13 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
     if (hit) return { c: hit, inputs: (args as Tensor[]).map((a) => a.concrete()) };
     const { leaves, def, key } = split(args);
     if (leaves.some((l) => l instanceof Tracer)) return null;
-    const c = lookup(args, leaves, def, key);
+    let c: Compiled;
+    try {
+      c = lookup(args, leaves, def, key);
+    } catch (e) {
+      if (e instanceof ClosesOverTracer) return null; // nothing cached: the next call checks again
+      throw e;
+    }
     return { c, inputs: leaves.map((l) => (typeof l === "number" ? scalarTensor(l) : l.concrete())) };
   };
 
@@ -215,7 +234,12 @@ export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
   }) as unknown as F;
   jitted.lower = (...args: unknown[]) => {
     const { leaves, def, key } = split(args);
-    return lookup(args, leaves, def, key);
+    try {
+      return lookup(args, leaves, def, key);
+    } catch (e) {
+      if (!(e instanceof ClosesOverTracer)) throw e;
+      throw new TracerError(`jit(${name}).lower: f closes over a value of an enclosing transformation (grad, vmap, jit, …), so it has no program of its own; pass that value as an argument`);
+    }
   };
   Object.defineProperty(jitted, "name", { value: `jit(${name})` });
   return jitted;
