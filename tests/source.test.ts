@@ -852,6 +852,36 @@ describe("source transformation: rejections with line and column", () => {
   });
 });
 
+describe("source transformation: sources nested deeper than the stack", () => {
+  it("give a SourceError at the deepest bracket, in every entry point (they threw RangeError); shallower ones still work", () => {
+    const parens = `function f(x) {\n  return ${"(".repeat(3000)}x${")".repeat(3000)};\n}`;
+    const sines = `function f(x) {\n  return ${"Math.sin(".repeat(2000)}x${")".repeat(2000)};\n}`;
+    const chain = `function f(x) {\n  return ${Array.from({ length: 8000 }, (_, i) => `x * ${i}`).join(" + ")};\n}`;
+    for (const src of [parens, sines, chain]) {
+      for (const run of [() => sourceGrad(src, { name: "f" }), () => sourceGrad(src, { name: "f", mode: "forward" }), () => sourceValueAndGrad(src, { name: "f" }), () => sourceJvp(src, { name: "f" }), () => sourceVjp(src, { name: "f" })]) {
+        let err: unknown;
+        try {
+          run();
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(SourceError);
+        expect(String((err as Error).message)).toMatch(/nests too deeply for this transformation.*split deep expressions into statements/);
+      }
+    }
+    let err: SourceError | undefined;
+    try {
+      sourceGrad(parens, { name: "f" });
+    } catch (e) {
+      err = e as SourceError;
+    }
+    expect([err!.line, err!.column]).toEqual([2, 3009]); // the innermost parenthesis: "  return " then 3000 of them
+    // the next transformation is unaffected, and moderate nesting works
+    expect(sourceGrad(`function f(x) { return ${"(".repeat(100)}x * x${")".repeat(100)}; }`, { name: "f" })(3)).toBe(6);
+    expect(sourceGrad(`function f(x) { return ${Array.from({ length: 1000 }, () => "x").join(" + ")}; }`, { name: "f" })(3)).toBe(1000);
+  });
+});
+
 describe("source transformation: generated code is printed from trees", () => {
   it("user comments and strange names cannot break out of the generated comments", () => {
     const src = "function f(x) {\n  const y = x /* \u2028 alert(1) \n */ * 2; // */ alert(2)\n  return y * y;\n}";

@@ -8,7 +8,7 @@ import { InputError, TransformError, fmtValue } from "../core/errors.js";
 import { compileJS } from "../core/codegen.js";
 import { checkArgnums } from "../api/autodiff.js";
 import { type Node, print } from "./ast.js";
-import { type Fn, DIFFERENTIABLE_SOURCE, normalize } from "./normalize.js";
+import { type Fn, DIFFERENTIABLE_SOURCE, SourceError, normalize } from "./normalize.js";
 import { forwardMode, reverseMode } from "./derive.js";
 import { Tape, zerosOf } from "./runtime.js";
 import { interpret } from "./interpret.js";
@@ -108,10 +108,43 @@ function checkNumeric(op: string, name: string, a: unknown, depth: number): void
   throw new InputError(`${op}: the argument ${name} holds ${fmtValue(a)}; arguments are numbers, arrays, Float64Array/Float32Array and plain objects of these`);
 }
 
+/**
+ * Run a transformation of f's source; the parser and the passes recurse over the syntax tree, so
+ * a source nested deeper than the JavaScript stack allows (hundreds of brackets, thousands of
+ * chained operators) ends in a located SourceError instead of a RangeError.
+ */
+function guarded<T>(op: string, f: unknown, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw tooDeep(op, f);
+    throw e;
+  }
+}
+
+/** A SourceError at the deepest bracket of f's text (outside strings and comments). */
+function tooDeep(op: string, f: unknown): SourceError {
+  const text = typeof f === "string" ? f : typeof f === "function" ? Function.prototype.toString.call(f) : "";
+  let depth = 0, max = 0, at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "/" && text[i + 1] === "/") i = text.indexOf("\n", i) < 0 ? text.length : text.indexOf("\n", i);
+    else if (c === "/" && text[i + 1] === "*") i = text.indexOf("*/", i + 2) < 0 ? text.length : text.indexOf("*/", i + 2) + 1;
+    else if (c === '"' || c === "'" || c === "`") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === "\\") i++;
+    } else if (c === "(" || c === "[" || c === "{") {
+      if (++depth > max) (max = depth), (at = i);
+    } else if (c === ")" || c === "]" || c === "}") depth--;
+  }
+  return new SourceError(op, `the source nests too deeply for this transformation (the JavaScript stack ran out; ${max} levels of brackets at the deepest point, and long chains of operators count too); split deep expressions into statements (const t = …)`, text, at);
+}
+
 function reverse(op: string, f: unknown, opts: SourceGradOptions): Compiled {
-  const fn = normalize(op, f, opts.name);
-  const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
-  return build(reverseMode(fn, { argnums, op, checkpoint: checkpointOption(op, opts) }), fn, argnums);
+  return guarded(op, f, () => {
+    const fn = normalize(op, f, opts.name);
+    const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
+    return build(reverseMode(fn, { argnums, op, checkpoint: checkpointOption(op, opts) }), fn, argnums);
+  });
 }
 
 function checkpointOption(op: string, opts: SourceGradOptions): boolean {
@@ -121,9 +154,11 @@ function checkpointOption(op: string, opts: SourceGradOptions): boolean {
 }
 
 function forward(op: string, f: unknown, opts: SourceOptions, batch?: number): Compiled {
-  const fn = normalize(op, f, opts.name);
-  const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
-  return build(forwardMode(fn, { argnums, op, batch }), fn, argnums);
+  return guarded(op, f, () => {
+    const fn = normalize(op, f, opts.name);
+    const argnums = sourceArgnums(op, opts.argnums, fn.params.length);
+    return build(forwardMode(fn, { argnums, op, batch }), fn, argnums);
+  });
 }
 
 function scalarOut(op: string, fn: Fn, v: unknown): number {
@@ -192,12 +227,14 @@ export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradF
   const g = attach((...args: unknown[]) => vg(...args)[1], vg.source);
   // the same gradient as code inside the subset (reverse mode, seed 1, the gradient returned)
   const opts = (options ?? {}) as SourceGradOptions;
-  const fn = normalize("sourceGrad", f, opts.name);
-  const argnums = sourceArgnums("sourceGrad", opts.argnums, fn.params.length);
-  // in forward mode, a derivative along one number is kept as forward-mode code
-  const tangent = opts.mode === "forward" && argnums.length === 1 && fn.params[argnums[0]].kind === "scalar";
-  const tree = tangent ? forwardMode(fn, { argnums, op: "sourceGrad", tangentOnly: true }) : reverseMode(fn, { argnums, op: "sourceGrad", gradientOnly: true, checkpoint: checkpointOption("sourceGrad", opts) });
-  const differentiable = { source: print(tree), name: tree.id.name as string };
+  const differentiable = guarded("sourceGrad", f, () => {
+    const fn = normalize("sourceGrad", f, opts.name);
+    const argnums = sourceArgnums("sourceGrad", opts.argnums, fn.params.length);
+    // in forward mode, a derivative along one number is kept as forward-mode code
+    const tangent = opts.mode === "forward" && argnums.length === 1 && fn.params[argnums[0]].kind === "scalar";
+    const tree = tangent ? forwardMode(fn, { argnums, op: "sourceGrad", tangentOnly: true }) : reverseMode(fn, { argnums, op: "sourceGrad", gradientOnly: true, checkpoint: checkpointOption("sourceGrad", opts) });
+    return { source: print(tree), name: tree.id.name as string };
+  });
   Object.defineProperty(g, DIFFERENTIABLE_SOURCE, { value: differentiable });
   Object.defineProperty(g, "differentiable", { value: differentiable, enumerable: true });
   return g as SourceGradFn;
@@ -264,7 +301,7 @@ export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: b
 /** The function itself, compiled from its normalised form (for a source text there is no other). */
 function lazyPrimal(op: string, f: unknown, opts: SourceOptions): () => Compiled {
   let c: Compiled | null = null;
-  return () => (c ??= ((fn) => build(forwardMode(fn, { argnums: [], op }), fn, []))(normalize(op, f, opts.name)));
+  return () => (c ??= guarded(op, f, () => ((fn) => build(forwardMode(fn, { argnums: [], op }), fn, []))(normalize(op, f, opts.name))));
 }
 
 function sameStructure(op: string, like: unknown, t: unknown, what: string): void {
