@@ -172,6 +172,82 @@ describe("hostile data", () => {
   });
 });
 
+describe("options objects are checked as keyword arguments", () => {
+  // A mistyped option was ignored and its default used: grad(f, { argnum: 1 }) differentiated with
+  // respect to argument 0, conv2d(x, k, { stride: 2 }) used stride 1. Now every options object
+  // rejects unknown keys (naming the nearest known one) and anything that is not a plain object.
+  const x = tensor([[1, 2], [3, 4]]);
+  const key = w.random.key(0);
+  const f = (a: Tensor, b: Tensor) => w.mul(a, w.square(b));
+  const cases: [string, (opts: never) => unknown, string, string][] = [
+    ["grad", (o) => grad(f, o)(2, 3), "argnum", "argnums"],
+    ["valueAndGrad", (o) => w.valueAndGrad(f, o)(2, 3), "has_aux", "hasAux"],
+    ["jacfwd", (o) => w.jacfwd(f, o)(2, 3), "argnum", "argnums"],
+    ["jacrev", (o) => w.jacrev(f, o)(2, 3), "argnum", "argnums"],
+    ["hessian", (o) => w.hessian(f, o)(2, 3), "argnum", "argnums"],
+    ["jit", (o) => jit(f, o)(tensor(2), tensor(3)), "staticArgnum", "staticArgnums"],
+    ["vmap", (o) => vmap((a: Tensor) => a, o)(x), "in_axes", "inAxes"],
+    ["scan", (o) => w.scan((c: Tensor, t: Tensor) => [c.add(t), c], tensor(0), tensor([1, 2]), o), "revers", "reverse"],
+    ["tensor", (o) => tensor([1], o), "dtyp", "dtype"],
+    ["full", (o) => w.zeros([2], o), "type", "dtype"],
+    ["zerosLike", (o) => w.zerosLike(x, o), "Dtype", "dtype"],
+    ["eye", (o) => w.eye(2, 2, o), "dtpye", "dtype"],
+    ["arange", (o) => w.arange(0, 3, 1, o), "dtypes", "dtype"],
+    ["linspace", (o) => w.linspace(0, 1, 3, o), "d_type", "dtype"],
+    ["var", (o) => w.var(x, null as never, false, o), "dof", "ddof"],
+    ["var", (o) => w.std(x, null as never, false, o), "ddoff", "ddof"],
+    ["sort", (o) => w.sort(x, -1, o), "descend", "descending"],
+    ["argsort", (o) => w.argsort(x, -1, o), "decending", "descending"],
+    ["nonzero", (o) => w.nonzero(tensor([1, 0]), o), "sze", "size"],
+    ["conv2d", (o) => w.conv2d(w.ones([1, 1, 4, 4]), w.ones([1, 1, 2, 2]), o), "stride", "strides"],
+    ["convGeneralDilated", (o) => w.convGeneralDilated(w.ones([1, 1, 4]), w.ones([1, 1, 2]), o), "feature_group_count", "featureGroupCount"],
+    ["maxPool", (o) => w.maxPool(w.ones([1, 1, 4]), 2, o), "stride", "strides"],
+    ["avgPool", (o) => w.avgPool(w.ones([1, 1, 4]), 2, o), "pading", "padding"],
+    ["solveTriangular", (o) => w.linalg.solveTriangular(x, tensor([1, 2]), o), "Lower", "lower"],
+    ["svd", (o) => w.linalg.svd(x, o), "compute_uv", "computeUV"],
+    ["pinv", (o) => w.linalg.pinv(x, o), "rcnd", "rcond"],
+    ["random.uniform", (o) => w.random.uniform(key, [2], o), "minvalue", "minval"],
+    ["random.normal", (o) => w.random.normal(key, [2], o), "dtyp", "dtype"],
+    ["random.categorical", (o) => w.random.categorical(key, tensor([0, 0]), o), "axes", "axis"],
+    ["sgd", (o) => w.optim.sgd(0.1, o), "momentom", "momentum"],
+    ["adam", (o) => w.optim.adam(0.1, o), "beta1", ""],
+    ["adamw", (o) => w.optim.adamw(0.1, o), "weight_decay", "weightDecay"],
+    ["minimize", (o) => w.optim.minimize((p: Tensor) => p.square(), tensor(1), o), "maxiter", "maxIter"],
+    ["checkGrads", (o) => w.checkGrads((a: Tensor) => a.sin(), [tensor(1)], o), "ordr", "order"],
+    ["derivative", (o) => w.derivative((a: number) => a * a, 1, o), "step", ""],
+    ["numericalGrad", (o) => w.numericalGrad((a: Tensor) => a.square(), o)(tensor(1)), "argnum", "argnums"],
+    ["sourceGrad", (o) => w.sourceGrad((a: number) => a * a, o), "argnum", "argnums"],
+  ];
+  it("an unknown key is an InputError naming the function, the key, the nearest option and all of them", () => {
+    for (const [op, call, typo, near] of cases) {
+      let err: unknown;
+      try {
+        call({ [typo]: 1 } as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `${op} { ${typo} }`).toBeInstanceOf(w.InputError);
+      const m = (err as Error).message;
+      expect(m.startsWith(`${op}: unknown option "${typo}"`), `${op}: ${m}`).toBe(true);
+      if (near) expect(m, op).toContain(`(did you mean ${near}?)`);
+      else expect(m, op).not.toContain("did you mean");
+    }
+  });
+  it("options that are not a plain object are an InputError; undefined and {} are the defaults", () => {
+    for (const [op, call] of cases) {
+      for (const bad of [[1], 5, "dtype", new Map(), tensor(1)]) {
+        expect(() => call(bad as never), `${op} ${String(bad)}`).toThrow(/options must be a plain object/);
+      }
+    }
+    expect(() => w.optim.adam(0.1, { beta1: 0.5 } as never)).toThrow(/adam: unknown option "beta1"; the options are b1, b2, eps$/);
+    expect(() => w.where(tensor([true, false]), { sze: 3 } as never)).toThrow(/nonzero: unknown option "sze" \(did you mean size\?\)/);
+    expect(grad(f, undefined)(2, 3)).toBe(9);
+    expect(grad(f, {})(2, 3)).toBe(9);
+    expect(grad(f, { argnums: 1 })(2, 3)).toBe(12);
+    expect(grad(f, Object.assign(Object.create(null), { argnums: 1 }))(2, 3)).toBe(12);
+  });
+});
+
 describe("the CLI", () => {
   it("diff: hostile expressions and options give typed errors, never a stack trace", () => {
     const args: string[][] = [

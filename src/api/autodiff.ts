@@ -5,7 +5,7 @@
  */
 import { Tensor, type Aval } from "../core/tensor.js";
 import { type Leaf, type TreeDef, flatten, unflatten, unflattenGrad, treeMismatch, isNumberLeaf, numberResult, markNumber, checkNoHiddenTensors } from "../core/pytree.js";
-import { TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { TransformError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { shapeEq } from "../core/shape.js";
@@ -98,8 +98,9 @@ function describe(x: unknown): string {
  * @example valueAndGrad((x: Tensor) => sum(square(x)))(tensor([1, 2])) // → [5, [2, 4]]
  */
 export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): ValueAndGradFn<F, A, H>;
-export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
+export function valueAndGrad(f: Fn, opts?: GradOptions): (...args: any[]) => [any, any] {
   checkFunction("valueAndGrad", f);
+  opts = checkOptions("valueAndGrad", opts, ["argnums", "hasAux"]);
   return (...args: any[]) => {
     const argnums = checkArgnums("grad", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("grad", f, args, argnums);
@@ -134,8 +135,9 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) =>
  * grad((x: Tensor, y: Tensor) => x.mul(y), { argnums: [0, 1] })(2, 5) // → [5, 2]
  */
 export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): GradFn<F, A, H>;
-export function grad(f: Fn, opts: GradOptions = {}): (...args: any[]) => any {
+export function grad(f: Fn, opts?: GradOptions): (...args: any[]) => any {
   checkFunction("grad", f);
+  opts = checkOptions("grad", opts, ["argnums", "hasAux"]);
   const vg = valueAndGrad(f, opts) as (...args: any[]) => [any, any];
   return (...args: any[]) => {
     const [v, g] = vg(...args);
@@ -317,8 +319,9 @@ function directionsLast(t: Tensor, out: Aval, inp: Aval): Tensor {
  * jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2])) // → [[2, 0], [0, 4]]
  */
 export function jacfwd<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
-export function jacfwd(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
+export function jacfwd(f: Fn, opts?: { argnums?: Argnums }): (...args: any[]) => any {
   checkFunction("jacfwd", f);
+  opts = checkOptions("jacfwd", opts, ["argnums"]);
   return (...args: any[]) => {
     const argnums = checkArgnums("jacfwd", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("jacfwd", f, args, argnums);
@@ -349,8 +352,9 @@ export function jacfwd(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]
  * jacrev((x: Tensor) => mul(x, x))(tensor([1, 2])) // → [[2, 0], [0, 4]]
  */
 export function jacrev<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): JacFn<F, A>;
-export function jacrev(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
+export function jacrev(f: Fn, opts?: { argnums?: Argnums }): (...args: any[]) => any {
   checkFunction("jacrev", f);
+  opts = checkOptions("jacrev", opts, ["argnums"]);
   return (...args: any[]) => {
     const argnums = checkArgnums("jacrev", opts.argnums ?? 0, args.length);
     const { leaves, def, primals, call } = flatCall("jacrev", f, args, argnums);
@@ -376,8 +380,9 @@ export function jacrev(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]
  * hessian((x: Tensor) => sum(mul(x, mul(x, x))))(tensor([1, 2])) // → [[6, 0], [0, 12]]
  */
 export function hessian<F extends Fn, const A extends Argnums = 0>(f: F, opts?: { argnums?: A }): HessianFn<F, A>;
-export function hessian(f: Fn, opts: { argnums?: Argnums } = {}): (...args: any[]) => any {
+export function hessian(f: Fn, opts?: { argnums?: Argnums }): (...args: any[]) => any {
   checkFunction("hessian", f);
+  opts = checkOptions("hessian", opts, ["argnums"]);
   return jacfwd(jacrev(f, opts), opts) as never;
 }
 

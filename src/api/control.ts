@@ -8,7 +8,7 @@ import { Tensor, type Aval } from "../core/tensor.js";
 import { bind, traceDepth } from "../core/trace.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { type TreeDef, flatten, unflatten, treeMismatch, numberResult } from "../core/pytree.js";
-import { ConcretizationError, DTypeError, InputError, ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { ConcretizationError, DTypeError, InputError, ShapeError, TransformError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { Lit, Program, Var, freshVarId } from "../core/ir.js";
 import { ArrayTensor, scalarTensor, leafTensor } from "../tensor/array.js";
 import { condP, scanP, whileP, checkpointP } from "../ops/control.js";
@@ -142,8 +142,9 @@ export interface ScanOptions {
  * total // → 6
  * partials // → [1, 3, 6]
  */
-export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | null, opts: ScanOptions = {}): [C, Y] {
+export function scan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xs?: X | null, options?: ScanOptions): [C, Y] {
   if (typeof f !== "function") throw new InputError(`scan: f must be a function (carry, x) => [carry, y]; got ${fmtValue(f)}`);
+  const opts = checkOptions("scan", options, ["length", "reverse", "checkpoint"]);
   if (opts.checkpoint !== undefined && opts.checkpoint !== "none" && opts.checkpoint !== "sqrt") {
     throw new InputError(`scan: checkpoint must be "none" or "sqrt"; got ${fmtValue(opts.checkpoint)}`);
   }

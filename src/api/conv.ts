@@ -8,7 +8,7 @@
  * two matrix products and one scatter-add of windows (col2im).
  */
 import type { Tensor } from "../core/tensor.js";
-import { InputError, ShapeError, fmtShape, fmtValue } from "../core/errors.js";
+import { InputError, ShapeError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
 import * as V from "../ops/conv.js";
 import * as S from "../ops/shape-ops.js";
@@ -36,7 +36,7 @@ export interface ConvOptions {
 }
 
 function perAxis(op: string, name: string, v: number | readonly number[] | undefined, n: number, dflt: number, min: number): number[] {
-  const arr = v === undefined ? new Array<number>(n).fill(dflt) : typeof v === "number" ? new Array<number>(n).fill(v) : [...v];
+  const arr = v === undefined ? new Array<number>(n).fill(dflt) : typeof v === "number" ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : [NaN];
   if (arr.length !== n || arr.some((d) => !Number.isInteger(d) || d < min)) {
     throw new InputError(`${op}: ${name} must be ${min === 0 ? "a non-negative" : "a positive"} integer or one per spatial axis (${n}); got ${fmtValue(v)}`);
   }
@@ -87,8 +87,9 @@ const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
  * const y = convGeneralDilated(ones([1, 1, 4, 4]), ones([1, 1, 2, 2]), { strides: 2 });
  * y // → [[[[4, 4], [4, 4]]]]
  */
-export function convGeneralDilated(lhs: TensorLike, rhs: TensorLike, opts: ConvOptions = {}): Tensor {
+export function convGeneralDilated(lhs: TensorLike, rhs: TensorLike, options?: ConvOptions): Tensor {
   const op = "convGeneralDilated";
+  const opts = checkOptions(op, options, ["strides", "padding", "lhsDilation", "rhsDilation", "featureGroupCount", "dimensionNumbers"]);
   let [x, k] = operands(op, [lhs, rhs], { float: true });
   const [ls, rs, os] = opts.dimensionNumbers ?? [null, null, null];
   if (x.ndim < 3 || x.ndim !== k.ndim) throw new ShapeError(`${op}: lhs and rhs need the same rank, at least 3 ([N, C, ...spatial] and [O, I, ...window]); got ${fmtShape(x.shape)} and ${fmtShape(k.shape)}`);
@@ -138,7 +139,8 @@ export interface ConvNdOptions {
   /** "NCHW" (kernel OIHW; the default) or "NHWC" (kernel HWIO), with the spatial letters of the rank. */
   channels?: "first" | "last";
 }
-function convNd(op: string, spatialLetters: string, x: TensorLike, w: TensorLike, opts: ConvNdOptions): Tensor {
+function convNd(op: string, spatialLetters: string, x: TensorLike, w: TensorLike, options: ConvNdOptions | undefined): Tensor {
+  const opts = checkOptions(op, options, ["strides", "padding", "dilation", "groups", "channels"]);
   const last = opts.channels === "last";
   if (opts.channels !== undefined && opts.channels !== "first" && !last) throw new InputError(`${op}: channels must be "first" or "last"; got ${fmtValue(opts.channels)}`);
   const dn: [string, string, string] = last ? [`N${spatialLetters}C`, `${spatialLetters}IO`, `N${spatialLetters}C`] : [`NC${spatialLetters}`, `OI${spatialLetters}`, `NC${spatialLetters}`];
@@ -149,19 +151,19 @@ function convNd(op: string, spatialLetters: string, x: TensorLike, w: TensorLike
  * @example
  * conv1d(tensor([[[1, 2, 3, 4]]]), tensor([[[1, -1]]])) // → [[[-1, -1, -1]]]
  */
-export const conv1d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv1d", "W", x, w, opts);
+export const conv1d = (x: TensorLike, w: TensorLike, opts?: ConvNdOptions): Tensor => convNd("conv1d", "W", x, w, opts);
 /**
  * 2-D convolution: x [N, C, H, W], w [O, C/groups, KH, KW] (or channels last: [N, H, W, C] and [KH, KW, I, O]).
  * @example
  * conv2d(ones([2, 3, 8, 8]), ones([4, 3, 3, 3]), { padding: "SAME" }).shape // → [2, 4, 8, 8]
  */
-export const conv2d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv2d", "HW", x, w, opts);
+export const conv2d = (x: TensorLike, w: TensorLike, opts?: ConvNdOptions): Tensor => convNd("conv2d", "HW", x, w, opts);
 /**
  * 3-D convolution: x [N, C, D, H, W], w [O, C/groups, KD, KH, KW].
  * @example
  * conv3d(ones([1, 1, 4, 4, 4]), ones([1, 1, 2, 2, 2])).shape // → [1, 1, 3, 3, 3]
  */
-export const conv3d = (x: TensorLike, w: TensorLike, opts: ConvNdOptions = {}): Tensor => convNd("conv3d", "DHW", x, w, opts);
+export const conv3d = (x: TensorLike, w: TensorLike, opts?: ConvNdOptions): Tensor => convNd("conv3d", "DHW", x, w, opts);
 
 export interface PoolOptions {
   /** Default: the window (non-overlapping windows). */
@@ -171,7 +173,8 @@ export interface PoolOptions {
   /** Where the channels are: "first" ([N, C, ...spatial], the default) or "last" ([N, ...spatial, C], flax's layout). */
   channels?: "first" | "last";
 }
-function pool(op: string, x0: TensorLike, window: number | readonly number[], opts: PoolOptions, reduce: (p: Tensor, axes: number[]) => Tensor, fill: number): Tensor {
+function pool(op: string, x0: TensorLike, window: number | readonly number[], options: PoolOptions | undefined, reduce: (p: Tensor, axes: number[]) => Tensor, fill: number): Tensor {
+  const opts = checkOptions(op, options, ["strides", "padding", "channels"]);
   let x = floatOperand(op, x0);
   if (x.ndim < 3) throw new ShapeError(`${op}: needs an input of shape [N, C, ...spatial] (or [N, ...spatial, C]); got ${fmtShape(x.shape)}`);
   const last = opts.channels === "last";
@@ -191,11 +194,11 @@ function pool(op: string, x0: TensorLike, window: number | readonly number[], op
  * @example
  * maxPool(tensor([[[[1, 2], [3, 4]]]]), 2) // → [[[[4]]]]
  */
-export const maxPool = (x: TensorLike, window: number | readonly number[], opts: PoolOptions = {}): Tensor => pool("maxPool", x, window, opts, (p, axes) => R.reduceMax(p, axes), -Infinity);
+export const maxPool = (x: TensorLike, window: number | readonly number[], opts?: PoolOptions): Tensor => pool("maxPool", x, window, opts, (p, axes) => R.reduceMax(p, axes), -Infinity);
 /**
  * Mean over each window; padded positions count as zeros (flax's avg_pool with count_include_pad).
  * @example
  * avgPool(tensor([[[[1, 2], [3, 4]]]]), 2) // → [[[[2.5]]]]
  */
-export const avgPool = (x: TensorLike, window: number | readonly number[], opts: PoolOptions = {}): Tensor =>
+export const avgPool = (x: TensorLike, window: number | readonly number[], opts?: PoolOptions): Tensor =>
   pool("avgPool", x, window, opts, (p, axes) => P.mul(R.reduceSum(p, axes), scalarTensor(1 / axes.reduce((s, a) => s * p.shape[a], 1), p.dtype)), 0);

@@ -1,7 +1,7 @@
 /** @file Turning user inputs (numbers, nested arrays, typed arrays, tensors) into tensors of agreeing dtypes. */
 import { Tensor } from "../core/tensor.js";
 import { type DType, type TypedArray, floatOf, isFloat, promote, checkDType } from "../core/dtype.js";
-import { InputError, fmtValue } from "../core/errors.js";
+import { InputError, checkOptions, fmtValue } from "../core/errors.js";
 import { ArrayTensor, arrayFrom, arrayFromNested, nestedData, scalarTensor, type Nested, type NestedData } from "../tensor/array.js";
 import { concat, reshape } from "../ops/shape-ops.js";
 import { cast } from "../ops/elementwise.js";
@@ -17,7 +17,8 @@ export type TensorLike = Tensor | number | boolean | Nested | TypedArray | reado
  * tensor([[1, 2], [3, 4]]).shape // → [2, 2]
  * tensor([1, 2], { dtype: "int32" }).dtype // → "int32"
  */
-export function tensor(data: TensorLike | readonly (Tensor | TensorLike)[], opts: { dtype?: DType } = {}): Tensor {
+export function tensor(data: TensorLike | readonly (Tensor | TensorLike)[], options?: { dtype?: DType }): Tensor {
+  const opts = checkOptions("tensor", options, ["dtype"]);
   if (opts.dtype !== undefined) checkDType(opts.dtype, "tensor");
   return Array.isArray(data) ? fromNested(data, "tensor", opts.dtype) : arrayFrom(data, opts.dtype);
 }

@@ -6,7 +6,7 @@
  * not the factorisation's loops differentiated.
  */
 import type { Tensor } from "../core/tensor.js";
-import { ShapeError, fmtShape } from "../core/errors.js";
+import { ShapeError, checkOptions, fmtShape } from "../core/errors.js";
 import { broadcastShapes } from "../core/shape.js";
 import * as L from "../ops/linalg.js";
 import * as S from "../ops/shape-ops.js";
@@ -79,7 +79,8 @@ export function cholesky(a: TensorLike): Tensor {
  * @example
  * linalg.solveTriangular(tensor([[2, 0], [1, 1]]), tensor([2, 3])) // → [1, 2]
  */
-export function solveTriangular(a: TensorLike, b: TensorLike, opts: { lower?: boolean } = {}): Tensor {
+export function solveTriangular(a: TensorLike, b: TensorLike, options?: { lower?: boolean }): Tensor {
+  const opts = checkOptions("solveTriangular", options, ["lower"]);
   const A = floatOperand("solveTriangular", a);
   if (A.ndim < 2) throw new ShapeError(`solveTriangular: a must be a matrix (or a batch of them); got shape ${fmtShape(A.shape)}`);
   return solve(opts.lower === false ? triu(A) : tril(A), b);
@@ -102,7 +103,8 @@ function matrices(op: string, a: TensorLike): Tensor {
  * lambda // ≈ [1, 3]
  * v.shape // → [2, 2]
  */
-export function eigh(a: TensorLike, opts: { symmetrizeInput?: boolean } = {}): [Tensor, Tensor] {
+export function eigh(a: TensorLike, options?: { symmetrizeInput?: boolean }): [Tensor, Tensor] {
+  const opts = checkOptions("eigh", options, ["symmetrizeInput"]);
   let A = matrices("eigh", a);
   if (A.shape[A.ndim - 1] !== A.shape[A.ndim - 2]) throw new ShapeError(`eigh: needs square matrices; got shape ${fmtShape(A.shape)}`);
   if (opts.symmetrizeInput !== false) A = P.mul(P.add(A, O.matrixTranspose(A)), scalarTensor(0.5, A.dtype));
@@ -122,7 +124,8 @@ export const eigvalsh = (a: TensorLike): Tensor => eigh(a)[0];
  * const [q, r] = linalg.qr(tensor([[3, 0], [4, 1]])) as Tensor[];
  * matmul(q, r) // ≈ [[3, 0], [4, 1]]
  */
-export function qr(a: TensorLike, opts: { mode?: "reduced" | "r" } = {}): [Tensor, Tensor] | Tensor {
+export function qr(a: TensorLike, options?: { mode?: "reduced" | "r" }): [Tensor, Tensor] | Tensor {
+  const opts = checkOptions("qr", options, ["mode"]);
   const mode = opts.mode ?? "reduced";
   if (mode !== "reduced" && mode !== "r") throw new InputError(`qr: mode must be "reduced" or "r" (the complete Q is not provided); got ${fmtValue(mode)}`);
   const [q, r] = L.qr(matrices("qr", a));
@@ -138,7 +141,8 @@ export function qr(a: TensorLike, opts: { mode?: "reduced" | "r" } = {}): [Tenso
  * s // → [3, 2]
  * matmul(mul(u, s), vt) // ≈ [[3, 0], [0, -2]]
  */
-export function svd(a: TensorLike, opts: { fullMatrices?: boolean; computeUV?: boolean } = {}): [Tensor, Tensor, Tensor] | Tensor {
+export function svd(a: TensorLike, options?: { fullMatrices?: boolean; computeUV?: boolean }): [Tensor, Tensor, Tensor] | Tensor {
+  const opts = checkOptions("svd", options, ["fullMatrices", "computeUV"]);
   if (opts.fullMatrices === true) throw new InputError("svd: fullMatrices: true is not provided; use the reduced SVD (fullMatrices: false), whose U has min(m, n) columns");
   const [u, s, vt] = L.svd(matrices("svd", a));
   return opts.computeUV === false ? s : [u, s, vt];
@@ -210,7 +214,8 @@ export function norm(x: TensorLike, ord?: number | "fro" | "nuc", axis?: number 
  * @example
  * linalg.pinv(tensor([[1, 0], [0, 0]])) // → [[1, 0], [0, 0]]
  */
-export function pinv(a: TensorLike, opts: { rcond?: number } = {}): Tensor {
+export function pinv(a: TensorLike, options?: { rcond?: number }): Tensor {
+  const opts = checkOptions("pinv", options, ["rcond"]);
   const A = matrices("pinv", a);
   return pinvRule(A, opts.rcond) as Tensor;
 }
@@ -255,7 +260,8 @@ function pinvValue(A: Tensor, rcond: number | undefined): Tensor {
  * residuals // ≈ 0.3333333333333333
  * rank // → 2
  */
-export function lstsq(a: TensorLike, b: TensorLike, opts: { rcond?: number } = {}): [Tensor, Tensor, number, Tensor] {
+export function lstsq(a: TensorLike, b: TensorLike, options?: { rcond?: number }): [Tensor, Tensor, number, Tensor] {
+  const opts = checkOptions("lstsq", options, ["rcond"]);
   const [A0, B0] = operands("lstsq", [a, b], { float: true });
   if (A0.ndim !== 2) throw new ShapeError(`lstsq: a must be a matrix; got shape ${fmtShape(A0.shape)}`);
   const vector = B0.ndim === 1;

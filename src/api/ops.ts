@@ -6,7 +6,7 @@
 import { Tensor } from "../core/tensor.js";
 import { type DType, allocate, checkDType, isFloat as isFloatDType } from "../core/dtype.js";
 import { broadcastShapes, normalizeAxes, normalizeAxis, sizeOf, checkShape, checkCount, checkSize, shapeEq, MAX_ELEMENTS } from "../core/shape.js";
-import { ShapeError, InputError, DTypeError, ConcretizationError, fmtShape, fmtValue } from "../core/errors.js";
+import { ShapeError, InputError, DTypeError, ConcretizationError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import * as P from "../ops/elementwise.js";
 import * as R from "../ops/reduce.js";
@@ -369,7 +369,8 @@ export interface NonzeroOptions {
  * @example
  * flatnonzero(tensor([0, 3, 0, 4])) // → [1, 3]
  */
-export function flatnonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
+export function flatnonzero(x: TensorLike, options?: NonzeroOptions): Tensor {
+  const opts = checkOptions("nonzero", options, ["size", "fillValue"]);
   const t = asTensor(x, "flatnonzero");
   const flat = S.reshape(t, [t.size]);
   const mask = P.compare(flat, scalarTensor(0, t.dtype), "ne");
@@ -396,7 +397,7 @@ export function flatnonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
  * @example
  * nonzero(tensor([[1, 0], [0, 1]])) // → [[0, 1], [0, 1]]
  */
-export function nonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor[] {
+export function nonzero(x: TensorLike, opts?: NonzeroOptions): Tensor[] {
   const t = asTensor(x, "nonzero");
   const flat = flatnonzero(t, opts);
   if (t.ndim <= 1) return [flat];
@@ -413,7 +414,7 @@ export function nonzero(x: TensorLike, opts: NonzeroOptions = {}): Tensor[] {
  * @example
  * argwhere(tensor([0, 3, 0, 4])) // → [[1], [3]]
  */
-export function argwhere(x: TensorLike, opts: NonzeroOptions = {}): Tensor {
+export function argwhere(x: TensorLike, opts?: NonzeroOptions): Tensor {
   const t = asTensor(x, "argwhere");
   return stack(nonzero(t, opts), 1);
 }
@@ -919,7 +920,8 @@ type DTypeOpt = { dtype?: DType };
  * @example
  * full([2], 7) // → [7, 7]
  */
-export function full(shape: readonly number[], value: number | boolean, opts: DTypeOpt = {}): Tensor {
+export function full(shape: readonly number[], value: number | boolean, options?: DTypeOpt): Tensor {
+  const opts = checkOptions("full", options, ["dtype"]);
   const s = checkShape(shape, "full");
   if (typeof value !== "number" && typeof value !== "boolean") {
     throw new InputError(`full: the fill value must be a number or a boolean; got ${fmtValue(value)}`);
@@ -934,37 +936,38 @@ const isInt32 = (v: number) => Number.isInteger(v) && v >= -2147483648 && v <= 2
  * @example
  * zeros([2]) // → [0, 0]
  */
-export const zeros = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 0, opts);
+export const zeros = (shape: readonly number[], opts?: DTypeOpt) => full(shape, 0, opts);
 /**
  * A tensor of ones.
  * @example
  * ones([2], { dtype: "int32" }) // → [1, 1]
  */
-export const ones = (shape: readonly number[], opts: DTypeOpt = {}) => full(shape, 1, opts);
+export const ones = (shape: readonly number[], opts?: DTypeOpt) => full(shape, 1, opts);
 /**
  * Zeros with x's shape and dtype.
  * @example
  * zerosLike(tensor([1, 2])) // → [0, 0]
  */
-export const zerosLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 0, { dtype: opts.dtype ?? x.dtype });
+export const zerosLike = (x: Tensor, opts?: DTypeOpt) => full(x.shape, 0, { dtype: checkOptions("zerosLike", opts, ["dtype"]).dtype ?? x.dtype });
 /**
  * Ones with x's shape and dtype.
  * @example
  * onesLike(tensor([1, 2])) // → [1, 1]
  */
-export const onesLike = (x: Tensor, opts: DTypeOpt = {}) => full(x.shape, 1, { dtype: opts.dtype ?? x.dtype });
+export const onesLike = (x: Tensor, opts?: DTypeOpt) => full(x.shape, 1, { dtype: checkOptions("onesLike", opts, ["dtype"]).dtype ?? x.dtype });
 /**
  * A value in x's shape and dtype.
  * @example
  * fullLike(tensor([1, 2]), 5) // → [5, 5]
  */
-export const fullLike = (x: Tensor, value: number, opts: DTypeOpt = {}) => full(x.shape, value, { dtype: opts.dtype ?? x.dtype });
+export const fullLike = (x: Tensor, value: number, opts?: DTypeOpt) => full(x.shape, value, { dtype: checkOptions("fullLike", opts, ["dtype"]).dtype ?? x.dtype });
 /**
  * n×m identity (m = n by default).
  * @example
  * eye(2) // → [[1, 0], [0, 1]]
  */
-export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
+export function eye(n: number, m: number = n, options?: DTypeOpt): Tensor {
+  const opts = checkOptions("eye", options, ["dtype"]);
   const dtype = checkDType(opts.dtype ?? "float64", "eye");
   checkCount(n, "eye", "the number of rows");
   checkCount(m, "eye", "the number of columns");
@@ -978,7 +981,8 @@ export function eye(n: number, m: number = n, opts: DTypeOpt = {}): Tensor {
  * @example
  * arange(1, 7, 2) // → [1, 3, 5]
  */
-export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = {}): Tensor {
+export function arange(start: number, stop?: number, step = 1, options?: DTypeOpt): Tensor {
+  const opts = checkOptions("arange", options, ["dtype"]);
   if (stop === undefined) [start, stop] = [0, start];
   for (const [v, what] of [[start, "start"], [stop, "stop"], [step, "step"]] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new InputError(`arange: ${what} must be a finite number; got ${fmtValue(v)}`);
@@ -1004,7 +1008,8 @@ export function arange(start: number, stop?: number, step = 1, opts: DTypeOpt = 
  * @example
  * linspace(0, 1, 5) // → [0, 0.25, 0.5, 0.75, 1]
  */
-export function linspace(start: number | Tensor, stop: number | Tensor, num = 50, opts: DTypeOpt = {}): Tensor {
+export function linspace(start: number | Tensor, stop: number | Tensor, num = 50, options?: DTypeOpt): Tensor {
+  const opts = checkOptions("linspace", options, ["dtype"]);
   checkCount(num, "linspace", "num");
   if (start instanceof Tensor || stop instanceof Tensor) {
     const [a, b] = operands("linspace", [start, stop], { float: true });
@@ -1033,7 +1038,8 @@ export function linspace(start: number | Tensor, stop: number | Tensor, num = 50
  * @example
  * tensor([1, 2, 3, 4]).var() // → 1.25
  */
-function variance(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
+function variance(x: TensorLike, axis?: Axis, keepdims = false, options?: { ddof?: number }): Tensor {
+  const opts = checkOptions("var", options, ["ddof"]);
   const t = floatOperand("var", x);
   const axes = normalizeAxes("var", axis, t.ndim);
   const ddof = opts.ddof ?? 0;
@@ -1048,7 +1054,7 @@ export { variance as var };
  * @example
  * std(tensor([1, 3])) // → 1
  */
-export function std(x: TensorLike, axis?: Axis, keepdims = false, opts: { ddof?: number } = {}): Tensor {
+export function std(x: TensorLike, axis?: Axis, keepdims = false, opts?: { ddof?: number }): Tensor {
   return P.sqrt(variance(x, axis, keepdims, opts));
 }
 /**
@@ -1186,7 +1192,8 @@ export function cummax(x: TensorLike, axis?: number): Tensor {
  * @example
  * argsort(tensor([3, 1, 2])) // → [1, 2, 0]
  */
-export function argsort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
+export function argsort(x: TensorLike, axis = -1, options?: { descending?: boolean }): Tensor {
+  const opts = checkOptions("argsort", options, ["descending"]);
   const t = asTensor(x, "argsort");
   if (t.ndim === 0) throw new ShapeError(`argsort: needs at least one axis; got a scalar`);
   return R.argsort(t, normalizeAxis("argsort", axis, t.ndim), opts.descending === true);
@@ -1207,7 +1214,8 @@ function takeAlongAxis(t: Tensor, idx: Tensor, axis: number): Tensor {
  * @example
  * sort(tensor([3, 1, 2])) // → [1, 2, 3]
  */
-export function sort(x: TensorLike, axis = -1, opts: { descending?: boolean } = {}): Tensor {
+export function sort(x: TensorLike, axis = -1, options?: { descending?: boolean }): Tensor {
+  const opts = checkOptions("sort", options, ["descending"]);
   const t = asTensor(x, "sort");
   if (t.ndim === 0) return t;
   const a = normalizeAxis("sort", axis, t.ndim);

@@ -7,7 +7,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, treeMismatch, type TreeDef } from "../core/pytree.js";
-import { InputError, fmtValue } from "../core/errors.js";
+import { InputError, checkOptions, fmtValue } from "../core/errors.js";
 import * as ops from "./ops.js";
 import { valueAndGrad } from "./autodiff.js";
 import { jit } from "../jit/jit.js";
@@ -53,7 +53,8 @@ function checkIn(op: string, name: string, v: number, lo: number, hi: number): v
  * const [updates] = opt.update({ w: tensor([1, -2]) }, opt.init({ w: tensor([0, 0]) }));
  * updates // → { w: [-0.1, 0.2] }
  */
-export function sgd(learningRate: Schedule, opts: { momentum?: number; nesterov?: boolean } = {}): GradientTransformation<{ count: Tensor; velocity: unknown }> {
+export function sgd(learningRate: Schedule, options?: { momentum?: number; nesterov?: boolean }): GradientTransformation<{ count: Tensor; velocity: unknown }> {
+  const opts = checkOptions("sgd", options, ["momentum", "nesterov"]);
   checkRate("sgd", learningRate);
   const momentum = opts.momentum ?? 0;
   checkIn("sgd", "momentum", momentum, 0, 1);
@@ -108,7 +109,8 @@ function adamCore(op: string, learningRate: Schedule, opts: AdamOpts, weightDeca
  * const [u] = opt.update(tensor([2, -3]), opt.init(tensor([0, 0])));
  * u // ≈ [-0.01, 0.01]
  */
-export function adam(learningRate: Schedule, opts: AdamOpts = {}): GradientTransformation<AdamState> {
+export function adam(learningRate: Schedule, options?: AdamOpts): GradientTransformation<AdamState> {
+  const opts = checkOptions("adam", options, ["b1", "b2", "eps"]);
   return adamCore("adam", learningRate, opts, 0);
 }
 /**
@@ -119,7 +121,8 @@ export function adam(learningRate: Schedule, opts: AdamOpts = {}): GradientTrans
  * const [u] = opt.update(tensor([0, 0]), opt.init(p), p);
  * u // ≈ [-0.001, -0.001]
  */
-export function adamw(learningRate: Schedule, opts: AdamOpts & { weightDecay?: number } = {}): GradientTransformation<AdamState> {
+export function adamw(learningRate: Schedule, options?: AdamOpts & { weightDecay?: number }): GradientTransformation<AdamState> {
+  const opts = checkOptions("adamw", options, ["b1", "b2", "eps", "weightDecay"]);
   const wd = opts.weightDecay ?? 1e-4;
   checkIn("adamw", "weightDecay", wd, 0, Infinity);
   return adamCore("adamw", learningRate, opts, wd);
@@ -131,7 +134,8 @@ export function adamw(learningRate: Schedule, opts: AdamOpts & { weightDecay?: n
  * const [u] = opt.update(tensor([2, -2]), opt.init(tensor([0, 0])));
  * u // ≈ [-0.1, 0.1]
  */
-export function rmsprop(learningRate: Schedule, opts: { decay?: number; eps?: number } = {}): GradientTransformation<{ count: Tensor; nu: unknown }> {
+export function rmsprop(learningRate: Schedule, options?: { decay?: number; eps?: number }): GradientTransformation<{ count: Tensor; nu: unknown }> {
+  const opts = checkOptions("rmsprop", options, ["decay", "eps"]);
   checkRate("rmsprop", learningRate);
   const decay = opts.decay ?? 0.9, eps = opts.eps ?? 1e-8;
   checkIn("rmsprop", "decay", decay, 0, 1);
@@ -243,7 +247,8 @@ function vectorize(op: string, tree: unknown): [Tensor, (v: Tensor) => unknown] 
  * const p = tensor([1, 1]);
  * opt.update(tensor([2, 2]), opt.init(p), p)[0] // → [-2, -2]
  */
-export function lbfgs(learningRate: Schedule = 1, opts: { memorySize?: number } = {}): GradientTransformation<LbfgsState> {
+export function lbfgs(learningRate: Schedule = 1, options?: { memorySize?: number }): GradientTransformation<LbfgsState> {
+  const opts = checkOptions("lbfgs", options, ["memorySize"]);
   checkRate("lbfgs", learningRate);
   const m = opts.memorySize ?? 10;
   if (!Number.isInteger(m) || m < 1 || m > 1000) throw new InputError(`lbfgs: memorySize must be an integer in [1, 1000]; got ${fmtValue(m)}`);
@@ -310,7 +315,8 @@ export interface MinimizeResult<P> {
  * r.params // ≈ [1, 2]
  * r.converged // → true
  */
-export function minimize<P>(f: (params: P) => Tensor | number, init: P, opts: { maxIter?: number; gtol?: number; ftol?: number; memorySize?: number } = {}): MinimizeResult<P> {
+export function minimize<P>(f: (params: P) => Tensor | number, init: P, options?: { maxIter?: number; gtol?: number; ftol?: number; memorySize?: number }): MinimizeResult<P> {
+  const opts = checkOptions("minimize", options, ["maxIter", "gtol", "ftol", "memorySize"]);
   const maxIter = opts.maxIter ?? 200, gtol = opts.gtol ?? 1e-6, ftol = opts.ftol ?? 1e-12;
   if (typeof f !== "function") throw new InputError(`minimize: f must be a function; got ${fmtValue(f)}`);
   const vg = jit(valueAndGrad(f as (p: P) => Tensor)) as unknown as (p: P) => [Tensor, P];

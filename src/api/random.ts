@@ -12,7 +12,7 @@
  * the same uniform numbers, but JAX's erf_inv and log come from XLA, so their last bits may differ.
  */
 import type { Tensor } from "../core/tensor.js";
-import { InputError, fmtValue } from "../core/errors.js";
+import { InputError, checkOptions, fmtValue } from "../core/errors.js";
 import { checkShape } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
 import * as Q from "../ops/random.js";
@@ -98,7 +98,8 @@ export interface UniformOptions {
  * const u = random.uniform(random.key(0), [1000], { minval: -1, maxval: 1 });
  * min(u).item() >= -1 && max(u).item() < 1 // → true
  */
-export function uniform(k: TensorLike, shape: readonly number[] | number = [], opts: UniformOptions = {}): Tensor {
+export function uniform(k: TensorLike, shape: readonly number[] | number = [], options?: UniformOptions): Tensor {
+  const opts = checkOptions("random.uniform", options, ["dtype", "minval", "maxval"]);
   const dtype = floatDType(opts.dtype, "uniform");
   const u = Q.draw(keyOf(k, "uniform"), { kind: "uniform", dtype, shape: shapeOf(shape, "uniform") });
   if (opts.minval === undefined && opts.maxval === undefined) return u;
@@ -112,7 +113,8 @@ export function uniform(k: TensorLike, shape: readonly number[] | number = [], o
  * @example
  * std(random.normal(random.key(1), [20000])).item() > 0.98 // → true
  */
-export function normal(k: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
+export function normal(k: TensorLike, shape: readonly number[] | number = [], options?: { dtype?: FloatDType }): Tensor {
+  const opts = checkOptions("random.normal", options, ["dtype"]);
   const dtype = floatDType(opts.dtype, "normal");
   const lo = dtype === "float32" ? -(1 - 2 ** -24) : -(1 - 2 ** -53); // nextafter(−1, 0)
   const u = uniform(keyOf(k, "normal"), shape, { dtype, minval: lo, maxval: 1 });
@@ -124,7 +126,8 @@ export function normal(k: TensorLike, shape: readonly number[] | number = [], op
  * @example
  * max(abs(random.truncatedNormal(random.key(2), -1, 1, [1000]))).item() < 1 // → true
  */
-export function truncatedNormal(k: TensorLike, lower: TensorLike, upper: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
+export function truncatedNormal(k: TensorLike, lower: TensorLike, upper: TensorLike, shape: readonly number[] | number = [], options?: { dtype?: FloatDType }): Tensor {
+  const opts = checkOptions("random.truncatedNormal", options, ["dtype"]);
   const dtype = floatDType(opts.dtype, "truncatedNormal");
   const lo = typeof lower === "number" ? scalarTensor(lower, dtype) : asTensor(lower, "random.truncatedNormal");
   const hi = typeof upper === "number" ? scalarTensor(upper, dtype) : asTensor(upper, "random.truncatedNormal");
@@ -173,7 +176,8 @@ export function bernoulli(k: TensorLike, p: TensorLike = 0.5, shape?: readonly n
  * @example
  * random.gumbel(random.key(4), [3]).shape // → [3]
  */
-export function gumbel(k: TensorLike, shape: readonly number[] | number = [], opts: { dtype?: FloatDType } = {}): Tensor {
+export function gumbel(k: TensorLike, shape: readonly number[] | number = [], options?: { dtype?: FloatDType }): Tensor {
+  const opts = checkOptions("random.gumbel", options, ["dtype"]);
   const dtype = floatDType(opts.dtype, "gumbel");
   const tiny = dtype === "float32" ? 2 ** -126 : 2 ** -1022;
   return neg(log(neg(log(uniform(keyOf(k, "gumbel"), shape, { dtype, minval: tiny, maxval: 1 })))));
@@ -186,7 +190,8 @@ export function gumbel(k: TensorLike, shape: readonly number[] | number = [], op
  * @example
  * random.categorical(random.key(5), log(tensor([0, 0, 1]))) // → 2
  */
-export function categorical(k: TensorLike, logits: TensorLike, opts: { axis?: number; shape?: readonly number[] } = {}): Tensor {
+export function categorical(k: TensorLike, logits: TensorLike, options?: { axis?: number; shape?: readonly number[] }): Tensor {
+  const opts = checkOptions("random.categorical", options, ["axis", "shape"]);
   const l = asTensor(logits, "random.categorical");
   if (!isFloat(l.dtype)) throw new InputError(`random.categorical: logits must be floats; got ${l.dtype}`);
   const axis = opts.axis ?? -1;
@@ -224,7 +229,8 @@ export function randint(k: TensorLike, shape: readonly number[] | number, minval
  * @example
  * sort(random.permutation(random.key(8), 5)) // → [0, 1, 2, 3, 4]
  */
-export function permutation(k: TensorLike, x: number | TensorLike, opts: { axis?: number } = {}): Tensor {
+export function permutation(k: TensorLike, x: number | TensorLike, options?: { axis?: number }): Tensor {
+  const opts = checkOptions("random.permutation", options, ["axis"]);
   const key = keyOf(k, "permutation");
   if (typeof x === "number") {
     if (!Number.isInteger(x) || x < 0) throw new InputError(`random.permutation: n must be a non-negative integer; got ${fmtValue(x)}`);

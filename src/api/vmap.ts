@@ -5,7 +5,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { type Leaf, flatten, unflatten } from "../core/pytree.js";
-import { ShapeError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { ShapeError, TransformError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { leafTensor } from "../tensor/array.js";
 import { transpose } from "../ops/shape-ops.js";
@@ -58,8 +58,9 @@ function moveAxis(x: Tensor, from: number, to: number): Tensor {
  * @example vmap((x: Tensor) => sum(square(x)))(tensor([[1, 2], [3, 4]])) // → [5, 25]
  */
 export function vmap<F extends Fn>(f: F, opts?: VmapOptions): F;
-export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {
+export function vmap(f: Fn, options?: VmapOptions): (...args: any[]) => any {
   checkFunction("vmap", f);
+  const opts = checkOptions("vmap", options, ["inAxes", "outAxes"]);
   return (...args) => {
     const spec = opts.inAxes === undefined ? 0 : opts.inAxes;
     const axes = Array.isArray(spec) ? (spec as readonly AxisSpec[]) : args.map(() => spec as AxisSpec);

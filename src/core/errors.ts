@@ -57,6 +57,52 @@ export function fmtValue(v: unknown, max = 60): string {
   return s.length > max + 2 ? s.slice(0, max) + "…" : s;
 }
 
+/**
+ * An options object checked as Python checks keyword arguments: undefined is {}, anything but a
+ * plain object is an InputError, and so is an unknown key (a typo such as `argnum` for `argnums`
+ * would otherwise be ignored, and the default used silently), with the nearest known name.
+ * @example
+ * checkOptions("f", { a: 1 }, ["a", "b"]).a // → 1
+ */
+export function checkOptions<T extends object>(op: string, opts: T | undefined, allowed: readonly string[]): T {
+  if (opts === undefined) return {} as T;
+  const proto = opts === null || typeof opts !== "object" ? undefined : Object.getPrototypeOf(opts);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new InputError(`${op}: options must be a plain object${allowed.length ? ` ({ ${allowed.join(", ")} })` : ""}; got ${fmtValue(opts)}`);
+  }
+  for (const k of Object.keys(opts)) {
+    if (allowed.includes(k)) continue;
+    const near = nearest(k, allowed);
+    throw new InputError(`${op}: unknown option ${fmtValue(k)}${near ? ` (did you mean ${near}?)` : ""}; the options are ${allowed.length ? allowed.join(", ") : "none"}`);
+  }
+  return opts;
+}
+
+/** The allowed name closest to a mistyped one (ignoring case and underscores: a prefix of it, or within two edits), if any. */
+function nearest(k: string, allowed: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/_/g, "");
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0];
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const t = d[j];
+        d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = t;
+      }
+    }
+    return d[b.length];
+  };
+  let best: string | undefined, bestD = 3;
+  for (const a of allowed) {
+    const [nk, na] = [norm(k), norm(a)];
+    const dd = nk === na ? 0 : k.length > 40 ? 99 : nk.length >= 3 && (na.startsWith(nk) || nk.startsWith(na)) ? 1 : dist(nk, na);
+    if (dd < bestD) (best = a), (bestD = dd);
+  }
+  return best;
+}
+
 /** Characters of the offending line shown on each side of the caret in a located error. */
 const WINDOW = 60;
 

@@ -10,7 +10,7 @@ import { Tensor } from "../core/tensor.js";
 import { Tracer } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten, markNumber } from "../core/pytree.js";
 import { type Program, evalProgram, Lit, subprograms } from "../core/ir.js";
-import { InputError, ShapeError, DTypeError, TracerError, fmtValue, fmtShape } from "../core/errors.js";
+import { InputError, ShapeError, DTypeError, TracerError, checkOptions, fmtValue, fmtShape } from "../core/errors.js";
 import { callUser, checkFunction } from "../core/user-fn.js";
 import { compileJS } from "../core/codegen.js";
 import { type TypedArray, type DType, dtypeOfArray } from "../core/dtype.js";
@@ -120,8 +120,9 @@ const avalOf = (l: Tensor | number) => (typeof l === "number" ? { shape: [] as n
  * f(tensor([1, 2, 3])) // → 14
  * grad(f)(tensor([1, 2, 3])) // → [2, 4, 6]
  */
-export function jit<F extends Fn>(f: F, opts: JitOptions = {}): Jitted<F> {
+export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   checkFunction("jit", f);
+  const opts = checkOptions("jit", options, ["staticArgnums", "debug", "name"]);
   if (opts.name !== undefined && typeof opts.name !== "string") throw new InputError(`jit: the name option must be a string; got ${fmtValue(opts.name)}`);
   // The name appears in messages (and, sanitised, in a comment of the generated source), never as code.
   const name = opts.name ?? (typeof f.name === "string" && f.name ? f.name : "f");

@@ -5,7 +5,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, type Leaf } from "../core/pytree.js";
-import { InputError, WengertError, fmtValue } from "../core/errors.js";
+import { InputError, WengertError, checkOptions, fmtValue } from "../core/errors.js";
 import { checkFunction } from "../core/user-fn.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor } from "../tensor/array.js";
@@ -98,8 +98,9 @@ function close(what: string, got: number, want: number, rtol: number, atol: numb
  * mode; throws GradCheckError naming the failed check.
  * @example checkGrads((x: Tensor) => sum(sin(x)), [tensor([0.5, 1])], { order: 2 }) // passes: no error
  */
-export function checkGrads(f: (...args: any[]) => unknown, args: unknown[], opts: CheckOptions = {}): void {
+export function checkGrads(f: (...args: any[]) => unknown, args: unknown[], options?: CheckOptions): void {
   checkFunction("checkGrads", f);
+  const opts = checkOptions("checkGrads", options, ["order", "modes", "rtol", "atol", "seed", "dotRtol", "method", "h"]);
   if (!Array.isArray(args)) throw new InputError(`checkGrads: args must be an array of f's arguments; got ${fmtValue(args)}`);
   const order = opts.order ?? 2;
   // every order checks the derivative of the previous one in each mode: 2^order checks
@@ -120,7 +121,7 @@ export function checkGrads(f: (...args: any[]) => unknown, args: unknown[], opts
     const fwd = modes.includes("fwd");
     const [out, jv] = fwd ? jvp(g, args, v) : [g(...args), null];
     const u = randomLike(out, next);
-    const numeric = numericalJvp(g, args, v, opts);
+    const numeric = numericalJvp(g, args, v, { method: opts.method, h: opts.h });
     // Finite-difference tolerances: FD is only accurate to ~1e-8 relative.
     const scale = Math.sqrt(Math.max(1e-300, vdot(numeric, numeric)));
     if (modes.includes("fwd")) close("forward mode ⟨u, J v⟩ vs finite differences", vdot(u, jv), vdot(u, numeric), rtol, atol * Math.max(1, scale), k);

@@ -8,7 +8,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { flatten, unflatten, unflattenGrad, type Leaf } from "../core/pytree.js";
-import { InputError, TransformError, fmtShape, fmtValue } from "../core/errors.js";
+import { InputError, TransformError, checkOptions, fmtShape, fmtValue } from "../core/errors.js";
 import { checkArgnums } from "../api/autodiff.js";
 import { isFloat } from "../core/dtype.js";
 import { ArrayTensor, arrayFrom } from "../tensor/array.js";
@@ -42,7 +42,8 @@ const asNumber = (v: unknown, what: string): number => {
 };
 
 /** f'(x) of a scalar function by finite differences. @example derivative(Math.sin, 0) // ≈ 1 */
-export function derivative(f: (x: number) => unknown, x: number, opts: FiniteDiffOptions = {}): number {
+export function derivative(f: (x: number) => unknown, x: number, options?: FiniteDiffOptions): number {
+  const opts = checkOptions("derivative", options, ["method", "h"]);
   if (typeof f !== "function") throw new TransformError(`derivative: needs a function; got ${fmtValue(f)}`);
   if (typeof x !== "number") throw new InputError(`derivative: x must be a JS number; got ${fmtValue(x)}`);
   checkMethod("derivative", opts.method);
@@ -77,7 +78,8 @@ function outData(out: unknown): { values: Float64Array[]; leaves: Leaf[]; def: R
  * @example
  * numericalJvp((x: Tensor) => mul(x, x), [tensor(3)], [tensor(1)]) // ≈ 6
  */
-export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[], opts: FiniteDiffOptions = {}): any {
+export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[], tangents: unknown[], options?: FiniteDiffOptions): any {
+  const opts = checkOptions("numericalJvp", options, ["method", "h"]);
   if (typeof f !== "function") throw new TransformError(`numericalJvp: needs a function; got ${fmtValue(f)}`);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new InputError("numericalJvp: primals and tangents must be arrays of f's arguments");
   checkMethod("numericalJvp", opts.method);
@@ -108,7 +110,8 @@ export function numericalJvp(f: (...args: any[]) => unknown, primals: unknown[],
  * @example
  * numericalGrad((x: Tensor) => sum(mul(x, x)))(tensor([1, 2])) // ≈ [2, 4]
  */
-export function numericalGrad(f: (...args: any[]) => unknown, opts: FiniteDiffOptions & { argnums?: number | number[] } = {}) {
+export function numericalGrad(f: (...args: any[]) => unknown, options?: FiniteDiffOptions & { argnums?: number | number[] }) {
+  const opts = checkOptions("numericalGrad", options, ["method", "h", "argnums"]);
   if (typeof f !== "function") throw new TransformError(`numericalGrad: needs a function; got ${fmtValue(f)}`);
   checkMethod("numericalGrad", opts.method);
   checkStep("numericalGrad", opts.h);
@@ -147,7 +150,8 @@ function checkMethod(op: string, method: unknown): void {
  * @example
  * numericalJacobian((x: Tensor) => mul(x, 2))(tensor([1, 2])) // ≈ [[2, 0], [0, 2]]
  */
-export function numericalJacobian(f: (x: Tensor) => unknown, opts: FiniteDiffOptions = {}) {
+export function numericalJacobian(f: (x: Tensor) => unknown, options?: FiniteDiffOptions) {
+  const opts = checkOptions("numericalJacobian", options, ["method", "h"]);
   if (typeof f !== "function") throw new TransformError(`numericalJacobian: needs a function; got ${fmtValue(f)}`);
   checkMethod("numericalJacobian", opts.method);
   checkStep("numericalJacobian", opts.h);

@@ -4,7 +4,7 @@
  * return ordinary functions on numbers and arrays whose `.source` is the derivative's code.
  * Pipeline: parse → check → normalise (normalize.ts) → derive (derive.ts) → simplify → print.
  */
-import { InputError, TransformError, fmtValue } from "../core/errors.js";
+import { InputError, TransformError, checkOptions, fmtValue } from "../core/errors.js";
 import { compileJS } from "../core/codegen.js";
 import { checkArgnums } from "../api/autodiff.js";
 import { type Node, print } from "./ast.js";
@@ -56,13 +56,6 @@ function sourceArgnums(op: string, argnums: unknown, n: number): number[] {
   const list = checkArgnums(op, argnums ?? 0, n);
   if (new Set(list).size !== list.length) throw new InputError(`${op}: argnums lists a parameter twice (${list.join(", ")})`);
   return list;
-}
-
-function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
-  if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new InputError(`${op}: options must be an object ({ argnums: 0 }); got ${fmtValue(opts)}`);
-  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new InputError(`${op}: unknown option ${fmtValue(k)}; the options are ${allowed.join(", ")}`);
-  return opts as Record<string, unknown>;
 }
 
 /** Compile a derivative tree: with `new Function` where allowed, otherwise through the interpreter. */
@@ -181,7 +174,7 @@ export function sourceValueAndGrad(f: unknown, options?: SourceGradOptions): Sou
 
 /** sourceValueAndGrad, its errors naming the function the user called. */
 function valueAndGradAs(op: string, f: unknown, options?: SourceGradOptions): SourceFn<(...args: unknown[]) => [number, unknown]> {
-  const opts = checkOptions(op, options, ["argnums", "name", "mode", "checkpoint"]) as SourceGradOptions;
+  const opts = checkOptions(op, options as SourceGradOptions | undefined, ["argnums", "name", "mode", "checkpoint"]);
   checkpointOption(op, opts);
   if (opts.mode !== undefined && opts.mode !== "reverse" && opts.mode !== "forward") throw new InputError(`${op}: mode is "reverse" or "forward"; got ${fmtValue(opts.mode)}`);
   const single = opts.argnums === undefined || typeof opts.argnums === "number";
@@ -249,7 +242,7 @@ export function sourceGrad(f: unknown, options?: SourceGradOptions): SourceGradF
  */
 export function sourceJvp(f: unknown, options?: SourceOptions & { batch?: number }): SourceFn<(primals: unknown[], tangents: unknown[]) => [unknown, unknown]> {
   const op = "sourceJvp";
-  const opts = checkOptions(op, options, ["argnums", "name", "batch"]) as SourceOptions & { batch?: number };
+  const opts = checkOptions(op, options, ["argnums", "name", "batch"]);
   const K = opts.batch;
   if (K !== undefined && !(Number.isInteger(K) && K >= 1 && K <= 65536)) throw new InputError(`${op}: batch is the number of directions, an integer from 1 to 65536; got ${fmtValue(K)}`);
   const c = forward(op, f, opts, K);
@@ -281,7 +274,7 @@ export function sourceJvp(f: unknown, options?: SourceOptions & { batch?: number
  */
 export function sourceVjp(f: unknown, options?: SourceOptions & { checkpoint?: boolean }): SourceFn<(...args: unknown[]) => [unknown, (ct: unknown) => unknown[]]> {
   const op = "sourceVjp";
-  const opts = checkOptions(op, options, ["argnums", "name", "checkpoint"]) as SourceGradOptions;
+  const opts = checkOptions(op, options as SourceGradOptions | undefined, ["argnums", "name", "checkpoint"]);
   const c = reverse(op, f, opts);
   const primal = lazyPrimal(op, f, opts);
   return attach((...args: unknown[]) => {
