@@ -107,6 +107,8 @@ export const rows: Row[] = [
   unary("cos", w.cos, Math.cos, -3, 3),
   unary("sqrt", w.sqrt, Math.sqrt, 0.2, 4),
   unary("tanh", w.tanh, Math.tanh, -2, 2),
+  unary("sinh", w.sinh, Math.sinh, -3, 3),
+  unary("cosh", w.cosh, Math.cosh, -3, 3),
   unary("logistic", w.sigmoid, (a) => 1 / (1 + Math.exp(-a)), -4, 4),
   binary("atan2", w.atan2, Math.atan2, u(0.3, 2), u(-2, 2)),
   unary("erf", w.erf, (a) => gaussIntegral(0, a), -2.5, 2.5),

@@ -432,6 +432,21 @@ describe("elementwise values", () => {
     expect(w.add(i, 0.5).toArray()).toEqual([1.5, 2.5]); // a non-integral number gives float64, as before
     expect(() => w.jit((v: Tensor) => w.mul(v, 1e10))(i)).toThrow(/does not fit int32/);
   });
+  it("sinh and cosh stay finite while the result is (they overflowed from |x| = 709.78, not 710.47), derivatives too", () => {
+    const xs = [-710.4, -709.9, -0.3, 1e-9, 5, 700, 709, 709.5, 710, 710.45];
+    expectClose(w.cosh(tensor(xs)), xs.map(Math.cosh), 1e-13);
+    expectClose(w.sinh(tensor(xs)), xs.map(Math.sinh), 1e-13);
+    expect(w.cosh(tensor([711])).item()).toBe(Infinity);
+    for (const x of [-710.2, 709.9, 710.3]) {
+      expectClose(w.grad(w.sinh)(x), Math.cosh(x), 1e-13);
+      expectClose(w.grad(w.cosh)(x), Math.sinh(x), 1e-13);
+      expectClose(w.grad(w.grad(w.cosh))(x), Math.cosh(x), 1e-13);
+      expectClose(w.jit(w.grad(w.sinh))(tensor(x)), Math.cosh(x), 1e-13);
+    }
+    const f32 = w.cosh(tensor([88.5, -89], { dtype: "float32" }));
+    expect(f32.dtype).toBe("float32");
+    expectClose(f32, [Math.cosh(88.5), Math.cosh(89)], 1e-5);
+  });
   it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
     const fs: [string, (v: Tensor) => Tensor][] = [
       ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],

@@ -165,17 +165,17 @@ export const acos = unaryFloat("acos", (x) => P.atan2(P.sqrt(P.mul(P.sub(one(x),
  */
 export const atan = unaryFloat("atan", (x) => P.atan2(x, one(x)));
 /**
- * sinh x = (expm1(x) − expm1(−x)) / 2, accurate near 0 where (eˣ − e⁻ˣ)/2 cancels.
+ * Hyperbolic sine, elementwise (a primitive: Math.sinh, accurate near 0 and finite while the result is).
  * @example
  * sinh(0) // → 0
  */
-export const sinh = unaryFloat("sinh", (x) => P.mul(P.sub(P.expm1(x), P.expm1(P.neg(x))), scalarTensor(0.5, x.dtype)));
+export const sinh = unaryFloat("sinh", P.sinh);
 /**
  * Hyperbolic cosine, elementwise.
  * @example
  * cosh(0) // → 1
  */
-export const cosh = unaryFloat("cosh", (x) => P.mul(P.add(P.exp(x), P.exp(P.neg(x))), scalarTensor(0.5, x.dtype)));
+export const cosh = unaryFloat("cosh", P.cosh);
 /**
  * Hyperbolic tangent, elementwise (a primitive: stable for large |x|).
  * @example

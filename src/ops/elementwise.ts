@@ -190,6 +190,10 @@ export const sinP = unary("sin", Math.sin, (a) => `Math.sin(${a})`, (x) => (dx) 
 export const cosP = unary("cos", Math.cos, (a) => `Math.cos(${a})`, (x) => (dx) => mul(dx, neg(sin(x))), named("cos", "\\cos")); // d cos x = −sin x dx
 // NOTE: d√x = dx / (2√x) is +∞ at x = 0 (the one-sided derivative), as in JAX and PyTorch.
 export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out) => (dx) => div(dx, mul(out, lit(2, x))), ([a], _p, c) => (c.latex ? atom(`\\sqrt{${a.text}}`) : call("sqrt", [a], c)));
+// Primitives because exp-based compositions lose precision near 0 (sinh) or overflow before the
+// result does (eˣ at 709.78, cosh and sinh at 710.48).
+export const sinhP = unary("sinh", Math.sinh, (a) => `Math.sinh(${a})`, (x) => (dx) => mul(dx, cosh(x)), named("sinh", "\\sinh")); // d sinh x = cosh x dx
+export const coshP = unary("cosh", Math.cosh, (a) => `Math.cosh(${a})`, (x) => (dx) => mul(dx, sinh(x)), named("cosh", "\\cosh")); // d cosh x = sinh x dx
 // A primitive because exp-based compositions lose precision near 0 or overflow for large |x|.
 export const tanhP = unary("tanh", Math.tanh, (a) => `Math.tanh(${a})`, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out))), named("tanh", "\\tanh")); // d tanh = (1 − tanh²) dx
 /** σ(x) = 1/(1+e^−x), computed without overflow for either sign; a primitive for the same reason as tanh. */
@@ -396,6 +400,8 @@ export const sin = (x: Tensor): Tensor => bind1(sinP, [x], {});
 export const cos = (x: Tensor): Tensor => bind1(cosP, [x], {});
 export const sqrt = (x: Tensor): Tensor => bind1(sqrtP, [x], {});
 export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
+export const sinh = (x: Tensor): Tensor => bind1(sinhP, [x], {});
+export const cosh = (x: Tensor): Tensor => bind1(coshP, [x], {});
 export const logistic = (x: Tensor): Tensor => bind1(logisticP, [x], {});
 export const erf = (x: Tensor): Tensor => bind1(erfP, [x], {});
 export const erfc = (x: Tensor): Tensor => bind1(erfcP, [x], {});
