@@ -447,6 +447,22 @@ describe("elementwise values", () => {
     expect(f32.dtype).toBe("float32");
     expectClose(f32, [Math.cosh(88.5), Math.cosh(89)], 1e-5);
   });
+  it("norm takes every ord NumPy's vector norm takes (it refused all but 1, 2, ∞): −∞, 0, any p, negative p; derivatives to order 2", () => {
+    const v = [3, -4, 1, 0.5];
+    const x = tensor(v);
+    const pnorm = (p: number) => Math.pow(v.reduce((s, a) => s + Math.abs(a) ** p, 0), 1 / p);
+    for (const p of [3, 0.5, 4.5, -1, -2.5]) expectClose(w.norm(x, p), pnorm(p), 1e-14);
+    expect(w.norm(x, -Infinity).item()).toBe(0.5);
+    expect(w.norm(tensor([3, 0, -1, 0]), 0).item()).toBe(2);
+    expect(w.norm(tensor([3, 0, -1]), -1).item()).toBe(0); // a zero element makes a negative-p norm 0, as NumPy
+    expectClose(w.norm(tensor([[3, 4], [1, 1]]), 3, 1), [Math.cbrt(27 + 64), Math.cbrt(2)], 1e-14);
+    for (const p of [3, 0.5, -1.5]) checkGrads((t: Tensor) => w.norm(t, p), [x], { order: 2 });
+    expect(w.grad((t: Tensor) => w.norm(t, 3))(w.zeros([3])).toArray()).toEqual([0, 0, 0]);
+    expect(w.grad((t: Tensor) => w.norm(t, 0))(x).toArray()).toEqual([0, 0, 0, 0]);
+    expectClose(w.grad((t: Tensor) => w.norm(t, -Infinity))(x), [0, 0, 0, 1], 0);
+    expect(() => w.norm(x, NaN)).toThrow(/norm: ord must be a number/);
+    expectClose(w.jit((t: Tensor) => w.norm(t, 3))(x), pnorm(3), 1e-14);
+  });
   it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
     const fs: [string, (v: Tensor) => Tensor][] = [
       ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],

@@ -621,20 +621,29 @@ export function softmax(x: TensorLike, axis = -1): Tensor {
   return P.exp(logSoftmax(x, axis));
 }
 /**
- * Vector norm over `axis` (all by default): ord 2 (Euclidean), 1, or Infinity.
- * NOTE: the 2-norm's gradient at 0 is taken as 0 (a subgradient) instead of 0/0.
+ * Vector norm over `axis` (all by default), as NumPy's: ord 2 (Euclidean, the default), 1,
+ * Infinity (max |x|), −Infinity (min |x|), 0 (the number of non-zeros), or any other p:
+ * (Σ|x|ᵖ)^(1/p) (negative p too: a zero element makes it 0).
+ * NOTE: at the zero vector the gradient of the p-norms with p > 1 is taken as 0 (a subgradient)
+ * instead of 0/0; ord 0's derivative is 0.
  * @example
  * norm(tensor([3, 4])) // → 5
+ * norm(tensor([3, -4]), -Infinity) // → 3
  */
-export function norm(x: TensorLike, ord: 1 | 2 | typeof Infinity = 2, axis?: Axis, keepdims = false): Tensor {
+export function norm(x: TensorLike, ord = 2, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("norm", x);
+  if (typeof ord !== "number" || Number.isNaN(ord)) throw new InputError(`norm: ord must be a number (2, 1, Infinity, −Infinity, 0 or any p); got ${fmtValue(ord)}`);
   if (ord === 1) return sum(abs(t), axis, keepdims);
   if (ord === Infinity) return max(abs(t), axis, keepdims);
-  if (ord !== 2) throw new InputError(`norm: ord must be 1, 2 or Infinity; got ${ord}`);
-  const s = sum(P.mul(t, t), axis, keepdims);
-  const zero = scalarTensor(0, t.dtype);
+  if (ord === -Infinity) return min(abs(t), axis, keepdims);
+  const zero = scalarTensor(0, t.dtype), one = scalarTensor(1, t.dtype);
+  if (ord === 0) return sum(P.cast(P.compare(t, zero, "ne"), t.dtype), axis, keepdims);
+  const s = ord === 2 ? sum(P.mul(t, t), axis, keepdims) : sum(P.pow(abs(t), scalarTensor(ord, t.dtype)), axis, keepdims);
+  if (ord < 1) return P.pow(s, scalarTensor(1 / ord, t.dtype));
+  // s^(1/p) at s = 0 would give 0 · ∞ in the derivative: the "double where"
   const isZero = P.compare(s, zero, "eq");
-  return P.where(isZero, zero, P.sqrt(P.where(isZero, scalarTensor(1, t.dtype), s)));
+  const safe = P.where(isZero, one, s);
+  return P.where(isZero, zero, ord === 2 ? P.sqrt(safe) : P.pow(safe, scalarTensor(1 / ord, t.dtype)));
 }
 
 // ---- shapes -----------------------------------------------------------------------------------
