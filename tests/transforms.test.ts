@@ -231,4 +231,12 @@ describe("one printer for programs", () => {
     expect(shared.format("let")).toBe("t1 = sin(x)\nt1 * (t1 + 1)");
     expect(() => makeProgram((x: Tensor) => w.sum(x))(tensor([1, 2])).format("js")).toThrow(/not elementwise/);
   });
+  it("tensor constants print as arrays in formulas (item() on them was an internal ShapeError); too large ones and \"js\" say to use \"ir\"", () => {
+    const q = makeProgram((x: Tensor) => w.sum(w.mul(x, tensor([1, 2, 3]))))(tensor([1, 1, 1]));
+    expect(q.format("infix")).toBe("reduceSum(x * [1, 2, 3])");
+    const g = makeProgram(grad((a: Tensor) => w.linalg.det(a)))(tensor([[1, 2], [3, 4]]));
+    expect(g.format("latex")).toContain("\\begin{bmatrix}1 & 1 \\\\ 1 & 1\\end{bmatrix}");
+    expect(() => makeProgram((x: Tensor) => w.sum(w.mul(x, w.arange(0, 20))))(w.ones([20])).format("infix")).toThrow(/too large to write into a formula; print the program in the "ir" style/);
+    expect(() => q.format("js")).toThrow(/"js" writes scalar code, and this program has a constant of shape \[3\]|not elementwise/);
+  });
 });

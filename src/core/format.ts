@@ -28,6 +28,7 @@ export function formatProgram(program: Program, style: FormatStyle, inputNames: 
   program.inputs.forEach((v, i) => pieces.set(v, atom(latex ? latexName(inputNames[i]) : inputNames[i])));
   const piece = (a: Atom): Piece => {
     if (a instanceof Var) return pieces.get(a)!;
+    if (a.value.size !== 1) return atom(constantText(a, latex));
     const v = a.value.item();
     return { text: formatNumber(v, latex), prec: v < 0 ? 3 : 5 };
   };
@@ -47,12 +48,29 @@ export function formatProgram(program: Program, style: FormatStyle, inputNames: 
   return { bindings, results: program.outputs.map((o) => (o === null ? formatNumber(0, latex) : piece(o).text)) };
 }
 
+/** Most elements of a tensor constant written out in a formula; larger ones need the "ir" style. */
+const MAX_PRINTED = 16;
+
+/** A tensor constant of a formula as a nested array ([[1, 0], [0, 1]]; a LaTeX matrix in "latex"). */
+function constantText(a: Lit, latex: boolean): string {
+  const t = a.value;
+  if (t.size > MAX_PRINTED) throw new TransformError(`format: a constant of shape [${t.shape.join(", ")}] is too large to write into a formula; print the program in the "ir" style, which lists constants`);
+  const nested = (x: unknown): string => (Array.isArray(x) ? `[${x.map(nested).join(", ")}]` : formatNumber(Number(x), false));
+  if (!latex) return nested(t.toArray());
+  if (t.ndim === 2) return `\\begin{bmatrix}${(t.toArray() as unknown[][]).map((r) => r.map((v) => formatNumber(Number(v), true)).join(" & ")).join(" \\\\ ")}\\end{bmatrix}`;
+  return `\\left${nested(t.toArray()).replace(/^\[/, "[").replace(/\]$/, "\\right]")}`;
+}
+
 /** The statements of a JS function body computing the outputs from variables named `inputNames`. */
 function formatJS(program: Program, inputNames: readonly string[]): { bindings: string[]; results: string[] } {
   for (const n of inputNames) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n)) throw new TransformError(`format: "js" needs generated identifiers as input names`);
   const names = new Map<Var, string>();
   program.inputs.forEach((v, i) => names.set(v, inputNames[i]));
-  const name = (a: Atom) => (a instanceof Lit ? jsNumber(a.value.item()) : names.get(a)!);
+  const name = (a: Atom) => {
+    if (!(a instanceof Lit)) return names.get(a)!;
+    if (a.value.size !== 1) throw new TransformError(`format: "js" writes scalar code, and this program has a constant of shape [${a.value.shape.join(", ")}]; use the "ir" style`);
+    return jsNumber(a.value.item());
+  };
   const w = new LoopWriter(); // straight-line code, written as jit and eager fusion write loop bodies
   for (const e of program.eqns) {
     if (e.prim.code === undefined || e.outs.length !== 1) throw new TransformError(`format: ${e.prim.name} is not elementwise and has no JavaScript template`);
