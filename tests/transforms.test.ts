@@ -231,6 +231,23 @@ describe("one printer for programs", () => {
     expect(shared.format("let")).toBe("t1 = sin(x)\nt1 * (t1 + 1)");
     expect(() => makeProgram((x: Tensor) => w.sum(x))(tensor([1, 2])).format("js")).toThrow(/not elementwise/);
   });
+  it("traceTable: the seeds' table (values, tangents, adjoints); tensor intermediates get adjoints of their own shape (they were summed to a scalar); multi-output operations are a TransformError (a TypeError before)", () => {
+    const rows = w.traceTable((x1: Tensor, x2: Tensor) => w.sub(w.add(w.log(x1), w.mul(x1, x2)), w.sin(x2)), [2, 5], [1, 0]);
+    expect(rows.map((r) => r.name)).toEqual(["v-1", "v0", "v1", "v2", "v3", "v4", "v5"]);
+    expect(rows.map((r) => r.expr)).toEqual(["input x1", "input x2", "log v-1", "mul v-1 v0", "add v1 v2", "sin v0", "sub v3 v4"]);
+    expectClose(rows[6].value, Math.log(2) + 10 - Math.sin(5), 1e-15);
+    expectClose(rows[6].tangent, 0.5 + 5, 1e-15); // ∂f/∂x1 = 1/x1 + x2
+    expectClose(rows[0].adjoint, 5.5, 1e-15);
+    expectClose(rows[1].adjoint, 2 - Math.cos(5), 1e-15); // ∂f/∂x2 = x1 − cos x2
+    expectClose(rows[2].adjoint, 1, 0); // v̄1 = ∂f/∂v1
+    const x = tensor([1, 2]);
+    const t = w.traceTable((a: Tensor) => w.sum(w.mul(a, w.sin(a))), [x]);
+    expect(t.map((r) => r.adjoint.shape)).toEqual([[2], [2], [2], []]);
+    expectClose(t[1].adjoint, [1, 2], 0); // v̄ of sin(a) is a
+    expectClose(t[0].adjoint, grad((a: Tensor) => w.sum(w.mul(a, w.sin(a))))(x), 1e-15);
+    expectClose(t[3].tangent, [1, 2].reduce((s, v) => s + Math.sin(v) + v * Math.cos(v), 0), 1e-14); // along ones
+    expect(() => w.traceTable((a: Tensor) => w.sum(w.linalg.svdvals(a)), [tensor([[1, 2], [3, 4]])])).toThrow(/traceTable: svd has 3 outputs/);
+  });
   it("tensor constants print as arrays in formulas (item() on them was an internal ShapeError); too large ones and \"js\" say to use \"ir\"", () => {
     const q = makeProgram((x: Tensor) => w.sum(w.mul(x, tensor([1, 2, 3]))))(tensor([1, 1, 1]));
     expect(q.format("infix")).toBe("reduceSum(x * [1, 2, 3])");

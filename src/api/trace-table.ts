@@ -7,9 +7,9 @@ import { Var, Lit, type Program } from "../core/ir.js";
 import { bind } from "../core/trace.js";
 import { flatten } from "../core/pytree.js";
 import { TransformError, InputError, fmtValue } from "../core/errors.js";
-import { scalarTensor, leafTensor } from "../tensor/array.js";
+import { leafTensor } from "../tensor/array.js";
 import { makeProgram, jvp, grad } from "./autodiff.js";
-import { add } from "./ops.js";
+import { add, fullLike, zeros } from "./ops.js";
 
 export interface TraceRow {
   name: string;
@@ -35,7 +35,7 @@ function evalAll(program: Program, xs: Tensor[], eps?: Tensor[]): Tensor[] {
 }
 
 /**
- * The trace table of f at `args`, with tangents along `tangents` (default: the first input) and
+ * The trace table of f at `args`, with tangents along `tangents` (default: ones for the first input, zeros for the others) and
  * adjoints of the (scalar) output. Variables are named as in the seeds: inputs v₋ₙ₊₁…v₀, then v1….
  * @example
  * const rows = traceTable((x1: Tensor, x2: Tensor) => sub(add(log(x1), mul(x1, x2)), sin(x2)), [2, 5], [1, 0]);
@@ -46,13 +46,17 @@ export function traceTable(f: (...args: any[]) => Tensor, args: unknown[], tange
   const staged = makeProgram(f)(...args);
   const { program } = staged;
   if (program.outputs.length !== 1 || !(program.outputs[0] instanceof Var)) throw new TransformError("traceTable: f must return one tensor computed from its inputs");
+  const multi = program.eqns.find((e) => e.outs.length !== 1);
+  if (multi) throw new TransformError(`traceTable: ${multi.prim.name} has ${multi.outs.length} outputs, and the table has one row per single-output operation; print the program with makeProgram(f)(...args) instead`);
   const [leaves] = flatten(args);
   const xs = leaves.map((l) => leafTensor(l));
-  const ts = tangents ? flatten(tangents)[0].map((l) => leafTensor(l)) : xs.map((x, i) => scalarTensor(i === 0 ? 1 : 0, x.dtype));
+  // by default the tangent moves the first input (every element of it, for a tensor) and nothing else
+  const ts = tangents ? flatten(tangents)[0].map((l) => leafTensor(l)) : xs.map((x, i) => fullLike(x, i === 0 ? 1 : 0));
   const values = evalAll(program, xs);
   const [, tans] = jvp((...a: Tensor[]) => evalAll(program, a), xs, ts);
   const outIndex = xs.length + program.eqns.findIndex((e) => e.outs[0] === program.outputs[0]);
-  const eps = program.eqns.map((e) => scalarTensor(0, e.outs[0].aval.dtype));
+  // one perturbation per element of each intermediate, so its adjoint has the intermediate's shape
+  const eps = program.eqns.map((e) => zeros(e.outs[0].aval.shape, { dtype: e.outs[0].aval.dtype }));
   const [gx, geps] = grad((a: Tensor[], e: Tensor[]) => evalAll(program, a, e)[outIndex], { argnums: [0, 1] })(xs, eps);
   const n = xs.length;
   const names = [...xs.map((_, i) => `v${i - n + 1}`), ...program.eqns.map((_, k) => `v${k + 1}`)];
