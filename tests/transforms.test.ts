@@ -157,6 +157,13 @@ describe("custom rules", () => {
     expectClose(grad((x: Tensor) => w.mul(clipGrad(x), 0.5))(2), 0.5);
     expect(() => jvp(clipGrad, [2], [1])).toThrow(/no forward-mode rule/);
   });
+  it("a rule or fwd that does not return a pair is a TransformError naming what it must return (it was a TypeError)", () => {
+    const bad = customJvp((x: Tensor) => w.sin(x), (() => 5) as never);
+    expect(() => jvp(bad, [tensor(0.5)], [tensor(1)])).toThrow(/the rule must return \[out, tangentOut\]; got 5/);
+    expect(() => grad(bad)(tensor(0.5))).toThrow(TransformError);
+    const badFwd = customVjp((x: Tensor) => w.sin(x), ((x: Tensor) => w.sin(x)) as never, (_r: unknown, g: Tensor) => [g]);
+    expect(() => grad(badFwd)(tensor(0.5))).toThrow(/fwd must return \[out, residuals\]/);
+  });
 });
 
 describe("the evaluation trace", () => {

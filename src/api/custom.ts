@@ -4,7 +4,7 @@
  */
 import { Tensor } from "../core/tensor.js";
 import { type CustomRule, bindCustom, bind } from "../core/trace.js";
-import { TransformError, fmtShape } from "../core/errors.js";
+import { TransformError, fmtShape, fmtValue } from "../core/errors.js";
 import { shapeEq } from "../core/shape.js";
 import { type TreeDef, flatten, unflatten, treeMismatch } from "../core/pytree.js";
 import { zerosLike } from "../ops/shape-ops.js";
@@ -80,7 +80,9 @@ export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals:
   checkFunction("customJvp", f);
   checkFunction("customJvp (its rule)", rule);
   return customFunction(name, f, (primals, tangents) => {
-    const [o, t] = rule(primals as Parameters<F>, tangents as Parameters<F>);
+    const r: unknown = rule(primals as Parameters<F>, tangents as Parameters<F>);
+    if (!Array.isArray(r) || r.length !== 2) throw new TransformError(`${name}: the rule must return [out, tangentOut]; got ${fmtValue(r)}`);
+    const [o, t] = r as [ReturnType<F>, ReturnType<F>];
     const [ol, od] = leavesOf(name, "the rule's output", o);
     const [tl, td] = leavesOf(name, "the rule's tangent output", t);
     sameStructure(name, "the rule's tangent output", td, od);
@@ -103,7 +105,9 @@ export function customVjp<F extends (...xs: any[]) => any, R>(f: F, fwd: (...xs:
   checkFunction("customVjp (its fwd)", fwd);
   checkFunction("customVjp (its bwd)", bwd);
   return customFunction(name, f, (primals, _tangents, inLeaves, live) => {
-    const [o, res] = fwd(...(primals as Parameters<F>));
+    const r: unknown = fwd(...(primals as Parameters<F>));
+    if (!Array.isArray(r) || r.length !== 2) throw new TransformError(`${name}: fwd must return [out, residuals]; got ${fmtValue(r)}`);
+    const [o, res] = r as [ReturnType<F>, R];
     const [outs, outDef] = leavesOf(name, "fwd's output", o);
     const backward = (cts: (Tensor | null)[]) => {
       const full = cts.map((c, i) => c ?? zerosLike(outs[i]));
