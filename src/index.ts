@@ -8,7 +8,7 @@ import "./ops/index.js"; // registers the catalogue's ops with the core (coreOps
 
 export { Tensor, type Aval } from "./core/tensor.js";
 export { type DType } from "./core/dtype.js";
-export * from "./core/errors.js";
+export { WengertError, ShapeError, DTypeError, InputError, TransformError, TracerError, ConcretizationError, fmtShape, fmtValue, locate } from "./core/errors.js";
 export * from "./api/ops.js";
 export { customJvp, customVjp } from "./api/custom.js";
 export { grad, valueAndGrad, jvp, vjp, linearize, jacfwd, jacrev, hessian, makeProgram, type GradOptions, type StagedProgram } from "./api/autodiff.js";

@@ -172,6 +172,45 @@ describe("hostile data", () => {
   });
 });
 
+describe("every exported function, given garbage", () => {
+  // Each exported function (and those of linalg, random, optim, symbolic) called with every pair of
+  // hostile arguments, and what it returns called again: only wengert's typed errors may come out.
+  // The first sweep found 30 functions throwing TypeError or RangeError (concat(undefined),
+  // transpose(x, "perm"), whileLoop(undefined), customJvp(undefined), random.permutation(k, 1e300),
+  // traceTable(f, 1), printProgram(undefined), zerosLike(3), …).
+  it("throws only WengertErrors", () => {
+    const garbage: unknown[] = [undefined, null, NaN, "abc", { a: 1 }, (x: unknown) => x, Symbol("s"), 1e300, -3, 1.5, [1, 2], [[1], [1, 2]], tensor(1), tensor([[1, 2], [3, 4]]), tensor([1, 2], { dtype: "int32" }), tensor([true]), tensor([]), 10n, new Map(), new Date(0)];
+    const untyped: string[] = [];
+    const sweep = (ns: Record<string, unknown>, prefix: string) => {
+      for (const [name, f] of Object.entries(ns)) {
+        if (typeof f !== "function" || /^[A-Z]/.test(name) || name === "blockUntilReady") continue;
+        for (const a of garbage) {
+          for (const b of [undefined, ...garbage.slice(0, 14)]) {
+            const note = (e: unknown) => {
+              if (!(e instanceof WengertError)) untyped.push(`${prefix}${name}(${String(a).slice(0, 12)}, ${String(b).slice(0, 12)}): ${(e as Error)?.constructor?.name} ${String((e as Error)?.message).slice(0, 80)}`);
+            };
+            try {
+              const r = (f as (...x: unknown[]) => unknown)(a, b);
+              if (typeof r === "function") {
+                try {
+                  (r as (...x: unknown[]) => unknown)(a, b);
+                } catch (e) {
+                  note(e);
+                }
+              }
+            } catch (e) {
+              note(e);
+            }
+          }
+        }
+      }
+    };
+    sweep(w as unknown as Record<string, unknown>, "");
+    for (const ns of ["linalg", "random", "optim", "symbolic"] as const) sweep(w[ns] as unknown as Record<string, unknown>, `${ns}.`);
+    expect(untyped.slice(0, 10)).toEqual([]);
+  }, 60_000);
+});
+
 describe("options objects are checked as keyword arguments", () => {
   // A mistyped option was ignored and its default used: grad(f, { argnum: 1 }) differentiated with
   // respect to argument 0, conv2d(x, k, { stride: 2 }) used stride 1. Now every options object

@@ -16,6 +16,7 @@ import { stageClosed, outAvals } from "../transforms/subprogram.js";
 import { linearizeFlat } from "../transforms/linearize.js";
 import { cast, compare } from "../ops/elementwise.js";
 import { stack, slice, arange, concat, expandDims } from "./ops.js";
+import { asTensor } from "./convert.js";
 
 
 /** Whether a value is only known symbolically (inside jit), so control flow must be staged. */
@@ -259,7 +260,7 @@ function eagerScan<C, X, Y>(f: (carry: C, x: X) => [C, Y], init: C, xT: Tensor[]
  * fori(0, 3, (i: Tensor, x: Tensor) => mul(x, 2), tensor(1)) // → 8
  */
 export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, init: C): C {
-  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new InputError(`fori: lo and hi must be integers (the number of steps is fixed); got ${lo} and ${hi}; use whileLoop for a traced bound`);
+  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new InputError(`fori: lo and hi must be integers (the number of steps is fixed); got ${fmtValue(lo)} and ${fmtValue(hi)}; use whileLoop for a traced bound`);
   if (typeof body !== "function") throw new InputError(`fori: body must be a function (i, carry) => carry; got ${fmtValue(body)}`);
   const [initLeaves, initDef] = flatten(init);
   if (!initLeaves.some(staged)) {
@@ -286,6 +287,7 @@ export function fori<C>(lo: number, hi: number, body: (i: any, carry: C) => C, i
  * whileLoop((x: Tensor) => lt(x, 10), (x: Tensor) => mul(x, 2), tensor(1)) // → 16
  */
 export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carry: C) => C, init: C): C {
+  if (typeof condFn !== "function" || typeof body !== "function") throw new InputError(`whileLoop: needs two functions, cond(carry) => boolean and body(carry) => carry, then the initial carry; got ${fmtValue(condFn)} and ${fmtValue(body)}`);
   const [leaves, def] = flatten(init);
   const truth = (v: Tensor | boolean) => {
     if (typeof v === "boolean") return v;
@@ -338,6 +340,7 @@ export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, body: (carr
  */
 export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string): F {
   checkFunction("checkpoint", f);
+  if (name !== undefined && typeof name !== "string") throw new InputError(`checkpoint: the name must be a string; got ${fmtValue(name)}`);
   const label = name ?? (f.name || "checkpoint");
   const wrapped = (...args: unknown[]) => {
     if (traceDepth() === 0) return callUser(`checkpoint(${label})`, f, args); // nothing is differentiated or staged
@@ -367,7 +370,8 @@ export function checkpoint<F extends (...xs: any[]) => any>(f: F, name?: string)
  */
 export function residualBytes(f: (...xs: Tensor[]) => Tensor | Tensor[], ...args: (Tensor | number)[]): number {
   checkFunction("residualBytes", f);
-  const xs = args.map(leafTensor);
+  if (args.length === 0) throw new InputError("residualBytes: pass f's arguments after f (residualBytes(f, x, …)): the residuals depend on them");
+  const xs = args.map((a) => asTensor(a, "residualBytes"));
   const lin = linearizeFlat((a) => { const o = f(...a); return Array.isArray(o) ? o : [o]; }, xs);
   const seen = new Set<Tensor>(xs); // the inputs themselves are not extra memory
   let bytes = 0;

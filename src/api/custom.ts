@@ -64,6 +64,12 @@ function customFunction(name: string, f: (...xs: any[]) => unknown, jvp: (primal
   };
 }
 
+/** An optional name for messages: a string, or undefined. */
+function checkName(op: string, name: unknown): string | undefined {
+  if (name !== undefined && typeof name !== "string") throw new TransformError(`${op}: the name must be a string; got ${fmtValue(name)}`);
+  return name;
+}
+
 /** f's type, also callable with numbers and nested arrays where it takes tensors. */
 export type Custom<F extends (...xs: any[]) => any> = ((...args: TensorLike[]) => ReturnType<F>) & F;
 
@@ -76,9 +82,10 @@ export type Custom<F extends (...xs: any[]) => any> = ((...args: TensorLike[]) =
  * const safeLog = customJvp((x: Tensor) => log(x), ([x], [dx]) => [log(x), div(dx, x)]);
  * grad(safeLog)(2) // → 0.5
  */
-export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals: Parameters<F>, tangents: Parameters<F>) => [ReturnType<F>, ReturnType<F>], name = f.name || "customJvp"): Custom<F> {
+export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals: Parameters<F>, tangents: Parameters<F>) => [ReturnType<F>, ReturnType<F>], name?: string): Custom<F> {
   checkFunction("customJvp", f);
   checkFunction("customJvp (its rule)", rule);
+  name = checkName("customJvp", name) ?? (f.name || "customJvp");
   return customFunction(name, f, (primals, tangents) => {
     const r: unknown = rule(primals as Parameters<F>, tangents as Parameters<F>);
     if (!Array.isArray(r) || r.length !== 2) throw new TransformError(`${name}: the rule must return [out, tangentOut]; got ${fmtValue(r)}`);
@@ -100,10 +107,11 @@ export function customJvp<F extends (...xs: any[]) => any>(f: F, rule: (primals:
  * const clipGrad = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], (_: null, ct: Tensor) => [clip(ct, -1, 1)]);
  * grad((x: Tensor) => mul(clipGrad(x), 5))(2) // → 1
  */
-export function customVjp<F extends (...xs: any[]) => any, R>(f: F, fwd: (...xs: Parameters<F>) => [ReturnType<F>, R], bwd: (residuals: R, ct: ReturnType<F>) => unknown[], name = f.name || "customVjp"): Custom<F> {
+export function customVjp<F extends (...xs: any[]) => any, R>(f: F, fwd: (...xs: Parameters<F>) => [ReturnType<F>, R], bwd: (residuals: R, ct: ReturnType<F>) => unknown[], name?: string): Custom<F> {
   checkFunction("customVjp", f);
   checkFunction("customVjp (its fwd)", fwd);
   checkFunction("customVjp (its bwd)", bwd);
+  name = checkName("customVjp", name) ?? (f.name || "customVjp");
   return customFunction(name, f, (primals, _tangents, inLeaves, live) => {
     const r: unknown = fwd(...(primals as Parameters<F>));
     if (!Array.isArray(r) || r.length !== 2) throw new TransformError(`${name}: fwd must return [out, residuals]; got ${fmtValue(r)}`);

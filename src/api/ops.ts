@@ -683,6 +683,7 @@ export function flatten(x: TensorLike): Tensor {
  */
 export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const t = asTensor(x, "transpose");
+  if (perm !== undefined && perm !== null && !Array.isArray(perm)) throw new ShapeError(`transpose: perm must be an array of axes (a permutation of 0…${t.ndim - 1}); got ${fmtValue(perm)}`);
   const p = perm ? perm.map((a) => normalizeAxis("transpose", a, t.ndim)) : t.shape.map((_, i) => t.ndim - 1 - i);
   return S.transpose(t, p);
 }
@@ -703,8 +704,13 @@ export function swapaxes(x: TensorLike, a: number, b: number): Tensor {
  */
 export function moveaxis(x: TensorLike, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const t = asTensor(x, "moveaxis");
-  const src = (typeof source === "number" ? [source] : [...source]).map((a) => normalizeAxis("moveaxis", a, t.ndim));
-  const dst = (typeof destination === "number" ? [destination] : [...destination]).map((a) => normalizeAxis("moveaxis", a, t.ndim));
+  const axesOf = (v: unknown): number[] => {
+    if (typeof v === "number") return [v];
+    if (!Array.isArray(v)) throw new ShapeError(`moveaxis: source and destination are an axis or an array of axes; got ${fmtValue(v)}`);
+    return [...v];
+  };
+  const src = axesOf(source).map((a) => normalizeAxis("moveaxis", a, t.ndim));
+  const dst = axesOf(destination).map((a) => normalizeAxis("moveaxis", a, t.ndim));
   if (src.length !== dst.length || new Set(src).size !== src.length || new Set(dst).size !== dst.length) throw new InputError(`moveaxis: source and destination must be as many distinct axes; got ${fmtValue(source)} and ${fmtValue(destination)}`);
   const rest = t.shape.map((_, k) => k).filter((k) => !src.includes(k));
   const perm = new Array<number>(t.ndim);
@@ -759,6 +765,7 @@ export function squeeze(x: TensorLike, axis?: Axis): Tensor {
  * concat([tensor([1]), tensor([2, 3])]) // → [1, 2, 3]
  */
 export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs)) throw new InputError(`concat: needs an array of tensors; got ${fmtValue(xs)}`);
   if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
   const ts = operands("concat", [...xs]);
   const nd = ts[0].ndim;
@@ -772,6 +779,7 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
  * stack([tensor([1, 2]), tensor([3, 4])]) // → [[1, 2], [3, 4]]
  */
 export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs)) throw new InputError(`stack: needs an array of tensors; got ${fmtValue(xs)}`);
   if (xs.length === 0) throw new ShapeError("stack: needs at least one tensor");
   const ts = operands("stack", [...xs]);
   for (const t of ts) if (!shapeEq(t.shape, ts[0].shape)) throw new ShapeError(`stack: shapes differ: ${ts.map((u) => fmtShape(u.shape)).join(", ")}`);
@@ -853,6 +861,7 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor 
  */
 export function pad(x: TensorLike, widths: readonly (readonly [number, number])[]): Tensor {
   const t = asTensor(x, "pad");
+  if (!Array.isArray(widths) || widths.some((w) => !Array.isArray(w) || w.length !== 2)) throw new ShapeError(`pad: widths must be one [before, after] pair per axis of shape ${fmtShape(t.shape)}; got ${fmtValue(widths)}`);
   if (widths.length !== t.ndim) throw new ShapeError(`pad: ${widths.length} [before, after] pairs for a tensor of rank ${t.ndim} (shape ${fmtShape(t.shape)})`);
   return S.pad(t, widths.map((w) => w[0]), widths.map((w) => w[1]));
 }
@@ -957,19 +966,19 @@ export const ones = (shape: readonly number[], opts?: DTypeOpt) => full(shape, 1
  * @example
  * zerosLike(tensor([1, 2])) // → [0, 0]
  */
-export const zerosLike = (x: Tensor, opts?: DTypeOpt) => full(x.shape, 0, { dtype: checkOptions("zerosLike", opts, ["dtype"]).dtype ?? x.dtype });
+export const zerosLike = (x: TensorLike, opts?: DTypeOpt) => { const t = asTensor(x, "zerosLike"); return full(t.shape, 0, { dtype: checkOptions("zerosLike", opts, ["dtype"]).dtype ?? t.dtype }); };
 /**
  * Ones with x's shape and dtype.
  * @example
  * onesLike(tensor([1, 2])) // → [1, 1]
  */
-export const onesLike = (x: Tensor, opts?: DTypeOpt) => full(x.shape, 1, { dtype: checkOptions("onesLike", opts, ["dtype"]).dtype ?? x.dtype });
+export const onesLike = (x: TensorLike, opts?: DTypeOpt) => { const t = asTensor(x, "onesLike"); return full(t.shape, 1, { dtype: checkOptions("onesLike", opts, ["dtype"]).dtype ?? t.dtype }); };
 /**
  * A value in x's shape and dtype.
  * @example
  * fullLike(tensor([1, 2]), 5) // → [5, 5]
  */
-export const fullLike = (x: Tensor, value: number, opts?: DTypeOpt) => full(x.shape, value, { dtype: checkOptions("fullLike", opts, ["dtype"]).dtype ?? x.dtype });
+export const fullLike = (x: TensorLike, value: number, opts?: DTypeOpt) => { const t = asTensor(x, "fullLike"); return full(t.shape, value, { dtype: checkOptions("fullLike", opts, ["dtype"]).dtype ?? t.dtype }); };
 /**
  * n×m identity (m = n by default).
  * @example

@@ -319,7 +319,7 @@ export function minimize<P>(f: (params: P) => Tensor | number, init: P, options?
   const opts = checkOptions("minimize", options, ["maxIter", "gtol", "ftol", "memorySize"]);
   const maxIter = opts.maxIter ?? 200, gtol = opts.gtol ?? 1e-6, ftol = opts.ftol ?? 1e-12;
   if (typeof f !== "function") throw new InputError(`minimize: f must be a function; got ${fmtValue(f)}`);
-  const vg = jit(valueAndGrad(f as (p: P) => Tensor)) as unknown as (p: P) => [Tensor, P];
+  const vg = jit(valueAndGrad(f as (p: P) => Tensor)) as unknown as (p: P) => [Tensor | number, P];
   const opt = lbfgs(1, { memorySize: opts.memorySize });
   const norm = (t: unknown) => Math.sqrt(leavesOf("minimize", t)[0].reduce((s, l) => s + ops.sum(ops.square(l)).item(), 0));
   const dot = (a: unknown, b: unknown) => {
@@ -328,7 +328,9 @@ export function minimize<P>(f: (params: P) => Tensor | number, init: P, options?
   };
   let params = init;
   let [v, g] = vg(params);
-  let value = v.item(), evaluations = 1;
+  // f may return a JS number (number in, number out), or a scalar tensor
+  const scalar = (t: Tensor | number) => (typeof t === "number" ? t : t.item());
+  let value = scalar(v), evaluations = 1;
   let state = opt.init(params);
   let it = 0, converged = norm(g) <= gtol;
   while (!converged && it < maxIter) {
@@ -349,7 +351,7 @@ export function minimize<P>(f: (params: P) => Tensor | number, init: P, options?
       const trial = applyUpdates(params, map("minimize", (x) => ops.mul(x, t), d));
       const [v2, g2] = vg(trial);
       evaluations++;
-      const value2 = v2.item();
+      const value2 = scalar(v2);
       if (Number.isFinite(value2) && value2 <= value + 1e-4 * t * slope) {
         const change = Math.abs(value - value2);
         params = trial;

@@ -234,7 +234,7 @@ export function permutation(k: TensorLike, x: number | TensorLike, options?: { a
   const key = keyOf(k, "permutation");
   if (typeof x === "number") {
     if (!Number.isInteger(x) || x < 0) throw new InputError(`random.permutation: n must be a non-negative integer; got ${fmtValue(x)}`);
-    return Q.draw(key, { kind: "permutation", shape: [x] });
+    return Q.draw(key, { kind: "permutation", shape: shapeOf(x, "permutation") });
   }
   const t = asTensor(x, "random.permutation");
   if (t.ndim === 0) throw new InputError("random.permutation: x must have at least one axis (or pass a number n)");

@@ -2,7 +2,7 @@
  * @file The evaluation trace as the seeds print it: one row per intermediate variable with its
  * operation, value, forward tangent and reverse adjoint (seeds 001 and 004).
  */
-import type { Tensor } from "../core/tensor.js";
+import { Tensor } from "../core/tensor.js";
 import { Var, Lit, type Program } from "../core/ir.js";
 import { bind } from "../core/trace.js";
 import { flatten } from "../core/pytree.js";
@@ -43,6 +43,8 @@ function evalAll(program: Program, xs: Tensor[], eps?: Tensor[]): Tensor[] {
  * rows[0].adjoint.item() // → 5.5
  */
 export function traceTable(f: (...args: any[]) => Tensor, args: unknown[], tangents?: unknown[]): TraceRow[] {
+  if (!Array.isArray(args)) throw new InputError(`traceTable: args must be the array of f's arguments; got ${fmtValue(args)}`);
+  if (tangents !== undefined && !Array.isArray(tangents)) throw new InputError(`traceTable: tangents must be an array with one tangent per argument; got ${fmtValue(tangents)}`);
   const staged = makeProgram(f)(...args);
   const { program } = staged;
   if (program.outputs.length !== 1 || !(program.outputs[0] instanceof Var)) throw new TransformError("traceTable: f must return one tensor computed from its inputs");
@@ -85,7 +87,9 @@ function fmt(v: number, digits: number): string {
  * formatTraceTable(traceTable((x: Tensor) => mul(x, x), [3])).includes("v1") // → true
  */
 export function formatTraceTable(rows: TraceRow[]): string {
-  if (!Array.isArray(rows)) throw new InputError(`formatTraceTable: needs the rows traceTable returns; got ${fmtValue(rows)}`);
+  if (!Array.isArray(rows) || rows.some((r) => !(r?.value instanceof Tensor && r.tangent instanceof Tensor && r.adjoint instanceof Tensor))) {
+    throw new InputError(`formatTraceTable: needs the rows traceTable returns; got ${fmtValue(rows)}`);
+  }
   const head = ["var", "operation", "value", "tangent v̇", "adjoint v̄"];
   const body = rows.map((r) => [r.name, r.expr, num(r.value), num(r.tangent), num(r.adjoint)]);
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));

@@ -31,6 +31,7 @@ export class ConcretizationError extends WengertError {}
  * fmtShape([2, 3]) // → "[2, 3]"
  */
 export function fmtShape(shape: readonly number[]): string {
+  if (!Array.isArray(shape)) return fmtValue(shape);
   return `[${shape.join(", ")}]`;
 }
 
@@ -41,6 +42,7 @@ export function fmtShape(shape: readonly number[]): string {
  * fmtValue("a\nb") // → "\"a\\nb\""
  */
 export function fmtValue(v: unknown, max = 60): string {
+  if (typeof max !== "number" || !(max >= 1)) max = 60;
   let s: string;
   try {
     if (typeof v === "string") s = JSON.stringify(v.length > max ? v.slice(0, max) + "…" : v);
@@ -61,8 +63,7 @@ export function fmtValue(v: unknown, max = 60): string {
  * An options object checked as Python checks keyword arguments: undefined is {}, anything but a
  * plain object is an InputError, and so is an unknown key (a typo such as `argnum` for `argnums`
  * would otherwise be ignored, and the default used silently), with the nearest known name.
- * @example
- * checkOptions("f", { a: 1 }, ["a", "b"]).a // → 1
+ * (Internal: not exported from the package.)
  */
 export function checkOptions<T extends object>(op: string, opts: T | undefined, allowed: readonly string[]): T {
   if (opts === undefined) return {} as T;
@@ -114,6 +115,9 @@ const WINDOW = 60;
  * locate("ab\ncd", 4).line // → 2
  */
 export function locate(source: string, offset: number): { line: number; column: number; excerpt: string } {
+  if (typeof source !== "string") source = String(fmtValue(source));
+  if (typeof offset !== "number" || Number.isNaN(offset)) offset = 0;
+  offset = Math.max(0, Math.min(Math.trunc(offset), source.length));
   const before = source.slice(0, offset);
   const line = before.split("\n").length;
   const lineStart = before.lastIndexOf("\n") + 1;

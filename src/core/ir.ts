@@ -6,6 +6,11 @@ import type { Aval, Tensor } from "./tensor.js";
 import type { Primitive } from "./primitive.js";
 import { SHORT } from "./dtype.js";
 import { bind } from "./trace.js";
+import { InputError, fmtValue } from "./errors.js";
+
+function checkProgram(op: string, p: unknown): void {
+  if (!(p instanceof Program)) throw new InputError(`${op}: needs a Program (makeProgram(f)(...args).program); got ${fmtValue(p)}`);
+}
 
 export class Var {
   constructor(
@@ -100,6 +105,7 @@ export class ProgramBuilder {
  * deadCodeElimination(program).eqns.length // → 1
  */
 export function deadCodeElimination(program: Program): Program {
+  checkProgram("deadCodeElimination", program);
   const live = new Set<Var>();
   for (const a of program.outputs) if (a instanceof Var) live.add(a);
   const kept: Eqn[] = [];
@@ -119,6 +125,8 @@ export function deadCodeElimination(program: Program): Program {
  * evalProgram(program, [tensor(5)]) // → [10]
  */
 export function evalProgram(program: Program, args: Tensor[]): (Tensor | null)[] {
+  checkProgram("evalProgram", program);
+  if (!Array.isArray(args) || args.length !== program.inputs.length) throw new InputError(`evalProgram: needs an array of ${program.inputs.length} input${program.inputs.length === 1 ? "" : "s"}; got ${fmtValue(args)}`);
   const env = new Map<Var, Tensor>();
   program.inputs.forEach((v, i) => env.set(v, args[i]));
   const read = (a: Atom): Tensor => (a instanceof Lit ? a.value : env.get(a)!);
@@ -140,6 +148,7 @@ const typeOf = (a: Aval) => `${SHORT[a.dtype]}[${a.shape.join(",")}]`;
  * printProgram(makeProgram((x: Tensor) => sin(x))(1).program).includes("sin") // → true
  */
 export function printProgram(program: Program, inputNames?: string[]): string {
+  checkProgram("printProgram", program);
   const names = new Map<Var, string>();
   program.inputs.forEach((v, i) => names.set(v, inputNames?.[i] ?? `x${i + 1}`));
   let k = 0;

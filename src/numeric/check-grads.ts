@@ -36,6 +36,7 @@ export interface CheckOptions extends FiniteDiffOptions {
  * r() === rng(1)() // → true
  */
 export function rng(seed: number): () => number {
+  if (typeof seed !== "number") throw new InputError(`rng: the seed must be a number; got ${fmtValue(seed)}`);
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -32,6 +32,7 @@ function checkStep(op: string, h: unknown): void {
  * defaultStep("central", 1) // ≈ 0.000006055454452393343
  */
 export function defaultStep(method: DiffMethod, x: number): number {
+  if (typeof x !== "number") throw new InputError(`defaultStep: x must be a number; got ${fmtValue(x)}`);
   return (method === "central" ? Math.cbrt(EPS) : Math.sqrt(EPS)) * Math.max(1, Math.abs(x));
 }
 

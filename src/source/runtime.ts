@@ -51,6 +51,7 @@ const SPARE_TAPES = 4, SPARE_MAX_LENGTH = 2 ** 24;
  * zerosOf({ w: [1, 2], b: 3 }) // → { w: [0, 0], b: 0 }
  */
 export function zerosOf(x: unknown, depth = 0): unknown {
+  if (typeof depth !== "number") depth = 0;
   if (depth > 64) throw new InputError(`zerosOf: the argument nests more than 64 deep`);
   if (typeof x === "number") return 0;
   if (x instanceof Float64Array) return new Float64Array(x.length);

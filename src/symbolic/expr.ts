@@ -11,7 +11,7 @@
 import { Tensor } from "../core/tensor.js";
 import { MainTrace, Trace, Tracer, bind } from "../core/trace.js";
 import type { Primitive } from "../core/primitive.js";
-import type { DType } from "../core/dtype.js";
+import { type DType, checkDType } from "../core/dtype.js";
 import { ConcretizationError, InputError, fmtShape, fmtValue } from "../core/errors.js";
 import { ArrayTensor, scalarTensor } from "../tensor/array.js";
 import { format } from "./print.js";
@@ -172,6 +172,8 @@ export function symbol(name: string): Expr {
  * symbolic.format(symbolic.constant(2).mul(symbol("x")), "infix") // → "2 * x"
  */
 export function constant(value: number, dtype: DType = "float64"): Expr {
+  if (typeof value !== "number") throw new InputError(`symbolic.constant: needs a number; got ${fmtValue(value)}`);
+  checkDType(dtype, "symbolic.constant");
   const v = scalarTensor(value, dtype).item(); // stored as the dtype stores it (float32 rounding, int truncation)
   return intern(`c:${dtype}:${Object.is(v, -0) ? "-0" : String(v)}`, (id) => new Expr({ kind: "const", value: v }, dtype, id));
 }

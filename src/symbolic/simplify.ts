@@ -9,6 +9,7 @@
 import * as E from "../ops/elementwise.js";
 import { Expr, type ExprLike, apply, asExpr, constant, constValue, isConst, mapDag, rebuild } from "./expr.js";
 import { EXACT_RULES, type RewriteView, type Term } from "../ops/rewrites.js";
+import { InputError, fmtValue } from "../core/errors.js";
 
 const c = (v: number) => constant(v);
 const op = (e: Expr, name: string) => e.node.kind === "op" && e.node.prim.name === name;
@@ -229,7 +230,8 @@ function simplifyNode(e: Expr): Expr {
  * symbolic.simplifyAll([parse("x + 0"), parse("1 * y")]).map((e) => symbolic.format(e, "infix")) // → ["x", "y"]
  */
 export function simplifyAll(roots: readonly Expr[]): Expr[] {
-  let current = [...roots];
+  if (!Array.isArray(roots)) throw new InputError(`simplifyAll: needs an array of expressions; got ${fmtValue(roots)}`);
+  let current = roots.map((r) => asExpr(r, "simplifyAll"));
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const memo = mapDag<Expr>(current, (e, args) => (e.node.kind === "op" ? simplifyNode(rebuild(e, args)) : e));
     const next = current.map((r) => memo.get(r)!);
