@@ -209,6 +209,31 @@ describe("every exported function, given garbage", () => {
     for (const ns of ["linalg", "random", "optim", "symbolic"] as const) sweep(w[ns] as unknown as Record<string, unknown>, `${ns}.`);
     expect(untyped.slice(0, 10)).toEqual([]);
   }, 60_000);
+  it("and so does every Tensor method, on tensors of each dtype and an empty one", () => {
+    const garbage: unknown[] = [undefined, null, NaN, "abc", { a: 1 }, (x: unknown) => x, Symbol("s"), 1e300, -3, 1.5, [1, 2], [[1], [1, 2]], tensor(1), tensor([[1, 2], [3, 4]]), tensor([1, 2], { dtype: "int32" }), tensor([true]), tensor([]), 10n];
+    const targets = [tensor(1.5), tensor([[1, 2], [3, 4]]), tensor([1, 2], { dtype: "int32" }), tensor([true, false]), tensor([])];
+    const names = new Set<string>();
+    for (let p = Object.getPrototypeOf(targets[0]); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) for (const k of Object.getOwnPropertyNames(p)) names.add(k);
+    const untyped: string[] = [];
+    for (const k of names) {
+      if (k === "constructor") continue;
+      for (const t of targets) {
+        const f = (t as unknown as Record<string, unknown>)[k];
+        if (typeof f !== "function") continue;
+        for (const a of garbage) {
+          for (const b of [undefined, ...garbage.slice(0, 12)]) {
+            try {
+              (f as (...x: unknown[]) => unknown).call(t, a, b);
+            } catch (e) {
+              if (!(e instanceof WengertError)) untyped.push(`${k}(${String(a).slice(0, 12)}, ${String(b).slice(0, 12)}) on ${t.dtype}[${t.shape}]: ${(e as Error)?.constructor?.name}`);
+            }
+          }
+        }
+      }
+    }
+    expect(names.size).toBeGreaterThan(80);
+    expect(untyped.slice(0, 10)).toEqual([]);
+  }, 60_000);
 });
 
 describe("options objects are checked as keyword arguments", () => {

@@ -80,7 +80,8 @@ export class ArrayTensor extends Tensor {
   }
 
   override formatValues(edge?: number, limit?: number): string {
-    return formatData(this, edge, limit);
+    const count = (v: unknown) => (typeof v === "number" && v >= 0 ? v : undefined); // anything else: the defaults
+    return formatData(this, count(edge), count(limit));
   }
 
   /** The tensor that holds (or will hold) these elements: itself, unless a pending reshape of another. */
