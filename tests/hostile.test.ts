@@ -297,6 +297,15 @@ describe("options objects are checked as keyword arguments", () => {
       else expect(m, op).not.toContain("did you mean");
     }
   });
+  it("keepdims must be a boolean: the string \"false\" kept the axes (it is truthy)", () => {
+    const x = tensor([[1, 2], [3, 4]]);
+    for (const f of [w.sum, w.mean, w.max, w.min, w.prod, w.logSumExp, w.var, w.std] as ((t: Tensor, a: number, k: unknown) => Tensor)[]) {
+      expect(() => f(x, 0, "false")).toThrow(/keepdims must be true or false; got "false"/);
+      expect(f(x, 0, false).shape).toEqual([2]);
+      expect(f(x, 0, true).shape).toEqual([1, 2]);
+    }
+    expect(() => w.sum(x, 0, 1 as never)).toThrow(/^sum: keepdims/);
+  });
   it("options that are not a plain object are an InputError; undefined and {} are the defaults", () => {
     for (const [op, call] of cases) {
       for (const bad of [[1], 5, "dtype", new Map(), tensor(1)]) {

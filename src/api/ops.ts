@@ -498,7 +498,9 @@ export const isInf = (x: TensorLike) => { const t = floatOperand("isInf", x); re
 
 // ---- reductions -----------------------------------------------------------------------------
 
-function keep(x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
+function keep(op: string, x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
+  // "false" (a string) is truthy: a mistaken keepdims would keep the axes silently
+  if (typeof keepdims !== "boolean") throw new InputError(`${op}: keepdims must be true or false; got ${fmtValue(keepdims)}`);
   return keepdims ? S.reshape(r, R.keptShape(x.shape, axes)) : r;
 }
 
@@ -511,7 +513,7 @@ function keep(x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
 export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "sum");
   const axes = normalizeAxes("sum", axis, t.ndim);
-  return keep(t, R.reduceSum(t, axes), axes, keepdims);
+  return keep("sum", t, R.reduceSum(t, axes), axes, keepdims);
 }
 /**
  * The mean over `axis` (all elements by default), with `keepdims`.
@@ -532,7 +534,7 @@ export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
 export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = asTensor(x, "max");
   const axes = normalizeAxes("max", axis, t.ndim);
-  return keep(t, R.reduceMax(t, axes), axes, keepdims);
+  return keep("max", t, R.reduceMax(t, axes), axes, keepdims);
 }
 /**
  * Minimum over `axis`: −max(−x) (ints and bools through float64, where negation is exact).
@@ -586,7 +588,7 @@ export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
     y = P.mul(S.slice(y, lo, mid), S.slice(y, hiStart, [...outShape, n]));
     n = h;
   }
-  return keep(t, S.reshape(y, outShape), axes, keepdims);
+  return keep("prod", t, S.reshape(y, outShape), axes, keepdims);
 }
 /**
  * log Σ exp(x), computed stably by subtracting the (gradient-stopped) maximum.
@@ -596,12 +598,12 @@ export function prod(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
 export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floatOperand("logSumExp", x);
   const axes = normalizeAxes("logSumExp", axis, t.ndim);
-  if (axes.some((a) => t.shape[a] === 0)) return keep(t, P.log(R.reduceSum(P.exp(t), axes)), axes, keepdims); // log of an empty sum: −∞
+  if (axes.some((a) => t.shape[a] === 0)) return keep("logSumExp", t, P.log(R.reduceSum(P.exp(t), axes)), axes, keepdims); // log of an empty sum: −∞
   const m0 = P.stopGradient(R.reduceMax(t, axes));
   const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype)); // ±∞ max: shift by 0
   const mk = S.reshape(m, R.keptShape(t.shape, axes));
   const r = P.add(P.log(R.reduceSum(P.exp(P.sub(t, mk)), axes)), m);
-  return keep(t, r, axes, keepdims);
+  return keep("logSumExp", t, r, axes, keepdims);
 }
 /**
  * log(softmax(x)) along `axis` (default: the last), computed stably.
