@@ -256,6 +256,7 @@ describe("options objects are checked as keyword arguments", () => {
     ["full", (o) => w.zeros([2], o), "type", "dtype"],
     ["zerosLike", (o) => w.zerosLike(x, o), "Dtype", "dtype"],
     ["eye", (o) => w.eye(2, 2, o), "dtpye", "dtype"],
+    ["eye", (o) => w.eye(2, 2, o), "K", "k"],
     ["arange", (o) => w.arange(0, 3, 1, o), "dtypes", "dtype"],
     ["linspace", (o) => w.linspace(0, 1, 3, o), "d_type", "dtype"],
     ["var", (o) => w.var(x, null as never, false, o), "dof", "ddof"],

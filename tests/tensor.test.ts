@@ -47,6 +47,12 @@ describe("creation", () => {
     expect(w.full([2], 5, { dtype: "bool" }).toArray()).toEqual([true, true]);
     expect(w.full([1], 0.1, { dtype: "float32" }).item()).toBe(Math.fround(0.1));
     expect(w.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    // k shifts the diagonal, as NumPy's eye(N, M, k)
+    expect(w.eye(3, 4, { k: 1 }).toArray()).toEqual([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+    expect(w.eye(3, 2, { k: -1 }).toArray()).toEqual([[0, 0], [1, 0], [0, 1]]);
+    expect(w.eye(2, 2, { k: 5 }).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(w.eye(2, 2, { k: -1, dtype: "int32" }).dtype).toBe("int32");
+    expect(() => w.eye(2, 2, { k: 0.5 })).toThrow(/eye: k .* must be an integer/);
     expect(w.arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
     expect(w.arange(5).dtype).toBe("int32");
     expect(w.arange(0, 1, 0.25).toArray()).toEqual([0, 0.25, 0.5, 0.75]);

@@ -982,18 +982,21 @@ export const onesLike = (x: TensorLike, opts?: DTypeOpt) => { const t = asTensor
  */
 export const fullLike = (x: TensorLike, value: number, opts?: DTypeOpt) => { const t = asTensor(x, "fullLike"); return full(t.shape, value, { dtype: checkOptions("fullLike", opts, ["dtype"]).dtype ?? t.dtype }); };
 /**
- * n×m identity (m = n by default).
+ * n×m identity (m = n by default); `k` shifts the diagonal of ones (k > 0 above, k < 0 below, as NumPy's eye).
  * @example
  * eye(2) // → [[1, 0], [0, 1]]
+ * eye(2, 3, { k: 1 }) // → [[0, 1, 0], [0, 0, 1]]
  */
-export function eye(n: number, m: number = n, options?: DTypeOpt): Tensor {
-  const opts = checkOptions("eye", options, ["dtype"]);
+export function eye(n: number, m: number = n, options?: DTypeOpt & { k?: number }): Tensor {
+  const opts = checkOptions("eye", options, ["dtype", "k"]);
   const dtype = checkDType(opts.dtype ?? "float64", "eye");
+  const k = opts.k ?? 0;
+  if (!Number.isInteger(k)) throw new InputError(`eye: k (the diagonal's offset) must be an integer; got ${fmtValue(k)}`);
   checkCount(n, "eye", "the number of rows");
   checkCount(m, "eye", "the number of columns");
   checkSize([n, m], "eye");
   const data = allocate(dtype, n * m);
-  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  for (let i = Math.max(0, -k); i < n && i + k < m; i++) data[i * m + i + k] = 1;
   return new ArrayTensor(data, [n, m], dtype);
 }
 /**
