@@ -469,6 +469,26 @@ describe("elementwise values", () => {
     expect(() => w.norm(x, NaN)).toThrow(/norm: ord must be a number/);
     expectClose(w.jit((t: Tensor) => w.norm(t, 3))(x), pnorm(3), 1e-14);
   });
+  it("NumPy's log2, log10, exp2, cbrt, hypot, asinh, acosh, atanh: exact where Math is, no overflow in hypot, derivatives at the edges", () => {
+    expect(w.log2(tensor([1, 8, 0.5, 1024])).toArray()).toEqual([0, 3, -1, 10]);
+    expect(w.log10(tensor([1, 1000, 1e-5])).toArray()).toEqual([0, 3, -5]);
+    expect(w.exp2(tensor([3, -1, 0.5])).toArray()).toEqual([8, 0.5, Math.SQRT2]);
+    expect(w.cbrt(tensor([27, -8, 0])).toArray()).toEqual([3, -2, 0]);
+    expect(w.hypot(tensor([3, 1e200, 5e-324]), tensor([4, 1e200, 0])).toArray()).toEqual([5, Math.hypot(1e200, 1e200), 5e-324]);
+    expect(w.grad((x: Tensor, y: Tensor) => w.hypot(x, y), { argnums: [0, 1] })(3, 4)).toEqual([0.6, 0.8]);
+    expect(w.grad((x: Tensor, y: Tensor) => w.hypot(x, y), { argnums: [0, 1] })(0, 0)).toEqual([0, 0]); // a subgradient, as the 2-norm's
+    expectClose(w.grad(w.asinh)(1e200), 1e-200, 1e-15); // hypot(x, 1): x² would overflow to a 0 derivative
+    expectClose(w.grad(w.atanh)(1 - 2 ** -30), 1 / ((2 ** -30) * (2 - 2 ** -30)), 1e-15);
+    expect(w.grad(w.acosh)(1)).toBe(Infinity);
+    expect(Number.isNaN(w.acosh(tensor([0.5])).item())).toBe(true);
+    expect(w.atanh(tensor([1, -1])).toArray()).toEqual([Infinity, -Infinity]);
+    expectClose(w.grad(w.grad(w.cbrt))(-8), (-2 / 9) * (-2) ** -5, 1e-14); // d²∛x = −(2/9) ∛x⁻⁵
+    // methods, the expression grammar and symbolic derivatives
+    expect(tensor(8).log2().item()).toBe(3);
+    expect(tensor(3).hypot(4).item()).toBe(5);
+    expectClose(w.compile(w.simplify(w.diff(w.parse("log10(x) + atanh(x)"), "x")), ["x"])(0.5) as number, 1 / (0.5 * Math.LN10) + 1 / 0.75, 1e-15);
+    expectClose(w.compile(w.diff(w.parse("hypot(x, 2) + cbrt(x)"), "x"), ["x"])(1) as number, 1 / Math.sqrt(5) + 1 / 3, 1e-15);
+  });
   it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
     const fs: [string, (v: Tensor) => Tensor][] = [
       ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],

@@ -129,6 +129,36 @@ export const log1p = unaryFloat("log1p", P.log1p);
  */
 export const expm1 = unaryFloat("expm1", P.expm1);
 /**
+ * log₂ x, elementwise (exact at powers of 2).
+ * @example
+ * log2(tensor([1, 8, 0.5])) // → [0, 3, -1]
+ */
+export const log2 = unaryFloat("log2", P.log2);
+/**
+ * log₁₀ x, elementwise (exact at powers of 10).
+ * @example
+ * log10(tensor([1, 1000])) // → [0, 3]
+ */
+export const log10 = unaryFloat("log10", P.log10);
+/**
+ * 2ˣ, elementwise.
+ * @example
+ * exp2(tensor([3, -1])) // → [8, 0.5]
+ */
+export const exp2 = unaryFloat("exp2", P.exp2);
+/**
+ * The real cube root, elementwise (negative for negative x, unlike pow(x, 1/3)); its derivative at 0 is +∞, as √'s.
+ * @example
+ * cbrt(tensor([27, -8])) // → [3, -2]
+ */
+export const cbrt = unaryFloat("cbrt", P.cbrt);
+/**
+ * √(x² + y²), elementwise, without overflow or underflow in the squares; its gradient at (0, 0) is taken as 0.
+ * @example
+ * hypot(3, 4) // → 5
+ */
+export const hypot = binary("hypot", P.hypot, true);
+/**
  * Sine, elementwise (radians).
  * @example
  * sin(tensor([0, Math.PI / 2])) // → [0, 1]
@@ -176,6 +206,24 @@ export const sinh = unaryFloat("sinh", P.sinh);
  * cosh(0) // → 1
  */
 export const cosh = unaryFloat("cosh", P.cosh);
+/**
+ * Inverse hyperbolic sine, elementwise.
+ * @example
+ * asinh(0) // → 0
+ */
+export const asinh = unaryFloat("asinh", P.asinh);
+/**
+ * Inverse hyperbolic cosine, elementwise (x ≥ 1; NaN below); its derivative at 1 is +∞.
+ * @example
+ * acosh(1) // → 0
+ */
+export const acosh = unaryFloat("acosh", P.acosh);
+/**
+ * Inverse hyperbolic tangent, elementwise (|x| < 1; ±∞ at ±1).
+ * @example
+ * atanh(0) // → 0
+ */
+export const atanh = unaryFloat("atanh", P.atanh);
 /**
  * Hyperbolic tangent, elementwise (a primitive: stable for large |x|).
  * @example
@@ -1341,11 +1389,11 @@ export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly 
  * name here.
  */
 export const UNARY_FUNCTIONS = [
-  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt", "abs", "sign",
+  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign",
   "sigmoid", "softplus", "relu", "erf", "erfc", "erfinv", "gelu", "floor", "ceil", "trunc", "rint",
 ] as const;
 /** Two-operand elementwise ops. */
-export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne", "mod", "floorDivide"] as const;
+export const BINARY_METHODS = ["add", "sub", "mul", "div", "pow", "atan2", "hypot", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne", "mod", "floorDivide"] as const;
 const OTHER_METHODS = [
   "neg", "square", "reciprocal", "clip", "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp", "softmax", "logSoftmax",
   "norm", "reshape", "flatten", "transpose", "broadcastTo", "expandDims", "squeeze", "slice", "take", "matmul", "dot", "outer", "cast",

@@ -194,6 +194,17 @@ export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out)
 // result does (eˣ at 709.78, cosh and sinh at 710.48).
 export const sinhP = unary("sinh", Math.sinh, (a) => `Math.sinh(${a})`, (x) => (dx) => mul(dx, cosh(x)), named("sinh", "\\sinh")); // d sinh x = cosh x dx
 export const coshP = unary("cosh", Math.cosh, (a) => `Math.cosh(${a})`, (x) => (dx) => mul(dx, sinh(x)), named("cosh", "\\cosh")); // d cosh x = sinh x dx
+// NumPy's other logarithms, exponentials and inverse hyperbolics, as primitives on Math's
+// functions (exact at powers of 2 and 10, no cancellation near 0 or ±1), derivatives from
+// primitives so they compose to any order: the factored forms (1 − x)(1 + x) and (x − 1)(x + 1)
+// keep precision near the ends of atanh's and acosh's domains, and hypot(x, 1) cannot overflow.
+export const log2P = unary("log2", Math.log2, (a) => `Math.log2(${a})`, (x) => (dx) => div(dx, mul(x, lit(Math.LN2, x))), named("log2", "\\log_2")); // d log₂x = dx / (x ln 2)
+export const log10P = unary("log10", Math.log10, (a) => `Math.log10(${a})`, (x) => (dx) => div(dx, mul(x, lit(Math.LN10, x))), named("log10", "\\log_{10}")); // d log₁₀x = dx / (x ln 10)
+export const exp2P = unary("exp2", (a) => Math.pow(2, a), (a) => `Math.pow(2, ${a})`, (x, out) => (dx) => mul(dx, mul(out, lit(Math.LN2, x))), ([a], _p, c) => (c.latex ? { text: `2^{${a.text}}`, prec: 4 } : call("exp2", [a], c))); // d 2ˣ = 2ˣ ln 2 dx
+export const cbrtP = unary("cbrt", Math.cbrt, (a) => `Math.cbrt(${a})`, (x, out) => (dx) => div(dx, mul(lit(3, x), mul(out, out))), ([a], _p, c) => (c.latex ? atom(`\\sqrt[3]{${a.text}}`) : call("cbrt", [a], c))); // d ∛x = dx / (3 ∛x²), +∞ at 0 as √'s
+export const asinhP = unary("asinh", Math.asinh, (a) => `Math.asinh(${a})`, (x) => (dx) => div(dx, hypot(x, lit(1, x))), named("asinh", "\\operatorname{arsinh}")); // d asinh x = dx / √(x² + 1)
+export const acoshP = unary("acosh", Math.acosh, (a) => `Math.acosh(${a})`, (x) => (dx) => div(dx, sqrt(mul(sub(x, lit(1, x)), add(x, lit(1, x))))), named("acosh", "\\operatorname{arcosh}")); // d acosh x = dx / √((x − 1)(x + 1))
+export const atanhP = unary("atanh", Math.atanh, (a) => `Math.atanh(${a})`, (x) => (dx) => div(dx, mul(sub(lit(1, x), x), add(lit(1, x), x))), named("atanh", "\\operatorname{artanh}")); // d atanh x = dx / ((1 − x)(1 + x))
 // A primitive because exp-based compositions lose precision near 0 or overflow for large |x|.
 export const tanhP = unary("tanh", Math.tanh, (a) => `Math.tanh(${a})`, (x, out) => (dx) => mul(dx, sub(lit(1, x), mul(out, out))), named("tanh", "\\tanh")); // d tanh = (1 − tanh²) dx
 /** σ(x) = 1/(1+e^−x), computed without overflow for either sign; a primitive for the same reason as tanh. */
@@ -217,6 +228,17 @@ export const erfcP = unary("erfc", erfcScalar, (a) => `${hErfc}(${a})`, (x) => (
 /** The inverse error function; d erfinv x = √π/2 · e^(erfinv(x)²) dx (from the output). */
 const hErfinv = helper("h_erfinv", erfinvScalar);
 export const erfinvP = unary("erfinv", erfinvScalar, (a) => `${hErfinv}(${a})`, (x, out) => (dx) => mul(dx, mul(lit(Math.sqrt(Math.PI) / 2, x), exp(square(out)))), named("erfinv", "\operatorname{erf}^{-1}"));
+
+/** √(x² + y²) without overflow or underflow in the squares (Math.hypot). d = (x dx + y dy) / hypot; at (0, 0) the derivative is taken as 0 (a subgradient), as the 2-norm's. */
+export const hypotP = binary("hypot", (a, b) => Math.hypot(a, b), (a, b) => `Math.hypot(${a}, ${b})`, true)({
+  print: named("hypot", "\\operatorname{hypot}"),
+  jvp: ([x, y], out) => {
+    const zero = lit(0, out), isZero = compare(out, zero, "eq");
+    const safe = where(isZero, lit(1, out), out);
+    return [(dx) => mul(dx, where(isZero, zero, div(x, safe))), (dy) => mul(dy, where(isZero, zero, div(y, safe)))];
+  },
+  transpose: null,
+});
 
 export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${x})`, true)({
   // d atan2(y, x) = (x dy − y dx) / (x² + y²)
@@ -401,6 +423,14 @@ export const cos = (x: Tensor): Tensor => bind1(cosP, [x], {});
 export const sqrt = (x: Tensor): Tensor => bind1(sqrtP, [x], {});
 export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
 export const sinh = (x: Tensor): Tensor => bind1(sinhP, [x], {});
+export const log2 = (x: Tensor): Tensor => bind1(log2P, [x], {});
+export const log10 = (x: Tensor): Tensor => bind1(log10P, [x], {});
+export const exp2 = (x: Tensor): Tensor => bind1(exp2P, [x], {});
+export const cbrt = (x: Tensor): Tensor => bind1(cbrtP, [x], {});
+export const asinh = (x: Tensor): Tensor => bind1(asinhP, [x], {});
+export const acosh = (x: Tensor): Tensor => bind1(acoshP, [x], {});
+export const atanh = (x: Tensor): Tensor => bind1(atanhP, [x], {});
+export const hypot = (x: Tensor, y: Tensor): Tensor => bind1(hypotP, [x, y], {});
 export const cosh = (x: Tensor): Tensor => bind1(coshP, [x], {});
 export const logistic = (x: Tensor): Tensor => bind1(logisticP, [x], {});
 export const erf = (x: Tensor): Tensor => bind1(erfP, [x], {});

@@ -42,6 +42,7 @@ const FUNCTIONS = new Map<string, { arity: number; fn: Fn }>([
   ...UNARY_FUNCTIONS.map((name) => [name, { arity: 1, fn: ops[name] as Fn }] as const),
   ["ln", { arity: 1, fn: ops.log }],
   ["atan2", { arity: 2, fn: ops.atan2 }],
+  ["hypot", { arity: 2, fn: ops.hypot }],
   ["pow", { arity: 2, fn: ops.pow }],
   ["max", { arity: 2, fn: ops.maximum }],
   ["min", { arity: 2, fn: ops.minimum }],
