@@ -62,8 +62,15 @@ describe("parse", () => {
       ["exp(x)", Math.exp(0.3)], ["expm1(x)", Math.expm1(0.3)], ["log(x)", Math.log(0.3)], ["log1p(x)", Math.log1p(0.3)],
       ["sqrt(x)", Math.sqrt(0.3)], ["abs(-x)", 0.3], ["sign(-x)", -1], ["sigmoid(x)", 1 / (1 + Math.exp(-0.3))],
       ["softplus(x)", Math.log1p(Math.exp(0.3))], ["relu(-x)", 0],
+      ["asinh(x)", Math.asinh(0.3)], ["acosh(1 + x)", Math.acosh(1.3)], ["atanh(x)", Math.atanh(0.3)], ["exp2(x)", 2 ** 0.3],
+      ["log2(x)", Math.log2(0.3)], ["log10(x)", Math.log10(0.3)], ["cbrt(-x)", Math.cbrt(-0.3)], ["hypot(x, 0.4)", 0.5],
     ];
     for (const [src, v] of cases) expect(rel(parse(src).evaluate({ x: 0.3 }), v), src).toBeLessThan(1e-15);
+  });
+  it("typographic signs read as operators: − (U+2212) as -, × and · as *", () => {
+    expect(parse("x − 1").evaluate({ x: 3 })).toBe(2);
+    expect(parse("−x^2 + 2 × x · y").evaluate({ x: 3, y: 2 })).toBe(3);
+    expect(parse("x − 1").toInfix()).toBe("x - 1");
   });
 
   it("parse errors give line, column, a caret and what was expected", () => {

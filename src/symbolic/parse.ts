@@ -72,7 +72,8 @@ interface Token {
 
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s+|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|<=|>=|==|!=|[-+*/^(),<>])/y;
+  // "−" (U+2212, typographic minus, as printed text and these docs write it), "×" and "·" read as - and *
+  const re = /\s+|(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|<=|>=|==|!=|[-+*/^(),<>\u2212\u00d7\u00b7])/y;
   let i = 0;
   while (i < src.length) {
     re.lastIndex = i;
@@ -83,7 +84,7 @@ function tokenize(src: string): Token[] {
     }
     if (m[1] !== undefined) tokens.push({ kind: "num", text: m[1], at: i });
     else if (m[2] !== undefined) tokens.push({ kind: "id", text: m[2], at: i });
-    else if (m[3] !== undefined) tokens.push({ kind: "op", text: m[3] === "**" ? "^" : m[3], at: i });
+    else if (m[3] !== undefined) tokens.push({ kind: "op", text: m[3] === "**" ? "^" : m[3] === "\u2212" ? "-" : m[3] === "\u00d7" || m[3] === "\u00b7" ? "*" : m[3], at: i });
     i = re.lastIndex;
   }
   tokens.push({ kind: "end", text: "end of input", at: src.length });
