@@ -14,17 +14,7 @@ function factor(M: Float64Array, n: number): { perm: Int32Array; swaps: number; 
       if (v > best) (best = v), (p = i);
     }
     if (best === 0 || best !== best) return { perm, swaps, zero: j };
-    if (p !== j) {
-      for (let c = 0; c < n; c++) {
-        const t = M[j * n + c];
-        M[j * n + c] = M[p * n + c];
-        M[p * n + c] = t;
-      }
-      const t = perm[j];
-      perm[j] = perm[p];
-      perm[p] = t;
-      swaps++;
-    }
+    if (p !== j) exchange(M, n, j, p, true, perm), swaps++;
     const d = M[j * n + j];
     for (let i = j + 1; i < n; i++) {
       const l = (M[i * n + j] /= d);
@@ -32,6 +22,19 @@ function factor(M: Float64Array, n: number): { perm: Int32Array; swaps: number; 
     }
   }
   return { perm, swaps, zero: -1 };
+}
+
+/** Exchange rows (byRow) or columns a and b of the n×n row-major M, and entries a and b of `order`. */
+function exchange(M: Float64Array, n: number, a: number, b: number, byRow: boolean, order: Int32Array): void {
+  for (let t = 0; t < n; t++) {
+    const i = byRow ? a * n + t : t * n + a, j = byRow ? b * n + t : t * n + b;
+    const v = M[i];
+    M[i] = M[j];
+    M[j] = v;
+  }
+  const o = order[a];
+  order[a] = order[b];
+  order[b] = o;
 }
 
 /** The n×n matrix at `off` of A, row-major, transposed if asked, as float64. */
@@ -120,28 +123,8 @@ export function luDetCofactor(A: ArrayLike<number>, batch: number, n: number, de
         rank = k;
         break;
       }
-      if (bi !== k) {
-        for (let c = 0; c < n; c++) {
-          const t = W[k * n + c];
-          W[k * n + c] = W[bi * n + c];
-          W[bi * n + c] = t;
-        }
-        const t = rowOf[k];
-        rowOf[k] = rowOf[bi];
-        rowOf[bi] = t;
-        sign = -sign;
-      }
-      if (bj !== k) {
-        for (let r = 0; r < n; r++) {
-          const t = W[r * n + k];
-          W[r * n + k] = W[r * n + bj];
-          W[r * n + bj] = t;
-        }
-        const t = colOf[k];
-        colOf[k] = colOf[bj];
-        colOf[bj] = t;
-        sign = -sign;
-      }
+      if (bi !== k) exchange(W, n, k, bi, true, rowOf), (sign = -sign);
+      if (bj !== k) exchange(W, n, k, bj, false, colOf), (sign = -sign);
       const d = W[k * n + k];
       for (let i = k + 1; i < n; i++) {
         const l = (W[i * n + k] /= d);
