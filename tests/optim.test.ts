@@ -56,6 +56,10 @@ describe("optimizers", () => {
     const p2 = optim.applyUpdates(params(), cu);
     expectClose(p2.w, [1 - 0.3 / n, -2 + 0.1 / n]);
     expectClose(optim.exponentialDecay(1, 0.5, 10)(tensor(20)), 0.25);
+    // optax's order (init, transition steps, rate) swapped into ours would decay by 10 per 0.5 steps (1e20 at step 10): refused
+    expect(() => optim.exponentialDecay(1, 10, 0.5)).toThrow(/steps, the updates per factor of rate, must be a positive integer; got 0.5 \(optax's exponential_decay takes \(init, steps, rate\)\)/);
+    expect(() => optim.exponentialDecay(1, -0.5, 10)).toThrow(/rate must be a positive number/);
+    expect(() => optim.cosineDecay(1, 0)).toThrow(/cosineDecay: steps must be a positive integer/);
     expectClose(optim.cosineDecay(2, 10, 0.1)(tensor(5)), 2 * (0.5 * 0.9 + 0.1));
     expectClose(optim.cosineDecay(2, 10, 0.1)(tensor(50)), 0.2);
     const sched = optim.sgd(optim.exponentialDecay(1, 0.5, 1));

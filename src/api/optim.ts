@@ -200,6 +200,10 @@ export function applyUpdates<P>(params: P, updates: unknown): P {
  * optim.exponentialDecay(1, 0.5, 10)(tensor(20)) // → 0.25
  */
 export function exponentialDecay(init: number, rate: number, steps: number): (count: Tensor) => Tensor {
+  if (typeof init !== "number" || !Number.isFinite(init)) throw new InputError(`exponentialDecay: init must be a finite number; got ${fmtValue(init)}`);
+  if (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate)) throw new InputError(`exponentialDecay: rate must be a positive number; got ${fmtValue(rate)}`);
+  // optax's order is (init, steps, rate): swapped arguments give a non-integer step count, caught here
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`exponentialDecay(init, rate, steps): steps, the updates per factor of rate, must be a positive integer; got ${fmtValue(steps)} (optax's exponential_decay takes (init, steps, rate))`);
   return (count) => ops.mul(init, ops.pow(rate, ops.div(count, steps)));
 }
 /**
@@ -208,6 +212,9 @@ export function exponentialDecay(init: number, rate: number, steps: number): (co
  * optim.cosineDecay(1, 100)(tensor(50)) // ≈ 0.5
  */
 export function cosineDecay(init: number, steps: number, alpha = 0): (count: Tensor) => Tensor {
+  if (typeof init !== "number" || !Number.isFinite(init)) throw new InputError(`cosineDecay: init must be a finite number; got ${fmtValue(init)}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`cosineDecay: steps must be a positive integer; got ${fmtValue(steps)}`);
+  if (typeof alpha !== "number" || !Number.isFinite(alpha)) throw new InputError(`cosineDecay: alpha must be a finite number; got ${fmtValue(alpha)}`);
   return (count) => {
     const t = ops.div(ops.minimum(count, steps), steps);
     return ops.mul(init, ops.add(ops.mul(ops.add(ops.cos(ops.mul(t, Math.PI)), 1), 0.5 * (1 - alpha)), alpha));
