@@ -7,6 +7,20 @@ import { matmul as matmulFlags } from "../src/ops/linalg.js";
 import { reduceArray, transposeArray } from "../src/tensor/kernels.js";
 
 describe("creation", () => {
+  it("booleans mixed with numbers are numbers ([true, 2] was bool [true, true]); rows may be typed arrays (they were refused), keeping their dtype when all agree", () => {
+    expect(tensor([true, 2, false]).toArray()).toEqual([1, 2, 0]);
+    expect(tensor([true, 2, false]).dtype).toBe("float64");
+    expect(tensor([[true], [false]]).dtype).toBe("bool");
+    const ints = tensor([new Int32Array([1, 2]), new Int32Array([3, 4])]);
+    expect([ints.dtype, ints.shape, ints.toArray()]).toEqual(["int32", [2, 2], [[1, 2], [3, 4]]]);
+    expect(tensor([new Float32Array([1.5, 2]), new Float32Array([3, 4])]).dtype).toBe("float32");
+    expect(tensor([new Float32Array([1.5, 2]), [3, 4]]).dtype).toBe("float64");
+    expect(tensor([new Int32Array([1, 2]), new Float32Array([3, 4])]).dtype).toBe("float64");
+    expect(tensor([[new Float64Array([1, 2])], [new Float64Array([3, 4])]]).shape).toEqual([2, 1, 2]);
+    expect(tensor([new Int32Array([1, 2])], { dtype: "float64" }).dtype).toBe("float64");
+    expect(() => tensor([new Float64Array([1, 2]), new Float64Array([3])])).toThrow(/ragged nested array: \[1\] has length 1/);
+    expect(() => tensor([new BigInt64Array([1n])] as never)).toThrow(InputError);
+  });
   it("from numbers, nested arrays, typed arrays, booleans", () => {
     expect(tensor(3).shape).toEqual([]);
     expect(tensor([[1, 2, 3], [4, 5, 6]]).shape).toEqual([2, 3]);

@@ -186,18 +186,26 @@ export interface NestedData {
   shape: number[];
   leaves: unknown[];
   leafShape: Shape | null;
+  /** When every innermost row is a typed array of one kind: its dtype (rows of Int32Array give int32). */
+  rowDType?: DType | null;
 }
+
+/** A typed array standing where a nested array would (a row of numbers); not a DataView. */
+const isRow = (v: unknown): v is ArrayLike<number> & ArrayBufferView => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
 export function nestedData(data: unknown, op: string): NestedData {
   const shape: number[] = [];
   let probe: unknown = data;
-  while (Array.isArray(probe)) {
+  while (Array.isArray(probe) || (shape.length > 0 && isRow(probe))) {
     if (shape.length >= MAX_RANK) {
       throw new InputError(`${op}: nested arrays deeper than ${MAX_RANK} levels (the most axes a tensor may have); is the array self-referential?`);
     }
-    shape.push(probe.length);
-    probe = probe[0];
+    const row = isRow(probe);
+    shape.push((probe as ArrayLike<unknown>).length);
+    probe = (probe as ArrayLike<unknown>)[0];
+    if (row) break; // a typed array's elements are numbers
   }
+  const rowTypes = new Set<DType | "plain" | "other">(); // the kind of each innermost row
   let leafShape: Shape | null = probe instanceof Tensor ? probe.shape : null;
   checkTotal(leafShape ? [...shape, ...leafShape] : shape, op);
   const leaves: unknown[] = [];
@@ -215,16 +223,21 @@ export function nestedData(data: unknown, op: string): NestedData {
       leaves.push(v);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[axis]) {
+    // rows of numbers may be typed arrays (NumPy's array([a, b]) of arrays); not the top level, which arrayFrom takes whole
+    const row = axis > 0 && axis === shape.length - 1 && isRow(v);
+    if (!(Array.isArray(v) || row) || (v as ArrayLike<unknown>).length !== shape[axis]) {
       throw new InputError(
-        `${op}: ragged nested array: ${path || "the top level"} has ${Array.isArray(v) ? `length ${v.length}` : describe(v)}, ` +
+        `${op}: ragged nested array: ${path || "the top level"} has ${Array.isArray(v) || isRow(v) ? `length ${(v as ArrayLike<unknown>).length}` : describe(v)}, ` +
           `expected an array of length ${shape[axis]} (inferred shape ${fmtShape(shape)})`,
       );
     }
-    for (let i = 0; i < v.length; i++) walk(v[i], axis + 1, `${path}[${i}]`);
+    if (axis === shape.length - 1) rowTypes.add(row ? typedArrayDType(v as ArrayBufferView) ?? "other" : "plain");
+    const items = v as ArrayLike<unknown>;
+    for (let i = 0; i < items.length; i++) walk(items[i], axis + 1, `${path}[${i}]`);
   };
   walk(data, 0, "");
-  return { shape, leaves, leafShape };
+  const [only] = rowTypes;
+  return { shape, leaves, leafShape, rowDType: rowTypes.size === 1 && only !== "plain" && only !== "other" ? only : null };
 }
 
 function checkTotal(shape: Shape, op: string): void {
@@ -253,9 +266,10 @@ export function arrayFrom(data: unknown, dtype?: DType, op = "tensor"): ArrayTen
  * values are stacked with ops instead: api/convert.ts); they are promoted like op operands, with
  * JS numbers weak.
  */
-export function arrayFromNested({ shape, leaves, leafShape }: NestedData, dtype: DType | undefined, op: string): ArrayTensor {
+export function arrayFromNested({ shape, leaves, leafShape, rowDType }: NestedData, dtype: DType | undefined, op: string): ArrayTensor {
   if (leafShape === null) {
-    const inferred: DType = leaves.length > 0 && typeof leaves[0] === "boolean" ? "bool" : "float64";
+    // bool only when every element is a boolean ([true, 2] is [1, 2], as NumPy's); rows of one typed array kind keep its dtype
+    const inferred: DType = rowDType ?? (leaves.length > 0 && leaves.every((v) => typeof v === "boolean") ? "bool" : "float64");
     const flat = leaves.map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : (v as number)));
     return fillFrom(flat, shape, dtype ?? inferred, op);
   }
