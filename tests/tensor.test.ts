@@ -503,6 +503,23 @@ describe("elementwise values", () => {
     expectClose(w.compile(w.simplify(w.diff(w.parse("log10(x) + atanh(x)"), "x")), ["x"])(0.5) as number, 1 / (0.5 * Math.LN10) + 1 / 0.75, 1e-15);
     expectClose(w.compile(w.diff(w.parse("hypot(x, 2) + cbrt(x)"), "x"), ["x"])(1) as number, 1 / Math.sqrt(5) + 1 / 3, 1e-15);
   });
+  it("softmax as e^(x − m)/Σ (it was e^(log-softmax): 0.5000000000000275 for [1000, 1000]); log-softmax as (x − m) − log Σ; empty axes; pow(1, NaN) = 1 (IEEE, NumPy, JAX); sort/topK of empty axes (a reshape error)", () => {
+    expect(w.softmax(tensor([1000, 1000])).toArray()).toEqual([0.5, 0.5]);
+    expect(w.logSoftmax(tensor([1000, 1000])).toArray()).toEqual([-Math.LN2, -Math.LN2]);
+    expect(w.softmax(tensor([[-Infinity, 0, -Infinity]]), 1).toArray()).toEqual([[0, 1, 0]]);
+    expect(w.softmax(w.zeros([2, 0])).shape).toEqual([2, 0]);
+    expect(w.logSoftmax(w.zeros([0])).shape).toEqual([0]);
+    const x = tensor([0.1, 0.2, 0.3]), c = tensor([1, 2, 3]);
+    const s = w.softmax(x).toArray() as number[], f = s.reduce((t, v, i) => t + v * (i + 1), 0);
+    expectClose(w.grad((v: Tensor) => w.sum(w.mul(w.softmax(v), c)))(x), s.map((v, i) => v * (i + 1 - f)), 1e-15);
+    expectClose(w.grad((v: Tensor) => w.sum(w.mul(w.logSoftmax(v), c)))(x), s.map((v, i) => i + 1 - 6 * v), 1e-15);
+    expect(w.pow(tensor([1, 1, 2]), tensor([NaN, Infinity, NaN])).toArray()).toEqual([1, 1, NaN]);
+    expect(w.jit(w.pow)(tensor([1, 2]), tensor([NaN, NaN])).toArray()).toEqual([1, NaN]);
+    expect(w.sort(w.zeros([2, 0])).shape).toEqual([2, 0]);
+    expect(w.sort(w.zeros([0])).shape).toEqual([0]);
+    expect(w.sort(w.zeros([0, 3]), 0).shape).toEqual([0, 3]);
+    expect(w.topK(w.zeros([0]), 0)[0].shape).toEqual([0]);
+  });
   it("NaN propagates through every float function of one argument, eager and under jit (relu(NaN) was 0)", () => {
     const fs: [string, (v: Tensor) => Tensor][] = [
       ["relu", w.relu], ["abs", w.abs], ["sign", w.sign], ["gelu", w.gelu], ["softplus", w.softplus], ["sigmoid", w.sigmoid],

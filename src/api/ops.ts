@@ -660,7 +660,18 @@ export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
  */
 export function logSoftmax(x: TensorLike, axis = -1): Tensor {
   const t = floatOperand("logSoftmax", x);
-  return P.sub(t, logSumExp(t, axis, true));
+  const [shifted, a] = shiftedByMax("logSoftmax", t, axis);
+  if (shifted === null) return t; // an empty axis: nothing to normalise
+  // (x − m) − log Σ e^(x − m): as JAX's; x − (m + log Σ) would round m + log Σ first (~1e-13 off at |x| ~ 1000)
+  return P.sub(shifted, S.reshape(P.log(R.reduceSum(P.exp(shifted), [a])), R.keptShape(t.shape, [a])));
+}
+/** x − max(x) along one axis (the max held constant for derivatives, and 0 where it is ±∞), or null for an empty axis. */
+function shiftedByMax(op: string, t: Tensor, axis: number): [Tensor | null, number] {
+  const a = normalizeAxis(op, axis, t.ndim);
+  if (t.shape[a] === 0) return [null, a];
+  const m0 = P.stopGradient(R.reduceMax(t, [a]));
+  const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype));
+  return [P.sub(t, S.reshape(m, R.keptShape(t.shape, [a]))), a];
 }
 /**
  * eˣ normalised to sum to 1 along `axis` (default: the last), computed stably.
@@ -668,7 +679,12 @@ export function logSoftmax(x: TensorLike, axis = -1): Tensor {
  * softmax(tensor([0, 0])) // → [0.5, 0.5]
  */
 export function softmax(x: TensorLike, axis = -1): Tensor {
-  return P.exp(logSoftmax(x, axis));
+  const t = floatOperand("softmax", x);
+  const [shifted, a] = shiftedByMax("softmax", t, axis);
+  if (shifted === null) return t;
+  // e^(x − m) / Σ e^(x − m), as JAX's: exact ½ for two equal entries, where e^(log-softmax) was 0.5000000000000275 at 1000
+  const e = P.exp(shifted);
+  return P.div(e, S.reshape(R.reduceSum(e, [a]), R.keptShape(t.shape, [a])));
 }
 /**
  * Vector norm over `axis` (all by default), as NumPy's: ord 2 (Euclidean, the default), 1,
@@ -1275,7 +1291,7 @@ function takeAlongAxis(t: Tensor, idx: Tensor, axis: number): Tensor {
   const perm = [...Array(nd).keys()].filter((i) => i !== axis).concat([axis]);
   const inv = perm.map((_, i) => perm.indexOf(i));
   const xt = S.transpose(t, perm), it = S.transpose(idx, perm);
-  const n = t.shape[axis], k = idx.shape[axis], rows = xt.size / Math.max(n, 1);
+  const n = t.shape[axis], k = idx.shape[axis], rows = sizeOf(xt.shape.slice(0, -1)); // (not size / n: n may be 0)
   const offsets = S.reshape(tensor(Array.from({ length: rows }, (_, r) => r * n), { dtype: "int32" }), [...xt.shape.slice(0, -1), 1]);
   const flatIdx = P.add(S.reshape(it, [...xt.shape.slice(0, -1), k]), offsets);
   return S.transpose(S.gather(S.reshape(xt, [xt.size]), flatIdx, 0), inv);

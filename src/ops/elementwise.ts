@@ -249,7 +249,9 @@ export const atan2P = binary("atan2", Math.atan2, (y, x) => `Math.atan2(${y}, ${
   transpose: null,
 });
 
-export const powP = binary("pow", Math.pow, (a, b) => `Math.pow(${a}, ${b})`, true)({
+// 1ʸ = 1 for every y, NaN included, as IEEE 754's pow and C's, NumPy's and JAX's (JS's Math.pow(1, NaN) is NaN)
+const ieeePow = (a: number, b: number) => (a === 1 ? 1 : Math.pow(a, b));
+export const powP = binary("pow", ieeePow, (a, b) => `(${a} === 1 ? 1 : Math.pow(${a}, ${b}))`, true)({
   rewrite: (a) => (isConst(a, 1, 1) ? 0 : null), // x¹ = x
   print: ([a, b], _p, c) => power(a, b, c),
   // d(xʸ) = y·x^(y−1) dx + log(x)·xʸ dy. NOTE: the dx term is 0 where y = 0 (x⁰ is constant; the
