@@ -8,9 +8,11 @@ set -euo pipefail
 export OUT="${OUT:-$(mktemp -d)}"
 here="$(dirname "$0")"
 node --import tsx "$here/npdiff.ts"
+node --import tsx "$here/npedge.ts"
 node --import tsx "$here/special.ts"
 node --import tsx "$here/symdiff.ts"
 python3 "$here/np.py" "$OUT"
+python3 "$here/edge.py" "$OUT"
 python3 "$here/special.py" "$OUT" 2>/dev/null
 python3 "$here/sym.py" "$OUT"
 node --import tsx "$here/srcdiff.ts"
