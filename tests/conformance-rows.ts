@@ -113,7 +113,7 @@ export const rows: Row[] = [
   unary("atanh", w.atanh, Math.atanh, -0.9, 0.9),
   unary("log2", w.log2, Math.log2, 0.2, 3),
   unary("log10", w.log10, Math.log10, 0.2, 3),
-  unary("exp2", w.exp2, (a) => 2 ** a, -2, 2),
+  unary("pow", w.exp2, (a) => 2 ** a, -2, 2), // exp2 is pow(2, x): a scalar base
   unary("cbrt", w.cbrt, Math.cbrt, 0.2, 3),
   unary("cbrt", w.cbrt, Math.cbrt, -3, -0.2), // negative x: the real cube root
   binary("hypot", w.hypot, Math.hypot, u(-2, 2), u(-2, 2, [3])),

@@ -141,11 +141,11 @@ export const log2 = unaryFloat("log2", P.log2);
  */
 export const log10 = unaryFloat("log10", P.log10);
 /**
- * 2ˣ, elementwise.
+ * 2ˣ, elementwise: pow(2, x), whose rules give d 2ˣ = 2ˣ ln 2 dx.
  * @example
  * exp2(tensor([3, -1])) // → [8, 0.5]
  */
-export const exp2 = unaryFloat("exp2", P.exp2);
+export const exp2 = unaryFloat("exp2", (x) => P.pow(scalarTensor(2, x.dtype), x));
 /**
  * The real cube root, elementwise (negative for negative x, unlike pow(x, 1/3)); its derivative at 0 is +∞, as √'s.
  * @example
@@ -549,8 +549,10 @@ export const isInf = (x: TensorLike) => { const t = floatOperand("isInf", x); re
 function keep(op: string, x: Tensor, r: Tensor, axes: number[], keepdims: boolean): Tensor {
   // "false" (a string) is truthy: a mistaken keepdims would keep the axes silently
   if (typeof keepdims !== "boolean") throw new InputError(`${op}: keepdims must be true or false; got ${fmtValue(keepdims)}`);
-  return keepdims ? S.reshape(r, R.keptShape(x.shape, axes)) : r;
+  return keepdims ? keptAxes(x, r, axes) : r;
 }
+/** r, reduced from t over `axes`, with those axes put back as size 1 (to broadcast against t). */
+const keptAxes = (t: Tensor, r: Tensor, axes: number[]): Tensor => S.reshape(r, R.keptShape(t.shape, axes));
 
 /**
  * Sum over `axis` (all axes by default).
@@ -647,11 +649,14 @@ export function logSumExp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
   const t = floatOperand("logSumExp", x);
   const axes = normalizeAxes("logSumExp", axis, t.ndim);
   if (axes.some((a) => t.shape[a] === 0)) return keep("logSumExp", t, P.log(R.reduceSum(P.exp(t), axes)), axes, keepdims); // log of an empty sum: −∞
-  const m0 = P.stopGradient(R.reduceMax(t, axes));
-  const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype)); // ±∞ max: shift by 0
-  const mk = S.reshape(m, R.keptShape(t.shape, axes));
-  const r = P.add(P.log(R.reduceSum(P.exp(P.sub(t, mk)), axes)), m);
+  const m = stableShift(t, axes);
+  const r = P.add(P.log(R.reduceSum(P.exp(P.sub(t, keptAxes(t, m, axes))), axes)), m);
   return keep("logSumExp", t, r, axes, keepdims);
+}
+/** The max over `axes`, held constant for derivatives and 0 where it is ±∞: the shift that keeps e^(x − m) finite. */
+function stableShift(t: Tensor, axes: number[]): Tensor {
+  const m0 = P.stopGradient(R.reduceMax(t, axes));
+  return P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype));
 }
 /**
  * log(softmax(x)) along `axis` (default: the last), computed stably.
@@ -663,15 +668,13 @@ export function logSoftmax(x: TensorLike, axis = -1): Tensor {
   const [shifted, a] = shiftedByMax("logSoftmax", t, axis);
   if (shifted === null) return t; // an empty axis: nothing to normalise
   // (x − m) − log Σ e^(x − m): as JAX's; x − (m + log Σ) would round m + log Σ first (~1e-13 off at |x| ~ 1000)
-  return P.sub(shifted, S.reshape(P.log(R.reduceSum(P.exp(shifted), [a])), R.keptShape(t.shape, [a])));
+  return P.sub(shifted, keptAxes(t, P.log(R.reduceSum(P.exp(shifted), [a])), [a]));
 }
-/** x − max(x) along one axis (the max held constant for derivatives, and 0 where it is ±∞), or null for an empty axis. */
+/** x − stableShift(x) along one axis, or null for an empty axis. */
 function shiftedByMax(op: string, t: Tensor, axis: number): [Tensor | null, number] {
   const a = normalizeAxis(op, axis, t.ndim);
   if (t.shape[a] === 0) return [null, a];
-  const m0 = P.stopGradient(R.reduceMax(t, [a]));
-  const m = P.where(P.compare(abs(m0), scalarTensor(Infinity, t.dtype), "lt"), m0, scalarTensor(0, t.dtype));
-  return [P.sub(t, S.reshape(m, R.keptShape(t.shape, [a]))), a];
+  return [P.sub(t, keptAxes(t, stableShift(t, [a]), [a])), a];
 }
 /**
  * eˣ normalised to sum to 1 along `axis` (default: the last), computed stably.
@@ -684,7 +687,7 @@ export function softmax(x: TensorLike, axis = -1): Tensor {
   if (shifted === null) return t;
   // e^(x − m) / Σ e^(x − m), as JAX's: exact ½ for two equal entries, where e^(log-softmax) was 0.5000000000000275 at 1000
   const e = P.exp(shifted);
-  return P.div(e, S.reshape(R.reduceSum(e, [a]), R.keptShape(t.shape, [a])));
+  return P.div(e, keptAxes(t, R.reduceSum(e, [a]), [a]));
 }
 /**
  * Vector norm over `axis` (all by default), as NumPy's: ord 2 (Euclidean, the default), 1,

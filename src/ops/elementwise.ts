@@ -194,13 +194,12 @@ export const sqrtP = unary("sqrt", Math.sqrt, (a) => `Math.sqrt(${a})`, (x, out)
 // result does (eˣ at 709.78, cosh and sinh at 710.48).
 export const sinhP = unary("sinh", Math.sinh, (a) => `Math.sinh(${a})`, (x) => (dx) => mul(dx, cosh(x)), named("sinh", "\\sinh")); // d sinh x = cosh x dx
 export const coshP = unary("cosh", Math.cosh, (a) => `Math.cosh(${a})`, (x) => (dx) => mul(dx, sinh(x)), named("cosh", "\\cosh")); // d cosh x = sinh x dx
-// NumPy's other logarithms, exponentials and inverse hyperbolics, as primitives on Math's
+// NumPy's other logarithms, the cube root and the inverse hyperbolics, as primitives on Math's
 // functions (exact at powers of 2 and 10, no cancellation near 0 or ±1), derivatives from
 // primitives so they compose to any order: the factored forms (1 − x)(1 + x) and (x − 1)(x + 1)
 // keep precision near the ends of atanh's and acosh's domains, and hypot(x, 1) cannot overflow.
 export const log2P = unary("log2", Math.log2, (a) => `Math.log2(${a})`, (x) => (dx) => div(dx, mul(x, lit(Math.LN2, x))), named("log2", "\\log_2")); // d log₂x = dx / (x ln 2)
 export const log10P = unary("log10", Math.log10, (a) => `Math.log10(${a})`, (x) => (dx) => div(dx, mul(x, lit(Math.LN10, x))), named("log10", "\\log_{10}")); // d log₁₀x = dx / (x ln 10)
-export const exp2P = unary("exp2", (a) => Math.pow(2, a), (a) => `Math.pow(2, ${a})`, (x, out) => (dx) => mul(dx, mul(out, lit(Math.LN2, x))), ([a], _p, c) => (c.latex ? { text: `2^{${a.text}}`, prec: 4 } : call("exp2", [a], c))); // d 2ˣ = 2ˣ ln 2 dx
 export const cbrtP = unary("cbrt", Math.cbrt, (a) => `Math.cbrt(${a})`, (x, out) => (dx) => div(dx, mul(lit(3, x), mul(out, out))), ([a], _p, c) => (c.latex ? atom(`\\sqrt[3]{${a.text}}`) : call("cbrt", [a], c))); // d ∛x = dx / (3 ∛x²), +∞ at 0 as √'s
 export const asinhP = unary("asinh", Math.asinh, (a) => `Math.asinh(${a})`, (x) => (dx) => div(dx, hypot(x, lit(1, x))), named("asinh", "\\operatorname{arsinh}")); // d asinh x = dx / √(x² + 1)
 export const acoshP = unary("acosh", Math.acosh, (a) => `Math.acosh(${a})`, (x) => (dx) => div(dx, sqrt(mul(sub(x, lit(1, x)), add(x, lit(1, x))))), named("acosh", "\\operatorname{arcosh}")); // d acosh x = dx / √((x − 1)(x + 1))
@@ -427,7 +426,6 @@ export const tanh = (x: Tensor): Tensor => bind1(tanhP, [x], {});
 export const sinh = (x: Tensor): Tensor => bind1(sinhP, [x], {});
 export const log2 = (x: Tensor): Tensor => bind1(log2P, [x], {});
 export const log10 = (x: Tensor): Tensor => bind1(log10P, [x], {});
-export const exp2 = (x: Tensor): Tensor => bind1(exp2P, [x], {});
 export const cbrt = (x: Tensor): Tensor => bind1(cbrtP, [x], {});
 export const asinh = (x: Tensor): Tensor => bind1(asinhP, [x], {});
 export const acosh = (x: Tensor): Tensor => bind1(acoshP, [x], {});

@@ -155,11 +155,7 @@ export const logAbsDetP = defineOp<Record<string, never>>({
   },
   // d log|det A| = tr(A⁻¹ dA) = Σᵢⱼ (A⁻ᵀ)ᵢⱼ dAᵢⱼ
   jvp: ([a]) => {
-    const r = a.shape.length, n = a.shape[r - 1];
-    const id = allocate(a.dtype, n * n);
-    for (let i = 0; i < n; i++) id[i * (n + 1)] = 1;
-    const eye = broadcastTo(new ArrayTensor(id, [n, n], a.dtype), a.shape);
-    const invT = solve(a, eye, { ta: true });
+    const r = a.shape.length, invT = inverseTransposed(a);
     return [(da) => reduceSum(mul(invT, da), [r - 2, r - 1])];
   },
   transpose: null,
@@ -237,9 +233,7 @@ export const cofactorP = defineOp<Record<string, never>>({
     const r = a.shape.length, n = a.shape[r - 1];
     if (n <= 1) return [null]; // cof of a 1×1 matrix is [1]
     if (n === 2) return [(da) => cofactor2(da)];
-    const id = allocate(a.dtype, n * n);
-    for (let i = 0; i < n; i++) id[i * (n + 1)] = 1;
-    const invT = solve(a, broadcastTo(new ArrayTensor(id, [n, n], a.dtype), a.shape), { ta: true });
+    const invT = inverseTransposed(a);
     return [(da) => sub(mul(reshape(reduceSum(mul(invT, da), [r - 2, r - 1]), [...a.shape.slice(0, -2), 1, 1]), c), matmul(matmul(c, da, { tb: true }), invT))];
   },
   transpose: null,
@@ -333,6 +327,10 @@ function eyeOf(n: number, dtype: Aval["dtype"]): ArrayTensor {
   const m = allocate(dtype, n * n);
   for (let i = 0; i < n; i++) m[i * n + i] = 1;
   return new ArrayTensor(m, [n, n], dtype);
+}
+/** A⁻ᵀ of each matrix in the last two axes, by a solve (an InputError for a singular one): d log|det| and d cof read it. */
+function inverseTransposed(a: Tensor): Tensor {
+  return solve(a, broadcastTo(eyeOf(a.shape[a.shape.length - 1], a.dtype), a.shape), { ta: true });
 }
 /** The diagonal of each matrix in the last two axes, [..., n]. */
 const diagOf = (x: Tensor, eye: Tensor) => reduceSum(mul(x, eye), [x.shape.length - 1]);
